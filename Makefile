@@ -1,0 +1,46 @@
+# chipwire: `make help` lists the targets.
+PY ?= .venv/bin/python
+VENV_STAMP = .venv/.installed
+
+.PHONY: help setup run demo test lint typecheck format schemas bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
+
+$(VENV_STAMP): pyproject.toml
+	python3 -m venv .venv
+	.venv/bin/pip install -q -U pip
+	.venv/bin/pip install -q -e '.[test]'
+	touch $(VENV_STAMP)
+
+setup: $(VENV_STAMP) ## create .venv with chipwire and the test extras
+
+run: setup ## poll the default sources on embedded defaults (Ctrl-C stops cleanly)
+	.venv/bin/chipwire run
+
+demo: setup ## the whole pipeline offline on the sample corpus
+	.venv/bin/chipwire demo
+
+test: setup ## lint, types and the whole test suite
+	$(MAKE) lint typecheck
+	$(PY) -m pytest -q
+
+lint: setup ## ruff lint + format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: setup ## mypy --strict on the packages
+	$(PY) -m mypy
+
+format: setup ## apply ruff format and safe fixes
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+schemas: setup ## regenerate schemas/*.json from the contract models
+	$(PY) -m chipwire.schemas
+
+bench: setup ## benchmarks (minutes); results in bench/results/, summary in docs/benchmarks.md
+	$(PY) bench/run_all.py
+
+clean: ## remove local state
+	rm -rf .chipwire .pytest_cache .mypy_cache .ruff_cache

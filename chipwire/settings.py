@@ -1,0 +1,125 @@
+"""One typed settings object: defaults < chipwire.toml < CHIPWIRE_* environment variables.
+
+Every field is documented in docs/CONFIG.md (a test keeps the table and this class in step).
+The config file is `./chipwire.toml` unless `CHIPWIRE_CONFIG` names another.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHIPWIRE_", extra="forbid")
+
+    # where things live
+    data_dir: Path = Field(Path(".chipwire"), description="State, embedded log, index, outbox")
+    sources_file: Path = Field(Path("deploy/sources.yaml"), description="Feeds to poll (YAML)")
+    log_level: str = Field("INFO", description="Python logging level")
+
+    # the two modes
+    bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
+    search: Literal["tantivy", "elasticsearch"] = Field(
+        "tantivy", description="Search backend"
+    )
+
+    # polling and fetching
+    poll_interval_s: float = Field(300.0, gt=0, description="Seconds between feed polls")
+    fetch_timeout_s: float = Field(15.0, gt=0, description="Wall-clock limit per HTTP fetch")
+    max_feed_bytes: int = Field(5_000_000, gt=0, description="Largest feed body accepted")
+    max_page_bytes: int = Field(5_000_000, gt=0, description="Largest page body accepted")
+    max_redirects: int = Field(5, ge=0, description="Redirect hops followed per fetch")
+    user_agent: str = Field(
+        "chipwire/0.1 (+https://github.com/chipwire/chipwire)",
+        description="User-Agent sent with every request",
+    )
+    allow_private_addresses: bool = Field(
+        False, description="Allow fetching loopback/private IPs (demo and tests only)"
+    )
+    respect_robots: bool = Field(True, description="Obey robots.txt for article pages")
+    fetch_concurrency: int = Field(8, ge=1, description="Pages fetched in parallel")
+    extract_workers: int = Field(2, ge=1, description="Extraction processes (one per core)")
+    feed_error_limit: int = Field(10, ge=1, description="Errors in a row before a feed backs off to max")
+
+    # dedupe
+    near_duplicate_threshold: float = Field(
+        0.7, gt=0, le=1, description="MinHash Jaccard above which two texts are one story"
+    )
+
+    # kafka
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
+    kafka_client_id: str = Field("chipwire", description="Kafka client id")
+    kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = Field(
+        "gzip", description="Producer compression"
+    )
+    kafka_partitions: int = Field(3, ge=1, description="Partitions for created topics")
+    kafka_replication: int = Field(1, ge=1, description="Replication factor for created topics")
+    kafka_session_timeout_ms: int = Field(10_000, description="Consumer group session timeout")
+    kafka_heartbeat_interval_ms: int = Field(3_000, description="Consumer heartbeat interval")
+
+    # search
+    es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
+    es_index: str = Field("chipwire-articles", description="Elasticsearch alias")
+
+    # alerts
+    smtp_host: str = Field("", description="SMTP host; empty writes .eml files to the outbox")
+    smtp_port: int = Field(25, description="SMTP port")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS")
+    smtp_user: str = Field("", description="SMTP user (optional)")
+    smtp_password: str = Field("", description="SMTP password (optional)")
+    mail_from: str = Field("chipwire@localhost", description="From address of alert emails")
+    alert_recipients: list[str] = Field(
+        default_factory=lambda: ["analyst@localhost"], description="Who gets alert emails"
+    )
+    alert_min_confidence: float = Field(
+        0.6, ge=0, le=1, description="Signals below this confidence never move the state"
+    )
+    alert_min_relevance: float = Field(
+        0.5, ge=0, le=1, description="Articles below this relevance never move the state"
+    )
+
+    # serving
+    http_host: str = Field("127.0.0.1", description="Web/API/metrics bind address")
+    http_port: int = Field(8765, description="Web/API/metrics port; 0 disables")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("CHIPWIRE_CONFIG", "chipwire.toml"))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+    @property
+    def state_db(self) -> Path:
+        return self.data_dir / "state.sqlite"
+
+    @property
+    def log_db(self) -> Path:
+        return self.data_dir / "log.sqlite"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
