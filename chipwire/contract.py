@@ -38,7 +38,7 @@ class SourceRef(_Model):
 class RawArticle(_Model):
     """An extracted article as the crawler publishes it (topic articles.raw)."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str = Field(description="Stable id: hash of canonical_url")
     story_id: str = Field(description="Cluster of near-duplicates and rewrites of one event")
     url: str
@@ -95,8 +95,10 @@ class EnrichedArticle(RawArticle):
 class AlertEvent(_Model):
     """A shift in the policy state of one (subject, jurisdiction) pair (topic alerts)."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
-    id: str = Field(description="Stable id of the shift: subject, jurisdiction, new direction, story")
+    schema_version: Literal[1] = 1
+    id: str = Field(
+        description="Stable id of the shift: subject, jurisdiction, new direction, story"
+    )
     subject: str
     jurisdiction: str
     previous: Direction

@@ -29,9 +29,7 @@ class Settings(BaseSettings):
 
     # the two modes
     bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
-    search: Literal["tantivy", "elasticsearch"] = Field(
-        "tantivy", description="Search backend"
-    )
+    search: Literal["tantivy", "elasticsearch"] = Field("tantivy", description="Search backend")
 
     # polling and fetching
     poll_interval_s: float = Field(300.0, gt=0, description="Seconds between feed polls")
@@ -48,8 +46,15 @@ class Settings(BaseSettings):
     )
     respect_robots: bool = Field(True, description="Obey robots.txt for article pages")
     fetch_concurrency: int = Field(8, ge=1, description="Pages fetched in parallel")
-    extract_workers: int = Field(2, ge=1, description="Extraction processes (one per core)")
-    feed_error_limit: int = Field(10, ge=1, description="Errors in a row before a feed backs off to max")
+    host_min_interval_s: float = Field(
+        1.0, ge=0, description="Politeness: seconds between requests to one host"
+    )
+    extract_workers: int = Field(
+        2, ge=0, description="Extraction processes (one per core; 0 extracts in-process)"
+    )
+    feed_error_limit: int = Field(
+        10, ge=1, description="Errors in a row before a feed backs off to max"
+    )
 
     # dedupe
     near_duplicate_threshold: float = Field(
@@ -66,6 +71,30 @@ class Settings(BaseSettings):
     kafka_replication: int = Field(1, ge=1, description="Replication factor for created topics")
     kafka_session_timeout_ms: int = Field(10_000, description="Consumer group session timeout")
     kafka_heartbeat_interval_ms: int = Field(3_000, description="Consumer heartbeat interval")
+    kafka_max_poll_interval_ms: int = Field(
+        300_000, gt=0, description="Longest gap between polls before the group evicts a consumer"
+    )
+    kafka_api_version: str = Field(
+        "", description="Pin the Kafka protocol version, e.g. 2.3 (empty: negotiate)"
+    )
+    kafka_linger_ms: int = Field(10, ge=0, description="Producer wait to fill a batch")
+    kafka_batch_bytes: int = Field(65_536, gt=0, description="Producer batch size per partition")
+    kafka_delivery_timeout_ms: int = Field(
+        60_000, gt=0, description="Give up on a record (it stays in the outbox) after this"
+    )
+    kafka_request_timeout_ms: int = Field(30_000, gt=0, description="Kafka request timeout")
+    kafka_max_block_ms: int = Field(
+        10_000, gt=0, description="Longest a publish waits for metadata or buffer space"
+    )
+    kafka_max_request_bytes: int = Field(
+        1_048_576, gt=0, description="Largest produce request; must not exceed the broker's"
+    )
+    kafka_retention_ms: int = Field(
+        2_592_000_000, ge=-1, description="Retention of raw/enriched/alerts topics (-1: forever)"
+    )
+    kafka_dlq_retention_ms: int = Field(
+        2_592_000_000, ge=-1, description="Retention of the dead-letter topic (-1: forever)"
+    )
 
     # search
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")

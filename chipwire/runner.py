@@ -1,0 +1,224 @@
+"""Wiring: one `Pipeline` holds every stage on one bus; `run_forever` and `run_once` drive it.
+
+Embedded mode runs it all in one process (threads for the stages, processes for
+extraction); on Kafka each stage can also run alone (`chipwire crawl|enrich|index|alert`).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Self
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from enrich.stage import EnrichSink
+
+from alerts import policy
+from alerts.stage import AlertSink
+from chipwire import outbox
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
+from chipwire.contract import AlertEvent
+from chipwire.settings import Settings
+from chipwire.stage import Sink, StageRunner
+from index import open_backend
+from index.backend import SearchBackend
+from index.stage import IndexSink
+from ingest import state
+from ingest.crawl import Crawler, FeedReport
+from ingest.fetch import make_client
+from ingest.sources import Source, load_sources
+
+log = logging.getLogger(__name__)
+
+STAGE_GROUPS = {"enrich": "chipwire-enrich", "index": "chipwire-index", "alert": "chipwire-alert"}
+STAGE_TOPICS = {"enrich": RAW_TOPIC, "index": ENRICHED_TOPIC, "alert": ENRICHED_TOPIC}
+
+
+@dataclass
+class RunReport:
+    feeds: list[FeedReport] = field(default_factory=list)
+    handled: dict[str, dict[str, int]] = field(default_factory=dict)
+    alerts: list[AlertEvent] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.outcomes.get("ok", 0) for f in self.feeds)
+
+
+class Pipeline:
+    """Every long-lived part of a chipwire process, opened from settings, closed once."""
+
+    def __init__(self, settings: Settings, stages: tuple[str, ...] = ("crawl", *STAGE_GROUPS)):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self.bus: Bus = open_bus(settings)
+        self.bus.ensure_topics()
+        self.stages = stages
+        self.relay_wake = threading.Event()
+        self._closers: list[Callable[[], None]] = [self.bus.close]
+        self.crawler: Crawler | None = None
+        self.state_conn: sqlite3.Connection | None = None
+        if "crawl" in stages:
+            self.state_conn = state.connect(settings.state_db)
+            self._relay_conn = state.connect(settings.state_db)
+            client = make_client(settings)
+            extractor = _extractor(settings.extract_workers)
+            self.crawler = Crawler(
+                settings, self.state_conn, client, extractor, self.relay_wake.set
+            )
+            self._closers += [client.close, self.state_conn.close, self._relay_conn.close]
+            if extractor is not None:
+                self._closers.append(lambda: extractor.shutdown(cancel_futures=True))
+        self.backend: SearchBackend | None = None
+        self.alert_sink: AlertSink | None = None
+        self.runners: dict[str, StageRunner] = {}
+        for name in STAGE_GROUPS:
+            if name in stages:
+                self.runners[name] = self._runner(name, self._sink(name))
+
+    def _sink(self, name: str) -> Sink:
+        if name == "enrich":
+            return EnrichSink(self.bus)
+        if name == "index":
+            self.backend = open_backend(self.settings)
+            self._closers.insert(0, self.backend.close)
+            return IndexSink(self.backend)
+        alert_conn = policy.connect(self.settings.data_dir / "alerts.sqlite")
+        self._closers.append(alert_conn.close)
+        self.alert_sink = AlertSink(self.bus, alert_conn, self.settings)
+        return self.alert_sink
+
+    def _runner(self, name: str, sink: Sink) -> StageRunner:
+        consumer = self.bus.consumer(STAGE_GROUPS[name], [STAGE_TOPICS[name]])
+        self._closers.insert(0, consumer.close)
+        return StageRunner(consumer, sink, self.bus)
+
+    def sources(self) -> list[Source]:
+        return load_sources(self.settings.sources_file)
+
+    def relay(self) -> int:
+        assert self.state_conn is not None
+        return outbox.relay_all(self._relay_conn, self.bus)
+
+    def close(self) -> None:
+        for close in self._closers:
+            try:
+                close()
+            except Exception:
+                log.exception("error while closing")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def run_once(settings: Settings, drain_timeout_s: float = 120.0) -> RunReport:
+    """Poll every source now, then drain every stage: the demo's and the benchmark's run."""
+    report = RunReport()
+    with Pipeline(settings) as pipeline:
+        assert pipeline.crawler is not None
+        report.feeds = [pipeline.crawler.poll_feed(s) for s in pipeline.sources()]
+        pipeline.relay()
+        for name, runner in pipeline.runners.items():
+            runner.drain(timeout_s=drain_timeout_s)
+            report.handled[name] = dict(runner.handled)
+        if pipeline.alert_sink is not None:
+            report.alerts = list(pipeline.alert_sink.alerts)
+    return report
+
+
+def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ...]) -> None:
+    """Run the chosen stages until `stop` is set; then finish the batch in hand and commit."""
+    with Pipeline(settings, stages) as pipeline:
+        threads = [
+            threading.Thread(target=r.run, args=(stop,), name=f"stage-{n}", daemon=True)
+            for n, r in pipeline.runners.items()
+        ]
+        scheduler = _schedule_crawl(pipeline, stop) if pipeline.crawler is not None else None
+        if pipeline.crawler is not None:
+            threads.append(
+                threading.Thread(
+                    target=outbox.relay_forever,
+                    args=(pipeline._relay_conn, pipeline.bus, stop, pipeline.relay_wake),
+                    name="outbox-relay",
+                    daemon=True,
+                )
+            )
+        for thread in threads:
+            thread.start()
+        log.info(
+            "chipwire running: stages=%s bus=%s search=%s",
+            ",".join(stages),
+            settings.bus,
+            settings.search,
+        )
+        stop.wait()
+        log.info("stopping: finishing batches in hand")
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        pipeline.relay_wake.set()
+        for thread in threads:
+            thread.join(timeout=60)
+        if pipeline.crawler is not None:
+            _final_relay(pipeline)
+
+
+def _schedule_crawl(pipeline: Pipeline, stop: threading.Event) -> BackgroundScheduler:
+    crawler = pipeline.crawler
+    assert crawler is not None
+
+    def tick() -> None:
+        if stop.is_set():
+            return
+        try:
+            sources = pipeline.sources()
+        except Exception:
+            log.exception("cannot load sources; keeping the last good run going")
+            return
+        crawler.poll_due(sources)
+
+    tick_s = min(pipeline.settings.poll_interval_s, 30.0)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=tick_s,
+        id="crawl-tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=int(tick_s * 2) + 1,
+        next_run_time=_now(),
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _final_relay(pipeline: Pipeline) -> None:
+    try:
+        pipeline.relay()
+    except Exception as exc:
+        log.warning("outbox not empty at shutdown (kept for next start): %s", exc)
+
+
+def _now() -> object:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _extractor(workers: int) -> Executor | None:
+    if workers <= 0:
+        return None
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["ingest.extract"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -1,0 +1,1 @@
+"""Ingest: sources → feeds → pages → extracted, deduplicated raw articles on the bus."""

@@ -1,0 +1,294 @@
+"""The crawler: poll a feed, fetch its new pages, extract, dedupe, accept into the outbox.
+
+`Crawler.poll_feed` is the whole story of one feed, top to bottom. Every feed item's
+fate is counted exactly once in chipwire_articles_total{status}.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import httpx
+
+from chipwire.bus import RAW_TOPIC
+from chipwire.contract import RawArticle, SourceRef, article_id
+from chipwire.errors import Discard, Retry
+from chipwire.events import encode
+from chipwire.metrics import ARTICLES, FEED_POLLS
+from chipwire.settings import Settings
+from ingest import dedupe, state
+from ingest.canonical import canonical_url, is_http_url
+from ingest.extract import Extracted, extract_page
+from ingest.feeds import FeedItem, parse_feed
+from ingest.fetch import FetchResult, Throttled, fetch, host_of
+from ingest.robots import RobotsCache
+from ingest.sources import Source
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_ATTEMPTS = 3
+MAX_BACKOFF_S = 24 * 3600.0
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class FeedReport:
+    source_id: str
+    status: str
+    items: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+class Crawler:
+    def __init__(
+        self,
+        settings: Settings,
+        conn: sqlite3.Connection,
+        client: httpx.Client,
+        extractor: Executor | None,
+        on_accept: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.conn = conn
+        self.client = client
+        self.extractor = extractor
+        self.on_accept = on_accept
+        self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
+        self.hosts = HostThrottle(settings.host_min_interval_s)
+        self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
+        for aid, story_id, signature in state.fingerprints(conn):
+            self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
+        self._accept_lock = threading.Lock()
+
+    def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
+        now = time.time() if now is None else now
+        due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
+        return [self.poll_feed(source) for source in due]
+
+    def poll_feed(self, source: Source) -> FeedReport:
+        previous = state.feed_state(self.conn, source.id)
+        interval = source.poll_interval_s or self.settings.poll_interval_s
+        try:
+            result = fetch(
+                self.client,
+                source.feed,
+                max_bytes=self.settings.max_feed_bytes,
+                deadline_s=self.settings.fetch_timeout_s,
+                max_redirects=self.settings.max_redirects,
+                etag=previous.etag,
+                last_modified=previous.last_modified,
+            )
+            if result.not_modified:
+                return self._feed_done(
+                    previous, result, interval, FeedReport(source.id, "not-modified")
+                )
+            parsed = parse_feed(result.body, source.feed, result.headers.get("content-type"))
+        except (Discard, Retry) as exc:
+            return self._feed_failed(source, previous, interval, exc)
+        if parsed.warning:
+            log.warning(
+                "feed %s is not well-formed, using what parsed: %s", source.feed, parsed.warning
+            )
+        outcomes = self._take_items(source, parsed.items)
+        report = FeedReport(source.id, "ok", len(parsed.items), outcomes)
+        return self._feed_done(previous, result, max(interval, parsed.ttl_s or 0), report)
+
+    def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
+        by_id: dict[str, tuple[FeedItem, str]] = {}
+        for item in items:
+            canonical = canonical_url(item.url)
+            by_id.setdefault(article_id(canonical), (item, canonical))
+        fresh = state.unseen(self.conn, list(by_id), MAX_PAGE_ATTEMPTS)
+        outcomes: dict[str, int] = {"seen": len(by_id) - len(fresh)}
+        ARTICLES.labels("seen").inc(outcomes["seen"])
+        work = [(aid, *by_id[aid]) for aid in by_id if aid in fresh]
+        with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:
+            for status in pool.map(lambda w: self._take_item(source, *w), work):
+                outcomes[status] = outcomes.get(status, 0) + 1
+                ARTICLES.labels(status).inc()
+        return outcomes
+
+    def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
+        """One feed item: fetch page → extract → near-dup → accept. Returns its outcome."""
+        try:
+            if self.settings.respect_robots and not self.robots.allowed(item.url):
+                raise Discard("robots-disallowed", item.url)
+            self.hosts.wait(host_of(item.url))
+            page = fetch(
+                self.client,
+                item.url,
+                max_bytes=self.settings.max_page_bytes,
+                deadline_s=self.settings.fetch_timeout_s,
+                max_redirects=self.settings.max_redirects,
+            )
+            extracted = self._extract(page)
+            if extracted is None:
+                raise Discard("no-text", item.url)
+            self._accept(source, aid, item, canonical, page, extracted)
+            return "ok"
+        except Discard as exc:
+            log.info("article discarded: %s url=%s", exc.reason, item.url)
+            state.mark(self.conn, aid, item.url, "discarded")
+            return exc.reason
+        except Retry as exc:
+            log.warning("article will be retried: %s url=%s", exc, item.url)
+            state.mark(self.conn, aid, item.url, "retry")
+            return "retry"
+        except Exception:
+            log.exception("article failed: url=%s", item.url)
+            state.mark(self.conn, aid, item.url, "retry")
+            return "error"
+
+    def _extract(self, page: FetchResult) -> Extracted | None:
+        args = (page.body, page.headers.get("content-type"), page.url)
+        if self.extractor is None:
+            return extract_page(*args)
+        return self.extractor.submit(extract_page, *args).result(timeout=60)
+
+    def _accept(
+        self,
+        source: Source,
+        aid: str,
+        item: FeedItem,
+        canonical: str,
+        page: FetchResult,
+        extracted: Extracted,
+    ) -> None:
+        signature = dedupe.minhash(extracted.text)
+        final_canonical = _same_site_canonical(canonical, extracted.canonical_url)
+        final_id = article_id(final_canonical)
+        with self._accept_lock:
+            if final_id != aid and not state.unseen(self.conn, [final_id], 1):
+                raise Discard("seen", f"{item.url} is {final_canonical}")
+            story_id = self.near_dups.story_of(signature) or final_id
+            article = RawArticle(
+                id=final_id,
+                story_id=story_id,
+                url=item.url,
+                canonical_url=final_canonical,
+                source=SourceRef(id=source.id, name=source.name, feed=source.feed),
+                title=extracted.title or item.title,
+                text=extracted.text,
+                summary=extracted.summary or _TAGS.sub("", item.summary).strip(),
+                authors=extracted.authors,
+                language=extracted.language,
+                published_at=extracted.published_at or item.published_at,
+                fetched_at=datetime.now(UTC),
+            )
+            key, value, headers = encode(article, stage="crawl")
+            state.accept(
+                self.conn,
+                sorted({aid, final_id}),
+                item.url,
+                story_id,
+                dedupe.to_bytes(signature),
+                (RAW_TOPIC, key, value, headers),
+            )
+            self.near_dups.add(final_id, story_id, signature)
+        log.info("article accepted: id=%s story=%s url=%s", final_id, story_id, item.url)
+        self.on_accept()
+
+    def _feed_done(
+        self, previous: state.FeedState, result: FetchResult, wait_s: float, report: FeedReport
+    ) -> FeedReport:
+        now = time.time()
+        state.save_feed_state(
+            self.conn,
+            replace(
+                previous,
+                etag=result.headers.get("etag") or previous.etag,
+                last_modified=result.headers.get("last-modified") or previous.last_modified,
+                next_check_at=now + min(wait_s, MAX_BACKOFF_S),
+                error_count=0,
+                last_error=None,
+                last_polled_at=now,
+            ),
+        )
+        FEED_POLLS.labels(report.status).inc()
+        log.info(
+            "feed polled: source=%s status=%s items=%d outcomes=%s",
+            report.source_id,
+            report.status,
+            report.items,
+            report.outcomes,
+        )
+        return report
+
+    def _feed_failed(
+        self, source: Source, previous: state.FeedState, interval: float, exc: Discard | Retry
+    ) -> FeedReport:
+        errors = previous.error_count + 1
+        wait_s = interval * 2 ** min(errors - 1, 6)
+        if isinstance(exc, Throttled) and exc.retry_after_s:
+            wait_s = max(wait_s, exc.retry_after_s)
+        now = time.time()
+        state.save_feed_state(
+            self.conn,
+            replace(
+                previous,
+                next_check_at=now + min(wait_s, MAX_BACKOFF_S),
+                error_count=errors,
+                last_error=str(exc)[:500],
+                last_polled_at=now,
+            ),
+        )
+        FEED_POLLS.labels(exc.reason).inc()
+        log.error(
+            "feed failed: source=%s feed_url=%s error=%s errors_in_a_row=%d next_try_in=%.0fs",
+            source.id,
+            source.feed,
+            exc,
+            errors,
+            wait_s,
+        )
+        return FeedReport(source.id, exc.reason)
+
+    def _fetch_robots(self, url: str) -> bytes | None:
+        try:
+            result = fetch(
+                self.client,
+                url,
+                max_bytes=512_000,
+                deadline_s=self.settings.fetch_timeout_s,
+                max_redirects=3,
+            )
+        except Discard:
+            return None
+        return result.body
+
+
+class HostThrottle:
+    """At most one request per host every `interval_s` (politeness), shared by all threads."""
+
+    def __init__(self, interval_s: float) -> None:
+        self.interval_s = interval_s
+        self._next: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, host: str) -> None:
+        if self.interval_s <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(host, 0.0))
+            self._next[host] = slot + self.interval_s
+        if slot > now:
+            time.sleep(slot - now)  # rate limiting, not synchronisation
+
+
+def _same_site_canonical(feed_canonical: str, page_canonical: str | None) -> str:
+    """The page's own canonical link, only when it stays on the same host: a syndicated
+    copy pointing at another outlet stays its own article (and joins that story)."""
+    if page_canonical and is_http_url(page_canonical):
+        candidate = canonical_url(page_canonical)
+        if host_of(candidate) == host_of(feed_canonical):
+            return candidate
+    return feed_canonical

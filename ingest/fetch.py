@@ -1,0 +1,234 @@
+"""HTTP fetching that bad servers cannot hurt.
+
+- Every connection, on every redirect hop, goes to an address checked at connect time
+  (no loopback/private/link-local targets unless allowed): SSRF cannot sneak in.
+- Bodies are streamed and capped after decompression (a gzip bomb stops at the cap).
+- Each fetch is bounded by wall-clock time, not only per read (a 1-byte/s server stops).
+- Redirects are followed by hand, at most `max_redirects`, loops detected.
+- Conditional GET with ETag / Last-Modified; 304 means unchanged.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from chipwire.errors import Discard, Retry
+from chipwire.settings import Settings
+from ingest.canonical import is_http_url
+
+
+class Throttled(Retry):
+    """The server said 429 or 503; `retry_after_s` is its hint, when it gave one."""
+
+    def __init__(self, reason: str, detail: str, retry_after_s: float | None) -> None:
+        super().__init__(reason, detail)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    url: str  # final URL after redirects
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def retry_after_s(self) -> float | None:
+        value = self.headers.get("retry-after")
+        if not value:
+            return None
+        if value.strip().isdigit():
+            return float(value)
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
+
+
+AddressPolicy = Callable[[str], bool]
+
+
+def public_only(ip: str) -> bool:
+    """The default policy: only globally routable addresses (no loopback, private,
+    link-local, carrier-grade NAT or IPv4-mapped loopback)."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.is_global
+
+
+def any_unicast(ip: str) -> bool:
+    """For the demo and tests on loopback: everything but multicast and unspecified."""
+    address = ipaddress.ip_address(ip)
+    return not (address.is_multicast or address.is_unspecified)
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves the host itself, checks every address, and connects to the checked one."""
+
+    def __init__(self, allowed: AddressPolicy) -> None:
+        self._allowed = allowed
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        addresses = [str(info[4][0]) for info in infos]
+        blocked = [a for a in addresses if not self._allowed(a)]
+        if blocked:
+            raise httpcore.ConnectError(f"blocked address for {host}: {blocked[0]}")
+        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+
+class _GuardedTransport(httpx.HTTPTransport):
+    def __init__(self, allowed: AddressPolicy, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_GuardedBackend(allowed),
+        )
+
+
+def make_client(settings: Settings, allowed: AddressPolicy | None = None) -> httpx.Client:
+    limits = httpx.Limits(
+        max_connections=settings.fetch_concurrency * 2,
+        max_keepalive_connections=settings.fetch_concurrency,
+    )
+    return httpx.Client(
+        transport=_GuardedTransport(
+            allowed or (any_unicast if settings.allow_private_addresses else public_only), limits
+        ),
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+        timeout=httpx.Timeout(settings.fetch_timeout_s, connect=min(5.0, settings.fetch_timeout_s)),
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    max_bytes: int,
+    deadline_s: float,
+    max_redirects: int,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> FetchResult:
+    """GET `url` safely. Raises Discard for permanent failures, Retry for transient ones."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    deadline = time.monotonic() + deadline_s
+    visited: set[str] = set()
+    current = url
+    for _hop in range(max_redirects + 1):
+        if not is_http_url(current):
+            raise Discard("bad-url", current)
+        if current in visited:
+            raise Discard("redirect-loop", current)
+        visited.add(current)
+        result = _get_once(client, current, headers, max_bytes, deadline)
+        if result.status in (301, 302, 303, 307, 308) and "location" in result.headers:
+            current = urljoin(current, result.headers["location"])
+            continue
+        return _classify(result)
+    raise Discard("too-many-redirects", url)
+
+
+def _get_once(
+    client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int, deadline: float
+) -> FetchResult:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise Retry("timeout", url)
+    timeout = httpx.Timeout(remaining, connect=min(5.0, remaining))
+    try:
+        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            body = b""
+            if response.status_code == 200:
+                body = _read_capped(response, url, max_bytes, deadline)
+            return FetchResult(
+                str(response.url), response.status_code, body, dict(response.headers)
+            )
+    except zlib.error as exc:
+        raise Discard("bad-encoding", f"{url}: {exc}") from exc
+    except httpx.ConnectError as exc:
+        if "blocked address" in str(exc):
+            raise Discard("blocked-address", f"{url}: {exc}") from exc
+        raise Retry("connect-error", f"{url}: {exc}") from exc
+    except httpx.TimeoutException as exc:
+        raise Retry("timeout", f"{url}: {exc}") from exc
+    except httpx.HTTPError as exc:
+        raise Retry("http-error", f"{url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: float) -> bytes:
+    """Read raw bytes as they arrive and decompress them ourselves, never past the cap:
+    httpx would inflate a whole network read at once (a 64 KiB read of a bomb is 64 MiB)."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    inflater = _inflater(encoding)
+    body = bytearray()
+    for chunk in response.iter_raw():
+        if inflater is None:
+            body += chunk
+        else:
+            data = chunk
+            while data and len(body) <= max_bytes:
+                body += inflater.decompress(data, max_bytes + 1 - len(body))
+                data = inflater.unconsumed_tail
+        if len(body) > max_bytes:
+            raise Discard("too-large", f"{url}: over {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise Retry("timeout", f"{url}: body not done in time")
+    return bytes(body)
+
+
+def _inflater(encoding: str) -> zlib._Decompress | None:
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    if encoding in ("", "identity"):
+        return None
+    raise Discard("bad-encoding", f"unsupported content-encoding {encoding!r}")
+
+
+def _classify(result: FetchResult) -> FetchResult:
+    if result.status in (200, 304):
+        return result
+    if result.status in (429, 503):
+        raise Throttled(f"http-{result.status}", result.url, result.retry_after_s())
+    if result.status >= 500:
+        raise Retry(f"http-{result.status}", result.url)
+    raise Discard(f"http-{result.status}", result.url)
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()

@@ -1,0 +1,145 @@
+"""The crawler's durable state in SQLite: feed state, seen URLs, story fingerprints, outbox.
+
+A new article's seen-mark, fingerprint and outgoing message are written in one
+transaction, so a crash either loses nothing or repeats nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from chipwire import outbox
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    source_id TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    next_check_at REAL NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    last_polled_at REAL
+);
+CREATE TABLE IF NOT EXISTS seen (
+    article_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    first_seen_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fingerprints (
+    article_id TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL,
+    minhash BLOB NOT NULL
+);
+"""
+
+# Final statuses: the URL is never fetched again. Anything else may be retried.
+DONE = ("published", "discarded")
+
+
+@dataclass(frozen=True)
+class FeedState:
+    source_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    next_check_at: float = 0.0
+    error_count: int = 0
+    last_error: str | None = None
+    last_polled_at: float | None = None
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.executescript(_SCHEMA + outbox.SCHEMA)
+    return conn
+
+
+def feed_state(conn: sqlite3.Connection, source_id: str) -> FeedState:
+    row = conn.execute(
+        "SELECT source_id, etag, last_modified, next_check_at, error_count, last_error, "
+        "last_polled_at FROM feeds WHERE source_id = ?",
+        (source_id,),
+    ).fetchone()
+    return FeedState(*row) if row else FeedState(source_id)
+
+
+def save_feed_state(conn: sqlite3.Connection, state: FeedState) -> None:
+    with conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                state.source_id,
+                state.etag,
+                state.last_modified,
+                state.next_check_at,
+                state.error_count,
+                state.last_error,
+                state.last_polled_at,
+            ),
+        )
+
+
+def all_feed_states(conn: sqlite3.Connection) -> list[FeedState]:
+    rows = conn.execute(
+        "SELECT source_id, etag, last_modified, next_check_at, error_count, last_error, "
+        "last_polled_at FROM feeds ORDER BY source_id"
+    ).fetchall()
+    return [FeedState(*row) for row in rows]
+
+
+def unseen(conn: sqlite3.Connection, article_ids: list[str], max_attempts: int) -> set[str]:
+    """The ids still worth fetching: never seen, or failed transiently fewer than max_attempts."""
+    if not article_ids:
+        return set()
+    placeholders = ",".join("?" * len(article_ids))
+    rows = conn.execute(
+        f"SELECT article_id, status, attempts FROM seen WHERE article_id IN ({placeholders})",
+        article_ids,
+    ).fetchall()
+    settled = {aid for aid, status, attempts in rows if status in DONE or attempts >= max_attempts}
+    return set(article_ids) - settled
+
+
+def mark(conn: sqlite3.Connection, article_id: str, url: str, status: str) -> None:
+    """Record an outcome that publishes nothing (discarded, or a transient failure)."""
+    with conn:
+        _upsert_seen(conn, article_id, url, status)
+
+
+def _upsert_seen(conn: sqlite3.Connection, article_id: str, url: str, status: str) -> None:
+    conn.execute(
+        "INSERT INTO seen VALUES (?, ?, ?, 1, ?) ON CONFLICT (article_id) DO UPDATE SET "
+        "status = excluded.status, attempts = seen.attempts + 1",
+        (article_id, url, status, time.time()),
+    )
+
+
+def accept(
+    conn: sqlite3.Connection,
+    article_ids: list[str],
+    url: str,
+    story_id: str,
+    minhash: bytes,
+    message: tuple[str, str, bytes, dict[str, str]],
+) -> None:
+    """Seen-mark, fingerprint and outgoing message, all or nothing."""
+    topic, key, value, headers = message
+    with conn:
+        for article_id in article_ids:
+            _upsert_seen(conn, article_id, url, "published")
+        conn.execute(
+            "INSERT OR IGNORE INTO fingerprints VALUES (?, ?, ?)", (key, story_id, minhash)
+        )
+        outbox.add(conn, topic, key, value, headers)
+
+
+def fingerprints(conn: sqlite3.Connection) -> list[tuple[str, str, bytes]]:
+    return [(a, s, bytes(m)) for a, s, m in conn.execute("SELECT * FROM fingerprints")]

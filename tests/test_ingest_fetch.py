@@ -1,0 +1,129 @@
+"""The fetcher against misbehaving servers on loopback: nothing bad gets through or hangs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chipwire.errors import Discard, Retry
+from chipwire.settings import Settings
+from ingest.fetch import Throttled, fetch, make_client, public_only
+from tests.loopback import LoopbackServer, gzip_bomb, redirect, trickle
+
+
+def _get(settings: Settings, url: str, **kwargs: object) -> object:
+    with make_client(settings) as client:
+        params = {"max_bytes": 1_000_000, "deadline_s": 3.0, "max_redirects": 3, **kwargs}
+        return fetch(client, url, **params)  # type: ignore[arg-type]
+
+
+def test_plain_fetch_returns_body_and_final_url(server: LoopbackServer, settings: Settings) -> None:
+    url = server.add("/a", "<html>hello</html>", Content_Type="text/html")
+    result = _get(settings, url)
+    assert result.status == 200 and result.body == b"<html>hello</html>"  # type: ignore[attr-defined]
+
+
+def test_loopback_is_blocked_by_default(server: LoopbackServer, tmp_path) -> None:
+    url = server.add("/secret", "INTERNAL")
+    with pytest.raises(Discard) as caught:
+        _get(Settings(data_dir=tmp_path), url)
+    assert caught.value.reason == "blocked-address"
+    assert server.hits.get("/secret") is None
+
+
+def test_redirect_into_a_private_address_is_blocked_at_connect_time(tmp_path) -> None:
+    internal = LoopbackServer("127.0.0.1")
+    public = LoopbackServer("127.0.0.2")  # plays a public host in this test
+    try:
+        secret = internal.add("/secret", "INTERNAL-SECRET")
+        start = public.add_handler("/go", redirect(secret))
+        with (
+            make_client(
+                Settings(data_dir=tmp_path), allowed=lambda ip: ip == "127.0.0.2"
+            ) as client,
+            pytest.raises(Discard) as caught,
+        ):
+            fetch(client, start, max_bytes=10_000, deadline_s=3, max_redirects=3)
+        assert caught.value.reason == "blocked-address"
+        assert internal.hits.get("/secret") is None
+    finally:
+        internal.close()
+        public.close()
+
+
+def test_public_only_policy_rejects_every_private_form() -> None:
+    for ip in (
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "100.64.0.1",
+        "::1",
+        "::ffff:127.0.0.1",
+        "192.168.0.1",
+    ):
+        assert not public_only(ip), ip
+    assert public_only("8.8.8.8")
+
+
+def test_gzip_bomb_stops_at_the_cap(server: LoopbackServer, settings: Settings) -> None:
+    url = server.add_handler("/bomb", gzip_bomb(64))
+    with pytest.raises(Discard) as caught:
+        _get(settings, url, max_bytes=2_000_000)
+    assert caught.value.reason == "too-large"
+
+
+def test_trickling_server_is_cut_by_the_wall_clock_deadline(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    url = server.add_handler("/slow", trickle(30))
+    started = time.monotonic()
+    with pytest.raises(Retry):
+        _get(settings, url, deadline_s=2.0)
+    assert time.monotonic() - started < 6
+
+
+def test_redirect_loop_is_detected(server: LoopbackServer, settings: Settings) -> None:
+    server.add_handler("/a", redirect("/b"))
+    server.add_handler("/b", redirect("/a"))
+    with pytest.raises(Discard) as caught:
+        _get(settings, server.url("/a"), max_redirects=10)
+    assert caught.value.reason == "redirect-loop"
+
+
+def test_too_many_redirects(server: LoopbackServer, settings: Settings) -> None:
+    for i in range(5):
+        server.add_handler(f"/r{i}", redirect(f"/r{i + 1}"))
+    server.add("/r5", "end")
+    with pytest.raises(Discard) as caught:
+        _get(settings, server.url("/r0"), max_redirects=3)
+    assert caught.value.reason == "too-many-redirects"
+
+
+def test_conditional_get_gives_not_modified(server: LoopbackServer, settings: Settings) -> None:
+    url = server.add("/feed", "<rss/>", ETag='"v1"')
+    first = _get(settings, url)
+    second = _get(settings, url, etag=first.headers["etag"])  # type: ignore[attr-defined]
+    assert second.not_modified  # type: ignore[attr-defined]
+
+
+def test_429_carries_retry_after(server: LoopbackServer, settings: Settings) -> None:
+    url = server.add("/busy", "slow down", status=429, Retry_After="120")
+    with pytest.raises(Throttled) as caught:
+        _get(settings, url)
+    assert caught.value.retry_after_s == 120
+
+
+def test_404_is_permanent_and_500_is_transient(server: LoopbackServer, settings: Settings) -> None:
+    server.add("/gone", "", status=404)
+    server.add("/broken", "", status=500)
+    with pytest.raises(Discard):
+        _get(settings, server.url("/gone"))
+    with pytest.raises(Retry):
+        _get(settings, server.url("/broken"))
+
+
+def test_non_http_urls_are_never_fetched(settings: Settings) -> None:
+    for url in ("javascript:alert(1)", "file:///etc/passwd", "ftp://x.org/a"):
+        with pytest.raises(Discard):
+            _get(settings, url)
