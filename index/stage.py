@@ -1,0 +1,62 @@
+"""The indexer stage: enriched articles from the bus into the search backend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from chipwire.bus import DLQ_TOPIC, Bus, Message
+from chipwire.contract import EnrichedArticle
+from chipwire.events import decode
+from chipwire.metrics import MESSAGES
+from index.backend import SearchBackend
+
+log = logging.getLogger(__name__)
+
+
+class IndexSink:
+    """Buffers a batch, then upserts and commits it in one go.
+
+    flush() raises Retry when the backend is down, so the runner commits no offsets and the
+    batch is read again. Documents the backend rejects for good (mapping errors) go to the
+    dead-letter topic when a bus is given, and are logged either way.
+    """
+
+    name = "index"
+
+    def __init__(self, backend: SearchBackend, bus: Bus | None = None) -> None:
+        self.backend = backend
+        self.bus = bus
+        self._batch: dict[str, tuple[EnrichedArticle, Message]] = {}
+
+    def handle(self, message: Message) -> None:
+        article = decode(message, EnrichedArticle)
+        self._batch.pop(article.id, None)  # a later version in the same batch wins
+        self._batch[article.id] = (article, message)
+
+    def flush(self) -> None:
+        if not self._batch:
+            return
+        try:
+            self.backend.upsert([article for article, _ in self._batch.values()])
+            rejected = self.backend.commit()
+            for item in rejected:
+                self._reject(self._batch[item.id][1], item.status, item.reason)
+        finally:  # after a Retry the runner re-reads the whole batch
+            self._batch.clear()
+
+    def _reject(self, message: Message, status: int, reason: str) -> None:
+        log.error("index rejected %s (HTTP %d): %s", message.key, status, reason)
+        MESSAGES.labels(self.name, "rejected").inc()
+        if self.bus is None:
+            return
+        headers: Mapping[str, str] = {
+            **message.headers,
+            "dlq_reason": "index-rejected",
+            "dlq_detail": f"{status}: {reason}"[:2000],
+            "dlq_stage": self.name,
+            "dlq_topic": message.topic,
+            "dlq_partition": str(message.partition),
+            "dlq_offset": str(message.offset),
+        }
+        self.bus.publish(DLQ_TOPIC, message.key, message.value, headers)

@@ -1,0 +1,68 @@
+"""The indexer stage end to end on the embedded bus: enriched topic -> tantivy -> search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chipwire.bus import DLQ_TOPIC, ENRICHED_TOPIC
+from chipwire.bus.embedded import EmbeddedBus
+from chipwire.errors import Retry
+from chipwire.events import publish
+from chipwire.stage import StageRunner
+from index.backend import SearchRequest
+from index.stage import IndexSink
+from index.tantivy_backend import TantivyBackend
+from tests.test_search_samples import ALL, CUSTOMS, LITHO
+
+
+def runner(bus: EmbeddedBus, sink: IndexSink) -> StageRunner:
+    consumer = bus.consumer("indexer", [ENRICHED_TOPIC])
+    return StageRunner(consumer=consumer, sink=sink, bus=bus, retry_backoff_s=0.01)
+
+
+def test_enriched_messages_become_searchable_once(tmp_path: Path) -> None:
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    backend = TantivyBackend(tmp_path / "index")
+    for article in (*ALL, *ALL):  # a replay publishes everything twice
+        publish(bus, ENRICHED_TOPIC, article, "enrich")
+    runner(bus, IndexSink(backend)).drain()
+    assert backend.count() == len(ALL)
+    assert {h.id for h in backend.search(SearchRequest(query="H200 AND customs")).hits} == {
+        CUSTOMS.id
+    }
+    backend.close()
+    bus.close()
+
+
+def test_invalid_message_is_dead_lettered_and_the_rest_indexed(tmp_path: Path) -> None:
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    backend = TantivyBackend(tmp_path / "index")
+    publish(bus, ENRICHED_TOPIC, CUSTOMS, "enrich")
+    bus.publish(ENRICHED_TOPIC, "broken", b'{"id": "broken"}', {})
+    publish(bus, ENRICHED_TOPIC, LITHO, "enrich")
+    runner(bus, IndexSink(backend, bus)).drain()
+    assert backend.count() == 2
+    dead = bus.consumer("check", [DLQ_TOPIC]).poll(10, 1.0)
+    assert [m.key for m in dead] == ["broken"]
+    assert dead[0].headers["dlq_reason"] == "invalid-message"
+    backend.close()
+    bus.close()
+
+
+def test_locked_index_commits_no_offsets_and_loses_nothing(tmp_path: Path) -> None:
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    for article in ALL:
+        publish(bus, ENRICHED_TOPIC, article, "enrich")
+    holder = TantivyBackend(tmp_path / "index")
+    holder.upsert([CUSTOMS])  # takes the writer lock, like a second indexer would
+    backend = TantivyBackend(tmp_path / "index")
+    stage = runner(bus, IndexSink(backend))
+    with pytest.raises(Retry, match="another process is writing"):
+        stage.step(0.5)
+    holder.close()  # the other writer goes away without committing
+    stage.drain()
+    assert backend.count() == len(ALL)
+    backend.close()
+    bus.close()
