@@ -48,7 +48,7 @@ FIELD_ALIASES = {
 STANCES = ("restrict", "ease", "mixed", "none")
 
 _parse_lock = threading.Lock()  # ply's parser keeps state: one parse at a time
-_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|\s])')
+_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|<>=\s])')
 
 
 class QueryError(ValueError):
@@ -126,6 +126,8 @@ def parse_query(text: str) -> Node:
         raise QueryError(f"unexpected character in the query: {exc}") from exc
     except ParseError as exc:
         raise QueryError(_syntax_message(exc)) from exc
+    except (ArithmeticError, ValueError) as exc:  # e.g. a malformed number after ^ or ~
+        raise QueryError(f"cannot read a number in the query: {exc}") from exc
     node = _normalise(_convert(parsed, None))
     if _count_leaves(node) > MAX_CLAUSES:
         raise QueryError(f"the query has more than {MAX_CLAUSES} terms; split it up")
@@ -237,13 +239,13 @@ def _fuzzy(item: lq.Fuzzy, field: str | None) -> Node:
     if not isinstance(word, lq.Word):
         raise QueryError("fuzzy '~' applies to one word")
     degree = float(item.degree) if item.degree is not None else 0.5
-    distance = 2 if degree < 1 else int(degree)
-    if (distance != degree and degree >= 1) or distance > 2:
+    if degree not in (0, 1, 2) and not 0 < degree < 1:  # a bare '~' reads as 0.5
         raise QueryError("fuzzy distance must be 1 or 2, e.g. restriction~1")
+    distance = 2 if 0 < degree < 1 else int(degree)
     inner = _word(word.value, field)
     if not isinstance(inner, Term):
         raise QueryError("fuzzy '~' cannot be combined with wildcards")
-    return Fuzzy(field, inner.text, distance)
+    return Fuzzy(field, inner.text, distance) if distance else inner
 
 
 def _phrase_text(quoted: str) -> str:
