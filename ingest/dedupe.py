@@ -12,6 +12,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 NUM_PERM = 64
+SCHEME = "affine32"  # pinned: stored signatures must be compared under the same scheme
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -19,7 +20,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def minhash(text: str) -> MinHash:
     words = _WORD.findall(text.lower())
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - 4))}
-    signature = MinHash(num_perm=NUM_PERM)
+    signature = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     signature.update_batch([s.encode("utf-8") for s in shingles])
     return signature
 
@@ -56,4 +57,6 @@ def to_bytes(signature: MinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype=np.uint64))
+    return MinHash(
+        num_perm=NUM_PERM, hashvalues=np.frombuffer(data, dtype=np.uint64), scheme=SCHEME
+    )

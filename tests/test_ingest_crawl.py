@@ -1,0 +1,199 @@
+"""The crawler on a loopback site: new items accepted once, copies join a story, bad feeds
+are state (not crashes), robots.txt is obeyed, and a restart re-sends nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chipwire import outbox
+from chipwire.bus import RAW_TOPIC
+from chipwire.bus.embedded import EmbeddedBus
+from chipwire.contract import RawArticle
+from chipwire.settings import Settings
+from ingest import state
+from ingest.crawl import Crawler
+from ingest.fetch import make_client
+from ingest.sources import Source
+from tests.loopback import LoopbackServer
+
+BODY = (
+    "Port officials in the fictional city of Lanport said on Tuesday that a container of "
+    "graphics processors had been held for inspection while paperwork was checked. "
+    "The agency did not say how long the review would take, and importers were asked to "
+    "submit additional declarations about the end users of the hardware. "
+    "Traders said the pause added to a week of uncertainty for the regional electronics market, "
+    "where distributors have been waiting for clarity on licensing rules since the autumn. "
+)
+OTHER = (
+    "A consumer electronics maker unveiled a folding phone with a larger battery on Monday, "
+    "promising two days of use between charges and a brighter outer display for readers. "
+    "The company said preorders open next week in twelve markets, with shipments in March, "
+    "and that a cheaper model without the stylus will follow later in the year. "
+    "Reviewers who handled the device praised its hinge but questioned the price. "
+)
+
+
+def page(title: str, body: str) -> str:
+    paragraphs = "".join(f"<p>{s.strip()}.</p>" for s in body.split(". ") if s.strip())
+    return (
+        f"<html lang='en'><head><title>{title}</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/tech'>Tech</a></nav>"
+        f"<article><h1>{title}</h1>{paragraphs}</article>"
+        "<footer>Sample site for tests. All rights reserved.</footer></body></html>"
+    )
+
+
+def feed(server: LoopbackServer, items: list[tuple[str, str]]) -> str:
+    entries = "".join(
+        f"<item><title>{t}</title><link>{server.url(p)}?utm_source=rss</link>"
+        "<pubDate>Tue, 13 Jan 2026 09:00:00 GMT</pubDate></item>"
+        for t, p in items
+    )
+    channel = f"<channel><title>t</title>{entries}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+def site(server: LoopbackServer) -> list[Source]:
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add(
+        "/a2.html",
+        page("Lanport holds GPU container", BODY.replace("Tuesday", "Tuesday morning")),
+        Content_Type="text/html",
+    )
+    server.add("/a3.html", page("Folding phone unveiled", OTHER), Content_Type="text/html")
+    server.add("/private/a4.html", page("Members only", OTHER + BODY), Content_Type="text/html")
+    server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n")
+    server.add(
+        "/feed.xml",
+        feed(server, [("one", "/a1.html"), ("three", "/a3.html"), ("four", "/private/a4.html")]),
+        ETag='"f1"',
+    )
+    server.add("/copy.xml", feed(server, [("two", "/a2.html"), ("one again", "/a1.html")]))
+    server.add("/broken.xml", "<html>this is not a feed</html>")
+    return [
+        Source(id="wire", name="Wire", feed=server.url("/feed.xml")),
+        Source(id="copies", name="Copies", feed=server.url("/copy.xml")),
+        Source(id="broken", name="Broken", feed=server.url("/broken.xml")),
+    ]
+
+
+_OPEN: list[Crawler] = []
+_CLOSE_BUS: list[EmbeddedBus] = []
+
+
+def crawler(settings: Settings) -> Crawler:
+    made = Crawler(settings, state.connect(settings.state_db), make_client(settings), None)
+    _OPEN.append(made)
+    return made
+
+
+@pytest.fixture(autouse=True)
+def _close_crawlers() -> Iterator[None]:
+    yield
+    while _OPEN:
+        made = _OPEN.pop()
+        made.client.close()
+        made.conn.close()
+
+
+def raw_articles(conn: sqlite3.Connection) -> list[RawArticle]:
+    rows = conn.execute("SELECT value FROM outbox ORDER BY seq").fetchall()
+    return [RawArticle.model_validate_json(bytes(v)) for (v,) in rows]
+
+
+def test_poll_accepts_new_articles_once_and_joins_copies(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    sources = site(server)
+    c = crawler(settings)
+    reports = {s.id: c.poll_feed(s) for s in sources}
+    assert reports["wire"].outcomes == {"seen": 0, "ok": 2, "robots-disallowed": 1}
+    assert reports["copies"].outcomes == {"seen": 1, "ok": 1}
+    assert reports["broken"].status == "feed-unparseable"
+    articles = raw_articles(c.conn)
+    assert sorted(a.title for a in articles) == [
+        "Folding phone unveiled",
+        "Lanport holds GPU container",
+        "Shipment held at Lanport",
+    ]
+    by_title = {a.title: a for a in articles}
+    assert (
+        by_title["Lanport holds GPU container"].story_id == by_title["Shipment held at Lanport"].id
+    )
+    assert by_title["Folding phone unveiled"].story_id == by_title["Folding phone unveiled"].id
+    assert all("utm_source" not in a.canonical_url for a in articles)
+    assert all("Home" not in a.text and "rights reserved" not in a.text for a in articles)
+    assert server.hits.get("/private/a4.html") is None
+
+
+def test_second_poll_and_restart_resend_nothing(server: LoopbackServer, settings: Settings) -> None:
+    sources = site(server)
+    first = crawler(settings)
+    for s in sources:
+        first.poll_feed(s)
+    restarted = crawler(settings)  # a new process on the same state
+    reports = [restarted.poll_feed(s) for s in sources]
+    assert reports[0].status == "not-modified"
+    assert reports[1].outcomes == {"seen": 2}
+    assert len(raw_articles(restarted.conn)) == 3
+
+
+def test_broken_feed_is_state_and_backs_off(server: LoopbackServer, settings: Settings) -> None:
+    sources = site(server)
+    c = crawler(settings)
+    c.poll_feed(sources[2])
+    c.poll_feed(sources[2])
+    broken = state.feed_state(c.conn, "broken")
+    assert broken.error_count == 2 and "not a feed" in (broken.last_error or "")
+    assert broken.next_check_at - (broken.last_polled_at or 0) >= 2 * settings.poll_interval_s - 1
+    assert c.poll_due(sources, now=broken.last_polled_at) == [] or all(
+        r.source_id != "broken" for r in c.poll_due(sources, now=broken.last_polled_at)
+    )
+
+
+def test_unreachable_feed_does_not_stop_the_others(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    sources = [
+        Source(id="dead", name="Dead", feed="http://127.0.0.1:9/feed.xml"),
+        *site(server)[:1],
+    ]
+    c = crawler(settings)
+    reports = c.poll_due(sources)
+    assert reports[0].status == "connect-error" and reports[1].outcomes["ok"] == 2
+
+
+def test_outbox_relay_publishes_raw_articles_in_order(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    sources = site(server)
+    c = crawler(settings)
+    for s in sources:
+        c.poll_feed(s)
+    bus = EmbeddedBus(settings.log_db)
+    _CLOSE_BUS.append(bus)
+    assert outbox.relay_all(c.conn, bus) == 3
+    assert outbox.relay_all(c.conn, bus) == 0
+    consumer = bus.consumer("check", [RAW_TOPIC])
+    messages = consumer.poll(10, 1.0)
+    assert len(messages) == 3
+    assert all(json.loads(m.value)["id"] == m.key for m in messages)
+    assert {m.headers["ce_type"] for m in messages} == {"io.chipwire.article.raw.v1"}
+
+
+def test_bad_sources_file_is_a_clear_error(tmp_path: Path) -> None:
+    from ingest.sources import SourcesError, load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text("sources:\n  - id: ok\n    name: OK\n    feed: file:///etc/passwd\n")
+    try:
+        load_sources(path)
+    except SourcesError as exc:
+        assert "source #1" in str(exc) and "feed" in str(exc)
+    else:
+        raise AssertionError("a file: feed must be rejected")
