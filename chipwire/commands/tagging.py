@@ -1,0 +1,122 @@
+"""`chipwire tag`, `chipwire eval`, `chipwire reenrich`: the tagger from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, open_bus
+from chipwire.contract import RawArticle
+from chipwire.errors import Quarantine
+from chipwire.events import publish
+from chipwire.settings import Settings
+
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tag")(tag)
+    app.command("eval")(evaluate)
+    app.command("reenrich")(reenrich)
+
+
+def tag(
+    file: Annotated[str, typer.Argument(help="Text file to tag, or - for stdin")],
+    title: Annotated[str, typer.Option(help="Headline (weighs most)")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    explain: Annotated[bool, typer.Option(help="Show matches, cues and decisions")] = False,
+) -> None:
+    """Tag one text: chips, companies, agencies, countries, policy signals, stance."""
+    from enrich.tag import tag_text
+
+    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    result = tag_text(text, title)
+    if as_json:
+        payload = result.to_json()
+        if explain:
+            payload = {**payload, "explain": result.explanation.to_json()}
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    from enrich.render import print_explanation, print_summary
+
+    print_summary(console, result)
+    if explain:
+        print_explanation(console, result)
+
+
+def evaluate(
+    which: Annotated[str, typer.Option("--set", help="dev | holdout | seeds | all")] = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    errors: Annotated[bool, typer.Option(help="List per-text errors (dev set only)")] = False,
+) -> None:
+    """Score the tagger on the labelled dev/holdout sets and the seed articles."""
+    from enrich.eval import FIXTURES, SEEDS, load_labelled, score_labelled, score_seeds
+
+    if which not in ("dev", "holdout", "seeds", "all"):
+        raise typer.BadParameter("--set must be dev, holdout, seeds or all")
+    results: dict[str, Any] = {}
+    for name in ("dev", "holdout"):
+        path = FIXTURES / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
+        if which in (name, "all") and path.exists():
+            report = score_labelled(load_labelled(path), keep_errors=errors and name == "dev")
+            results[name] = report.to_json()
+            if report.errors:
+                results[name]["errors"] = report.errors
+    if which in ("seeds", "all") and (SEEDS / "labels.json").exists():
+        results["seeds"] = score_seeds(SEEDS)
+    if not results:
+        console.print("[yellow]nothing to score: no labelled files found[/]")
+        raise typer.Exit(1)
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
+        return
+    from enrich.render import print_eval
+
+    print_eval(console, results)
+
+
+def reenrich(
+    batch: Annotated[int, typer.Option(help="Messages read per poll")] = 500,
+    idle_s: Annotated[float, typer.Option(help="Stop after the raw topic is idle this long")] = 2.0,
+) -> None:
+    """Replay the raw topic from the beginning through the current taxonomy."""
+    from chipwire.events import decode
+    from enrich.lexicon import load_lexicon
+    from enrich.tag import tag_article
+
+    settings = Settings()
+    bus = open_bus(settings)
+    group = f"reenrich-{uuid.uuid4().hex[:12]}"
+    consumer = bus.consumer(group, [RAW_TOPIC], from_beginning=True)
+    latest: dict[str, RawArticle] = {}
+    read = skipped = 0
+    try:
+        while batch_messages := consumer.poll(batch, idle_s):
+            for message in batch_messages:
+                read += 1
+                try:
+                    raw = decode(message, RawArticle)
+                except Quarantine as exc:
+                    skipped += 1
+                    console.print(f"[yellow]skipped an invalid raw message: {exc}[/]")
+                    continue
+                latest.pop(raw.id, None)
+                latest[raw.id] = raw  # a later version of an article replaces the earlier
+        for raw in latest.values():
+            publish(bus, ENRICHED_TOPIC, tag_article(raw), stage="enrich")
+        bus.flush()
+        consumer.commit()
+    finally:
+        consumer.close()
+        bus.close()
+    console.print(
+        f"re-enriched {len(latest)} articles ({read} raw messages, {skipped} invalid) "
+        f"with enrichment_version "
+        f"{load_lexicon().version} (consumer group {group})"
+    )

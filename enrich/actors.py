@@ -1,0 +1,125 @@
+"""Who acts in a sentence: named agencies, and countries used as governments.
+
+"China approved", "Beijing's regulators", "approved by Washington" name an actor;
+"exports to China", "U.S.-China ties", "Chinese firms" do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from enrich.context import CLAUSE_PUNCT, Tokens
+from enrich.lexicon import Lexicon
+from enrich.match import Mention
+
+AGENT_BY = frozenset({"by", "from"})
+COMPANY_NOUNS = frozenset(
+    {
+        "firms",
+        "companies",
+        "company",
+        "buyers",
+        "customers",
+        "makers",
+        "chipmakers",
+        "suppliers",
+        "vendors",
+        "manufacturers",
+        "businesses",
+        "groups",
+        "giants",
+        "developers",
+        "providers",
+        "operators",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    jurisdiction: str
+    agency: str | None
+    start: int
+    strength: float
+    source: str  # agency | country | authority | passive-agent | buyers | carried | ...
+
+
+def sentence_actors(
+    mentions: list[Mention],
+    agencies: dict[int, str],
+    tokens: Tokens,
+    lexicon: Lexicon,
+    cue_starts: list[int],
+) -> list[Actor]:
+    """Candidate actors in a sentence, in text order. `agencies`: mention start -> id."""
+    actors: list[Actor] = []
+    for mention in mentions:
+        if mention.start in agencies and mention.kind in ("agency", "context_agency"):
+            agency = agencies[mention.start]
+            actors.append(
+                Actor(lexicon.agency_jurisdiction[agency], agency, mention.start, 1.0, "agency")
+            )
+        elif mention.kind == "country":
+            strength = _country_strength(mention, tokens, lexicon, cue_starts)
+            if strength > 0:
+                actors.append(Actor(mention.key, None, mention.start, strength, "country"))
+    return actors
+
+
+def _country_strength(
+    mention: Mention, tokens: Tokens, lexicon: Lexicon, cue_starts: list[int]
+) -> float:
+    first = tokens.index_at(mention.start)
+    last = tokens.index_at(mention.end - 1)
+    before = tokens.items[first - 1].text if first > 0 else ""
+    after = tokens.words(last + 1, last + 4)
+    if _in_compound(tokens, mention):
+        return 0.0
+    if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
+        return 0.95
+    if mention.extra == "demonym":
+        return 0.0
+    if before in AGENT_BY:
+        near_cue = any(0 <= first - tokens.index_at(c) <= 5 for c in cue_starts)
+        return 1.0 if before == "by" or near_cue else 0.0
+    if before == "in" and first > 1 and tokens.items[first - 2].text in lexicon.authority_nouns:
+        return 0.95  # "officials in Beijing"
+    if before in lexicon.target_prepositions:
+        return 0.0
+    if tokens.items[last].text.endswith("'s") or (after[:1] == ["'"]):
+        next_is_cue = any(0 < tokens.index_at(c) - last <= 2 for c in cue_starts)
+        return 0.85 if next_is_cue else 0.35
+    if after[:1] and after[0] in COMPANY_NOUNS:
+        return 0.0
+    return 0.85
+
+
+def _in_compound(tokens: Tokens, mention: Mention) -> bool:
+    """U.S.-China, Sino-US: two countries joined by a dash are a pair, not an actor."""
+    after = tokens.char_at(mention.end) + tokens.char_at(mention.end + 1)
+    before = tokens.char_at(mention.start - 1)
+    return (after[:1] in ("-", "/") and after[1:].isalpha()) or before in ("-", "/")
+
+
+def _until_boundary(words: list[str]) -> list[str]:
+    kept: list[str] = []
+    for word in words:
+        if word in CLAUSE_PUNCT or word == ".":
+            break
+        kept.append(word)
+    return kept
+
+
+def buyer_country(mentions: list[Mention], tokens: Tokens) -> str | None:
+    """The country of the buyers a guidance or import move is about ("Chinese firms",
+    "into China", "to China")."""
+    for mention in mentions:
+        if mention.kind != "country":
+            continue
+        first = tokens.index_at(mention.start)
+        last = tokens.index_at(mention.end - 1)
+        before = tokens.items[first - 1].text if first > 0 else ""
+        after = tokens.words(last + 1, last + 3)
+        if before in ("to", "into", "enter", "entering") or any(w in COMPANY_NOUNS for w in after):
+            return mention.key
+    return None

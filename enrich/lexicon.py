@@ -1,0 +1,195 @@
+"""The taxonomy files, loaded once into one flat list of patterns plus lookup tables.
+
+Every surface form the tagger looks for (entities, cues, hedges, keywords) becomes a
+`Pattern`, so enrich.match can find all of them in a single Aho-Corasick pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import chipwire
+
+TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
+TAGGER_VERSION = "1"  # bump when a code change alters tags on purpose
+
+# Pattern kinds. MAIN kinds compete for a span (longest wins); AUX kinds are context
+# words read alongside and never hide an entity or a cue.
+MAIN_KINDS = frozenset(
+    {
+        "chip",
+        "family",
+        "company",
+        "agency",
+        "context_agency",
+        "country",
+        "cue",
+        "subject",
+        "classification",
+        "ignore",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Pattern:
+    surface: str
+    kind: str
+    key: str  # id, or for cues "restrict"/"ease"/"reversal", for aux the group name
+    case_sensitive: bool = False
+    extra: str = ""  # chip family, country role ("name"/"capital"), cue action
+
+
+@dataclass(frozen=True)
+class ContextRule:
+    by_country: dict[str, str]
+    default: str | None
+    use_context: bool
+
+
+@dataclass
+class Lexicon:
+    patterns: list[Pattern] = field(default_factory=list)
+    chip_names: dict[str, str] = field(default_factory=dict)
+    chip_family: dict[str, str] = field(default_factory=dict)
+    company_home: dict[str, str] = field(default_factory=dict)
+    agency_names: dict[str, str] = field(default_factory=dict)
+    agency_jurisdiction: dict[str, str] = field(default_factory=dict)
+    country_names: dict[str, str] = field(default_factory=dict)
+    context_rules: list[ContextRule] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    generic_subjects: frozenset[str] = frozenset()
+    authority_nouns: frozenset[str] = frozenset()
+    target_prepositions: frozenset[str] = frozenset()
+    negators: tuple[str, ...] = ()
+    negation_window: int = 4
+    reversal_window: int = 6
+    related_headers: frozenset[str] = frozenset()
+    version: str = ""
+
+    def add(
+        self, surfaces: list[str], kind: str, key: str, *, exact: bool = False, extra: str = ""
+    ) -> None:
+        for surface in surfaces:
+            self.patterns.append(Pattern(str(surface), kind, key, exact, extra))
+
+
+def _read(name: str) -> dict[str, Any]:
+    data = yaml.safe_load((TAXONOMY_DIR / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{name}: expected a mapping"
+    return data
+
+
+def taxonomy_files() -> list[Path]:
+    return sorted(TAXONOMY_DIR.glob("*.yaml"))
+
+
+def enrichment_version() -> str:
+    """Hash of the taxonomy files and the code version: what produced a set of tags."""
+    digest = hashlib.sha256(f"{chipwire.__version__}/{TAGGER_VERSION}".encode())
+    for path in taxonomy_files():
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@cache
+def load_lexicon() -> Lexicon:
+    lex = Lexicon(version=enrichment_version())
+    _load_chips(lex, _read("chips.yaml"))
+    _load_companies(lex, _read("companies.yaml"))
+    _load_countries(lex, _read("countries.yaml"))
+    _load_agencies(lex, _read("agencies.yaml"))
+    _load_cues(lex, _read("cues.yaml"))
+    _load_actions(lex, _read("actions.yaml"))
+    return lex
+
+
+def _load_chips(lex: Lexicon, data: dict[str, Any]) -> None:
+    for chip in data["chips"]:
+        chip_id = str(chip["id"])
+        lex.chip_names[chip_id] = chip["name"]
+        lex.chip_family[chip_id] = chip.get("family", "")
+        lex.add([chip_id, *chip.get("aliases", [])], "chip", chip_id)
+    for family in data["families"]:
+        lex.chip_names[family["id"]] = family["name"]
+        lex.add(family["aliases"], "family", family["id"], exact=True)
+
+
+def _load_companies(lex: Lexicon, data: dict[str, Any]) -> None:
+    for company in data["companies"]:
+        name = company["name"]
+        exact = [str(s) for s in company.get("exact", [])]
+        lex.company_home[name] = company.get("home", "")
+        loose = [str(s) for s in [name, *company.get("aliases", [])] if s not in exact]
+        lex.add(loose, "company", name)
+        lex.add(exact, "company", name, exact=True)
+
+
+def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
+    for country in data["countries"]:
+        code = country["code"]
+        lex.country_names[code] = country["name"]
+        lex.add(country.get("names", []), "country", code, extra="name")
+        lex.add(country.get("demonyms", []), "country", code, extra="demonym")
+        lex.add(country.get("exact", []), "country", code, exact=True, extra="name")
+        lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
+
+
+def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
+    for agency in data["agencies"]:
+        agency_id = agency["id"]
+        lex.agency_names[agency_id] = agency["name"]
+        lex.agency_jurisdiction[agency_id] = agency["jurisdiction"]
+        lex.add(agency.get("aliases", []), "agency", agency_id)
+        lex.add(agency.get("exact", []), "agency", agency_id, exact=True)
+    for index, rule in enumerate(data.get("contextual", [])):
+        lex.context_rules.append(
+            ContextRule(dict(rule["by_country"]), rule.get("default"), bool(rule.get("context")))
+        )
+        lex.add(rule.get("aliases", []), "context_agency", str(index))
+        lex.add(rule.get("exact", []), "context_agency", str(index), exact=True)
+
+
+def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
+    for direction in ("restrict", "ease"):
+        for group in data[direction]:
+            lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
+    lex.add(data["reversal"]["forms"], "reversal", "reversal")
+    lex.reversal_window = int(data["reversal"]["window_words"])
+    lex.negators = tuple(str(s) for s in data["negation"]["forms"])
+    lex.negation_window = int(data["negation"]["window_words"])
+    for level, words in data["hedges"].items():
+        lex.add([w for w in words if w != "may"], "hedge", level)
+    lex.add(["may"], "hedge", "speculative", exact=True)
+    lex.add(data["background"]["forms"], "background", "past")
+    lex.add(data["background"]["recency"], "background", "recent")
+    lex.add(data["concessive"]["forms"], "concessive", "concessive")
+    lex.authority_nouns = frozenset(s.lower() for s in data["authority_nouns"])
+    lex.target_prepositions = frozenset(data["target_prepositions"])
+    lex.related_headers = frozenset(s.lower() for s in data["related_headers"])
+    lex.add(data["ignore"], "ignore", "ignore")
+    lex.add(data["offtopic"], "topic", "offtopic")
+    lex.add(data["policy"], "topic", "policy")
+
+
+def _load_actions(lex: Lexicon, data: dict[str, Any]) -> None:
+    lex.actions = list(data["actions"])
+    for index, action in enumerate(lex.actions):
+        lex.add(action["keywords"], "action_kw", str(index))
+    generic = set()
+    for subject in data["subjects"]:
+        lex.add(subject["aliases"], "subject", subject["id"])
+        if subject.get("generic"):
+            generic.add(subject["id"])
+    lex.generic_subjects = frozenset(generic)
+    for item in data["classifications"]:
+        lex.add(item["aliases"], "classification", item["id"])

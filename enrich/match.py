@@ -1,0 +1,106 @@
+"""One Aho-Corasick pass over a text finds every taxonomy pattern, with offsets.
+
+Rules: matching is case-insensitive unless a pattern is marked exact; a match must sit
+on word boundaries (except for CJK forms, which have none); among overlapping MAIN
+matches the leftmost, then longest, wins ("Tokyo Electron" is a company, not Tokyo).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import ahocorasick
+
+from enrich.lexicon import MAIN_KINDS, Lexicon, Pattern, load_lexicon
+
+_FOLD = str.maketrans({"’": "'", "‘": "'", "\u00a0": " ", "‐": "-", "‑": "-", "–": "-"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    start: int
+    end: int
+    kind: str
+    key: str
+    surface: str  # the text as written
+    extra: str = ""
+
+
+def fold(text: str) -> str:
+    """Same-length normalisation: typographic quotes/dashes to ASCII, then lower case."""
+    folded = text.translate(_FOLD)
+    lowered = folded.lower()
+    if len(lowered) == len(folded):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() and not _is_cjk(char)
+
+
+def _is_cjk(char: str) -> bool:
+    return (
+        "\u2e80" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" or "\uf900" <= char <= "\ufaff"
+    )
+
+
+class Matcher:
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        grouped: dict[str, list[Pattern]] = {}
+        for pattern in lexicon.patterns:
+            same = grouped.setdefault(fold(pattern.surface), [])
+            if not pattern.case_sensitive:
+                pattern = Pattern(
+                    fold(pattern.surface), pattern.kind, pattern.key, False, pattern.extra
+                )
+            if pattern not in same:
+                same.append(pattern)
+        self._automaton = ahocorasick.Automaton()
+        for key, patterns in grouped.items():
+            self._automaton.add_word(key, (len(key), tuple(patterns)))
+        self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[Mention]:
+        """All mentions in `text`, sorted by start (MAIN ones never overlap)."""
+        folded = fold(text)
+        size = len(text)
+        main: list[Mention] = []
+        aux: list[Mention] = []
+        for end_index, (length, patterns) in self._automaton.iter(folded):
+            start, end = end_index - length + 1, end_index + 1
+            if not _on_boundaries(folded, start, end, size):
+                continue
+            surface = text[start:end]
+            for pattern in patterns:
+                if pattern.case_sensitive and surface != pattern.surface:
+                    continue
+                mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
+                (main if pattern.kind in MAIN_KINDS else aux).append(mention)
+        return sorted(_leftmost_longest(main) + aux, key=lambda m: (m.start, -m.end))
+
+
+def _on_boundaries(folded: str, start: int, end: int, size: int) -> bool:
+    if _is_word_char(folded[start]) and start > 0 and _is_word_char(folded[start - 1]):
+        return False
+    return not (_is_word_char(folded[end - 1]) and end < size and _is_word_char(folded[end]))
+
+
+def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
+    mentions.sort(key=lambda m: (m.start, -m.end))
+    chosen: list[Mention] = []
+    last_end = -1
+    for mention in mentions:
+        if mention.start >= last_end:
+            chosen.append(mention)
+            last_end = mention.end
+        elif chosen and mention.start == chosen[-1].start and mention.end == chosen[-1].end:
+            chosen.append(mention)  # same span, another reading (e.g. cue and subject)
+    return [m for m in chosen if m.kind != "ignore"]
+
+
+@cache
+def matcher() -> Matcher:
+    return Matcher(load_lexicon())

@@ -1,0 +1,332 @@
+"""Policy signals from one sentence: cue -> direction, negation, hedging, actor, subject.
+
+Each cue (ban, not permitted, approved, lifted ...) is read in its clause:
+- a reversal verb before a restrict cue makes one ease move ("lifted the ban");
+- a negator shortly before cancels it ("did not approve"), a refusal flips an ease cue;
+- hedges set the certainty (official / reported / proposed) or mark speculation;
+- the actor is the nearest government before the cue (or after "by"), else the
+  sentence's buyers or the previous sentence's actor; a company acting alone
+  ("Nvidia halted orders") is a company decision, not a policy signal;
+- the subject is the chip named in the sentence, else a targeted company or
+  technology, else the article's focus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from enrich.actors import COMPANY_NOUNS, Actor, buyer_country, sentence_actors
+from enrich.context import ArticleContext, Tokens
+from enrich.lexicon import Lexicon
+from enrich.match import Mention
+from enrich.subjects import choose_action, choose_subjects
+
+PASSIVE = frozenset({"was", "were", "is", "are", "been", "be", "being", "get", "got"})
+DIRECTIVE = frozenset(
+    {
+        "told",
+        "urged",
+        "instructed",
+        "ordered",
+        "asked",
+        "guided",
+        "advised",
+        "summoned",
+        "warned",
+        "directed",
+        "called",
+    }
+)
+REFUSAL = ("refused to", "declined to", "rejected")
+CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
+SOURCE_FACTOR = {
+    "agency": 1.0,
+    "country": 1.0,
+    "carried": 0.85,
+    "buyers": 0.85,
+    "vendor": 0.8,
+    "article": 0.7,
+}
+
+
+@dataclass
+class CueReading:
+    """One cue and what became of it (the --explain view)."""
+
+    surface: str
+    start: int
+    end: int
+    direction: str
+    action_hint: str
+    outcome: str = "signal"  # signal | negated | company-decision | no-actor | ...
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Candidate:
+    subject: str
+    jurisdiction: str
+    agency: str | None
+    action: str
+    direction: str
+    certainty: str
+    confidence: float
+    cue: CueReading
+
+
+@dataclass
+class SentenceReading:
+    cues: list[CueReading] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    actor: Actor | None = None
+
+
+def read_sentence(
+    mentions: list[Mention],
+    agencies: dict[int, str],
+    tokens: Tokens,
+    lexicon: Lexicon,
+    context: ArticleContext,
+    carried: Actor | None,
+) -> SentenceReading:
+    reading = SentenceReading()
+    cues = _cue_readings(mentions, tokens, lexicon)
+    reading.cues = cues
+    actors = sentence_actors(mentions, agencies, tokens, lexicon, [c.start for c in cues])
+    strong = [a for a in actors if a.strength >= 0.8]
+    reading.actor = strong[0] if strong else None
+    for cue in cues:
+        if cue.outcome != "signal":
+            continue
+        reading.candidates.extend(
+            _candidates(cue, mentions, actors, tokens, lexicon, context, carried)
+        )
+    return reading
+
+
+def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list[CueReading]:
+    cues = [
+        CueReading(m.surface, m.start, m.end, m.key, m.extra) for m in mentions if m.kind == "cue"
+    ]
+    reversals = [m for m in mentions if m.kind == "reversal"]
+    for cue in cues:
+        if cue.direction == "restrict" and cue.outcome == "signal":
+            _apply_reversal(cue, cues, reversals, tokens, lexicon)
+    for cue in cues:
+        if cue.outcome == "signal":
+            _apply_negation(cue, tokens, lexicon)
+    return cues
+
+
+def _apply_reversal(
+    cue: CueReading,
+    cues: list[CueReading],
+    reversals: list[Mention],
+    tokens: Tokens,
+    lexicon: Lexicon,
+) -> None:
+    here = tokens.index_at(cue.start)
+    clause = tokens.clause_of(here)
+    for verb in reversals:
+        there = tokens.index_at(verb.start)
+        if not clause[0] <= there < clause[1] or verb.start == cue.start:
+            continue
+        before = 0 < here - there <= lexicon.reversal_window
+        after = 0 < there - here <= 3 and tokens.words(there - 1, there)[0] in PASSIVE
+        if before or after:
+            cue.direction = "ease"
+            cue.notes.append(f"reversed by '{verb.surface}'")
+            for other in cues:
+                if other is not cue and other.start == verb.start:
+                    other.outcome = "merged"
+            return
+
+
+def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
+    here = tokens.index_at(cue.start)
+    clause_start = tokens.clause_of(here)[0]
+    window = tokens.words(max(clause_start, here - lexicon.negation_window), here)
+    if not window or tokens.words(here, here + 1) == ["only"]:
+        return
+    phrase = " " + " ".join(window) + " "
+    for refusal in REFUSAL:
+        if f" {refusal} " in phrase and cue.direction == "ease":
+            cue.direction = "restrict"
+            cue.notes.append(f"'{refusal}' + ease cue: a refusal restricts")
+            return
+    for negator in lexicon.negators:
+        if f" {negator} " in phrase or (
+            negator == "n't" and any(w.endswith("n't") for w in window)
+        ):
+            if window[-1:] == ["only"]:
+                continue
+            cue.outcome = "negated"
+            cue.notes.append(f"negated by '{negator}'")
+            return
+
+
+def _candidates(
+    cue: CueReading,
+    mentions: list[Mention],
+    actors: list[Actor],
+    tokens: Tokens,
+    lexicon: Lexicon,
+    context: ArticleContext,
+    carried: Actor | None,
+) -> list[Candidate]:
+    here = tokens.index_at(cue.start)
+    clause = tokens.clause_of(here)
+    directed = any(w in DIRECTIVE for w in tokens.words(clause[0], here + 1))
+    if not directed and _company_acts(cue, mentions, actors, tokens, clause):
+        cue.outcome = "company-decision"
+        cue.notes.append("a company, not a government, is the one acting")
+        return []
+    subjects = choose_subjects(cue, mentions, tokens, lexicon, context)
+    if not subjects:
+        cue.outcome = "no-subject"
+        return []
+    action = choose_action(cue, mentions, lexicon)
+    actor = _choose_actor(
+        cue, actors, tokens, mentions, lexicon, action, subjects[0], carried, context
+    )
+    if actor is None:
+        cue.outcome = "no-actor"
+        return []
+    action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
+    certainty, factor = _certainty(cue, mentions, tokens, actor)
+    confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
+    cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
+    return [
+        Candidate(
+            subject,
+            actor.jurisdiction,
+            actor.agency,
+            action,
+            cue.direction,
+            certainty,
+            confidence,
+            cue,
+        )
+        for subject in subjects
+    ]
+
+
+def _company_acts(
+    cue: CueReading,
+    mentions: list[Mention],
+    actors: list[Actor],
+    tokens: Tokens,
+    clause: tuple[int, int],
+) -> bool:
+    """True when the nearest agent before the cue, in its clause, is a company."""
+    here = tokens.index_at(cue.start)
+    if tokens.words(here - 1, here)[:1] and tokens.words(here - 1, here)[0] in PASSIVE:
+        return False
+    nearest_company = -1
+    for mention in mentions:
+        index = tokens.index_at(mention.start)
+        if mention.kind == "company" and clause[0] <= index < here:
+            nearest_company = max(nearest_company, index)
+    for index in range(clause[0], here):
+        if tokens.items[index].text in COMPANY_NOUNS:
+            nearest_company = max(nearest_company, index)
+    nearest_actor = max(
+        (
+            tokens.index_at(a.start)
+            for a in actors
+            if a.strength >= 0.8 and a.start < cue.start and tokens.index_at(a.start) >= clause[0]
+        ),
+        default=-1,
+    )
+    return nearest_company > nearest_actor
+
+
+def _choose_actor(
+    cue: CueReading,
+    actors: list[Actor],
+    tokens: Tokens,
+    mentions: list[Mention],
+    lexicon: Lexicon,
+    action: str | None,
+    subject: str,
+    carried: Actor | None,
+    context: ArticleContext,
+) -> Actor | None:
+    here = tokens.index_at(cue.start)
+    best: tuple[float, Actor] | None = None
+    for actor in actors:
+        distance = tokens.index_at(actor.start) - here
+        if distance < 0:
+            score = actor.strength * max(0.6, 1.0 - 0.015 * -distance)
+        elif actor.strength >= 1.0 or actor.agency:
+            score = actor.strength * 0.8 * max(0.5, 1.0 - 0.02 * distance)
+        else:
+            score = actor.strength * 0.4
+        eligible = actor.strength >= 0.8 or actor.agency is not None
+        if eligible and (best is None or score > best[0]):
+            best = (score, actor)
+    if best is not None:
+        return best[1]
+    if action in (None, "purchase_guidance", "import_restriction", "import_approval"):
+        buyers = buyer_country(mentions, tokens)
+        if buyers:
+            return Actor(buyers, None, cue.start, 0.8, "buyers")
+    if carried is not None:
+        return Actor(carried.jurisdiction, carried.agency, cue.start, 0.8, "carried")
+    vendor = lexicon.company_home.get(subject) or lexicon.company_home.get(
+        lexicon.chip_names.get(subject, "").split(" ")[0], ""
+    )
+    if action in ("export_control", "export_approval") and vendor:
+        return Actor(vendor, None, cue.start, 0.7, "vendor")
+    if context.main_country:
+        return Actor(context.main_country, None, cue.start, 0.6, "article")
+    return None
+
+
+def _default_action(direction: str, jurisdiction: str, subject: str, lexicon: Lexicon) -> str:
+    maker = lexicon.chip_names.get(subject, subject).split(" ")[0]
+    home = lexicon.company_home.get(subject) or lexicon.company_home.get(maker)
+    exporting = home == jurisdiction
+    if direction == "restrict":
+        return "export_control" if exporting else "import_restriction"
+    return "export_approval" if exporting else "import_approval"
+
+
+def _certainty(
+    cue: CueReading, mentions: list[Mention], tokens: Tokens, actor: Actor
+) -> tuple[str, float]:
+    """The certainty of a move and the factor it puts on confidence."""
+    here = tokens.index_at(cue.start)
+    clause = tokens.clause_of(here)
+    hedges = [m for m in mentions if m.kind == "hedge"]
+    factor = 1.0
+    speculative = [
+        h
+        for h in hedges
+        if h.key == "speculative"
+        and h.start < cue.start
+        and (tokens.index_at(h.start) >= clause[0] or h.surface.lower() in ("if", "whether"))
+    ]
+    if speculative:
+        factor *= 0.45
+        cue.notes.append(f"speculative ('{speculative[-1].surface}')")
+    levels = {h.key for h in hedges}
+    if "proposed" in {h.key for h in hedges if h.start < cue.end}:
+        certainty = "proposed"
+    elif "official" in levels and actor.agency:
+        certainty = "official"
+    elif "reported" in levels:
+        certainty = "reported"
+    elif "official" in levels:
+        certainty = "official"
+    else:
+        certainty = "reported"
+    background = {m.key for m in mentions if m.kind == "background"}
+    if "past" in background and "recent" not in background:
+        factor *= 0.55
+        cue.notes.append("background (recalls the past)")
+    concessive = [m for m in mentions if m.kind == "concessive" and m.start < cue.start]
+    if concessive and tokens.index_at(concessive[-1].end - 1) >= clause[0] - 1:
+        factor *= 0.75
+        cue.notes.append(f"concession ('{concessive[-1].surface}')")
+    return certainty, factor * CERTAINTY_FACTOR[certainty]

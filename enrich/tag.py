@@ -1,0 +1,265 @@
+"""Tag one article: entities, policy signals, stance, acting government and relevance.
+
+`tag_text` is the whole story of one text, top to bottom; it is pure (no I/O) and the
+taxonomy and automaton are built once per process.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from chipwire.contract import EnrichedArticle, EntityRef, RawArticle, Signal, Stance, Tags
+from enrich.actors import Actor
+from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
+from enrich.explain import Explanation, SentenceTrace
+from enrich.lexicon import Lexicon, load_lexicon
+from enrich.match import Mention, fold, matcher
+from enrich.relevance import RelevanceFeatures, relevance_score
+from enrich.signals import Candidate, read_sentence
+from enrich.stance import MIN_CONFIDENCE, decide_stance
+from enrich.text import Sentence, cut_related_block, headline_end, split_sentences
+
+MIN_SIGNAL_CONFIDENCE = 0.3
+_HEADLINE_WEIGHT = 3.0
+
+
+@dataclass
+class TagResult:
+    tags: Tags
+    signals: list[Signal]
+    stance: Stance
+    acting_jurisdiction: str | None
+    relevance: float
+    explanation: Explanation = field(repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `chipwire tag --json` object."""
+        return {
+            "chips": [e.model_dump() for e in self.tags.chips],
+            "companies": [e.model_dump() for e in self.tags.companies],
+            "agencies": [e.model_dump() for e in self.tags.agencies],
+            "countries": [e.model_dump() for e in self.tags.countries],
+            "topics": list(self.tags.topics),
+            "signals": [s.model_dump() for s in self.signals],
+            "stance": self.stance,
+            "acting_jurisdiction": self.acting_jurisdiction,
+            "relevance": self.relevance,
+        }
+
+
+def tag_article(raw: RawArticle) -> EnrichedArticle:
+    result = tag_text(raw.text, raw.title)
+    return EnrichedArticle(
+        **raw.model_dump(),
+        tags=result.tags,
+        signals=result.signals,
+        stance=result.stance,
+        acting_jurisdiction=result.acting_jurisdiction,
+        relevance=result.relevance,
+        enrichment_version=load_lexicon().version,
+    )
+
+
+def tag_text(text: str, title: str = "") -> TagResult:
+    lexicon = load_lexicon()
+    document = f"{title}\n\n{text}" if title.strip() else text
+    body_offset = len(title) + 2 if title.strip() else 0
+    cut = cut_related_block(document, lexicon.related_headers)
+    analysed = document[:cut]
+    sentences = _distinct(split_sentences(analysed, headline_end(analysed, body_offset > 0)))
+    by_sentence = _assign(sentences, matcher().find(analysed))
+    weights = _prominence(sentences)
+    context = article_context(sentences, by_sentence, weights)
+
+    explanation = Explanation(cut_at=cut if cut < len(document) else None)
+    agencies: dict[str, None] = {}
+    weighted: list[tuple[str, str, float]] = []
+    candidates: list[tuple[Candidate, Sentence, float]] = []
+    carried: Actor | None = None
+    for sentence, mentions, weight in zip(sentences, by_sentence, weights, strict=True):
+        trace = SentenceTrace(
+            sentence.index,
+            sentence.start,
+            sentence.end,
+            sentence.text,
+            weight,
+            sentence.headline,
+            mentions,
+        )
+        explanation.sentences.append(trace)
+        if not _needs_reading(mentions):
+            agencies.update((m.key, None) for m in mentions if m.kind == "agency")
+            continue
+        tokens = Tokens(sentence)
+        resolved = _resolve_agencies(mentions, tokens, lexicon, context)
+        trace.agencies = dict(resolved)
+        agencies.update((a, None) for a in resolved.values())
+        reading = read_sentence(mentions, resolved, tokens, lexicon, context, carried)
+        trace.cues = reading.cues
+        carried = reading.actor or carried
+        for candidate in reading.candidates:
+            candidates.append((candidate, sentence, weight))
+            if candidate.confidence >= MIN_CONFIDENCE:
+                weighted.append(
+                    (candidate.direction, candidate.jurisdiction, candidate.confidence * weight)
+                )
+
+    decision = decide_stance(weighted)
+    relevance, why = relevance_score(_features(candidates, by_sentence, weights, agencies))
+    stance, jurisdiction = decision.stance, decision.jurisdiction
+    if relevance < 0.3 and stance != "none":
+        decision.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
+        stance, jurisdiction = "none", None
+    explanation.stance_reason = decision.reason
+    explanation.totals = decision.by_jurisdiction
+    explanation.relevance_reason = why
+    all_mentions = [m for mentions in by_sentence for m in mentions]
+    signals = _signals(candidates, text, title, body_offset)
+    return TagResult(
+        tags=_tags(all_mentions, list(agencies), signals, lexicon),
+        signals=signals,
+        stance=stance,
+        acting_jurisdiction=jurisdiction,
+        relevance=relevance,
+        explanation=explanation,
+    )
+
+
+def _distinct(sentences: list[Sentence]) -> list[Sentence]:
+    """Drop repeats of a sentence already seen (a headline printed twice)."""
+    seen: set[str] = set()
+    kept: list[Sentence] = []
+    for sentence in sentences:
+        key = fold(sentence.text).strip()
+        if key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    return kept
+
+
+def _assign(sentences: list[Sentence], mentions: list[Mention]) -> list[list[Mention]]:
+    starts = [s.start for s in sentences]
+    grouped: list[list[Mention]] = [[] for _ in sentences]
+    for mention in mentions:
+        index = bisect_right(starts, mention.start) - 1
+        if index >= 0 and mention.end <= sentences[index].end:
+            grouped[index].append(mention)
+    return grouped
+
+
+def _prominence(sentences: list[Sentence]) -> list[float]:
+    body = [s for s in sentences if not s.headline]
+    weights: list[float] = []
+    rank = 0
+    for sentence in sentences:
+        if sentence.headline:
+            weights.append(_HEADLINE_WEIGHT)
+            continue
+        fraction = rank / max(1, len(body))
+        weights.append(2.0 if rank < 2 else 1.4 if rank < 5 else max(0.6, 1.0 - 0.4 * fraction))
+        rank += 1
+    return weights
+
+
+def _needs_reading(mentions: list[Mention]) -> bool:
+    return any(m.kind in ("cue", "context_agency") for m in mentions)
+
+
+def _resolve_agencies(
+    mentions: list[Mention], tokens: Tokens, lexicon: Lexicon, context: ArticleContext
+) -> dict[int, str]:
+    resolved: dict[int, str] = {}
+    for mention in mentions:
+        if mention.kind == "agency":
+            resolved[mention.start] = mention.key
+        elif mention.kind == "context_agency":
+            agency = resolve_agency(mention, mentions, tokens, lexicon, context)
+            if agency:
+                resolved[mention.start] = agency
+    return resolved
+
+
+def _features(
+    candidates: list[tuple[Candidate, Sentence, float]],
+    by_sentence: list[list[Mention]],
+    weights: list[float],
+    agencies: dict[str, None],
+) -> RelevanceFeatures:
+    best = max((c.confidence for c, _, _ in candidates), default=0.0)
+    lead = max((c.confidence for c, _, w in candidates if w >= 2.0), default=0.0)
+    kinds = [m for mentions in by_sentence for m in mentions]
+    return RelevanceFeatures(
+        best_signal=best,
+        lead_signal=lead,
+        policy_words=sum(1 for m in kinds if m.kind == "topic" and m.key == "policy"),
+        offtopic_words=sum(1 for m in kinds if m.kind == "topic" and m.key == "offtopic"),
+        agencies=len(agencies),
+        on_topic=any(m.kind in ("chip", "family", "subject") for m in kinds)
+        or any(m.kind == "company" for m in kinds),
+    )
+
+
+def _signals(
+    candidates: list[tuple[Candidate, Sentence, float]], text: str, title: str, body_offset: int
+) -> list[Signal]:
+    best: dict[tuple[str, str, str, str], tuple[Candidate, Sentence]] = {}
+    for candidate, sentence, _ in candidates:
+        if candidate.confidence < MIN_SIGNAL_CONFIDENCE:
+            continue
+        key = (candidate.subject, candidate.jurisdiction, candidate.direction, candidate.action)
+        if key not in best or candidate.confidence > best[key][0].confidence:
+            best[key] = (candidate, sentence)
+    signals = []
+    for candidate, sentence in best.values():
+        start, end = _evidence_span(sentence, text, body_offset)
+        signals.append(
+            Signal(
+                subject=candidate.subject,
+                jurisdiction=candidate.jurisdiction,
+                agency=candidate.agency,
+                action=candidate.action,
+                direction=candidate.direction,
+                certainty=candidate.certainty,
+                evidence=sentence.text,
+                evidence_start=start,
+                evidence_end=end,
+                confidence=candidate.confidence,
+            )
+        )
+    return sorted(signals, key=lambda s: -s.confidence)
+
+
+def _evidence_span(sentence: Sentence, text: str, body_offset: int) -> tuple[int, int]:
+    """Offsets of the evidence in the article text (a title sentence is looked up in
+    the text; when the text does not repeat it, the span is empty at 0)."""
+    if sentence.start >= body_offset:
+        return sentence.start - body_offset, sentence.end - body_offset
+    found = text.find(sentence.text)
+    return (found, found + len(sentence.text)) if found >= 0 else (0, 0)
+
+
+def _tags(
+    mentions: list[Mention], agencies: list[str], signals: list[Signal], lexicon: Lexicon
+) -> Tags:
+    chips = _ordered(m.key for m in mentions if m.kind == "chip")
+    families = {lexicon.chip_family.get(c) for c in chips}
+    chips += [
+        f for f in _ordered(m.key for m in mentions if m.kind == "family") if f not in families
+    ]
+    companies = _ordered(m.key for m in mentions if m.kind == "company")
+    countries = _ordered(m.key for m in mentions if m.kind == "country")
+    topics = _ordered(s.action for s in signals)
+    topics += _ordered(m.key for m in mentions if m.kind == "classification")
+    return Tags(
+        chips=[EntityRef(id=c, name=lexicon.chip_names.get(c, c)) for c in chips],
+        companies=[EntityRef(id=c, name=c) for c in companies],
+        agencies=[EntityRef(id=a, name=lexicon.agency_names.get(a, a)) for a in agencies],
+        countries=[EntityRef(id=c, name=lexicon.country_names.get(c, c)) for c in countries],
+        topics=topics,
+    )
+
+
+def _ordered(items: Any) -> list[str]:
+    return list(dict.fromkeys(str(i) for i in items))

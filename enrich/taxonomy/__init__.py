@@ -1,0 +1,1 @@
+"""Reviewed taxonomy data (YAML) read by enrich.lexicon; no code lives here."""

@@ -1,0 +1,160 @@
+"""Sentences with offsets, where the headline and lead are, and where the article ends.
+
+An article's prominence decides how much each sentence weighs: the headline most, then
+the lead, then the body; a trailing block of links to other stories ("Related
+articles", "Read more") is cut off so it never drives tags or stance.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?<=[。！？；])")
+_ABBREVIATIONS = frozenset(
+    {
+        "u.s",
+        "u.k",
+        "e.u",
+        "u.n",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "sen",
+        "rep",
+        "gov",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "st",
+        "vs",
+        "no",
+        "e.g",
+        "i.e",
+        "approx",
+        "est",
+        "dept",
+        "p.m",
+        "a.m",
+    }
+)
+_LAST_TOKEN = re.compile(r"([\w.]+)\.$")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    text: str
+    headline: bool
+    paragraph: int
+
+
+def split_sentences(text: str, body_start: int = 0) -> list[Sentence]:
+    """Sentences of `text` in order; lines before `body_start` are the headline."""
+    sentences: list[Sentence] = []
+    paragraph = 0
+    position = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped:
+            offset = position + line.index(stripped[0])
+            for start, end in _split_line(stripped):
+                sentences.append(
+                    Sentence(
+                        len(sentences),
+                        offset + start,
+                        offset + end,
+                        stripped[start:end],
+                        offset < body_start,
+                        paragraph,
+                    )
+                )
+            paragraph += 1
+        position += len(line)
+    return sentences
+
+
+def _split_line(line: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for boundary in _BOUNDARY.finditer(line):
+        if boundary.start() == 0 or _after_abbreviation(line[start : boundary.start()]):
+            continue
+        piece = line[start : boundary.start()].rstrip()
+        if piece:
+            spans.append((start, start + len(piece)))
+        start = boundary.end()
+    if line[start:].strip():
+        spans.append((start, len(line.rstrip())))
+    return spans
+
+
+def _after_abbreviation(piece: str) -> bool:
+    match = _LAST_TOKEN.search(piece.rstrip("\"”’')] "))
+    if not match:
+        return False
+    token = match.group(1).lower()
+    return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
+
+
+def cut_related_block(text: str, headers: frozenset[str]) -> int:
+    """Offset where a trailing block of links to other stories starts (len(text) if none).
+
+    Only a header line in the second half of the text counts, so an article that merely
+    uses the word "Related" early is never cut.
+    """
+    position = 0
+    half = len(text) // 2
+    for line in text.splitlines(keepends=True):
+        label = line.strip().strip(":：»>#*-–— ").lower()
+        if position >= half and label in headers:
+            return position
+        position += len(line)
+    return len(text)
+
+
+def headline_end(text: str, title_given: bool) -> int:
+    """End offset of the headline lines at the top of `text`.
+
+    With a separate title the headline is the first line (the title we prepended).
+    Without one, short unpunctuated lines at the very top (section label, headline,
+    a repeated headline) are treated as headline; a text that opens with a paragraph
+    has none.
+    """
+    position = 0
+    end = 0
+    for count, line in enumerate(text.splitlines(keepends=True)):
+        stripped = line.strip()
+        if title_given:
+            return len(line)
+        if count >= 6:
+            break
+        if stripped:
+            if not _looks_like_headline(stripped):
+                break
+            end = position + len(line)
+        position += len(line)
+    return end
+
+
+def _looks_like_headline(line: str) -> bool:
+    words = line.split()
+    return len(words) <= 25 and len(line) <= 200 and not line.endswith((".", "。", ":"))
