@@ -88,20 +88,34 @@ class ArticleContext:
     main_country: str | None = None
     focus_subject: str | None = None
     country_weight: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    named_agencies: set[str] = field(default_factory=set)
 
 
 def article_context(
-    sentences: list[Sentence], by_sentence: list[list[Mention]], weights: list[float]
+    text: str,
+    by_sentence: list[list[Mention]],
+    weights: list[float],
+    lexicon: Lexicon,
 ) -> ArticleContext:
+    """Main acting country (countries named as actors, weighted by prominence), agencies
+    named outright, and the focus subject (most prominent chip, else company)."""
     context = ArticleContext()
     chips: defaultdict[str, float] = defaultdict(float)
     companies: defaultdict[str, float] = defaultdict(float)
     for mentions, weight in zip(by_sentence, weights, strict=True):
         for mention in mentions:
             if mention.kind == "country":
-                context.country_weight[mention.key] += weight
-            elif mention.kind == "agency" and ":" in mention.key:
-                context.country_weight[mention.key.split(":")[0]] += weight
+                context.country_weight[mention.key] += weight * _actor_likeness(
+                    text, mention, lexicon
+                )
+            elif mention.kind == "agency":
+                context.named_agencies.add(mention.key)
+                context.country_weight[lexicon.agency_jurisdiction[mention.key]] += 1.5 * weight
+            elif mention.kind == "context_agency":
+                qualifier = _qualifier(text, mention, mentions)
+                rule = lexicon.context_rules[int(mention.key)]
+                if qualifier in rule.by_country:
+                    context.named_agencies.add(rule.by_country[qualifier])
             elif mention.kind == "chip":
                 chips[mention.key] += weight
             elif mention.kind == "company":
@@ -119,37 +133,52 @@ def _top(weights: dict[str, float]) -> str:
 
 
 def resolve_agency(
+    text: str,
     mention: Mention,
     mentions: list[Mention],
-    tokens: Tokens,
     lexicon: Lexicon,
     context: ArticleContext,
 ) -> str | None:
-    """The agency id a generic name ("customs", "commerce ministry") stands for here."""
+    """The agency id a generic name ("customs", "commerce ministry") stands for here:
+    the country right before it decides; else the rule's default; else an agency of the
+    rule the article names outright; else (if allowed) the article's main country."""
     rule = lexicon.context_rules[int(mention.key)]
-    qualifier = _qualifier(mention, mentions, tokens)
+    qualifier = _qualifier(text, mention, mentions)
     if qualifier is not None:
         return rule.by_country.get(qualifier)
     if rule.default:
         return rule.default
-    if not rule.use_context:
-        return None
-    in_sentence = [m.key for m in mentions if m.kind == "country" and m.key in rule.by_country]
-    if in_sentence:
-        return rule.by_country[in_sentence[0]]
-    if context.main_country:
+    named = [a for a in rule.by_country.values() if a in context.named_agencies]
+    if named:
+        return named[0]
+    if rule.use_context and context.main_country:
         return rule.by_country.get(context.main_country)
     return None
 
 
-def _qualifier(mention: Mention, mentions: list[Mention], tokens: Tokens) -> str | None:
-    """The country named right before a generic agency name ("China's customs")."""
-    here = tokens.index_at(mention.start)
+_GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
+_LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
+
+
+def _qualifier(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
+    """The country named right before a generic agency name ("China's customs",
+    "Beijing's top economic planner")."""
     for other in reversed(mentions):
         if other.kind != "country" or other.end > mention.start:
             continue
-        gap = tokens.words(tokens.index_at(other.end - 1) + 1, here)
-        if len(gap) <= 4 and not any(w in CLAUSE_PUNCT or w == "." for w in gap):
+        gap = text[other.end : mention.start]
+        if _GAP_BREAK.search(gap):
+            return None
+        possessive = gap.startswith(("'s", "’s")) or other.extra == "demonym"
+        if len(gap.split()) <= (8 if possessive else 3):
             return other.key
         return None
     return None
+
+
+def _actor_likeness(text: str, mention: Mention, lexicon: Lexicon) -> float:
+    """How likely a country mention names a government acting (cheap, by the word before)."""
+    before = _LAST_WORD.search(text[max(0, mention.start - 24) : mention.start])
+    if before and before.group(1).lower() in lexicon.target_prepositions:
+        return 0.3
+    return 0.6 if mention.extra == "demonym" else 1.0

@@ -104,3 +104,16 @@ def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
 @cache
 def matcher() -> Matcher:
     return Matcher(load_lexicon())
+
+
+@cache
+def _country_matcher() -> Matcher:
+    lexicon = load_lexicon()
+    only = Lexicon(patterns=[p for p in lexicon.patterns if p.kind == "country"])
+    return Matcher(only)
+
+
+@cache
+def countries_named_in(alias: str) -> tuple[str, ...]:
+    """Countries an agency's own name names ("Dutch government" names NL)."""
+    return tuple(dict.fromkeys(m.key for m in _country_matcher().find(alias)))

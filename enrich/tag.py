@@ -15,7 +15,7 @@ from enrich.actors import Actor
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
 from enrich.explain import Explanation, SentenceTrace
 from enrich.lexicon import Lexicon, load_lexicon
-from enrich.match import Mention, fold, matcher
+from enrich.match import Mention, countries_named_in, fold, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
 from enrich.stance import MIN_CONFIDENCE, decide_stance
@@ -71,7 +71,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     sentences = _distinct(split_sentences(analysed, headline_end(analysed, body_offset > 0)))
     by_sentence = _assign(sentences, matcher().find(analysed))
     weights = _prominence(sentences)
-    context = article_context(sentences, by_sentence, weights)
+    context = article_context(analysed, by_sentence, weights, lexicon)
 
     explanation = Explanation(cut_at=cut if cut < len(document) else None)
     agencies: dict[str, None] = {}
@@ -93,7 +93,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
             agencies.update((m.key, None) for m in mentions if m.kind == "agency")
             continue
         tokens = Tokens(sentence)
-        resolved = _resolve_agencies(mentions, tokens, lexicon, context)
+        resolved = _resolve_agencies(analysed, mentions, lexicon, context)
         trace.agencies = dict(resolved)
         agencies.update((a, None) for a in resolved.values())
         reading = read_sentence(mentions, resolved, tokens, lexicon, context, carried)
@@ -168,14 +168,14 @@ def _needs_reading(mentions: list[Mention]) -> bool:
 
 
 def _resolve_agencies(
-    mentions: list[Mention], tokens: Tokens, lexicon: Lexicon, context: ArticleContext
+    text: str, mentions: list[Mention], lexicon: Lexicon, context: ArticleContext
 ) -> dict[int, str]:
     resolved: dict[int, str] = {}
     for mention in mentions:
         if mention.kind == "agency":
             resolved[mention.start] = mention.key
         elif mention.kind == "context_agency":
-            agency = resolve_agency(mention, mentions, tokens, lexicon, context)
+            agency = resolve_agency(text, mention, mentions, lexicon, context)
             if agency:
                 resolved[mention.start] = agency
     return resolved
@@ -249,7 +249,10 @@ def _tags(
         f for f in _ordered(m.key for m in mentions if m.kind == "family") if f not in families
     ]
     companies = _ordered(m.key for m in mentions if m.kind == "company")
-    countries = _ordered(m.key for m in mentions if m.kind == "country")
+    countries = _ordered(
+        [m.key for m in mentions if m.kind == "country"]
+        + [c for m in mentions if m.kind == "agency" for c in countries_named_in(m.surface)]
+    )
     topics = _ordered(s.action for s in signals)
     topics += _ordered(m.key for m in mentions if m.kind == "classification")
     return Tags(

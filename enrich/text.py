@@ -124,8 +124,9 @@ def cut_related_block(text: str, headers: frozenset[str]) -> int:
     position = 0
     half = len(text) // 2
     for line in text.splitlines(keepends=True):
-        label = line.strip().strip(":：»>#*-–— ").lower()
-        if position >= half and label in headers:
+        label = line.strip().strip("»>#*-–— ").lower()
+        head = label.split(":", 1)[0].split("：", 1)[0].split("|", 1)[0].strip()
+        if position >= half and (label.rstrip(":：") in headers or head in headers):
             return position
         position += len(line)
     return len(text)
