@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from chipwire.contract import Direction, EnrichedArticle
+from chipwire.contract import Direction, EnrichedArticle, Signal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -88,24 +88,28 @@ def connect(path: Path) -> sqlite3.Connection:
 def observations_of(
     article: EnrichedArticle, min_confidence: float, min_relevance: float
 ) -> list[Observation]:
-    """What one article says about each (subject, jurisdiction): one direction, or nothing
-    when the article is off-topic, unsure, or says both."""
+    """What one article says about each (subject, jurisdiction): one direction, or nothing.
+
+    Precision over recall. An off-topic article says nothing. For the article's own acting
+    jurisdiction the article-level stance decides, when a confident signal backs it. Any
+    other pair needs a clear majority (twice the opposing confidence) and one strong signal:
+    background sentences about other governments must not move their state.
+    """
     if article.relevance < min_relevance:
         return []
-    by_pair: dict[tuple[str, str], list[tuple[Direction, float, str]]] = {}
+    votes: dict[tuple[str, str], dict[str, list[Signal]]] = {}
     for signal in article.signals:
         if signal.confidence < min_confidence or signal.certainty == "proposed":
             continue
-        by_pair.setdefault((signal.subject, signal.jurisdiction), []).append(
-            (signal.direction, signal.confidence, signal.evidence)
-        )
+        pair = (signal.subject, signal.jurisdiction)
+        votes.setdefault(pair, {}).setdefault(signal.direction, []).append(signal)
     when = (article.published_at or article.fetched_at).isoformat()
     found = []
-    for (subject, jurisdiction), votes in sorted(by_pair.items()):
-        directions = {direction for direction, _, _ in votes}
-        if len(directions) != 1:
+    for (subject, jurisdiction), by_direction in sorted(votes.items()):
+        direction = _decide(article, jurisdiction, by_direction)
+        if direction is None:
             continue
-        direction, confidence, evidence = max(votes, key=lambda v: v[1])
+        best = max(by_direction[direction], key=lambda s: s.confidence)
         found.append(
             Observation(
                 subject,
@@ -114,13 +118,31 @@ def observations_of(
                 article.story_id,
                 direction,
                 when,
-                confidence,
-                evidence,
+                best.confidence,
+                best.evidence,
                 article.title,
                 article.url,
             )
         )
     return found
+
+
+_SECONDARY_MIN_CONFIDENCE = 0.75
+
+
+def _decide(
+    article: EnrichedArticle, jurisdiction: str, by_direction: dict[str, list[Signal]]
+) -> Direction | None:
+    if jurisdiction == article.acting_jurisdiction and article.stance in ("restrict", "ease"):
+        stance: Direction = article.stance  # type: ignore[assignment]
+        return stance if stance in by_direction else None
+    weight = {d: sum(s.confidence for s in signals) for d, signals in by_direction.items()}
+    winner = max(weight, key=lambda d: weight[d])
+    loser = sum(w for d, w in weight.items() if d != winner)
+    strongest = max(s.confidence for s in by_direction[winner])
+    if weight[winner] >= 2 * loser and strongest >= _SECONDARY_MIN_CONFIDENCE:
+        return winner  # type: ignore[return-value]
+    return None
 
 
 def record(conn: sqlite3.Connection, observations: Iterable[Observation]) -> set[tuple[str, str]]:

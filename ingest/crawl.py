@@ -25,7 +25,7 @@ from chipwire.events import encode
 from chipwire.metrics import ARTICLES, FEED_POLLS
 from chipwire.settings import Settings
 from ingest import dedupe, state
-from ingest.canonical import canonical_url, is_http_url
+from ingest.canonical import canonical_url
 from ingest.extract import Extracted, extract_page
 from ingest.feeds import FeedItem, parse_feed
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
@@ -163,37 +163,33 @@ class Crawler:
         extracted: Extracted,
     ) -> None:
         signature = dedupe.minhash(extracted.text)
-        final_canonical = _same_site_canonical(canonical, extracted.canonical_url)
-        final_id = article_id(final_canonical)
         with self._accept_lock:
-            if final_id != aid and not state.unseen(self.conn, [final_id], 1):
-                raise Discard("seen", f"{item.url} is {final_canonical}")
-            story_id = self.near_dups.story_of(signature) or final_id
+            story_id = self.near_dups.story_of(signature) or aid
             article = RawArticle(
-                id=final_id,
+                id=aid,
                 story_id=story_id,
                 url=item.url,
-                canonical_url=final_canonical,
+                canonical_url=canonical,
                 source=SourceRef(id=source.id, name=source.name, feed=source.feed),
                 title=extracted.title or item.title,
                 text=extracted.text,
                 summary=extracted.summary or _TAGS.sub("", item.summary).strip(),
                 authors=extracted.authors,
                 language=extracted.language,
-                published_at=extracted.published_at or item.published_at,
+                published_at=item.published_at or extracted.published_at,  # feeds carry the time
                 fetched_at=datetime.now(UTC),
             )
             key, value, headers = encode(article, stage="crawl")
             state.accept(
                 self.conn,
-                sorted({aid, final_id}),
+                aid,
                 item.url,
                 story_id,
                 dedupe.to_bytes(signature),
                 (RAW_TOPIC, key, value, headers),
             )
-            self.near_dups.add(final_id, story_id, signature)
-        log.info("article accepted: id=%s story=%s url=%s", final_id, story_id, item.url)
+            self.near_dups.add(aid, story_id, signature)
+        log.info("article accepted: id=%s story=%s url=%s", aid, story_id, item.url)
         self.on_accept()
 
     def _feed_done(
@@ -282,13 +278,3 @@ class HostThrottle:
             self._next[host] = slot + self.interval_s
         if slot > now:
             time.sleep(slot - now)  # rate limiting, not synchronisation
-
-
-def _same_site_canonical(feed_canonical: str, page_canonical: str | None) -> str:
-    """The page's own canonical link, only when it stays on the same host: a syndicated
-    copy pointing at another outlet stays its own article (and joins that story)."""
-    if page_canonical and is_http_url(page_canonical):
-        candidate = canonical_url(page_canonical)
-        if host_of(candidate) == host_of(feed_canonical):
-            return candidate
-    return feed_canonical

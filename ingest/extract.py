@@ -28,7 +28,6 @@ class Extracted:
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     language: str | None = None
-    canonical_url: str | None = None
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
@@ -57,7 +56,6 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extracted |
         authors=_authors(document.author),
         published_at=_date(document.date),
         language=(document.language or (lang.group(1) if lang else None) or None),
-        canonical_url=document.url or None,
     )
 
 

@@ -124,7 +124,7 @@ def _upsert_seen(conn: sqlite3.Connection, article_id: str, url: str, status: st
 
 def accept(
     conn: sqlite3.Connection,
-    article_ids: list[str],
+    article_id: str,
     url: str,
     story_id: str,
     minhash: bytes,
@@ -133,10 +133,9 @@ def accept(
     """Seen-mark, fingerprint and outgoing message, all or nothing."""
     topic, key, value, headers = message
     with conn:
-        for article_id in article_ids:
-            _upsert_seen(conn, article_id, url, "published")
+        _upsert_seen(conn, article_id, url, "published")
         conn.execute(
-            "INSERT OR IGNORE INTO fingerprints VALUES (?, ?, ?)", (key, story_id, minhash)
+            "INSERT OR IGNORE INTO fingerprints VALUES (?, ?, ?)", (article_id, story_id, minhash)
         )
         outbox.add(conn, topic, key, value, headers)
 

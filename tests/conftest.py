@@ -4,9 +4,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from chipwire.settings import Settings
 from tests.loopback import LoopbackServer
+from tests.smtp import Inbox, free_port
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -29,3 +31,14 @@ def settings(tmp_path: Path) -> Settings:
         extract_workers=0,
         fetch_timeout_s=5,
     )
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd needs an explicit free port)."""
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

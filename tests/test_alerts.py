@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
-from email.message import EmailMessage
 from pathlib import Path
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from alerts import mail, policy
@@ -21,6 +17,7 @@ from chipwire.contract import EnrichedArticle, Signal, SourceRef
 from chipwire.events import encode
 from chipwire.settings import Settings
 from chipwire.stage import StageRunner
+from tests.smtp import Inbox, free_port
 
 DAY0 = datetime(2026, 1, 10, tzinfo=UTC)
 
@@ -107,8 +104,22 @@ def test_weak_offtopic_proposed_or_conflicting_signals_never_move_the_state(tmp_
         article(4, "ease", 7, certainty="proposed"),
     ]
     both = article(5, "ease", 8)
-    both = both.model_copy(update={"signals": both.signals + article(6, "restrict", 8).signals})
+    both = both.model_copy(
+        update={"signals": both.signals + article(6, "restrict", 8).signals, "stance": "mixed"}
+    )
     assert shifts_after([article(1, "restrict", 1), *noisy, both], tmp_path) == []
+
+
+def test_background_sentences_about_another_government_need_a_clear_majority(
+    tmp_path: Path,
+) -> None:
+    lead = article(1, "restrict", 1, jurisdiction="US")
+    weak = article(2, "ease", 2, confidence=0.7)  # CN ease, only in passing
+    mixed_in = lead.model_copy(update={"signals": lead.signals + weak.signals})
+    conn = policy.connect(tmp_path / "alerts.sqlite")
+    found = policy.observations_of(mixed_in, 0.6, 0.5)
+    assert [(o.subject, o.jurisdiction, o.direction) for o in found] == [("H200", "US", "restrict")]
+    conn.close()
 
 
 def test_a_syndicated_copy_cannot_flip_the_state_alone(tmp_path: Path) -> None:
@@ -121,31 +132,6 @@ def test_a_syndicated_copy_cannot_flip_the_state_alone(tmp_path: Path) -> None:
         tmp_path,
     )
     assert [(s.previous, s.current) for s in found] == [("restrict", "ease")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.messages.append(message_from_bytes(envelope.content, policy=email_policy.default))  # type: ignore[attr-defined,arg-type]
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
 
 
 def run_alerter(bus: EmbeddedBus, settings: Settings) -> AlertSink:

@@ -1,0 +1,90 @@
+"""End to end on embedded defaults: the sample corpus on a loopback server, through crawl,
+enrich, index and alert, with a real SMTP server. Then a restart that must re-send nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC
+from chipwire.bus.embedded import EmbeddedBus
+from chipwire.contract import EnrichedArticle
+from chipwire.demo import DEMO_ARTICLES, serve_demo, sources_yaml
+from chipwire.runner import run_once
+from chipwire.settings import Settings
+from index import open_backend
+from index.backend import SearchRequest
+from tests.smtp import Inbox
+
+
+def demo_settings(tmp_path: Path, base_url: str, smtp_port: int) -> Settings:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(sources_yaml(base_url))
+    return Settings(
+        data_dir=tmp_path / "data",
+        sources_file=sources,
+        allow_private_addresses=True,
+        host_min_interval_s=0,
+        extract_workers=0,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+    )
+
+
+def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    with serve_demo() as server:
+        settings = demo_settings(tmp_path, server.base_url, port)
+        first = run_once(settings)
+        second = run_once(settings)
+
+    # every article accepted and indexed exactly once
+    assert first.accepted == len(DEMO_ARTICLES)
+    backend = open_backend(settings)
+    try:
+        assert backend.count() == len(DEMO_ARTICLES)
+        everything = backend.search(SearchRequest(query="", limit=50))
+        assert everything.total == len(DEMO_ARTICLES)
+        hits = backend.search(SearchRequest(query="H200 AND customs", limit=50))
+        titles = {h.title for h in hits.hits}
+        customs_story = next(
+            a
+            for a in DEMO_ARTICLES
+            if a.action == "customs_inspection"
+            or (a.direction == "restrict" and "customs" in a.title.lower())
+        )
+        assert customs_story.title in titles
+        restrict_only = backend.search(SearchRequest(query="H200", stance=["restrict"], limit=50))
+        assert restrict_only.total >= 1 and all(h.stance == "restrict" for h in restrict_only.hits)
+    finally:
+        backend.close()
+
+    # the syndicated near-copy joins its original's story
+    bus = EmbeddedBus(settings.log_db)
+    consumer = bus.consumer("check", [ENRICHED_TOPIC])
+    enriched = [EnrichedArticle.model_validate_json(m.value) for m in consumer.poll(500, 1.0)]
+    by_path = {a.url.split("?")[0].split(server.base_url)[-1]: a for a in enriched}
+    copy = next(a for a in DEMO_ARTICLES if a.near_copy_of)
+    original = next(a for a in DEMO_ARTICLES if a.key == copy.near_copy_of)
+    assert by_path[copy.path].story_id == by_path[original.path].story_id
+    others = [a.story_id for p, a in by_path.items() if p not in (copy.path, original.path)]
+    assert len(set(others)) == len(others)
+
+    # unrelated stories carry no policy move
+    for article in DEMO_ARTICLES:
+        if not article.relevant:
+            assert by_path[article.path].relevance < settings.alert_min_relevance, article.title
+
+    # exactly one shift alert, by one email: China on H200, restrict → ease
+    assert [(a.subject, a.jurisdiction, a.previous, a.current) for a in first.alerts] == [
+        ("H200", "CN", "restrict", "ease")
+    ]
+    assert len(inbox.messages) == 1
+    assert "CN on H200: restrict → ease" in str(inbox.messages[0]["Subject"])
+
+    # the restart fetched nothing new, published nothing, mailed nothing
+    assert second.accepted == 0 and second.alerts == []
+    assert bus.end_offsets(RAW_TOPIC) == len(DEMO_ARTICLES)
+    assert bus.end_offsets(ENRICHED_TOPIC) == len(DEMO_ARTICLES)
+    assert len(inbox.messages) == 1
+    consumer.close()
+    bus.close()
