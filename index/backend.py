@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
 
 from chipwire.contract import EnrichedArticle, Stance, Tags
@@ -21,6 +22,12 @@ MAX_LIMIT = 200
 MAX_WINDOW = 10_000  # offset + limit, like Elasticsearch's max_result_window
 FACET_SIZE = 20
 SNIPPET_CHARS = 220
+
+INDEXED = Counter(
+    "chipwire_index_documents_total",
+    "Documents written to the search backend by outcome (ok, stale, rejected, retry)",
+    ["backend", "status"],
+)
 
 TagField = Literal["chips", "companies", "agencies", "countries"]
 TAG_FIELDS: tuple[TagField, ...] = ("chips", "companies", "agencies", "countries")

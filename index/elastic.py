@@ -1,15 +1,275 @@
-"""Elasticsearch backend (being built; see docs/SEARCH.md)."""
+"""The Elasticsearch backend (elasticsearch-py 8.x or 9.x, matching the server's major).
+
+Layout: a composable index template (index/es_template.json, also committed under
+deploy/elasticsearch/) applies to `<alias>-vN` indices; readers use `<alias>`, the indexer
+writes through `<alias>-write`. A mapping change is a new template version, a new index,
+a reindex and an atomic alias swap (`reindex_to`).
+
+Writes: `streaming_bulk` with explicit `_id`, `raise_on_error=False` (only then are per-item
+429s retried, with backoff), bounded `max_chunk_bytes`. Per-item outcomes: 2xx stored; 409 an
+older fetch than the one indexed (skipped); 429/5xx left after retries -> Retry (the caller
+keeps its offsets); any other 4xx (mapping errors) -> returned as Rejected for the DLQ.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import elasticsearch
+from elasticsearch import Elasticsearch, helpers
+
+from chipwire.contract import EnrichedArticle
+from chipwire.errors import Retry
+from index import elastic_query as esq
+from index import query as q
+from index.backend import (
+    INDEXED,
+    Rejected,
+    SearchRequest,
+    SearchResponse,
+    check_window,
+)
 
 if TYPE_CHECKING:
     from chipwire.settings import Settings
-    from index.backend import SearchBackend
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ITEM_STATUS = frozenset({429, 500, 502, 503, 504})
+UNREACHABLE = (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout)
+
+
+def make_client(url: str, request_timeout: float = 30.0) -> Elasticsearch:
+    """Credentials may ride in the URL (https://user:password@host:9200)."""
+    return Elasticsearch(
+        url,
+        request_timeout=request_timeout,
+        max_retries=3,
+        retry_on_status=(429, 502, 503, 504),
+        retry_on_timeout=True,  # safe: every write has an explicit _id and version
+    )
 
 
 class ElasticBackend:
+    name = "elasticsearch"
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        alias: str,
+        *,
+        chunk_size: int = 500,
+        max_chunk_bytes: int = 5 * 1024 * 1024,
+        max_retries: int = 5,
+        initial_backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        refresh: str | bool = "wait_for",
+    ) -> None:
+        self.client = client
+        self.alias = alias
+        self.write_alias = esq.write_alias(alias)
+        self.bulk_options: dict[str, Any] = {
+            "chunk_size": chunk_size,
+            "max_chunk_bytes": max_chunk_bytes,
+            "max_retries": max_retries,
+            "initial_backoff": initial_backoff,
+            "max_backoff": max_backoff,
+            "refresh": refresh,  # commit() promises searchable; wait_for waits one refresh
+        }
+        self._buffer: dict[str, EnrichedArticle] = {}
+        self._ready = False
+
     @classmethod
-    def from_settings(cls, settings: Settings) -> SearchBackend:
-        raise NotImplementedError("the Elasticsearch backend is not ready yet; use search=tantivy")
+    def connect(cls, url: str, alias: str, **options: Any) -> ElasticBackend:
+        backend = cls(make_client(url), alias, **options)
+        backend.setup()
+        return backend
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ElasticBackend:
+        # set up lazily: the pipeline must start (and retry) while the cluster is down
+        return cls(make_client(settings.es_url), settings.es_index)
+
+    # layout
+
+    def setup(self) -> None:
+        """Install the template; create the first index with both aliases if none exists."""
+        body = esq.template_for(self.alias)
+        self._call(
+            self.client.indices.put_index_template,
+            name=self.alias,
+            index_patterns=body["index_patterns"],
+            priority=body["priority"],
+            version=body["version"],
+            meta=body["_meta"],
+            template=body["template"],
+        )
+        if not self._call(self.client.indices.exists_alias, name=self.alias):
+            self._create_index(esq.versioned_index(self.alias), read=True)
+        self._ready = True
+
+    def _create_index(self, name: str, *, read: bool) -> None:
+        aliases: dict[str, Any] = {self.write_alias: {"is_write_index": True}}
+        if read:
+            aliases[self.alias] = {}
+        try:
+            self._call(self.client.indices.create, index=name, aliases=aliases)
+        except elasticsearch.BadRequestError as exc:
+            if exc.error != "resource_already_exists_exception":  # another indexer won the race
+                raise
+
+    def reindex_to(self, version: int) -> str:
+        """Move to `<alias>-v<version>` (a new template version): writes go to the new index
+        first, old documents are copied without overwriting newer ones, then reads swap."""
+        old = self._current_index()
+        new = esq.versioned_index(self.alias, version)
+        self._create_index(new, read=False)  # the write alias now names two indices
+        self._call(
+            self.client.indices.update_aliases,
+            actions=[
+                {"add": {"index": old, "alias": self.write_alias, "is_write_index": False}},
+                {"add": {"index": new, "alias": self.write_alias, "is_write_index": True}},
+            ],
+        )
+        self._call(
+            self.client.reindex,
+            source={"index": old},
+            dest={"index": new, "version_type": "external"},
+            conflicts="proceed",
+            wait_for_completion=True,
+            refresh=True,
+        )
+        self._call(
+            self.client.indices.update_aliases,
+            actions=[
+                {"remove": {"index": old, "alias": self.write_alias}},
+                {"remove": {"index": old, "alias": self.alias}},
+                {"add": {"index": new, "alias": self.alias}},
+            ],
+        )
+        return new
+
+    def _current_index(self) -> str:
+        found = self._call(self.client.indices.get_alias, name=self.alias)
+        [name] = list(found.body)
+        return str(name)
+
+    # writing
+
+    def upsert(self, articles: Sequence[EnrichedArticle]) -> None:
+        for article in articles:
+            self._buffer.pop(article.id, None)
+            self._buffer[article.id] = article
+
+    def commit(self) -> list[Rejected]:
+        if not self._buffer:
+            return []
+        batch, self._buffer = list(self._buffer.values()), {}  # on Retry the caller re-sends
+        if not self._ready:
+            self.setup()
+        actions = [esq.bulk_action(article, self.write_alias) for article in batch]
+        rejected: list[Rejected] = []
+        transient: list[str] = []
+        for ok, item in self._bulk(actions):
+            if ok:
+                continue
+            result = next(iter(item.values()))
+            status, reason = int(result.get("status", 0)), _reason(result)
+            if status == 409:  # an older fetch than the one indexed: nothing to do
+                INDEXED.labels(self.name, "stale").inc()
+            elif status in TRANSIENT_ITEM_STATUS:
+                transient.append(f"{result.get('_id')}: {status} {reason}")
+            else:
+                rejected.append(Rejected(str(result.get("_id")), status, reason))
+        INDEXED.labels(self.name, "rejected").inc(len(rejected))
+        if transient:
+            INDEXED.labels(self.name, "retry").inc(len(transient))
+            raise Retry(
+                "index-items-failed", f"{len(transient)} left after retries: {transient[0]}"
+            )
+        INDEXED.labels(self.name, "ok").inc(len(batch) - len(rejected))
+        return rejected
+
+    def _bulk(self, actions: list[dict[str, Any]]) -> list[tuple[bool, dict[str, Any]]]:
+        try:
+            return list(
+                helpers.streaming_bulk(
+                    self.client,
+                    actions,
+                    raise_on_error=False,  # otherwise per-item 429s are not retried
+                    raise_on_exception=True,
+                    retry_on_status=(429,),
+                    yield_ok=False,
+                    **self.bulk_options,
+                )
+            )
+        except (elasticsearch.TransportError, elasticsearch.ApiError) as exc:
+            self._ready = self._ready and not isinstance(exc, elasticsearch.NotFoundError)
+            raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+
+    # reading
+
+    def search(self, req: SearchRequest) -> SearchResponse:
+        check_window(req)
+        node = q.parse_query(req.query)
+        self._ensure_ready()
+        try:
+            raw = self.client.search(index=self.alias, **esq.search_body(req, node))
+        except elasticsearch.BadRequestError as exc:
+            log.warning("elasticsearch refused a query %r: %s", req.query, exc)
+            raise q.QueryError("the search cluster could not run this query; simplify it") from exc
+        except (elasticsearch.TransportError, elasticsearch.ApiError) as exc:
+            raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+        return esq.parse_response(raw.body, node)
+
+    def count(self) -> int:
+        self._ensure_ready()
+        return int(self._call(self.client.count, index=self.alias)["count"])
+
+    def get(self, article_id: str) -> EnrichedArticle | None:
+        self._ensure_ready()
+        try:
+            found = self.client.get(index=self.alias, id=article_id)
+        except elasticsearch.NotFoundError:
+            return None
+        except (elasticsearch.TransportError, elasticsearch.ApiError) as exc:
+            raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+        return esq.from_source(found["_source"])
+
+    def close(self) -> None:
+        self.client.close()
+
+    def drop_all(self) -> None:
+        """Delete this alias's indices and template (tests and `make clean` only)."""
+        self.client.options(ignore_status=404).indices.delete(index=f"{self.alias}-v*")
+        self.client.options(ignore_status=404).indices.delete_index_template(name=self.alias)
+
+    def _ensure_ready(self) -> None:
+        if not self._ready:
+            self.setup()
+
+    def _call(self, method: Any, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except UNREACHABLE as exc:
+            raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+        except elasticsearch.ApiError as exc:
+            if exc.status_code in TRANSIENT_ITEM_STATUS:
+                raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+            raise
+
+
+def _reason(result: dict[str, Any]) -> str:
+    error = result.get("error") or {}
+    if isinstance(error, dict):
+        return f"{error.get('type', 'error')}: {error.get('reason', '')}"[:1000]
+    return str(error)[:1000]
+
+
+def _describe(exc: Exception) -> str:
+    """A one-line cause without credentials or response bodies."""
+    status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+    kind = type(exc).__name__
+    return f"{kind} (HTTP {status})" if isinstance(status, int) else kind

@@ -21,6 +21,7 @@ from chipwire.errors import Retry
 from index import query as q
 from index.backend import (
     FACET_SIZE,
+    INDEXED,
     SNIPPET_CHARS,
     FacetBucket,
     Rejected,
@@ -106,6 +107,7 @@ class TantivyBackend:
             self._writer.rollback()
             self._pending = 0
             raise Retry("index-commit-failed", str(exc)) from exc
+        INDEXED.labels(self.name, "ok").inc(self._pending)
         self._pending = 0
         self._index.reload()
         return []

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from chipwire.contract import EnrichedArticle
 from index.backend import SearchBackend, SearchRequest, SearchResponse
 from index.query import QueryError
 from index.tantivy_backend import TantivyBackend
@@ -280,7 +279,3 @@ def test_empty_index_answers_with_nothing(backend: SearchBackend) -> None:
     response = backend.search(SearchRequest(query="H200"))
     assert response.total == 0 and response.hits == []
     assert backend.count() == 0
-
-
-def _unused(article: EnrichedArticle) -> None:  # keeps the import used by type checkers
-    del article
