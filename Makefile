@@ -2,7 +2,7 @@
 PY ?= .venv/bin/python
 VENV_STAMP = .venv/.installed
 
-.PHONY: help setup run demo test lint typecheck format schemas bench clean
+.PHONY: help setup run demo test lint typecheck format schemas bench clean docs
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
@@ -44,3 +44,6 @@ bench: setup ## benchmarks (minutes); results in bench/results/, summary in docs
 
 clean: ## remove local state
 	rm -rf .chipwire .pytest_cache .mypy_cache .ruff_cache
+
+docs: setup ## regenerate docs/CONFIG.md's settings table
+	$(PY) -c "import re,pathlib; from chipwire.settings import settings_table as t; p=pathlib.Path('docs/CONFIG.md'); s=p.read_text(); i=s.index('| key (chipwire.toml)'); p.write_text(s[:i]+t())"

@@ -152,3 +152,18 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+
+def settings_table() -> str:
+    """The markdown table of every setting (docs/CONFIG.md embeds it; a test keeps it in step)."""
+    lines = [
+        "| key (chipwire.toml) | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, info in Settings.model_fields.items():
+        default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+        shown = str(default).replace("|", "\\|")
+        lines.append(
+            f"| `{name}` | `CHIPWIRE_{name.upper()}` | `{shown}` | {info.description or ''} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,3 +43,8 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.start()
     yield inbox, port
     controller.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests build their settings explicitly: a developer's chipwire.toml must not leak in.
+    os.environ["CHIPWIRE_CONFIG"] = str(Path(__file__).parent / "no-such-chipwire.toml")
