@@ -13,26 +13,6 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention
 
 AGENT_BY = frozenset({"by", "from"})
-COMPANY_NOUNS = frozenset(
-    {
-        "firms",
-        "companies",
-        "company",
-        "buyers",
-        "customers",
-        "makers",
-        "chipmakers",
-        "suppliers",
-        "vendors",
-        "manufacturers",
-        "businesses",
-        "groups",
-        "giants",
-        "developers",
-        "providers",
-        "operators",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +43,9 @@ def sentence_actors(
             strength = _country_strength(mention, tokens, lexicon, cue_starts)
             if strength > 0:
                 actors.append(Actor(mention.key, None, mention.start, strength, "country"))
+        elif mention.kind == "person" and mention.key in lexicon.person_jurisdiction:
+            jurisdiction = lexicon.person_jurisdiction[mention.key]
+            actors.append(Actor(jurisdiction, None, mention.start, 0.85, "country"))
     return actors
 
 
@@ -89,7 +72,7 @@ def _country_strength(
     if tokens.items[last].text.endswith("'s") or (after[:1] == ["'"]):
         next_is_cue = any(0 < tokens.index_at(c) - last <= 2 for c in cue_starts)
         return 0.85 if next_is_cue else 0.35
-    if after[:1] and after[0] in COMPANY_NOUNS:
+    if after[:1] and after[0] in lexicon.attributive_nouns:
         return 0.0
     return 0.85
 
@@ -110,7 +93,7 @@ def _until_boundary(words: list[str]) -> list[str]:
     return kept
 
 
-def buyer_country(mentions: list[Mention], tokens: Tokens) -> str | None:
+def buyer_country(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> str | None:
     """The country of the buyers a guidance or import move is about ("Chinese firms",
     "into China", "to China")."""
     for mention in mentions:
@@ -120,6 +103,8 @@ def buyer_country(mentions: list[Mention], tokens: Tokens) -> str | None:
         last = tokens.index_at(mention.end - 1)
         before = tokens.items[first - 1].text if first > 0 else ""
         after = tokens.words(last + 1, last + 3)
-        if before in ("to", "into", "enter", "entering") or any(w in COMPANY_NOUNS for w in after):
+        if before in ("to", "into", "enter", "entering") or any(
+            w in lexicon.company_nouns for w in after
+        ):
             return mention.key
     return None

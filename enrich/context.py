@@ -15,7 +15,8 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention, fold
 from enrich.text import Sentence
 
-_TOKEN = re.compile(r"\w+(?:[-']\w+)*|[^\w\s]")
+_CJK = "\u3400-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:[-'][^\W{_CJK}]+)*|[^\w\s]")
 CLAUSE_WORDS = frozenset(
     {
         "but",

@@ -69,8 +69,16 @@ class Lexicon:
     target_prepositions: frozenset[str] = frozenset()
     negators: tuple[str, ...] = ()
     negation_window: int = 4
-    reversal_window: int = 6
+    reversal_window: int = 9
+    requirement_window: int = 10
+    person_jurisdiction: dict[str, str] = field(default_factory=dict)
+    person_company: dict[str, str] = field(default_factory=dict)
     related_headers: frozenset[str] = frozenset()
+    company_nouns: frozenset[str] = frozenset()
+    attributive_nouns: frozenset[str] = frozenset()
+    directive_verbs: frozenset[str] = frozenset()
+    receiving_verbs: frozenset[str] = frozenset()
+    passive_auxiliaries: frozenset[str] = frozenset()
     version: str = ""
 
     def add(
@@ -110,7 +118,18 @@ def load_lexicon() -> Lexicon:
     _load_agencies(lex, _read("agencies.yaml"))
     _load_cues(lex, _read("cues.yaml"))
     _load_actions(lex, _read("actions.yaml"))
+    _load_people(lex, _read("people.yaml"))
     return lex
+
+
+def _load_people(lex: Lexicon, data: dict[str, Any]) -> None:
+    for person in data["people"]:
+        name = person["name"]
+        if person.get("jurisdiction"):
+            lex.person_jurisdiction[name] = person["jurisdiction"]
+        if person.get("company"):
+            lex.person_company[name] = person["company"]
+        lex.add(person["aliases"], "person", name, exact=True)
 
 
 def _load_chips(lex: Lexicon, data: dict[str, Any]) -> None:
@@ -165,6 +184,11 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
             lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
     lex.add(data["reversal"]["forms"], "reversal", "reversal")
     lex.reversal_window = int(data["reversal"]["window_words"])
+    lex.add(data["reversible_objects"], "reversible", "reversible")
+    lex.add(data["requirement"]["forms"], "requirement", "requirement")
+    lex.add(data["requirement"]["objects"], "required", "required")
+    lex.requirement_window = int(data["requirement"]["window_words"])
+    lex.add(data["denial"], "denial", "denial")
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     for level, words in data["hedges"].items():
@@ -177,6 +201,11 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.target_prepositions = frozenset(data["target_prepositions"])
     lex.related_headers = frozenset(s.lower() for s in data["related_headers"])
     lex.add(data["ignore"], "ignore", "ignore")
+    lex.company_nouns = frozenset(data["company_nouns"])
+    lex.attributive_nouns = frozenset(data["attributive_nouns"])
+    lex.directive_verbs = frozenset(data["directive_verbs"])
+    lex.receiving_verbs = frozenset(data["receiving_verbs"])
+    lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
 

@@ -15,28 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from enrich.actors import COMPANY_NOUNS, Actor, buyer_country, sentence_actors
+from enrich.actors import Actor, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
-PASSIVE = frozenset({"was", "were", "is", "are", "been", "be", "being", "get", "got"})
-DIRECTIVE = frozenset(
-    {
-        "told",
-        "urged",
-        "instructed",
-        "ordered",
-        "asked",
-        "guided",
-        "advised",
-        "summoned",
-        "warned",
-        "directed",
-        "called",
-    }
-)
 REFUSAL = ("refused to", "declined to", "rejected")
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
 SOURCE_FACTOR = {
@@ -108,37 +92,84 @@ def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> 
     cues = [
         CueReading(m.surface, m.start, m.end, m.key, m.extra) for m in mentions if m.kind == "cue"
     ]
-    reversals = [m for m in mentions if m.kind == "reversal"]
+    cues += _requirements(mentions, cues, tokens, lexicon)
+    cues.sort(key=lambda c: c.start)
+    for verb in (m for m in mentions if m.kind == "reversal"):
+        _apply_reversal(verb, mentions, cues, tokens, lexicon)
+    denial = next((m.surface for m in mentions if m.kind == "denial"), None)
     for cue in cues:
-        if cue.direction == "restrict" and cue.outcome == "signal":
-            _apply_reversal(cue, cues, reversals, tokens, lexicon)
-    for cue in cues:
-        if cue.outcome == "signal":
+        if cue.outcome != "signal":
+            continue
+        if denial:
+            cue.outcome = "negated"
+            cue.notes.append(f"the sentence denies it ('{denial}')")
+        else:
             _apply_negation(cue, tokens, lexicon)
     return cues
 
 
+def _requirements(
+    mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
+) -> list[CueReading]:
+    """ "require licences", "need approval before": a requirement verb with a licence-like
+    object restricts (and the object, e.g. "approval", is no ease cue there)."""
+    found: list[CueReading] = []
+    objects = [m for m in mentions if m.kind == "required"]
+    for verb in (m for m in mentions if m.kind == "requirement"):
+        here = tokens.index_at(verb.start)
+        clause_end = tokens.clause_of(here)[1]
+        for obj in objects:
+            there = tokens.index_at(obj.start)
+            if 0 < there - here <= lexicon.requirement_window and there < clause_end:
+                cue = CueReading(verb.surface, verb.start, verb.end, "restrict", "")
+                cue.notes.append(f"requirement of '{obj.surface}'")
+                for other in cues:
+                    if verb.start <= other.start <= obj.end and other.direction == "ease":
+                        other.outcome = "merged"
+                found.append(cue)
+                break
+    return found
+
+
 def _apply_reversal(
-    cue: CueReading,
+    verb: Mention,
+    mentions: list[Mention],
     cues: list[CueReading],
-    reversals: list[Mention],
     tokens: Tokens,
     lexicon: Lexicon,
 ) -> None:
-    here = tokens.index_at(cue.start)
+    """A reversal verb undoing a restriction ("lifted the ban", "suspend the order",
+    "the ban was lifted") makes one ease move."""
+    here = tokens.index_at(verb.start)
     clause = tokens.clause_of(here)
-    for verb in reversals:
-        there = tokens.index_at(verb.start)
-        if not clause[0] <= there < clause[1] or verb.start == cue.start:
+    own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
+    for cue in cues:
+        if cue.start == verb.start or cue.direction != "restrict" or cue.outcome != "signal":
             continue
-        before = 0 < here - there <= lexicon.reversal_window
-        after = 0 < there - here <= 3 and tokens.words(there - 1, there)[0] in PASSIVE
-        if before or after:
+        there = tokens.index_at(cue.start)
+        if not clause[0] <= there < clause[1]:
+            continue
+        ahead = 0 < there - here <= lexicon.reversal_window
+        behind = (
+            0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
+        )
+        if ahead or behind:
             cue.direction = "ease"
             cue.notes.append(f"reversed by '{verb.surface}'")
-            for other in cues:
-                if other is not cue and other.start == verb.start:
-                    other.outcome = "merged"
+            for other in own:
+                other.outcome = "merged"
+            return
+    for obj in (m for m in mentions if m.kind == "reversible"):
+        there = tokens.index_at(obj.start)
+        if 0 < there - here <= lexicon.reversal_window and there < clause[1]:
+            reversed_cue = (
+                own[0] if own else CueReading(verb.surface, verb.start, verb.end, "ease", "")
+            )
+            reversed_cue.direction = "ease"
+            reversed_cue.notes.append(f"'{verb.surface}' undoes '{obj.surface}'")
+            if not own:
+                cues.append(reversed_cue)
+                cues.sort(key=lambda c: c.start)
             return
 
 
@@ -176,8 +207,7 @@ def _candidates(
 ) -> list[Candidate]:
     here = tokens.index_at(cue.start)
     clause = tokens.clause_of(here)
-    directed = any(w in DIRECTIVE for w in tokens.words(clause[0], here + 1))
-    if not directed and _company_acts(cue, mentions, actors, tokens, clause):
+    if _company_acts(cue, mentions, actors, tokens, clause, lexicon):
         cue.outcome = "company-decision"
         cue.notes.append("a company, not a government, is the one acting")
         return []
@@ -217,28 +247,36 @@ def _company_acts(
     actors: list[Actor],
     tokens: Tokens,
     clause: tuple[int, int],
+    lexicon: Lexicon,
 ) -> bool:
-    """True when the nearest agent before the cue, in its clause, is a company."""
+    """True when the clause's first agent before the cue (or before the directive verb
+    of "X told firms not to buy") is a company: then it is a company decision."""
     here = tokens.index_at(cue.start)
-    if tokens.words(here - 1, here)[:1] and tokens.words(here - 1, here)[0] in PASSIVE:
+    words = tokens.words(clause[0], here)
+    directive = max((i for i, w in enumerate(words) if w in lexicon.directive_verbs), default=None)
+    anchor = clause[0] + directive if directive is not None else here
+    before = tokens.words(anchor - 1, anchor)
+    if (before and before[0] in lexicon.passive_auxiliaries) or any(
+        w in lexicon.receiving_verbs for w in words
+    ):
         return False
-    nearest_company = -1
+    agents: list[tuple[int, bool]] = []
     for mention in mentions:
         index = tokens.index_at(mention.start)
-        if mention.kind == "company" and clause[0] <= index < here:
-            nearest_company = max(nearest_company, index)
-    for index in range(clause[0], here):
-        if tokens.items[index].text in COMPANY_NOUNS:
-            nearest_company = max(nearest_company, index)
-    nearest_actor = max(
-        (
-            tokens.index_at(a.start)
-            for a in actors
-            if a.strength >= 0.8 and a.start < cue.start and tokens.index_at(a.start) >= clause[0]
-        ),
-        default=-1,
-    )
-    return nearest_company > nearest_actor
+        if clause[0] <= index < anchor:
+            if mention.kind == "company" or (
+                mention.kind == "person" and mention.key in lexicon.person_company
+            ):
+                agents.append((index, True))
+    agents += [
+        (i, True) for i in range(clause[0], anchor) if tokens.items[i].text in lexicon.company_nouns
+    ]
+    agents += [
+        (tokens.index_at(a.start), False)
+        for a in actors
+        if a.strength >= 0.8 and clause[0] <= tokens.index_at(a.start) < anchor
+    ]
+    return bool(agents) and min(agents)[1]
 
 
 def _choose_actor(
@@ -268,7 +306,7 @@ def _choose_actor(
     if best is not None:
         return best[1]
     if action in (None, "purchase_guidance", "import_restriction", "import_approval"):
-        buyers = buyer_country(mentions, tokens)
+        buyers = buyer_country(mentions, tokens, lexicon)
         if buyers:
             return Actor(buyers, None, cue.start, 0.8, "buyers")
     if carried is not None:
