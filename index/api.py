@@ -1,0 +1,130 @@
+"""The search HTTP API: /api/search, /api/articles/{id}, /healthz, /metrics.
+
+`create_app(backend_factory)` opens the backend on first use and closes it at shutdown, so
+one factory serves both `chipwire run` (shared with the indexer) and a standalone web process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from chipwire.contract import EnrichedArticle, Stance
+from chipwire.errors import Retry
+from index.backend import MAX_LIMIT, SearchBackend, SearchRequest, SearchResponse
+from index.query import QueryError
+
+SEARCHES = Counter("chipwire_searches_total", "Search API requests by outcome", ["status"])
+SEARCH_SECONDS = Histogram("chipwire_search_seconds", "Search latency", ["backend"])
+
+BackendFactory = Callable[[], SearchBackend]
+
+
+class _LazyBackend:
+    def __init__(self, factory: BackendFactory) -> None:
+        self._factory = factory
+        self._backend: SearchBackend | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> SearchBackend:
+        with self._lock:
+            if self._backend is None:
+                self._backend = self._factory()
+            return self._backend
+
+    def close(self) -> None:
+        with self._lock:
+            if self._backend is not None:
+                self._backend.close()
+                self._backend = None
+
+
+def create_app(backend_factory: BackendFactory) -> FastAPI:
+    holder = _LazyBackend(backend_factory)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        holder.close()
+
+    app = FastAPI(title="chipwire search", version="1", lifespan=lifespan)
+
+    @app.exception_handler(QueryError)
+    async def bad_query(_: Request, exc: QueryError) -> JSONResponse:
+        SEARCHES.labels("bad-query").inc()
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(Retry)
+    async def unavailable(_: Request, exc: Retry) -> JSONResponse:
+        SEARCHES.labels("unavailable").inc()
+        return JSONResponse(
+            {"detail": "the search backend is unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.get("/api/search", response_model=SearchResponse)
+    def search(
+        query: Annotated[str, Query(max_length=1000, description="Lucene syntax")] = "",
+        chips: Annotated[list[str] | None, Query()] = None,
+        companies: Annotated[list[str] | None, Query()] = None,
+        agencies: Annotated[list[str] | None, Query()] = None,
+        countries: Annotated[list[str] | None, Query()] = None,
+        stance: Annotated[list[Stance] | None, Query()] = None,
+        jurisdiction: Annotated[list[str] | None, Query()] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        min_relevance: Annotated[float, Query(ge=0, le=1)] = 0.0,
+        limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = 20,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        sort: Literal["relevance", "newest"] = "relevance",
+        facets: bool = True,
+    ) -> SearchResponse:
+        req = SearchRequest(
+            query=query,
+            chips=chips or [],
+            companies=companies or [],
+            agencies=agencies or [],
+            countries=countries or [],
+            stance=stance or [],
+            jurisdiction=jurisdiction or [],
+            since=since,
+            until=until,
+            min_relevance=min_relevance,
+            limit=limit,
+            offset=offset,
+            sort=sort,
+            facets=facets,
+        )
+        backend = holder.get()
+        started = time.perf_counter()
+        response = backend.search(req)
+        SEARCH_SECONDS.labels(backend.name).observe(time.perf_counter() - started)
+        SEARCHES.labels("ok").inc()
+        return response
+
+    @app.get("/api/articles/{article_id}", response_model=EnrichedArticle)
+    def article(article_id: str) -> EnrichedArticle:
+        found = holder.get().get(article_id)
+        if found is None:
+            raise HTTPException(status_code=404, detail="no article with this id")
+        return found
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, object]:
+        backend = holder.get()
+        return {"status": "ok", "backend": backend.name, "documents": backend.count()}
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,107 @@
+"""The search HTTP API served by a real uvicorn on 127.0.0.1, over the embedded index."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from index.api import create_app
+from index.backend import SearchBackend
+from index.elastic import ElasticBackend, make_client
+from index.tantivy_backend import TantivyBackend
+from tests.test_search_samples import ALL, APPROVAL, CUSTOMS, DUTCH
+
+
+def serve(backend_factory: object) -> Iterator[httpx.Client]:
+    app = create_app(backend_factory)  # type: ignore[arg-type]
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)  # listening before the server starts: early requests just queue
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        yield client
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture
+def loaded_index(tmp_path: Path) -> Path:
+    backend = TantivyBackend(tmp_path / "index")
+    backend.upsert(list(ALL))
+    backend.commit()
+    backend.close()
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def api(loaded_index: Path) -> Iterator[httpx.Client]:
+    yield from serve(lambda: TantivyBackend(loaded_index))
+
+
+def test_search_with_query_filters_and_facets(api: httpx.Client) -> None:
+    reply = api.get("/api/search", params={"query": "H200", "stance": ["ease", "restrict"]})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["total"] == 2
+    assert {h["id"] for h in body["hits"]} == {CUSTOMS.id, APPROVAL.id}
+    assert "<b>H200</b>" in body["hits"][0]["snippet"]["html"]
+    assert {b["key"]: b["count"] for b in body["facets"]["stance"]} == {"restrict": 1, "ease": 1}
+
+
+def test_search_paging_sorting_and_dates(api: httpx.Client) -> None:
+    params = {"sort": "newest", "limit": 1, "offset": 1, "since": "2026-01-15T00:00:00Z"}
+    body = api.get("/api/search", params=params).json()
+    assert body["total"] == 5
+    assert [h["id"] for h in body["hits"]] == [DUTCH.id]
+
+
+def test_bad_query_is_a_400_with_the_analyst_message(api: httpx.Client) -> None:
+    reply = api.get("/api/search", params={"query": '"H200 AND customs'})
+    assert reply.status_code == 400
+    assert "quote is not closed" in reply.json()["detail"]
+    assert api.get("/api/search", params={"limit": 10_000}).status_code == 422
+
+
+def test_article_by_id(api: httpx.Client) -> None:
+    reply = api.get(f"/api/articles/{CUSTOMS.id}")
+    assert reply.status_code == 200
+    assert reply.json()["title"] == CUSTOMS.title
+    assert api.get("/api/articles/nope").status_code == 404
+
+
+def test_health_and_metrics(api: httpx.Client) -> None:
+    assert api.get("/healthz").json() == {
+        "status": "ok",
+        "backend": "tantivy",
+        "documents": len(ALL),
+    }
+    api.get("/api/search", params={"query": "customs"})
+    metrics = api.get("/metrics")
+    assert metrics.status_code == 200
+    assert 'chipwire_searches_total{status="ok"}' in metrics.text
+    assert "chipwire_search_seconds_bucket" in metrics.text
+
+
+def test_backend_down_is_a_503_without_internals() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def unreachable() -> SearchBackend:
+        return ElasticBackend(make_client(f"http://elastic:s3cret@127.0.0.1:{port}"), "x")
+
+    for client in serve(unreachable):
+        reply = client.get("/api/search", params={"query": "H200"})
+        assert reply.status_code == 503
+        assert reply.headers["retry-after"] == "5"
+        assert "s3cret" not in reply.text and "127.0.0.1" not in reply.text
