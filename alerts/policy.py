@@ -97,7 +97,7 @@ def observations_of(
     """
     if article.relevance < min_relevance:
         return []
-    votes: dict[tuple[str, str], dict[str, list[Signal]]] = {}
+    votes: dict[tuple[str, str], dict[Direction, list[Signal]]] = {}
     for signal in article.signals:
         if signal.confidence < min_confidence or signal.certainty == "proposed":
             continue
@@ -131,17 +131,17 @@ _SECONDARY_MIN_CONFIDENCE = 0.75
 
 
 def _decide(
-    article: EnrichedArticle, jurisdiction: str, by_direction: dict[str, list[Signal]]
+    article: EnrichedArticle, jurisdiction: str, by_direction: dict[Direction, list[Signal]]
 ) -> Direction | None:
-    if jurisdiction == article.acting_jurisdiction and article.stance in ("restrict", "ease"):
-        stance: Direction = article.stance  # type: ignore[assignment]
-        return stance if stance in by_direction else None
+    if jurisdiction == article.acting_jurisdiction:
+        if article.stance == "restrict" or article.stance == "ease":
+            return article.stance if article.stance in by_direction else None
     weight = {d: sum(s.confidence for s in signals) for d, signals in by_direction.items()}
     winner = max(weight, key=lambda d: weight[d])
     loser = sum(w for d, w in weight.items() if d != winner)
     strongest = max(s.confidence for s in by_direction[winner])
     if weight[winner] >= 2 * loser and strongest >= _SECONDARY_MIN_CONFIDENCE:
-        return winner  # type: ignore[return-value]
+        return winner
     return None
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
+import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
-from enrich.stage import EnrichSink
 
 from alerts import policy
 from alerts.stage import AlertSink
@@ -26,6 +26,7 @@ from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
+from enrich.stage import EnrichSink
 from index import open_backend
 from index.backend import SearchBackend
 from index.stage import IndexSink
@@ -154,6 +155,7 @@ def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ..
                     daemon=True,
                 )
             )
+        web = start_web(settings) if "index" in stages and settings.http_port else None
         for thread in threads:
             thread.start()
         log.info(
@@ -166,11 +168,27 @@ def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ..
         log.info("stopping: finishing batches in hand")
         if scheduler is not None:
             scheduler.shutdown(wait=True)
+        if web is not None:
+            web.should_exit = True
         pipeline.relay_wake.set()
         for thread in threads:
             thread.join(timeout=60)
         if pipeline.crawler is not None:
             _final_relay(pipeline)
+
+
+def start_web(settings: Settings) -> uvicorn.Server:
+    """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread."""
+    from index.api import create_app
+
+    app = create_app(lambda: open_backend(settings))
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, name="web", daemon=True).start()
+    log.info("search API on http://%s:%d/api/search", settings.http_host, settings.http_port)
+    return server
 
 
 def _schedule_crawl(pipeline: Pipeline, stop: threading.Event) -> BackgroundScheduler:

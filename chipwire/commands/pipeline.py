@@ -37,6 +37,7 @@ def register(app: typer.Typer) -> None:
             _stage_command(stage)
         )
     app.command()(tail)
+    app.command()(serve)
 
 
 def _settings() -> Settings:
@@ -84,6 +85,18 @@ def _run_stages(stages: tuple[str, ...]) -> None:
     except SourcesError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+
+
+def serve() -> None:
+    """Serve only the search API (/api/search, /api/articles/ID, /healthz, /metrics)."""
+    import uvicorn
+
+    from index import open_backend
+    from index.api import create_app
+
+    settings = _settings()
+    app = create_app(lambda: open_backend(settings))
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
 
 
 def demo(
