@@ -35,7 +35,7 @@ CLAUSE_WORDS = frozenset(
         "amid",
     }
 )
-CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "(", ")", "–"})
+CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,9 @@ class Tokens:
             for m in _TOKEN.finditer(folded)
         ]
         self._starts = [t.start for t in self.items]
+        cjk = sum(1 for t in self.items if len(t.text) == 1 and "\u3400" <= t.text <= "\ufaff")
+        # CJK tokens are single characters: word windows are three times as wide there.
+        self.scale = 3 if cjk * 2 > len(self.items) else 1
 
     def index_at(self, offset: int) -> int:
         """Index of the token containing (or starting just before) `offset`."""
@@ -90,6 +93,7 @@ class ArticleContext:
     focus_subject: str | None = None
     country_weight: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     named_agencies: set[str] = field(default_factory=set)
+    focus_topic: str | None = None  # the most named technology subject
 
 
 def article_context(
@@ -103,6 +107,7 @@ def article_context(
     context = ArticleContext()
     chips: defaultdict[str, float] = defaultdict(float)
     companies: defaultdict[str, float] = defaultdict(float)
+    topics: defaultdict[str, float] = defaultdict(float)
     for mentions, weight in zip(by_sentence, weights, strict=True):
         for mention in mentions:
             if mention.kind == "country":
@@ -121,11 +126,17 @@ def article_context(
                 chips[mention.key] += weight
             elif mention.kind == "company":
                 companies[mention.key] += weight
+            elif mention.kind == "subject":
+                topics[mention.key] += weight * (
+                    0.5 if mention.key in lexicon.generic_subjects else 1
+                )
     if context.country_weight:
         context.main_country = _top(context.country_weight)
     focus = chips or companies
     if focus:
         context.focus_subject = _top(focus)
+    if topics:
+        context.focus_topic = _top(topics)
     return context
 
 

@@ -79,6 +79,7 @@ class Lexicon:
     directive_verbs: frozenset[str] = frozenset()
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
+    state_prepositions: frozenset[str] = frozenset()
     version: str = ""
 
     def add(
@@ -182,7 +183,8 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for direction in ("restrict", "ease"):
         for group in data[direction]:
             lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
-    lex.add(data["reversal"]["forms"], "reversal", "reversal")
+    lex.add(data["reversal"]["forms"], "reversal", "undo")
+    lex.add(data["reversal"]["easing_forms"], "reversal", "easing")
     lex.reversal_window = int(data["reversal"]["window_words"])
     lex.add(data["reversible_objects"], "reversible", "reversible")
     lex.add(data["requirement"]["forms"], "requirement", "requirement")
@@ -191,6 +193,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["denial"], "denial", "denial")
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
+    lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
     lex.add(["may"], "hedge", "speculative", exact=True)

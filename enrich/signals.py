@@ -56,6 +56,7 @@ class Candidate:
     certainty: str
     confidence: float
     cue: CueReading
+    stance_factor: float = 1.0  # background and concessions weigh less in the stance
 
 
 @dataclass
@@ -120,7 +121,7 @@ def _requirements(
         clause_end = tokens.clause_of(here)[1]
         for obj in objects:
             there = tokens.index_at(obj.start)
-            if 0 < there - here <= lexicon.requirement_window and there < clause_end:
+            if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 cue = CueReading(verb.surface, verb.start, verb.end, "restrict", "")
                 cue.notes.append(f"requirement of '{obj.surface}'")
                 for other in cues:
@@ -138,37 +139,37 @@ def _apply_reversal(
     tokens: Tokens,
     lexicon: Lexicon,
 ) -> None:
-    """A reversal verb undoing a restriction ("lifted the ban", "suspend the order",
-    "the ban was lifted") makes one ease move."""
+    """A verb undoing a move flips it: "lifted the ban", "suspend the order" and "the ban
+    was lifted" ease; "revoked the waivers", "ending the exemption" restrict."""
     here = tokens.index_at(verb.start)
     clause = tokens.clause_of(here)
+    window = lexicon.reversal_window * tokens.scale
     own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
+    flippable = ("restrict", "ease") if verb.key == "undo" else ("restrict",)
     for cue in cues:
-        if cue.start == verb.start or cue.direction != "restrict" or cue.outcome != "signal":
+        if cue.start == verb.start or cue.direction not in flippable or cue.outcome != "signal":
             continue
         there = tokens.index_at(cue.start)
         if not clause[0] <= there < clause[1]:
             continue
-        ahead = 0 < there - here <= lexicon.reversal_window
+        ahead = 0 < there - here <= window
         behind = (
             0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
         )
         if ahead or behind:
-            cue.direction = "ease"
-            cue.notes.append(f"reversed by '{verb.surface}'")
+            cue.direction = "ease" if cue.direction == "restrict" else "restrict"
+            cue.notes.append(f"undone by '{verb.surface}'")
             for other in own:
                 other.outcome = "merged"
             return
     for obj in (m for m in mentions if m.kind == "reversible"):
         there = tokens.index_at(obj.start)
-        if 0 < there - here <= lexicon.reversal_window and there < clause[1]:
-            reversed_cue = (
-                own[0] if own else CueReading(verb.surface, verb.start, verb.end, "ease", "")
-            )
-            reversed_cue.direction = "ease"
-            reversed_cue.notes.append(f"'{verb.surface}' undoes '{obj.surface}'")
+        if 0 < there - here <= window and there < clause[1]:
+            undone = own[0] if own else CueReading(verb.surface, verb.start, verb.end, "ease", "")
+            undone.direction = "ease"
+            undone.notes.append(f"'{verb.surface}' undoes '{obj.surface}'")
             if not own:
-                cues.append(reversed_cue)
+                cues.append(undone)
                 cues.sort(key=lambda c: c.start)
             return
 
@@ -176,7 +177,13 @@ def _apply_reversal(
 def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     here = tokens.index_at(cue.start)
     clause_start = tokens.clause_of(here)[0]
-    window = tokens.words(max(clause_start, here - lexicon.negation_window), here)
+    previous = tokens.words(here - 1, here)
+    if previous and previous[0] in lexicon.state_prepositions:
+        cue.outcome = "state"
+        cue.notes.append(f"'{previous[0]} {cue.surface}' describes a state, not a move")
+        return
+    span = lexicon.negation_window * tokens.scale
+    window = tokens.words(max(clause_start, here - span), here)
     if not window or tokens.words(here, here + 1) == ["only"]:
         return
     phrase = " " + " ".join(window) + " "
@@ -223,7 +230,7 @@ def _candidates(
         cue.outcome = "no-actor"
         return []
     action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
-    certainty, factor = _certainty(cue, mentions, tokens, actor)
+    certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor)
     confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
     cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
     return [
@@ -236,6 +243,7 @@ def _candidates(
             certainty,
             confidence,
             cue,
+            stance_factor,
         )
         for subject in subjects
     ]
@@ -256,18 +264,19 @@ def _company_acts(
     directive = max((i for i, w in enumerate(words) if w in lexicon.directive_verbs), default=None)
     anchor = clause[0] + directive if directive is not None else here
     before = tokens.words(anchor - 1, anchor)
-    if (before and before[0] in lexicon.passive_auxiliaries) or any(
-        w in lexicon.receiving_verbs for w in words
-    ):
+    anchor_word = tokens.words(anchor, anchor + 1)
+    participle = bool(anchor_word) and anchor_word[0].endswith(("ed", "en", "wn", "ld", "nt"))
+    passive = bool(before) and before[0] in lexicon.passive_auxiliaries and participle
+    if passive or any(w in lexicon.receiving_verbs for w in words):
         return False
     agents: list[tuple[int, bool]] = []
     for mention in mentions:
         index = tokens.index_at(mention.start)
-        if clause[0] <= index < anchor:
-            if mention.kind == "company" or (
-                mention.kind == "person" and mention.key in lexicon.person_company
-            ):
-                agents.append((index, True))
+        is_company = mention.kind == "company" or (
+            mention.kind == "person" and mention.key in lexicon.person_company
+        )
+        if is_company and clause[0] <= index < anchor:
+            agents.append((index, True))
     agents += [
         (i, True) for i in range(clause[0], anchor) if tokens.items[i].text in lexicon.company_nouns
     ]
@@ -332,12 +341,13 @@ def _default_action(direction: str, jurisdiction: str, subject: str, lexicon: Le
 
 def _certainty(
     cue: CueReading, mentions: list[Mention], tokens: Tokens, actor: Actor
-) -> tuple[str, float]:
-    """The certainty of a move and the factor it puts on confidence."""
+) -> tuple[str, float, float]:
+    """The certainty of a move, the factor it puts on confidence, and the extra factor
+    on its weight in the article's stance (background and concessions)."""
     here = tokens.index_at(cue.start)
     clause = tokens.clause_of(here)
     hedges = [m for m in mentions if m.kind == "hedge"]
-    factor = 1.0
+    factor = stance_factor = 1.0
     speculative = [
         h
         for h in hedges
@@ -362,9 +372,11 @@ def _certainty(
     background = {m.key for m in mentions if m.kind == "background"}
     if "past" in background and "recent" not in background:
         factor *= 0.55
+        stance_factor *= 0.6
         cue.notes.append("background (recalls the past)")
     concessive = [m for m in mentions if m.kind == "concessive" and m.start < cue.start]
     if concessive and tokens.index_at(concessive[-1].end - 1) >= clause[0] - 1:
-        factor *= 0.75
-        cue.notes.append(f"concession ('{concessive[-1].surface}')")
-    return certainty, factor * CERTAINTY_FACTOR[certainty]
+        factor *= 0.8
+        stance_factor *= 0.4
+        cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")
+    return certainty, factor * CERTAINTY_FACTOR[certainty], stance_factor

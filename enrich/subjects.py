@@ -57,7 +57,7 @@ def choose_subjects(
     if companies:
         return companies[:1]
     generic = _unique(subjects)
-    return generic[:1]
+    return generic[:1] or [context.focus_topic or "semiconductors"]
 
 
 def choose_action(cue: CueReading, mentions: list[Mention], lexicon: Lexicon) -> str | None:

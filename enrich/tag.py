@@ -103,7 +103,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
             candidates.append((candidate, sentence, weight))
             if candidate.confidence >= MIN_CONFIDENCE:
                 weighted.append(
-                    (candidate.direction, candidate.jurisdiction, candidate.confidence * weight)
+                    (
+                        candidate.direction,
+                        candidate.jurisdiction,
+                        candidate.confidence * weight * candidate.stance_factor,
+                    )
                 )
 
     decision = decide_stance(weighted)
