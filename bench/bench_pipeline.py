@@ -1,0 +1,296 @@
+"""End to end: chipwire's pipeline against bare trafilatura on the same pages, same run.
+
+A loopback server (bench/corpus_server.py, its own process) serves ~2,000 pages behind
+50-item RSS feeds. Each run alternates
+  A. `chipwire.runner.run_once(settings)`: poll every feed once, fetch, extract, dedupe,
+     publish, enrich, index, alert, all drained (embedded bus, tantivy, fresh data_dir);
+  B. bare `trafilatura.bare_extraction(with_metadata, no comments, fast)` over the same
+     page bytes, in as many processes as the pipeline has extraction workers;
+and the figures are medians over runs: articles/s, pages/s, their ratio, CPU cores used,
+peak RSS, and the extraction quality of the pipeline's own texts (read back from the
+embedded log) next to bare trafilatura's on the 181 unmodified pages.
+
+    python bench/bench_pipeline.py [--copies 11] [--runs 2] [--workers 2] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aeb
+import common
+from bench_extract_baseline import extract_fast_metadata
+from corpus_server import DEFAULT_COPIES, BenchPage, build_real_pages, sample_pages, sources_yaml
+
+HERE = Path(__file__).resolve().parent
+_PAGES: list[BenchPage] = []  # set before the bare pool forks, so workers inherit it
+
+
+def main() -> None:
+    args = _arguments()
+    corpus = aeb.corpus_dir()
+    if corpus is None:
+        print(aeb.missing_message())
+        return
+    run_once = _pipeline_entry_point()
+    if run_once is None:
+        return
+    logging.basicConfig(level=logging.WARNING)
+    server, base_url = _start_server(args.copies)
+    try:
+        _PAGES.extend([*build_real_pages(args.copies), *sample_pages(base_url)])
+        bare_pool = multiprocessing.get_context("fork").Pool(args.workers)
+        not_pipeline = {server.pid, *(worker.pid for worker in bare_pool._pool)}  # type: ignore[attr-defined]
+        pipeline_runs: list[dict[str, Any]] = []
+        bare_runs: list[dict[str, Any]] = []
+        with common.TreeMonitor(exclude=not_pipeline) as monitor:
+            for _ in range(args.runs):
+                pipeline_runs.append(_pipeline_run(run_once, base_url, args.workers, monitor))
+                bare_runs.append(_bare_run(bare_pool, args.workers))
+        rss = {
+            "bench_process": common.peak_rss_mib()["self"],
+            "page_store": round(sum(len(p.body) for p in _PAGES) / 2**20, 1),
+            "largest_pipeline_child": round(monitor.peak_child_rss_mib, 1),
+            "pipeline_tree": round(monitor.peak_tree_rss_mib, 1),
+            "corpus_server": _peak_rss_of(server.pid),
+        }
+        bare_pool.close()
+        bare_pool.join()
+    finally:
+        _stop_server(server)
+    truth = aeb.load_truth(corpus)
+    summary = _summary(args, pipeline_runs, bare_runs, rss, truth)
+    path = common.write_result("pipeline", summary)
+    _print(summary, path)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=DEFAULT_COPIES, help="181-page copies")
+    parser.add_argument("--runs", type=int, default=2, help="A/B pairs")
+    parser.add_argument("--workers", type=int, default=2, help="extraction processes, both sides")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 copy, 1 pair")
+    args = parser.parse_args()
+    if args.quick:
+        args.copies, args.runs = 1, 1
+    return args
+
+
+def _pipeline_entry_point() -> Any:
+    try:
+        from chipwire.runner import run_once
+    except ImportError as exc:
+        print(f"SKIPPED: chipwire.runner.run_once is not available yet ({exc})")
+        return None
+    return run_once
+
+
+def _start_server(copies: int) -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen(
+        [sys.executable, str(HERE / "corpus_server.py"), "--copies", str(copies)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    line = server.stdout.readline()  # the server prints its address once it listens
+    if not line:
+        server.wait(timeout=10)
+        raise SystemExit(f"corpus server failed to start (exit {server.returncode})")
+    return server, json.loads(line)["base_url"]
+
+
+def _stop_server(server: subprocess.Popen[str]) -> None:
+    if server.stdin is not None:
+        server.stdin.close()  # the server stops when its stdin closes
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def _peak_rss_of(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
+def _pipeline_run(
+    run_once: Any, base_url: str, workers: int, monitor: common.TreeMonitor
+) -> dict[str, Any]:
+    """One fresh pipeline (empty data_dir) polling every feed once and draining."""
+    from chipwire.bus import RAW_TOPIC
+    from chipwire.settings import Settings
+
+    work = Path(tempfile.mkdtemp(prefix="chipwire-bench-"))
+    (work / "sources.yaml").write_text(sources_yaml(base_url, len(_PAGES)), encoding="utf-8")
+    config = {
+        "data_dir": str(work / "data"),
+        "sources_file": str(work / "sources.yaml"),
+        "allow_private_addresses": True,
+        "respect_robots": False,
+        "extract_workers": workers,
+        "log_level": "WARNING",
+    }
+    if "host_min_interval_s" in Settings.model_fields:
+        config["host_min_interval_s"] = 0  # one loopback host serves every page
+    toml = "\n".join(f"{key} = {json.dumps(value)}" for key, value in config.items())
+    (work / "chipwire.toml").write_text(toml + "\n", encoding="utf-8")
+    os.environ["CHIPWIRE_CONFIG"] = str(work / "chipwire.toml")
+    settings = Settings()
+
+    cpu_before, started = monitor.cpu_seconds(), time.perf_counter()
+    report = run_once(settings, drain_timeout_s=900.0)
+    seconds = time.perf_counter() - started
+    cpu = monitor.cpu_seconds() - cpu_before
+    texts = _raw_texts(settings.log_db, RAW_TOPIC)
+    shutil.rmtree(work, ignore_errors=True)
+    return {
+        "seconds": seconds,
+        "accepted": report.accepted,
+        "raw_messages": len(texts),
+        "articles_per_s": report.accepted / seconds,
+        "cpu_cores_used": cpu / seconds,
+        "handled": report.handled,
+        "alerts": len(report.alerts),
+        "feeds_not_ok": [f.source_id for f in report.feeds if f.status != "ok"],
+        "outcomes": _outcomes(report.feeds),
+        "texts": texts,
+    }
+
+
+def _outcomes(feeds: list[Any]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for feed in feeds:
+        for outcome, count in feed.outcomes.items():
+            total[outcome] = total.get(outcome, 0) + count
+    return total
+
+
+def _raw_texts(log_db: Path, topic: str) -> dict[str, str]:
+    """Extracted text per page path, as the crawler published it on the raw topic."""
+    texts = {}
+    with sqlite3.connect(log_db) as conn:
+        for (value,) in conn.execute("SELECT value FROM messages WHERE topic = ?", (topic,)):
+            article = json.loads(value)
+            path = article["url"].split("://", 1)[1].split("/", 1)[1].split("?", 1)[0]
+            texts["/" + path] = article["text"]
+    return texts
+
+
+def _bare_share(share: int, workers: int) -> dict[str, str]:
+    """Worker: extract every `workers`-th page; return the scored pages' texts."""
+    texts = {}
+    for page in _PAGES[share::workers]:
+        text = extract_fast_metadata(page.body)
+        if page.scored:
+            texts[page.source_key] = text
+    return texts
+
+
+def _bare_run(pool: Any, workers: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    shares = pool.starmap(_bare_share, [(share, workers) for share in range(workers)])
+    seconds = time.perf_counter() - started
+    texts = {key: text for share in shares for key, text in share.items()}
+    return {"seconds": seconds, "pages_per_s": len(_PAGES) / seconds, "texts": texts}
+
+
+def _summary(
+    args: argparse.Namespace,
+    pipeline_runs: list[dict[str, Any]],
+    bare_runs: list[dict[str, Any]],
+    rss: dict[str, Any],
+    truth: dict[str, str],
+) -> dict[str, Any]:
+    ratios = [
+        a["articles_per_s"] / b["pages_per_s"]
+        for a, b in zip(pipeline_runs, bare_runs, strict=True)
+    ]
+    by_hash = {
+        page.source_key: pipeline_runs[-1]["texts"].get(page.path, "")
+        for page in _PAGES
+        if page.scored
+    }
+    return {
+        "pages": len(_PAGES),
+        "copies": args.copies,
+        "workers": args.workers,
+        "runs": args.runs,
+        "pipeline_articles_per_s": common.spread([r["articles_per_s"] for r in pipeline_runs]),
+        "bare_pages_per_s": common.spread([r["pages_per_s"] for r in bare_runs]),
+        "ratio_pipeline_to_bare": common.spread(ratios),
+        "pipeline_cpu_cores_used": common.spread([r["cpu_cores_used"] for r in pipeline_runs]),
+        "peak_rss_mib": rss,
+        "quality": {
+            "pipeline": aeb.score(truth, by_hash),
+            "bare_trafilatura": aeb.score(truth, bare_runs[-1]["texts"]),
+        },
+        "pipeline_runs": [{k: v for k, v in r.items() if k != "texts"} for r in pipeline_runs],
+        "bare_runs": [{k: v for k, v in r.items() if k != "texts"} for r in bare_runs],
+    }
+
+
+def _print(s: dict[str, Any], path: Path) -> None:
+    def fmt(spread: dict[str, float], digits: int = 1) -> str:
+        return (
+            f"{spread['median']:.{digits}f} ({spread['min']:.{digits}f}–{spread['max']:.{digits}f})"
+        )
+
+    q = s["quality"]
+    print(
+        f"End to end: {s['pages']} pages on loopback, {s['workers']} extraction workers, "
+        f"{s['runs']} A/B pair(s), median (range)\n"
+    )
+    rows = [
+        ["chipwire `run_once` (articles/s)", fmt(s["pipeline_articles_per_s"])],
+        [f"bare trafilatura, {s['workers']} processes (pages/s)", fmt(s["bare_pages_per_s"])],
+        [
+            "ratio pipeline ÷ bare (goal ≥ 0.83: at most 20% added)",
+            fmt(s["ratio_pipeline_to_bare"], 2),
+        ],
+        ["CPU cores used by the pipeline", fmt(s["pipeline_cpu_cores_used"], 2)],
+        ["peak RSS MiB: bench process (its page store)", _rss(s["peak_rss_mib"])],
+        ["peak RSS MiB: largest pipeline child", s["peak_rss_mib"]["largest_pipeline_child"]],
+        ["peak RSS MiB: pipeline tree, summed", s["peak_rss_mib"]["pipeline_tree"]],
+        ["peak RSS MiB: corpus server", s["peak_rss_mib"]["corpus_server"]],
+        ["F1 on 181 pages: pipeline texts", _quality(q["pipeline"])],
+        ["F1 on 181 pages: bare trafilatura", _quality(q["bare_trafilatura"])],
+    ]
+    accepted = [r["accepted"] for r in s["pipeline_runs"]]
+    rows.append(["articles accepted per run", ", ".join(str(n) for n in accepted)])
+    print(common.table(["measure", "value"], rows))
+    print(f"\nresult: {path}")
+
+
+def _rss(rss: dict[str, Any]) -> str:
+    return f"{rss['bench_process']} ({rss['page_store']})"
+
+
+def _quality(q: dict[str, float]) -> str:
+    return (
+        f"{q['f1']:.3f} ± {q['f1_ci']:.3f} (P {q['precision']:.3f}, R {q['recall']:.3f}, "
+        f"{int(q['missing'])} missing)"
+    )
+
+
+if __name__ == "__main__":
+    main()

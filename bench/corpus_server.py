@@ -1,0 +1,220 @@
+"""Thousands of real news pages on loopback, behind generated RSS feeds of 50 items.
+
+The 181 pages of the article-extraction-benchmark are served as they are (copy 0, the
+ones scored against ground truth) and as `copies - 1` variants, plus the sample corpus.
+
+Why the variants shuffle words: a unique injected sentence or a moved paragraph leaves
+~95% of a page's word 5-shingles intact, so near-duplicate detection (MinHash, Jaccard
+threshold 0.7) would still see one story per original and the benchmark would measure
+dedupe collapsing copies instead of a realistic stream of distinct articles. Shuffling
+the words inside each text run (between two tags) keeps what costs CPU the same (same
+DOM, same byte count, same words for the tagger and the index) while breaking almost
+every shingle, so each variant is a distinct article to the pipeline. URLs differ too.
+
+Run alone: `python bench/corpus_server.py --copies 11` prints one JSON line with the
+base URL, then serves until stdin closes (so a parent that dies takes it with it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+
+import aeb
+import yaml
+
+from chipwire.demo import DEMO_ARTICLES
+from chipwire.demo.render import render_page
+from chipwire.demo.server import ROBOTS_TXT, LoopbackServer, Resource
+
+ITEMS_PER_FEED = 50
+DEFAULT_COPIES = 11  # 181 x 11 + 12 sample pages = 2,003 pages
+_MARKUP = re.compile(
+    rb"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I
+)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.S | re.I)
+_EPOCH = datetime(2026, 1, 31, 12, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class BenchPage:
+    path: str
+    body: bytes
+    source_key: str  # page hash for real pages, `<outlet>/<slug>` for sample pages
+    copy: int
+
+    @property
+    def scored(self) -> bool:
+        """Whether ground truth applies: an unmodified benchmark page."""
+        return self.copy == 0 and "/" not in self.source_key
+
+
+def variant(html: bytes, copy: int, seed_key: str) -> bytes:
+    """The page with the words of every text run shuffled (copy 0: unchanged).
+
+    Scripts, styles and comments are left alone; so are runs of 2 to 5 words (menus,
+    buttons, bylines), which keeps the page's furniture as it was.
+    """
+    if copy == 0:
+        return html
+    rng = random.Random(f"{seed_key}:{copy}")
+    parts = _MARKUP.split(html)
+    parts[::2] = [_shuffle_run(run, rng) for run in parts[::2]]
+    return b"".join(parts)
+
+
+def _shuffle_run(run: bytes, rng: random.Random) -> bytes:
+    words = run.split()
+    if len(words) < 6:
+        return _rotate_unspaced(run) if len(words) == 1 else run
+    head, tail = words[:-1], words[-1]  # the last word keeps the sentence's full stop
+    rng.shuffle(head)
+    lead = b" " if run[:1].isspace() else b""
+    trail = b" " if run[-1:].isspace() else b""
+    return lead + b" ".join([*head, tail]) + trail
+
+
+def _rotate_unspaced(run: bytes) -> bytes:
+    """A long run with no spaces (Japanese, Chinese) is rotated at its midpoint instead."""
+    try:
+        text = run.decode("utf-8")
+    except UnicodeDecodeError:
+        return run
+    stripped = text.strip()
+    if len(stripped) < 20:
+        return run
+    half = len(stripped) // 2
+    return text.replace(stripped, stripped[half:] + stripped[:half]).encode("utf-8")
+
+
+def build_real_pages(copies: int) -> list[BenchPage]:
+    """181 x `copies` pages, deterministic: the server and the benches build the same bytes."""
+    path = aeb.corpus_dir()
+    if path is None:
+        raise SystemExit(aeb.missing_message())
+    originals = aeb.load_pages(path)
+    return [
+        BenchPage(f"/pages/c{copy:02d}/{key}.html", variant(html, copy, key), key, copy)
+        for copy in range(copies)
+        for key, html in originals.items()
+    ]
+
+
+def sample_pages(base_url: str) -> list[BenchPage]:
+    return [
+        BenchPage(a.path, render_page(a, base_url).encode("utf-8"), a.key, 0) for a in DEMO_ARTICLES
+    ]
+
+
+def feed_paths(page_count: int) -> list[str]:
+    feeds = (page_count + ITEMS_PER_FEED - 1) // ITEMS_PER_FEED
+    return [f"/feeds/bench-{n:03d}.xml" for n in range(feeds)]
+
+
+def sources_yaml(base_url: str, page_count: int) -> str:
+    """A sources file listing every generated feed."""
+    sources = [
+        {"id": f"bench-{n:03d}", "name": f"Bench feed {n}", "feed": base_url + path}
+        for n, path in enumerate(feed_paths(page_count))
+    ]
+    return yaml.safe_dump({"sources": sources}, sort_keys=False)
+
+
+def rss_feed(base_url: str, number: int, pages: list[BenchPage], first_index: int) -> bytes:
+    items = []
+    for offset, page in enumerate(pages):
+        index = first_index + offset
+        when = format_datetime(_EPOCH - timedelta(minutes=index))
+        tracking = "?utm_source=rss&utm_medium=bench" if number % 2 else ""
+        items.append(
+            "<item>"
+            f"<title>{escape(_title(page.body))}</title>"
+            f"<link>{escape(base_url + page.path + tracking)}</link>"
+            f'<guid isPermaLink="false">bench-{index}</guid>'
+            f"<pubDate>{when}</pubDate>"
+            "</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>Bench feed {number}</title><link>{escape(base_url)}/</link>"
+        "<description>Generated benchmark feed</description>"
+        f"{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def _title(body: bytes) -> str:
+    found = _TITLE.search(body)
+    raw = found.group(1).decode("utf-8", "replace") if found else "Untitled"
+    return " ".join(raw.split())[:200] or "Untitled"
+
+
+class BenchSite:
+    """Every page and feed pre-gzipped, so serving costs almost no CPU."""
+
+    def __init__(self, pages: list[BenchPage]) -> None:
+        self._real = pages
+        self._resources: dict[str, Resource] = {}
+        self._lock = threading.Lock()
+        self.pages: list[BenchPage] = []
+
+    def publish(self, base_url: str) -> None:
+        """Add the sample pages and the feeds; they need the server's own address."""
+        self.pages = [*self._real, *sample_pages(base_url)]
+        resources = {"/robots.txt": Resource(ROBOTS_TXT, "text/plain", _EPOCH)}
+        for page in self.pages:
+            resources[page.path] = _gz(page.body, "text/html; charset=utf-8")
+        for number, path in enumerate(feed_paths(len(self.pages))):
+            first = number * ITEMS_PER_FEED
+            chunk = self.pages[first : first + ITEMS_PER_FEED]
+            resources[path] = _gz(rss_feed(base_url, number, chunk, first), "application/rss+xml")
+        sources = sources_yaml(base_url, len(self.pages)).encode()
+        resources["/sources.yaml"] = Resource(sources, "application/yaml", _EPOCH)
+        with self._lock:
+            self._resources = resources
+
+    def resource(self, path: str, base_url: str) -> Resource | None:
+        with self._lock:
+            return self._resources.get(path)
+
+
+def _gz(body: bytes, content_type: str) -> Resource:
+    return Resource(
+        gzip.compress(body, compresslevel=6, mtime=0), content_type, _EPOCH, gzipped=True
+    )
+
+
+def serve(copies: int, host: str = "127.0.0.1", port: int = 0) -> tuple[LoopbackServer, BenchSite]:
+    site = BenchSite(build_real_pages(copies))
+    server = LoopbackServer(site, host, port)
+    site.publish(server.base_url)
+    return server, site
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--copies", type=int, default=DEFAULT_COPIES)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    server, site = serve(args.copies, port=args.port)
+    feeds = feed_paths(len(site.pages))
+    info = {"base_url": server.base_url, "pages": len(site.pages), "feeds": len(feeds)}
+    print(json.dumps(info), flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin (or dies)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
