@@ -154,9 +154,14 @@ def _check_balance(text: str) -> None:
 
 
 def _syntax_message(exc: Exception) -> str:
-    detail = str(exc).replace("Syntax error in input :", "").strip()
-    detail = re.sub(r"\s+", " ", detail)
-    return f"cannot read the query ({detail}); check AND/OR/NOT, quotes and parentheses"
+    detail = str(exc)
+    if "end of expression" in detail:
+        return "the query ends too early: is an AND, OR, NOT or field: missing its term?"
+    found = re.search(r"unexpected\s+'(.*)' at position (\d+)", detail)
+    if found:
+        word, position = found.group(1), int(found.group(2)) + 1
+        return f"unexpected '{word}' at character {position}: check AND/OR/NOT and parentheses"
+    return "cannot read the query: check AND/OR/NOT, quotes and parentheses"
 
 
 def _convert(item: lq.Item, field: str | None) -> Node:

@@ -87,7 +87,7 @@ class TantivyQueryBuilder:
     def _leaf_on(self, node: q.Leaf, field: str, keyword: bool) -> tantivy.Query | None:
         schema = self.schema
         if isinstance(node, q.Wildcard):
-            return tantivy.Query.regex_query(schema, field, wildcard_regex(node.pattern))
+            return tantivy.Query.regex_query(schema, field, self._wildcard(node.pattern, keyword))
         text = node.text
         tokens: list[str | tuple[int, str]] = [text] if keyword else [*self.analyzer.analyze(text)]
         if not tokens:
@@ -98,6 +98,16 @@ class TantivyQueryBuilder:
             return tantivy.Query.term_query(schema, field, str(tokens[0]))
         slop = node.slop if isinstance(node, q.Phrase) else 0
         return tantivy.Query.phrase_query(schema, field, tokens, slop)
+
+    def _wildcard(self, pattern: str, keyword: bool) -> str:
+        """`licence*` must also match the stem `licenc` that indexing stored (as ES's
+        analyze_wildcard does): a trailing-* prefix is tried raw and analyzed."""
+        prefix = pattern[:-1]
+        if keyword or not pattern.endswith("*") or "*" in prefix or "?" in prefix:
+            return wildcard_regex(pattern)
+        stems = [str(t) for t in self.analyzer.analyze(prefix)]
+        forms = {prefix.lower(), *stems[-1:]} if len(stems) == 1 else {prefix.lower()}
+        return "(" + "|".join(wildcard_regex(f) for f in sorted(forms)) + ").*"
 
     def filters(self, req: SearchRequest) -> list[tantivy.Query]:
         schema = self.schema

@@ -153,6 +153,7 @@ def test_field_queries(loaded: SearchBackend) -> None:
 
 def test_wildcards_and_fuzzy(loaded: SearchBackend) -> None:
     assert search(loaded, "lithograph*") == {LITHO.id}
+    assert search(loaded, "licence*") == {LITHO.id, DUTCH.id, MIXED.id}  # stems match too
     assert search(loaded, "chip:H2*") == {CUSTOMS.id, APPROVAL.id, MIXED.id}
     assert search(loaded, "shenzh?n") == {CUSTOMS.id}
     assert search(loaded, "custms~2") >= {CUSTOMS.id, LITHO.id}
