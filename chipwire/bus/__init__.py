@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from chipwire.settings import Settings
@@ -72,6 +72,28 @@ class Bus(Protocol):
     ) -> Consumer: ...
 
     def close(self) -> None: ...
+
+
+Outcome = Literal["delivered", "retry", "rejected"]
+"""What became of one record: on the bus; not now (try later); never (the bus refuses it)."""
+
+
+@runtime_checkable
+class ReportsOutcomes(Protocol):
+    """A bus that can tell a record it will never accept from one it cannot accept now."""
+
+    def deliver(
+        self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
+    ) -> list[Outcome]: ...
+
+
+def deliver(
+    bus: Bus, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
+) -> list[Outcome]:
+    """Publish a batch and say, per record, whether it is delivered, retriable or rejected."""
+    if isinstance(bus, ReportsOutcomes):
+        return bus.deliver(topic, records)
+    return ["delivered" if ok else "retry" for ok in bus.publish_many(topic, records)]
 
 
 def open_bus(settings: Settings) -> Bus:

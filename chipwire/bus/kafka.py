@@ -1,0 +1,371 @@
+"""The Kafka bus (kafka-python): idempotent keyed produce, group consume with explicit commits.
+
+Delivery is checked per record: `flush()` does not raise for failed records, so every
+future is inspected. A record the broker refuses for good (too large, invalid, not
+authorized) is reported "rejected"; anything else that failed is "retry" and stays in the
+caller's outbox. A refused record leaves kafka-python's idempotent producer failing every
+later send, so the producer is rebuilt after any non-retriable failure. Producers are
+per process (a producer inherited across fork() never sends).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import errors as kerr
+from kafka.admin import NewTopic
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.structs import OffsetAndMetadata
+
+from chipwire.bus import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    ENRICHED_TOPIC,
+    RAW_TOPIC,
+    TOPICS,
+    Message,
+    Outcome,
+)
+from chipwire.errors import Retry
+from chipwire.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# The broker will never accept these records, however often they are sent.
+REJECTED_ERRORS: tuple[type[BaseException], ...] = (
+    kerr.MessageSizeTooLargeError,
+    kerr.RecordListTooLargeError,
+    kerr.InvalidRecordError,
+    kerr.InvalidTopicError,
+    kerr.AuthorizationError,
+    kerr.UnsupportedForMessageFormatError,
+    TypeError,
+    ValueError,
+)
+_TOPIC_ALREADY_EXISTS = kerr.TopicAlreadyExistsError.errno
+
+
+def client_config(settings: Settings) -> dict[str, Any]:
+    """Options every client (producer, consumer, admin) shares."""
+    config: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap.split(","),
+        "client_id": settings.kafka_client_id,
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
+    }
+    if settings.kafka_api_version:
+        config["api_version"] = tuple(int(p) for p in settings.kafka_api_version.split("."))
+    return config
+
+
+def producer_config(settings: Settings) -> dict[str, Any]:
+    compression = None if settings.kafka_compression == "none" else settings.kafka_compression
+    return {
+        **client_config(settings),
+        "enable_idempotence": True,  # explicit: a conflicting option raises instead of disabling it
+        "acks": "all",
+        "max_in_flight_requests_per_connection": 5,
+        "delivery_timeout_ms": max(
+            settings.kafka_delivery_timeout_ms,
+            settings.kafka_request_timeout_ms + settings.kafka_linger_ms,
+        ),
+        "retry_backoff_ms": 200,
+        "linger_ms": settings.kafka_linger_ms,
+        "batch_size": settings.kafka_batch_bytes,
+        "compression_type": compression,
+        "max_request_size": settings.kafka_max_request_bytes,
+        "max_block_ms": settings.kafka_max_block_ms,
+        "allow_auto_create_topics": False,
+    }
+
+
+def consumer_config(settings: Settings, group: str, from_beginning: bool) -> dict[str, Any]:
+    return {
+        **client_config(settings),
+        "group_id": group,
+        "enable_auto_commit": False,  # commit only after the stage's work is durable
+        "auto_offset_reset": "earliest" if from_beginning else "latest",
+        "isolation_level": "read_committed",
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+        "max_poll_interval_ms": settings.kafka_max_poll_interval_ms,
+        "allow_auto_create_topics": False,
+    }
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Articles are keyed by id: compaction keeps each article's latest version, and
+    `delete` still bounds the topic by time. Alerts are events and DLQ entries are
+    evidence: both plain time retention."""
+    retention = str(settings.kafka_retention_ms)
+    articles = {"cleanup.policy": "compact,delete", "retention.ms": retention}
+    return {
+        RAW_TOPIC: articles,
+        ENRICHED_TOPIC: articles,
+        ALERTS_TOPIC: {"cleanup.policy": "delete", "retention.ms": retention},
+        DLQ_TOPIC: {
+            "cleanup.policy": "delete",
+            "retention.ms": str(settings.kafka_dlq_retention_ms),
+        },
+    }
+
+
+def wire_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    return [(k, v.encode("utf-8", "replace")) for k, v in headers.items()]
+
+
+def to_message(record: Any) -> Message:
+    headers = {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers or []}
+    key = (record.key or b"").decode("utf-8", "replace")
+    return Message(
+        record.topic,
+        key,
+        record.value or b"",
+        headers,
+        record.partition,
+        record.offset,
+        record.timestamp,
+    )
+
+
+class KafkaBus:
+    def __init__(self, settings: Settings, **producer_overrides: Any) -> None:
+        self.settings = settings
+        self._producer_overrides = producer_overrides
+        self._lock = threading.Lock()
+        self._producer: KafkaProducer | None = None
+        self._producer_pid = 0
+        self.rebuilds = 0
+
+    # -- producing --------------------------------------------------------------------
+
+    def producer(self) -> KafkaProducer:
+        """This process's producer, created on first use (never one inherited via fork)."""
+        with self._lock:
+            if self._producer is None or self._producer_pid != os.getpid():
+                self._producer = KafkaProducer(
+                    **{**producer_config(self.settings), **self._producer_overrides}
+                )
+                self._producer_pid = os.getpid()
+            return self._producer
+
+    def _rebuild_producer(self, failed: KafkaProducer) -> None:
+        with self._lock:
+            if id(self._producer) != id(failed):
+                return
+            self._producer = None
+            self.rebuilds += 1
+        log.warning("kafka: rebuilding the producer after a non-retriable failure")
+        failed.close(timeout=5)
+
+    def publish(
+        self, topic: str, key: str, value: bytes, headers: Mapping[str, str] | None = None
+    ) -> None:
+        (outcome,) = self.deliver(topic, [(key, value, dict(headers or {}))])
+        if outcome != "delivered":
+            raise Retry("kafka-publish", f"{topic} key={key}: {outcome}")
+
+    def publish_many(
+        self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
+    ) -> list[bool]:
+        return [outcome == "delivered" for outcome in self.deliver(topic, records)]
+
+    def deliver(
+        self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
+    ) -> list[Outcome]:
+        """Send a batch and wait for every record's own result."""
+        producer = self.producer()
+        results: list[Any] = []
+        for index, (key, value, headers) in enumerate(records):
+            try:
+                results.append(
+                    producer.send(
+                        topic, value=value, key=key.encode("utf-8"), headers=wire_headers(headers)
+                    )
+                )
+            except kerr.KafkaTimeoutError as exc:
+                # No metadata or no buffer: every later send would block just as long.
+                log.warning("kafka: send to %s blocked: %s", topic, exc)
+                results.extend([exc] * (len(records) - index))
+                break
+            except (kerr.KafkaError, TypeError, ValueError) as exc:
+                results.append(exc)
+        producer.flush()
+        return self._outcomes(producer, topic, results)
+
+    def _outcomes(self, producer: KafkaProducer, topic: str, results: list[Any]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        poisoned = False
+        for result in results:
+            error = result if isinstance(result, BaseException) else result.exception
+            if error is None and result.is_done:
+                outcomes.append("delivered")
+                continue
+            if isinstance(error, REJECTED_ERRORS):
+                log.error("kafka: %s refused a record for good: %r", topic, error)
+                outcomes.append("rejected")
+            else:
+                outcomes.append("retry")
+            # A broker-side refusal (a future, not a local check) poisons the idempotent producer.
+            sync_check = isinstance(result, BaseException)
+            if not sync_check and not isinstance(error, kerr.RetriableError):
+                poisoned = True
+        if poisoned:
+            self._rebuild_producer(producer)
+        return outcomes
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        if self._producer is not None and self._producer_pid == os.getpid():
+            self._producer.flush(timeout=timeout_s)
+
+    # -- topics -----------------------------------------------------------------------
+
+    def admin(self) -> KafkaAdminClient:
+        return KafkaAdminClient(**client_config(self.settings))
+
+    def ensure_topics(self, names: Sequence[str] = TOPICS) -> None:
+        """Create missing topics with partitions, replication and retention from settings."""
+        configs = topic_configs(self.settings)
+        new = [
+            NewTopic(
+                name,
+                self.settings.kafka_partitions,
+                self.settings.kafka_replication,
+                topic_configs=configs.get(name, {}),
+            )
+            for name in names
+        ]
+        admin = self.admin()
+        try:
+            response = admin.create_topics(new, raise_errors=False)
+        finally:
+            admin.close()
+        for topic in response.get("topics", []):
+            code = topic.get("error_code", 0)
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise kerr.for_code(code)(f"create topic {topic['name']}: {topic}")
+
+    # -- consuming --------------------------------------------------------------------
+
+    def consumer(
+        self, group: str, topics: Sequence[str], *, from_beginning: bool = True
+    ) -> KafkaGroupConsumer:
+        return KafkaGroupConsumer(
+            consumer_config(self.settings, group, from_beginning), list(topics), from_beginning
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is not None and self._producer_pid == os.getpid():
+            producer.close(timeout=30)
+
+
+class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
+    """The bus Consumer over a KafkaConsumer in a group; offsets move only on commit()."""
+
+    def __init__(self, config: dict[str, Any], topics: list[str], from_beginning: bool) -> None:
+        self._consumer = KafkaConsumer(**config)
+        self._lock = threading.Lock()
+        self._polled: dict[TopicPartition, int] = {}  # next offset after what poll() returned
+        self._rewind_to: dict[TopicPartition, int] = {}  # first uncommitted offset polled
+        self._done: dict[TopicPartition, int] = {}  # work done, commit refused by a rebalance
+        # "latest" means the end of each partition now, not when the group join completes.
+        self._start_at = {} if from_beginning else self._end_offsets(topics)
+        self._unchecked: set[TopicPartition] = set()
+        self.commit_failures = 0
+        self._consumer.subscribe(topics, listener=self)
+
+    def _end_offsets(self, topics: list[str]) -> dict[TopicPartition, int]:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        return dict(self._consumer.end_offsets(partitions)) if partitions else {}
+
+    def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Message]:
+        fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        moved = self._apply_start_positions()
+        batch: list[Message] = []
+        with self._lock:
+            for tp, records in fetched.items():
+                if not records or tp in moved:
+                    continue
+                self._rewind_to.setdefault(tp, records[0].offset)
+                self._polled[tp] = records[-1].offset + 1
+                batch.extend(to_message(r) for r in records)
+        return batch
+
+    def commit(self) -> None:
+        with self._lock:
+            assigned = self._consumer.assignment()
+            offsets = {tp: o for tp, o in self._done.items() if tp in assigned}
+            offsets.update(self._polled)
+            self._polled.clear()
+            self._rewind_to.clear()
+            self._done.clear()
+        if not offsets:
+            return
+        try:
+            self._consumer.commit({tp: OffsetAndMetadata(o, "", -1) for tp, o in offsets.items()})
+        except (kerr.CommitFailedError, kerr.RebalanceInProgressError) as exc:
+            # The group moved on: whoever owns these partitions now re-reads from the last
+            # committed offset, and the idempotent sinks absorb the repeat.
+            self.commit_failures += 1
+            log.warning("kafka: commit refused by a rebalance (%s); work will be re-read", exc)
+            with self._lock:
+                self._done.update(offsets)
+
+    def rewind(self) -> None:
+        with self._lock:
+            targets, self._rewind_to = self._rewind_to, {}
+            self._polled.clear()
+        assigned = self._consumer.assignment()
+        for tp, offset in targets.items():
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+    # -- rebalance listener (runs inside poll) ----------------------------------------
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        with self._lock:
+            done = {tp: self._done.pop(tp) for tp in revoked if tp in self._done}
+            for tp in revoked:  # not committed = not done: the next owner re-reads it
+                self._polled.pop(tp, None)
+                self._rewind_to.pop(tp, None)
+        if done:
+            self._consumer.commit_async(
+                {tp: OffsetAndMetadata(o, "", -1) for tp, o in done.items()}
+            )
+
+    def on_partitions_lost(self, lost: Any) -> None:
+        with self._lock:
+            for tp in lost:
+                self._done.pop(tp, None)
+                self._polled.pop(tp, None)
+                self._rewind_to.pop(tp, None)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        # Blocking calls are not allowed here (IO thread); poll() finishes the job.
+        with self._lock:
+            self._unchecked.update(tp for tp in assigned if tp in self._start_at)
+
+    def _apply_start_positions(self) -> set[TopicPartition]:
+        """For a "latest" consumer: partitions the group never committed start where the
+        topic ended when consumer() was called. Returns the partitions moved."""
+        with self._lock:
+            unchecked, self._unchecked = self._unchecked, set()
+        moved = set()
+        for tp in unchecked:
+            if self._consumer.committed(tp) is None:
+                self._consumer.seek(tp, self._start_at[tp])
+                moved.add(tp)
+        return moved

