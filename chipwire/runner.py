@@ -205,7 +205,8 @@ def _schedule_crawl(pipeline: Pipeline, stop: threading.Event) -> BackgroundSche
             return
         crawler.poll_due(sources)
 
-    tick_s = min(pipeline.settings.poll_interval_s, 30.0)
+    # a few ticks per interval, so a feed is polled soon after it falls due
+    tick_s = max(0.5, min(pipeline.settings.poll_interval_s / 4, 15.0))
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         tick,
@@ -214,7 +215,7 @@ def _schedule_crawl(pipeline: Pipeline, stop: threading.Event) -> BackgroundSche
         id="crawl-tick",
         max_instances=1,
         coalesce=True,
-        misfire_grace_time=int(tick_s * 2) + 1,
+        misfire_grace_time=int(tick_s * 4) + 1,
         next_run_time=_now(),
     )
     scheduler.start()
