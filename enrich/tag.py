@@ -23,6 +23,7 @@ from enrich.text import Sentence, cut_related_block, headline_end, split_sentenc
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 _HEADLINE_WEIGHT = 3.0
+_READ_KINDS = frozenset({"cue", "context_agency", "requirement", "reversal"})
 
 
 @dataclass
@@ -41,7 +42,6 @@ class TagResult:
             "companies": [e.model_dump() for e in self.tags.companies],
             "agencies": [e.model_dump() for e in self.tags.agencies],
             "countries": [e.model_dump() for e in self.tags.countries],
-            "topics": list(self.tags.topics),
             "signals": [s.model_dump() for s in self.signals],
             "stance": self.stance,
             "acting_jurisdiction": self.acting_jurisdiction,
@@ -168,7 +168,7 @@ def _prominence(sentences: list[Sentence]) -> list[float]:
 
 
 def _needs_reading(mentions: list[Mention]) -> bool:
-    return any(m.kind in ("cue", "context_agency") for m in mentions)
+    return any(m.kind in _READ_KINDS for m in mentions)
 
 
 def _resolve_agencies(

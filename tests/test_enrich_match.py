@@ -1,0 +1,105 @@
+"""The one-pass matcher: the right ids, exact offsets, word boundaries and case rules."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from enrich.match import fold, matcher
+from enrich.tag import tag_text
+
+
+def ids(text: str, kind: str) -> list[str]:
+    return [m.key for m in matcher().find(text) if m.kind == kind]
+
+
+def test_h20_h20e_and_h200_are_never_confused() -> None:
+    text = "Shipments of the H20 resumed, the H20E is a refresh, and the H200 is faster."
+    assert ids(text, "chip") == ["H20", "H20E", "H200"]
+
+
+def test_bare_model_numbers_and_variants_map_to_their_model() -> None:
+    text = "Huawei's 910C and the MI308X compete; the RTX Pro 6000D and B30A are China parts."
+    assert ids(text, "chip") == ["Ascend 910C", "MI308", "RTX Pro 6000D", "B30A"]
+
+
+def test_a_model_number_inside_a_longer_token_is_not_a_match() -> None:
+    assert ids("Part XH200 and H2000 boards and the A1000 kit.", "chip") == []
+
+
+def test_family_is_tagged_only_when_no_model_of_it_is_named() -> None:
+    family_only = tag_text("Nvidia said its Blackwell systems sold out.")
+    with_model = tag_text("Nvidia said its Blackwell B30A would follow the B200.")
+    assert [c.id for c in family_only.tags.chips] == ["Blackwell"]
+    assert [c.id for c in with_model.tags.chips] == ["B30A", "B200"]
+
+
+def test_case_rules_keep_common_words_out() -> None:
+    text = "Tell us about the arm of the chair. Arm and Apple joined; apple pie is not a firm."
+    assert ids(text, "company") == ["Arm", "Apple"]
+    assert ids("The US and us.", "country") == ["US"]
+
+
+def test_longest_match_wins_over_its_parts() -> None:
+    assert ids("Tokyo Electron shares rose.", "company") == ["Tokyo Electron"]
+    assert ids("Tokyo Electron shares rose.", "country") == []
+
+
+def test_chinese_aliases() -> None:
+    text = "海关总署表示，英伟达H20芯片须经审查；商务部与工信部、网信办约谈华为。"
+    mentions = matcher().find(text)
+    found = {(m.kind, m.key) for m in mentions}
+    assert {("agency", "CN:GAC"), ("agency", "CN:MOFCOM"), ("agency", "CN:MIIT"),
+            ("agency", "CN:CAC"), ("company", "Nvidia"), ("company", "Huawei"),
+            ("chip", "H20")} <= found
+
+
+def test_agency_names_name_their_country() -> None:
+    result = tag_text("The Dutch government ordered a review of the deal.")
+    assert [c.id for c in result.tags.countries] == ["NL"]
+    assert [a.id for a in result.tags.agencies] == ["NL:GOV"]
+
+
+def test_commerce_resolves_by_the_country_that_qualifies_it() -> None:
+    us = tag_text("The U.S. Commerce Department added 12 firms to its list.")
+    cn = tag_text("China's Ministry of Commerce announced licences for gallium exports.")
+    bare = tag_text("Commerce officials in Washington published the rule on Friday.")
+    assert [a.id for a in us.tags.agencies] == ["US:DOC"]
+    assert [a.id for a in cn.tags.agencies] == ["CN:MOFCOM"]
+    assert [a.id for a in bare.tags.agencies] == ["US:DOC"]
+
+
+def test_customs_without_a_country_takes_the_country_in_context() -> None:
+    text = ("Beijing has tightened checks on chip imports. Customs officers at Shenzhen held "
+            "several shipments of Nvidia parts on Monday.")
+    assert [a.id for a in tag_text(text).tags.agencies] == ["CN:GAC"]
+    us_text = "U.S. customs seized a container of graphics cards bound for Hong Kong."
+    assert tag_text(us_text).tags.agencies == []
+
+
+_ALPHABET = string.ascii_letters + string.digits + " .,'’-–\n" + "中国海关芯片"
+
+
+@given(st.text(alphabet=_ALPHABET, max_size=300))
+def test_every_mention_points_at_its_own_text(text: str) -> None:
+    for mention in matcher().find(text):
+        assert text[mention.start : mention.end] == mention.surface
+        assert 0 <= mention.start < mention.end <= len(text)
+
+
+@given(
+    st.text(alphabet=string.ascii_lowercase + " ", max_size=60),
+    st.sampled_from(["H200", "Ascend 910C", "RTX Pro 6000D", "MI308", "HBM3E"]),
+    st.text(alphabet=string.ascii_lowercase + " ", max_size=60),
+)
+def test_a_chip_between_spaces_is_found_at_its_offset(before: str, chip: str, after: str) -> None:
+    text = f"{before} {chip} {after}"
+    found = [m for m in matcher().find(text) if m.kind == "chip"]
+    assert [(m.key, m.start) for m in found] == [(chip, len(before) + 1)]
+
+
+def test_fold_keeps_length() -> None:
+    text = "İstanbul’s “quotes” – dash"
+    assert len(fold(text)) == len(text)

@@ -1,0 +1,147 @@
+"""Policy signals and the article stance, on sentences written for these tests."""
+
+from __future__ import annotations
+
+from enrich.tag import TagResult, tag_text
+
+
+def moves(result: TagResult, min_confidence: float = 0.5) -> set[tuple[str, str, str]]:
+    return {
+        (s.subject, s.jurisdiction, s.direction)
+        for s in result.signals
+        if s.confidence >= min_confidence
+    }
+
+
+def test_negated_approval_is_no_signal() -> None:
+    result = tag_text("Beijing did not approve any H200 imports this week, officials said.")
+    assert moves(result) == set()
+    assert result.stance == "none"
+
+
+def test_lifting_a_ban_eases() -> None:
+    result = tag_text("Japan lifted the ban on photoresist exports to South Korea on Tuesday.")
+    assert ("semiconductors", "JP", "ease") in moves(result) or result.stance == "ease"
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "JP"
+
+
+def test_revoking_a_waiver_restricts() -> None:
+    result = tag_text(
+        "The U.S. Commerce Department revoked the waivers that let Samsung ship tools to "
+        "its plants in China."
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "US"
+
+
+def test_requiring_licences_restricts() -> None:
+    result = tag_text("Beijing will require exporters of gallium to apply for licences from August.")
+    assert moves(result) == {("gallium-germanium", "CN", "restrict")}
+
+
+def test_attribution_follows_the_actor_not_the_destination() -> None:
+    result = tag_text("Washington approved H20 exports to China on Monday.")
+    assert moves(result) == {("H20", "US", "ease")}
+    passive = tag_text("Exports of the MI308 to China were approved by the Commerce Department.")
+    assert {(s.subject, s.jurisdiction, s.agency) for s in passive.signals} == {
+        ("MI308", "US", "US:DOC")
+    }
+
+
+def test_a_company_acting_on_its_own_is_no_policy_signal() -> None:
+    result = tag_text("Nvidia halted production of the H20 after weak demand, the company said.")
+    assert moves(result) == set()
+
+
+def test_certainty_official_reported_proposed() -> None:
+    official = tag_text("China's Ministry of Commerce announced a ban on gallium exports to the U.S.")
+    reported = tag_text("China has banned H20 purchases by state firms, people familiar said.")
+    proposed = tag_text("The Commerce Department proposed a rule to restrict H20 exports to China.")
+    assert {s.certainty for s in official.signals} == {"official"}
+    assert {s.certainty for s in reported.signals} == {"reported"}
+    assert {s.certainty for s in proposed.signals} == {"proposed"}
+
+
+def test_speculation_stays_below_alert_confidence() -> None:
+    result = tag_text("Analysts say Beijing could ban Micron chips if talks fail.")
+    assert all(s.confidence < 0.6 for s in result.signals)
+    assert result.stance == "none"
+
+
+def test_evidence_offsets_point_into_the_text() -> None:
+    text = "Markets were calm. Chinese customs blocked a shipment of H200 servers at Shenzhen."
+    result = tag_text(text)
+    assert result.signals
+    for signal in result.signals:
+        assert text[signal.evidence_start : signal.evidence_end] == signal.evidence
+
+
+def test_title_evidence_is_located_in_the_text_when_repeated() -> None:
+    title = "Seoul lifts export curbs on chip materials"
+    result = tag_text(f"{title}\nOfficials said the change applies at once.", title=title)
+    signal = next(s for s in result.signals if s.jurisdiction == "KR")
+    assert (signal.evidence_start, signal.evidence_end) == (0, len(title))
+
+
+def test_headline_and_lead_outweigh_background() -> None:
+    text = (
+        "China approved the first imports of Nvidia's H200 chips for three internet "
+        "platforms on Wednesday, people familiar with the decision said.\n"
+        "The approval covers several hundred thousand units.\n"
+        "Two years ago the United States banned exports of the H100 and A100 to China, "
+        "and last year Washington curbed sales of the H20 as well."
+    )
+    result = tag_text(text, title="China lets big tech firms import H200 chips")
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "CN"
+
+
+def test_related_articles_block_does_not_drive_the_result() -> None:
+    text = (
+        "Beijing approved imports of Nvidia's H200 accelerators for several large cloud "
+        "providers this week, according to two people briefed on the matter.\n"
+        "The chips are expected to arrive before the spring holiday, the people said.\n"
+        "Related articles\n"
+        "U.S. bans exports of AI chips to China\n"
+        "Dutch government blocks ASML shipments\n"
+        "Senate panel votes to curb chip sales\n"
+    )
+    result = tag_text(text)
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "CN"
+    assert "NL:GOV" not in {a.id for a in result.tags.agencies}
+    assert result.explanation.cut_at is not None
+
+
+def test_an_earnings_story_mentioning_export_controls_fires_nothing() -> None:
+    text = (
+        "AMD posted record quarterly revenue on Tuesday as data-centre sales jumped, and its "
+        "shares rose 6% after hours. The company said export controls on the MI308 had cost "
+        "it about $800 million in the quarter, in line with its earlier guidance. Analysts "
+        "raised their price targets."
+    )
+    result = tag_text(text, title="AMD beats estimates on data-centre demand")
+    assert [s for s in result.signals if s.confidence >= 0.6] == []
+    assert result.relevance < 0.5
+    assert result.stance == "none"
+
+
+def test_chinese_text_signal() -> None:
+    text = "商务部宣布，自即日起对镓、锗相关物项实施出口管制，出口须申请许可。"
+    result = tag_text(text, title="商务部对镓锗实施出口管制")
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "CN"
+    assert "CN:MOFCOM" in {a.id for a in result.tags.agencies}
+
+
+def test_to_json_has_exactly_the_cli_keys() -> None:
+    payload = tag_text("Washington approved H20 exports to China.").to_json()
+    assert set(payload) == {
+        "chips", "companies", "agencies", "countries", "signals", "stance",
+        "acting_jurisdiction", "relevance",
+    }
+    assert payload["chips"] == [{"id": "H20", "name": "Nvidia H20"}]
+    assert {"evidence", "evidence_start", "evidence_end", "confidence"} <= set(
+        payload["signals"][0]
+    )
