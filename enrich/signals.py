@@ -263,7 +263,7 @@ def _company_acts(
     words = tokens.words(clause[0], here)
     directive = max((i for i, w in enumerate(words) if w in lexicon.directive_verbs), default=None)
     anchor = clause[0] + directive if directive is not None else here
-    before = tokens.words(anchor - 1, anchor)
+    before = [w for w in tokens.words(anchor - 3, anchor) if not w.endswith("ly")][-1:]
     anchor_word = tokens.words(anchor, anchor + 1)
     participle = bool(anchor_word) and anchor_word[0].endswith(("ed", "en", "wn", "ld", "nt"))
     passive = bool(before) and before[0] in lexicon.passive_auxiliaries and participle
@@ -369,8 +369,7 @@ def _certainty(
         certainty = "official"
     else:
         certainty = "reported"
-    background = {m.key for m in mentions if m.kind == "background"}
-    if "past" in background and "recent" not in background:
+    if _recalls_the_past(mentions):
         factor *= 0.55
         stance_factor *= 0.6
         cue.notes.append("background (recalls the past)")
@@ -380,3 +379,16 @@ def _certainty(
         stance_factor *= 0.4
         cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")
     return certainty, factor * CERTAINTY_FACTOR[certainty], stance_factor
+
+
+def _recalls_the_past(mentions: list[Mention]) -> bool:
+    """A past marker and no recency marker outside it ("earlier this month" is past)."""
+    past = [m for m in mentions if m.kind == "background" and m.key == "past"]
+    recent = [
+        m
+        for m in mentions
+        if m.kind == "background"
+        and m.key == "recent"
+        and not any(p.start <= m.start and m.end <= p.end for p in past)
+    ]
+    return bool(past) and not recent

@@ -78,6 +78,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     weighted: list[tuple[str, str, float]] = []
     candidates: list[tuple[Candidate, Sentence, float]] = []
     carried: Actor | None = None
+    carried_from: Sentence | None = None
     for sentence, mentions, weight in zip(sentences, by_sentence, weights, strict=True):
         trace = SentenceTrace(
             sentence.index,
@@ -96,9 +97,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
         resolved = _resolve_agencies(analysed, mentions, lexicon, context)
         trace.agencies = dict(resolved)
         agencies.update((a, None) for a in resolved.values())
-        reading = read_sentence(mentions, resolved, tokens, lexicon, context, carried)
+        recent = carried if carried and _follows(carried_from, sentence) else None
+        reading = read_sentence(mentions, resolved, tokens, lexicon, context, recent)
         trace.cues = reading.cues
-        carried = reading.actor or carried
+        if reading.actor:
+            carried, carried_from = reading.actor, sentence
         for candidate in reading.candidates:
             candidates.append((candidate, sentence, weight))
             if candidate.confidence >= MIN_CONFIDENCE:
@@ -129,6 +132,16 @@ def tag_text(text: str, title: str = "") -> TagResult:
         relevance=relevance,
         explanation=explanation,
     )
+
+
+def _follows(earlier: Sentence | None, sentence: Sentence) -> bool:
+    """An actor carries over to the next two sentences of its paragraph (or from the
+    headline to the lead)."""
+    if earlier is None:
+        return False
+    if earlier.headline:
+        return not sentence.headline
+    return earlier.paragraph == sentence.paragraph and sentence.index - earlier.index <= 2
 
 
 def _distinct(sentences: list[Sentence]) -> list[Sentence]:

@@ -51,9 +51,15 @@ def test_chinese_aliases() -> None:
     text = "海关总署表示，英伟达H20芯片须经审查；商务部与工信部、网信办约谈华为。"
     mentions = matcher().find(text)
     found = {(m.kind, m.key) for m in mentions}
-    assert {("agency", "CN:GAC"), ("agency", "CN:MOFCOM"), ("agency", "CN:MIIT"),
-            ("agency", "CN:CAC"), ("company", "Nvidia"), ("company", "Huawei"),
-            ("chip", "H20")} <= found
+    assert {
+        ("agency", "CN:GAC"),
+        ("agency", "CN:MOFCOM"),
+        ("agency", "CN:MIIT"),
+        ("agency", "CN:CAC"),
+        ("company", "Nvidia"),
+        ("company", "Huawei"),
+        ("chip", "H20"),
+    } <= found
 
 
 def test_agency_names_name_their_country() -> None:
@@ -72,8 +78,10 @@ def test_commerce_resolves_by_the_country_that_qualifies_it() -> None:
 
 
 def test_customs_without_a_country_takes_the_country_in_context() -> None:
-    text = ("Beijing has tightened checks on chip imports. Customs officers at Shenzhen held "
-            "several shipments of Nvidia parts on Monday.")
+    text = (
+        "Beijing has tightened checks on chip imports. Customs officers at Shenzhen held "
+        "several shipments of Nvidia parts on Monday."
+    )
     assert [a.id for a in tag_text(text).tags.agencies] == ["CN:GAC"]
     us_text = "U.S. customs seized a container of graphics cards bound for Hong Kong."
     assert tag_text(us_text).tags.agencies == []

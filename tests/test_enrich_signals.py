@@ -36,7 +36,9 @@ def test_revoking_a_waiver_restricts() -> None:
 
 
 def test_requiring_licences_restricts() -> None:
-    result = tag_text("Beijing will require exporters of gallium to apply for licences from August.")
+    result = tag_text(
+        "Beijing will require exporters of gallium to apply for licences from August."
+    )
     assert moves(result) == {("gallium-germanium", "CN", "restrict")}
 
 
@@ -55,7 +57,9 @@ def test_a_company_acting_on_its_own_is_no_policy_signal() -> None:
 
 
 def test_certainty_official_reported_proposed() -> None:
-    official = tag_text("China's Ministry of Commerce announced a ban on gallium exports to the U.S.")
+    official = tag_text(
+        "China's Ministry of Commerce announced a ban on gallium exports to the U.S."
+    )
     reported = tag_text("China has banned H20 purchases by state firms, people familiar said.")
     proposed = tag_text("The Commerce Department proposed a rule to restrict H20 exports to China.")
     assert {s.certainty for s in official.signals} == {"official"}
@@ -138,8 +142,14 @@ def test_chinese_text_signal() -> None:
 def test_to_json_has_exactly_the_cli_keys() -> None:
     payload = tag_text("Washington approved H20 exports to China.").to_json()
     assert set(payload) == {
-        "chips", "companies", "agencies", "countries", "signals", "stance",
-        "acting_jurisdiction", "relevance",
+        "chips",
+        "companies",
+        "agencies",
+        "countries",
+        "signals",
+        "stance",
+        "acting_jurisdiction",
+        "relevance",
     }
     assert payload["chips"] == [{"id": "H20", "name": "Nvidia H20"}]
     assert {"evidence", "evidence_start", "evidence_end", "confidence"} <= set(
