@@ -107,13 +107,11 @@ class ElasticBackend:
             template=body["template"],
         )
         if not self._call(self.client.indices.exists_alias, name=self.alias):
-            self._create_index(esq.versioned_index(self.alias), read=True)
+            aliases = {self.write_alias: {"is_write_index": True}, self.alias: {}}
+            self._create_index(esq.versioned_index(self.alias), aliases)
         self._ready = True
 
-    def _create_index(self, name: str, *, read: bool) -> None:
-        aliases: dict[str, Any] = {self.write_alias: {"is_write_index": True}}
-        if read:
-            aliases[self.alias] = {}
+    def _create_index(self, name: str, aliases: dict[str, Any]) -> None:
         try:
             self._call(self.client.indices.create, index=name, aliases=aliases)
         except elasticsearch.BadRequestError as exc:
@@ -125,8 +123,8 @@ class ElasticBackend:
         first, old documents are copied without overwriting newer ones, then reads swap."""
         old = self._current_index()
         new = esq.versioned_index(self.alias, version)
-        self._create_index(new, read=False)  # the write alias now names two indices
-        self._call(
+        self._create_index(new, {})
+        self._call(  # one atomic call: writes go to the new index from now on
             self.client.indices.update_aliases,
             actions=[
                 {"add": {"index": old, "alias": self.write_alias, "is_write_index": False}},
@@ -134,7 +132,7 @@ class ElasticBackend:
             ],
         )
         self._call(
-            self.client.reindex,
+            self.client.options(request_timeout=3600).reindex,
             source={"index": old},
             dest={"index": new, "version_type": "external"},
             conflicts="proceed",
