@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 from elasticsearch.helpers import expand_action
+from hypothesis import given, settings
 from pydantic import BaseModel
 
 from chipwire.contract import EnrichedArticle
 from index import elastic_query as esq
 from index.backend import SearchRequest
-from index.query import parse_query
+from index.query import Node, parse_query
+from tests.test_search_query import trees
 from tests.test_search_samples import ALL, CUSTOMS, EARNINGS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -266,3 +268,22 @@ def test_response_maps_to_the_shared_shape() -> None:
     assert hit.snippet.text == "may not clear customs & more"
     assert response.facets["chips"][0].model_dump() == {"key": "H200", "count": 2}
     assert response.facets["day"][0].key == "2026-01-14"
+
+
+LEAF_QUERIES = {"multi_match", "term", "wildcard", "fuzzy", "query_string", "match_all"}
+
+
+def _query_types(clause: dict[str, Any]) -> set[str]:
+    [(kind, body)] = clause.items()
+    if kind != "bool":
+        return {kind}
+    nested = [c for key in ("must", "should", "must_not") for c in body.get(key, [])]
+    return {"bool"}.union(*(_query_types(c) for c in nested))
+
+
+@given(trees)
+@settings(max_examples=300)
+def test_every_valid_tree_renders_to_known_query_clauses(tree: Node) -> None:
+    rendered = esq.render(tree)
+    json.dumps(rendered)
+    assert _query_types(rendered) <= LEAF_QUERIES | {"bool"}
