@@ -282,7 +282,7 @@ def _query_types(clause: dict[str, Any]) -> set[str]:
 
 
 @given(trees)
-@settings(max_examples=300)
+@settings(max_examples=150)
 def test_every_valid_tree_renders_to_known_query_clauses(tree: Node) -> None:
     rendered = esq.render(tree)
     json.dumps(rendered)

@@ -131,7 +131,7 @@ trees = st.recursive(leaves, extend, max_leaves=8).map(q._normalise)
 
 
 @given(trees)
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=250, suppress_health_check=[HealthCheck.too_slow])
 def test_render_then_parse_gives_the_same_tree(tree: q.Node) -> None:
     assert parse_query(to_lucene(tree)) == tree
 
@@ -157,7 +157,7 @@ def sample_index() -> Iterator[TantivyBackend]:
 
 
 @given(trees)
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_every_valid_tree_runs_on_the_embedded_index(
     sample_index: TantivyBackend, tree: q.Node
 ) -> None:
