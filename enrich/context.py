@@ -48,8 +48,11 @@ class Token:
 class Tokens:
     """A sentence's tokens, with lookups by character offset."""
 
-    def __init__(self, sentence: Sentence) -> None:
-        folded = fold(sentence.text)
+    def __init__(self, sentence: Sentence, folded_document: str | None = None) -> None:
+        if folded_document is None:
+            folded = fold(sentence.text)
+        else:
+            folded = folded_document[sentence.start : sentence.end]
         self.folded = folded
         self.offset = sentence.start
         self.items = [
@@ -57,6 +60,7 @@ class Tokens:
             for m in _TOKEN.finditer(folded)
         ]
         self._starts = [t.start for t in self.items]
+        self._boundaries: list[int] | None = None
         cjk = sum(1 for t in self.items if len(t.text) == 1 and "\u3400" <= t.text <= "\ufaff")
         # CJK tokens are single characters: word windows are three times as wide there.
         self.scale = 3 if cjk * 2 > len(self.items) else 1
@@ -74,17 +78,18 @@ class Tokens:
 
     def clause_of(self, index: int) -> tuple[int, int]:
         """Token range [start, end) of the clause holding token `index`."""
-        start = index
-        while start > 0 and not self._is_boundary(start - 1):
-            start -= 1
-        end = index + 1
-        while end < len(self.items) and not self._is_boundary(end):
-            end += 1
-        return start, end
-
-    def _is_boundary(self, index: int) -> bool:
-        text = self.items[index].text
-        return text in CLAUSE_PUNCT or text in CLAUSE_WORDS
+        if self._boundaries is None:
+            self._boundaries = [
+                i
+                for i, t in enumerate(self.items)
+                if t.text in CLAUSE_PUNCT or t.text in CLAUSE_WORDS
+            ]
+        position = bisect_right(self._boundaries, index)
+        start = self._boundaries[position - 1] + 1 if position > 0 else 0
+        if position > 0 and self._boundaries[position - 1] == index:
+            start = index  # a boundary word opens its own clause
+        end = self._boundaries[position] if position < len(self._boundaries) else len(self.items)
+        return min(start, index), max(end, index + 1)
 
 
 @dataclass

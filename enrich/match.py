@@ -14,7 +14,7 @@ import ahocorasick
 
 from enrich.lexicon import MAIN_KINDS, Lexicon, Pattern, load_lexicon
 
-_FOLD = str.maketrans({"’": "'", "‘": "'", "\u00a0": " ", "‐": "-", "‑": "-", "–": "-"})
+_FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +29,17 @@ class Mention:
 
 def fold(text: str) -> str:
     """Same-length normalisation: typographic quotes/dashes to ASCII, then lower case."""
-    folded = text.translate(_FOLD)
-    lowered = folded.lower()
-    if len(lowered) == len(folded):
+    for typographic, plain in _FOLD_PAIRS:
+        if typographic in text:
+            text = text.replace(typographic, plain)
+    lowered = text.lower()
+    if len(lowered) == len(text):
         return lowered
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in folded)
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
 
 
 def _is_word_char(char: str) -> bool:
-    return char.isalnum() and not _is_cjk(char)
+    return char.isalnum() and (char < "\u2e80" or not _is_cjk(char))
 
 
 def _is_cjk(char: str) -> bool:
@@ -60,18 +62,22 @@ class Matcher:
                 same.append(pattern)
         self._automaton = ahocorasick.Automaton()
         for key, patterns in grouped.items():
-            self._automaton.add_word(key, (len(key), tuple(patterns)))
+            edges = (_is_word_char(key[0]), _is_word_char(key[-1]))
+            self._automaton.add_word(key, (len(key), edges, tuple(patterns)))
         self._automaton.make_automaton()
 
-    def find(self, text: str) -> list[Mention]:
-        """All mentions in `text`, sorted by start (MAIN ones never overlap)."""
-        folded = fold(text)
+    def find(self, text: str, folded: str | None = None) -> list[Mention]:
+        """All mentions in `text`, sorted by start (MAIN ones never overlap).
+        `folded` is fold(text) when the caller has it already."""
+        folded = fold(text) if folded is None else folded
         size = len(text)
         main: list[Mention] = []
         aux: list[Mention] = []
-        for end_index, (length, patterns) in self._automaton.iter(folded):
+        for end_index, (length, (word_start, word_end), patterns) in self._automaton.iter(folded):
             start, end = end_index - length + 1, end_index + 1
-            if not _on_boundaries(folded, start, end, size):
+            if word_start and start > 0 and _is_word_char(folded[start - 1]):
+                continue
+            if word_end and end < size and _is_word_char(folded[end]):
                 continue
             surface = text[start:end]
             for pattern in patterns:
@@ -80,12 +86,6 @@ class Matcher:
                 mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
                 (main if pattern.kind in MAIN_KINDS else aux).append(mention)
         return sorted(_leftmost_longest(main) + aux, key=lambda m: (m.start, -m.end))
-
-
-def _on_boundaries(folded: str, start: int, end: int, size: int) -> bool:
-    if _is_word_char(folded[start]) and start > 0 and _is_word_char(folded[start - 1]):
-        return False
-    return not (_is_word_char(folded[end - 1]) and end < size and _is_word_char(folded[end]))
 
 
 def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:

@@ -68,8 +68,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
     body_offset = len(title) + 2 if title.strip() else 0
     cut = cut_related_block(document, lexicon.related_headers)
     analysed = document[:cut]
-    sentences = _distinct(split_sentences(analysed, headline_end(analysed, body_offset > 0)))
-    by_sentence = _assign(sentences, matcher().find(analysed))
+    folded = fold(analysed)
+    sentences = _distinct(
+        split_sentences(analysed, headline_end(analysed, body_offset > 0)), folded
+    )
+    by_sentence = _assign(sentences, matcher().find(analysed, folded))
     weights = _prominence(sentences)
     context = article_context(analysed, by_sentence, weights, lexicon)
 
@@ -93,7 +96,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         if not _needs_reading(mentions):
             agencies.update((m.key, None) for m in mentions if m.kind == "agency")
             continue
-        tokens = Tokens(sentence)
+        tokens = Tokens(sentence, folded)
         resolved = _resolve_agencies(analysed, mentions, lexicon, context)
         trace.agencies = dict(resolved)
         agencies.update((a, None) for a in resolved.values())
@@ -144,12 +147,12 @@ def _follows(earlier: Sentence | None, sentence: Sentence) -> bool:
     return earlier.paragraph == sentence.paragraph and sentence.index - earlier.index <= 2
 
 
-def _distinct(sentences: list[Sentence]) -> list[Sentence]:
+def _distinct(sentences: list[Sentence], folded: str) -> list[Sentence]:
     """Drop repeats of a sentence already seen (a headline printed twice)."""
     seen: set[str] = set()
     kept: list[Sentence] = []
     for sentence in sentences:
-        key = fold(sentence.text).strip()
+        key = folded[sentence.start : sentence.end]
         if key not in seen:
             seen.add(key)
             kept.append(sentence)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?<=[。！？；])")
+_ENDINGS = (".", "!", "?", "。", "！", "？", "；")
 _ABBREVIATIONS = frozenset(
     {
         "u.s",
@@ -54,7 +55,6 @@ _ABBREVIATIONS = frozenset(
         "a.m",
     }
 )
-_LAST_TOKEN = re.compile(r"([\w.]+)\.$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,8 @@ def split_sentences(text: str, body_start: int = 0) -> list[Sentence]:
 
 
 def _split_line(line: str) -> list[tuple[int, int]]:
+    if not any(mark in line for mark in _ENDINGS):
+        return [(0, len(line.rstrip()))]
     spans: list[tuple[int, int]] = []
     start = 0
     for boundary in _BOUNDARY.finditer(line):
@@ -108,10 +110,10 @@ def _split_line(line: str) -> list[tuple[int, int]]:
 
 
 def _after_abbreviation(piece: str) -> bool:
-    match = _LAST_TOKEN.search(piece.rstrip("\"”’')] "))
-    if not match:
+    tail = piece.rstrip("\"”’')] ")
+    if not tail.endswith("."):
         return False
-    token = match.group(1).lower()
+    token = tail[tail.rfind(" ") + 1 : -1].lstrip("(\"“'").lower()
     return token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha())
 
 
