@@ -5,9 +5,9 @@ their texts are replicated with variations (paragraphs rotated, one policy sente
 our own inserted at a varying place, the title changed) to `--copies` x 181 texts. Then
 `--runs` rounds alternate: one extraction pass over the 181 pages, one tagging pass over
 every text. Times are CPU seconds of this one process (other work on the machine does
-not count against either side). Reported: median seconds per page extracted, per text tagged, their ratio
-(the issue asks tagging < 10 % of extraction), texts/s per core (one process = one
-core) and milliseconds per KB of text.
+not count against either side). Reported: median seconds per page extracted and per
+text tagged, their ratio (the issue asks tagging < 10 % of extraction), texts/s per core
+(one process = one core) and milliseconds per KB of text.
 
     python bench/bench_tagging.py [--copies 12] [--runs 3] [--quick]
 """
