@@ -6,7 +6,9 @@ from prometheus_client import Counter, Gauge, Histogram
 
 FEED_POLLS = Counter("chipwire_feed_polls_total", "Feed polls by outcome", ["status"])
 ARTICLES = Counter(
-    "chipwire_articles_total", "Feed items by outcome (ok, seen, near-dup, no-text, error…)", ["status"]
+    "chipwire_articles_total",
+    "Feed items by outcome (ok, seen, near-dup, no-text, error…)",
+    ["status"],
 )
 FETCHES = Counter("chipwire_fetches_total", "HTTP fetches by outcome", ["kind", "status"])
 MESSAGES = Counter(
@@ -15,3 +17,4 @@ MESSAGES = Counter(
 ALERTS = Counter("chipwire_alerts_total", "Alert emails by outcome", ["status"])
 OUTBOX_BACKLOG = Gauge("chipwire_outbox_backlog", "Messages accepted but not yet on the bus")
 STAGE_SECONDS = Histogram("chipwire_stage_seconds", "Time per batch per stage", ["stage"])
+CONFIG_ERRORS = Counter("chipwire_config_errors_total", "Rejected configuration reloads", ["what"])

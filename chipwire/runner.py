@@ -24,6 +24,7 @@ from alerts.stage import AlertSink
 from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
+from chipwire.metrics import CONFIG_ERRORS
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
 from enrich.stage import EnrichSink
@@ -33,7 +34,7 @@ from index.stage import IndexSink
 from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
-from ingest.sources import Source, load_sources
+from ingest.sources import Source, SourcesError, load_sources
 
 log = logging.getLogger(__name__)
 
@@ -195,15 +196,21 @@ def _schedule_crawl(pipeline: Pipeline, stop: threading.Event) -> BackgroundSche
     crawler = pipeline.crawler
     assert crawler is not None
 
+    last_good: list[Source] = pipeline.sources()  # a bad file at start-up stops the process
+
     def tick() -> None:
+        nonlocal last_good
         if stop.is_set():
             return
         try:
-            sources = pipeline.sources()
-        except Exception:
-            log.exception("cannot load sources; keeping the last good run going")
-            return
-        crawler.poll_due(sources)
+            last_good = pipeline.sources()
+        except SourcesError as exc:
+            CONFIG_ERRORS.labels("sources").inc()
+            log.error("sources file rejected, polling the last good list: %s", exc)
+        try:
+            crawler.poll_due(last_good)
+        except Exception:  # one bad tick must not end the schedule
+            log.exception("crawl tick failed")
 
     # a few ticks per interval, so a feed is polled soon after it falls due
     tick_s = max(0.5, min(pipeline.settings.poll_interval_s / 4, 15.0))

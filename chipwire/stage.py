@@ -102,7 +102,9 @@ class StageRunner:
         except Exception as exc:
             attempts = self._attempts.get(where, 0) + 1
             self._attempts[where] = attempts
-            log.exception("stage %s: message %s failed (attempt %d)", self.sink.name, where, attempts)
+            log.exception(
+                "stage %s: message %s failed (attempt %d)", self.sink.name, where, attempts
+            )
             if attempts >= self.max_attempts:
                 self._attempts.pop(where, None)
                 self._dead_letter(message, "crashed", f"{type(exc).__name__}: {exc}")
@@ -112,7 +114,12 @@ class StageRunner:
     def _dead_letter(self, message: Message, reason: str, detail: str) -> None:
         log.error(
             "stage %s: dead-lettering %s@%d key=%s: %s %s",
-            self.sink.name, message.topic, message.offset, message.key, reason, detail,
+            self.sink.name,
+            message.topic,
+            message.offset,
+            message.key,
+            reason,
+            detail,
         )
         headers: Mapping[str, str] = {
             **message.headers,
