@@ -223,6 +223,8 @@ class Crawler:
     ) -> FeedReport:
         errors = previous.error_count + 1
         wait_s = interval * 2 ** min(errors - 1, 6)
+        if errors >= self.settings.feed_error_limit:
+            wait_s = MAX_BACKOFF_S  # a feed broken this long is checked once a day
         if isinstance(exc, Throttled) and exc.retry_after_s:
             wait_s = max(wait_s, exc.retry_after_s)
         now = time.time()
