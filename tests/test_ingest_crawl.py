@@ -197,3 +197,14 @@ def test_bad_sources_file_is_a_clear_error(tmp_path: Path) -> None:
         assert "source #1" in str(exc) and "feed" in str(exc)
     else:
         raise AssertionError("a file: feed must be rejected")
+
+
+def test_feed_past_the_error_limit_is_checked_once_a_day(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    sources = site(server)
+    c = crawler(settings.model_copy(update={"feed_error_limit": 2}))
+    c.poll_feed(sources[2])
+    c.poll_feed(sources[2])
+    broken = state.feed_state(c.conn, "broken")
+    assert broken.next_check_at - (broken.last_polled_at or 0) >= 24 * 3600 - 1
