@@ -46,9 +46,17 @@ FIELD_ALIASES = {
     "story": "story_id",
 }
 STANCES = ("restrict", "ease", "mixed", "none")
+_DATES = "use the since/until filters (--since 30d, --until 2026-02-01)"
+FILTER_ONLY = {
+    "published": _DATES,
+    "published_at": _DATES,
+    "date": _DATES,
+    "fetched_at": _DATES,
+    "relevance": "use the min_relevance filter",
+}
 
 _parse_lock = threading.Lock()  # ply's parser keeps state: one parse at a time
-_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"~*?:\\/&|<>=\s])')
+_LUCENE_SPECIAL = re.compile(r'([+\-!(){}\[\]^"\'~*?:\\/&|<>=\s])')
 
 
 class QueryError(ValueError):
@@ -207,6 +215,8 @@ def _convert_field(item: lq.SearchField, outer: str | None) -> Node:
     if name == "*" and str(item.expr) == "*":
         return MatchAll()
     field = FIELD_ALIASES.get(name)
+    if name in FILTER_ONLY:
+        raise QueryError(f"'{item.name}:' is a filter, not a query field: {FILTER_ONLY[name]}")
     if field is None:
         known = ", ".join(sorted(set(FIELD_ALIASES) - {"story_id"}))
         raise QueryError(f"unknown field '{item.name}:'; known fields: {known}")
