@@ -112,11 +112,12 @@ class ElasticBackend:
         self._ready = True
 
     def _create_index(self, name: str, aliases: dict[str, Any]) -> None:
-        try:
-            self._call(self.client.indices.create, index=name, aliases=aliases)
-        except elasticsearch.BadRequestError as exc:
-            if exc.error != "resource_already_exists_exception":  # another indexer won the race
-                raise
+        self._call(
+            self.client.indices.create,
+            index=name,
+            aliases=aliases,
+            tolerate="resource_already_exists_exception",  # another indexer won the race
+        )
 
     def reindex_to(self, version: int) -> str:
         """Move to `<alias>-v<version>` (a new template version): writes go to the new index
@@ -248,15 +249,20 @@ class ElasticBackend:
         if not self._ready:
             self.setup()
 
-    def _call(self, method: Any, **kwargs: Any) -> Any:
+    def _call(self, method: Any, *, tolerate: str = "", **kwargs: Any) -> Any:
+        """Every failure becomes a Retry, so a stage backs off instead of dying; errors a
+        retry cannot fix (401, 403, a bad template) are logged loudly each time."""
         try:
             return method(**kwargs)
         except UNREACHABLE as exc:
             raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
         except elasticsearch.ApiError as exc:
+            if tolerate and exc.error == tolerate:
+                return None
             if exc.status_code in TRANSIENT_ITEM_STATUS:
                 raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
-            raise
+            log.error("elasticsearch refused %s: %s", getattr(method, "__name__", method), exc)
+            raise Retry("elasticsearch-error", _describe(exc)) from exc
 
 
 def _reason(result: dict[str, Any]) -> str:

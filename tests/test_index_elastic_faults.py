@@ -45,6 +45,7 @@ class Script:
     bulk_requests: list[list[str]] = field(default_factory=list)  # ids per request
     body_sizes: list[int] = field(default_factory=list)
     setup_calls: list[tuple[str, str, Any]] = field(default_factory=list)
+    setup_status: int = 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -77,6 +78,10 @@ class Injector(BaseHTTPRequestHandler):
             return
         body = json.loads(self._body() or b"{}")
         self.script.setup_calls.append(("PUT", self.path, body))
+        if self.script.setup_status != 200:
+            error = {"type": "security_exception", "reason": "action is unauthorized"}
+            self._send(self.script.setup_status, {"error": error, "status": 403})
+            return
         self._send(200, {"acknowledged": True})
 
     do_POST = do_PUT
@@ -258,4 +263,17 @@ def test_unreachable_cluster_is_a_retry() -> None:
     backend.upsert([CUSTOMS])
     with pytest.raises(Retry, match="elasticsearch-unavailable"):
         backend.commit()
+    backend.close()
+
+
+def test_a_refusal_retries_cannot_fix_is_still_a_retry_not_a_crash(
+    injector: tuple[str, Script], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, script = injector
+    script.setup_status = 403  # e.g. an API key without the manage_index_templates privilege
+    backend = backend_for(url)
+    backend.upsert([CUSTOMS])
+    with pytest.raises(Retry, match="elasticsearch-error"):
+        backend.commit()
+    assert "security_exception" in caplog.text  # the operator sees why, every attempt
     backend.close()
