@@ -176,7 +176,7 @@ class Crawler:
                 summary=extracted.summary or _TAGS.sub("", item.summary).strip(),
                 authors=extracted.authors,
                 language=extracted.language,
-                published_at=item.published_at or extracted.published_at,  # feeds carry the time
+                published_at=_published(item.published_at, extracted.published_at),
                 fetched_at=datetime.now(UTC),
             )
             key, value, headers = encode(article, stage="crawl")
@@ -280,3 +280,13 @@ class HostThrottle:
             self._next[host] = slot + self.interval_s
         if slot > now:
             time.sleep(slot - now)  # rate limiting, not synchronisation
+
+
+def _published(from_feed: datetime | None, from_page: datetime | None) -> datetime | None:
+    """The page's own date wins (feeds re-date items); the feed's timestamp refines it
+    when both agree on the day, since pages often give the day only."""
+    if from_page is None:
+        return from_feed
+    if from_feed is not None and from_feed.date() == from_page.date():
+        return from_feed
+    return from_page

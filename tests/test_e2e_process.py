@@ -111,6 +111,11 @@ class Run:
             return {"total": -1, "hits": []}
         return response.json() if response.status_code == 200 else {"total": -1, "hits": []}
 
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=30)
+
     def stop(self, sig: int) -> int:
         assert self.proc is not None
         self.proc.send_signal(sig)
@@ -129,12 +134,13 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> floa
 
 @pytest.mark.timeout(240)
 def test_run_latency_kill_restart_and_clean_stop(
-    tmp_path: Path, site: LoopbackServer, smtp: tuple[Inbox, int]
+    tmp_path: Path, site: LoopbackServer, smtp: tuple[Inbox, int], request: pytest.FixtureRequest
 ) -> None:
     inbox, smtp_port = smtp
     days = {"customs-halt": 13, "phone-launch": 14, "import-approval": 27}
     publish_feed(site, ["customs-halt", "phone-launch"], days)
     run = Run(tmp_path, site, smtp_port)
+    request.addfinalizer(run.kill)
     run.start()
     wait_for(lambda: run.search()["total"] == 2, 60, "the first two articles to be searchable")
     assert inbox.messages == []
