@@ -95,18 +95,27 @@ class ElasticBackend:
     # layout
 
     def setup(self) -> None:
-        """Install the template; create the first index with both aliases if none exists."""
-        body = esq.template_for(self.alias)
-        self._call(
-            self.client.indices.put_index_template,
-            name=self.alias,
-            index_patterns=body["index_patterns"],
-            priority=body["priority"],
-            version=body["version"],
-            meta=body["_meta"],
-            template=body["template"],
-        )
-        if not self._call(self.client.indices.exists_alias, name=self.alias):
+        """Create the layout if the alias does not exist yet: install the template, then the
+        first index with both aliases. An existing layout is left alone (upgrades go through
+        `reindex_to`), and a key too narrow to look (write-only) assumes an operator made it."""
+        try:
+            exists = bool(self.client.indices.exists_alias(name=self.alias))
+        except elasticsearch.AuthorizationException:
+            log.info("this key cannot inspect %s; assuming the layout exists", self.alias)
+            exists = True
+        except UNREACHABLE as exc:
+            raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+        if not exists:
+            body = esq.template_for(self.alias)
+            self._call(
+                self.client.indices.put_index_template,
+                name=self.alias,
+                index_patterns=body["index_patterns"],
+                priority=body["priority"],
+                version=body["version"],
+                meta=body["_meta"],
+                template=body["template"],
+            )
             aliases = {self.write_alias: {"is_write_index": True}, self.alias: {}}
             self._create_index(esq.versioned_index(self.alias), aliases)
         self._ready = True

@@ -46,6 +46,7 @@ class Script:
     body_sizes: list[int] = field(default_factory=list)
     setup_calls: list[tuple[str, str, Any]] = field(default_factory=list)
     setup_status: int = 200
+    head_status: int = 404
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -70,7 +71,7 @@ class Injector(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self.script.setup_calls.append(("HEAD", self.path, None))
-        self._send(404, {})  # no alias yet
+        self._send(self.script.head_status, {})  # 404: no alias yet
 
     def do_PUT(self) -> None:
         if self.path.split("?")[0] == "/_bulk":
@@ -276,4 +277,15 @@ def test_a_refusal_retries_cannot_fix_is_still_a_retry_not_a_crash(
     with pytest.raises(Retry, match="elasticsearch-error"):
         backend.commit()
     assert "security_exception" in caplog.text  # the operator sees why, every attempt
+    backend.close()
+
+
+def test_a_write_only_key_uses_the_layout_an_operator_made(injector: tuple[str, Script]) -> None:
+    url, script = injector
+    script.head_status = 403  # the key may write to the alias, not inspect it
+    backend = backend_for(url)
+    backend.upsert([CUSTOMS])
+    assert backend.commit() == []
+    assert [verb for verb, _, _ in script.setup_calls] == ["HEAD"]  # no template, no index
+    assert list(script.stored) == [CUSTOMS.id]
     backend.close()
