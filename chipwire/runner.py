@@ -129,7 +129,7 @@ def run_once(settings: Settings, drain_timeout_s: float = 120.0) -> RunReport:
     report = RunReport()
     with Pipeline(settings) as pipeline:
         assert pipeline.crawler is not None
-        report.feeds = [pipeline.crawler.poll_feed(s) for s in pipeline.sources()]
+        report.feeds = pipeline.crawler.poll_feeds(pipeline.sources())
         pipeline.relay()
         for name, runner in pipeline.runners.items():
             runner.drain(timeout_s=drain_timeout_s)

@@ -64,8 +64,15 @@ class StageRunner:
         """Process until the topic stays empty for `idle_s`; returns messages handled."""
         deadline = time.monotonic() + timeout_s
         total = 0
+        backoff = self.retry_backoff_s
         while time.monotonic() < deadline:
-            count = self.step(idle_s)
+            try:
+                count = self.step(idle_s)
+            except Retry as exc:
+                log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
+                time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
+                backoff = min(backoff * 2, self.max_backoff_s)
+                continue
             if count == 0:
                 return total
             total += count

@@ -35,6 +35,7 @@ from ingest.sources import Source
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3
+FEEDS_IN_PARALLEL = 4
 MAX_BACKOFF_S = 24 * 3600.0
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -66,15 +67,25 @@ class Crawler:
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
         for aid, story_id, signature in state.fingerprints(conn):
             self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
-        self._accept_lock = threading.Lock()
+        # one SQLite connection shared by the feed and page threads: one writer at a time
+        self._db = threading.RLock()
 
     def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
         now = time.time() if now is None else now
-        due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
-        return [self.poll_feed(source) for source in due]
+        with self._db:
+            due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
+        return self.poll_feeds(due)
+
+    def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
+        """Poll several feeds at once, so one slow feed does not idle the extractors."""
+        if len(sources) <= 1:
+            return [self.poll_feed(s) for s in sources]
+        with ThreadPoolExecutor(min(FEEDS_IN_PARALLEL, len(sources))) as pool:
+            return list(pool.map(self.poll_feed, sources))
 
     def poll_feed(self, source: Source) -> FeedReport:
-        previous = state.feed_state(self.conn, source.id)
+        with self._db:
+            previous = state.feed_state(self.conn, source.id)
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
             result = fetch(
@@ -106,7 +117,8 @@ class Crawler:
         for item in items:
             canonical = canonical_url(item.url)
             by_id.setdefault(article_id(canonical), (item, canonical))
-        fresh = state.unseen(self.conn, list(by_id), MAX_PAGE_ATTEMPTS)
+        with self._db:
+            fresh = state.unseen(self.conn, list(by_id), MAX_PAGE_ATTEMPTS)
         outcomes: dict[str, int] = {"seen": len(by_id) - len(fresh)}
         ARTICLES.labels("seen").inc(outcomes["seen"])
         work = [(aid, *by_id[aid]) for aid in by_id if aid in fresh]
@@ -136,15 +148,15 @@ class Crawler:
             return "ok"
         except Discard as exc:
             log.info("article discarded: %s url=%s", exc.reason, item.url)
-            state.mark(self.conn, aid, item.url, "discarded")
+            self._mark(aid, item.url, "discarded")
             return exc.reason
         except Retry as exc:
             log.warning("article will be retried: %s url=%s", exc, item.url)
-            state.mark(self.conn, aid, item.url, "retry")
+            self._mark(aid, item.url, "retry")
             return "retry"
         except Exception:
             log.exception("article failed: url=%s", item.url)
-            state.mark(self.conn, aid, item.url, "retry")
+            self._mark(aid, item.url, "retry")
             return "error"
 
     def _extract(self, page: FetchResult) -> Extracted | None:
@@ -163,7 +175,7 @@ class Crawler:
         extracted: Extracted,
     ) -> None:
         signature = dedupe.minhash(extracted.text)
-        with self._accept_lock:
+        with self._db:
             story_id = self.near_dups.story_of(signature) or aid
             article = RawArticle(
                 id=aid,
@@ -196,18 +208,19 @@ class Crawler:
         self, previous: state.FeedState, result: FetchResult, wait_s: float, report: FeedReport
     ) -> FeedReport:
         now = time.time()
-        state.save_feed_state(
-            self.conn,
-            replace(
-                previous,
-                etag=result.headers.get("etag") or previous.etag,
-                last_modified=result.headers.get("last-modified") or previous.last_modified,
-                next_check_at=now + min(wait_s, MAX_BACKOFF_S),
-                error_count=0,
-                last_error=None,
-                last_polled_at=now,
-            ),
-        )
+        with self._db:
+            state.save_feed_state(
+                self.conn,
+                replace(
+                    previous,
+                    etag=result.headers.get("etag") or previous.etag,
+                    last_modified=result.headers.get("last-modified") or previous.last_modified,
+                    next_check_at=now + min(wait_s, MAX_BACKOFF_S),
+                    error_count=0,
+                    last_error=None,
+                    last_polled_at=now,
+                ),
+            )
         FEED_POLLS.labels(report.status).inc()
         log.info(
             "feed polled: source=%s status=%s items=%d outcomes=%s",
@@ -228,16 +241,17 @@ class Crawler:
         if isinstance(exc, Throttled) and exc.retry_after_s:
             wait_s = max(wait_s, exc.retry_after_s)
         now = time.time()
-        state.save_feed_state(
-            self.conn,
-            replace(
-                previous,
-                next_check_at=now + min(wait_s, MAX_BACKOFF_S),
-                error_count=errors,
-                last_error=str(exc)[:500],
-                last_polled_at=now,
-            ),
-        )
+        with self._db:
+            state.save_feed_state(
+                self.conn,
+                replace(
+                    previous,
+                    next_check_at=now + min(wait_s, MAX_BACKOFF_S),
+                    error_count=errors,
+                    last_error=str(exc)[:500],
+                    last_polled_at=now,
+                ),
+            )
         FEED_POLLS.labels(exc.reason).inc()
         log.error(
             "feed failed: source=%s feed_url=%s error=%s errors_in_a_row=%d next_try_in=%.0fs",
@@ -248,6 +262,10 @@ class Crawler:
             wait_s,
         )
         return FeedReport(source.id, exc.reason)
+
+    def _mark(self, aid: str, url: str, status: str) -> None:
+        with self._db:
+            state.mark(self.conn, aid, url, status)
 
     def _fetch_robots(self, url: str) -> bytes | None:
         try:
