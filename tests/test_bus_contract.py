@@ -20,6 +20,8 @@ from chipwire.bus.embedded import EmbeddedBus
 from chipwire.bus.kafka import KafkaBus
 
 __all__ = ["tansu"]
+# kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 Records = list[tuple[str, bytes, dict[str, str]]]
 

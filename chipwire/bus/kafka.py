@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -178,6 +179,18 @@ class KafkaBus:
         self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
     ) -> list[Outcome]:
         """Send a batch and wait for every record's own result."""
+        outcomes, refused = self._send(topic, records)
+        if len(refused) > 1:
+            # A refused batch, and the poisoned producer, fail innocent records with the
+            # culprit's error: send each suspect alone to tell which ones the broker refuses.
+            for index in refused:
+                (outcomes[index],), _ = self._send(topic, [records[index]])
+        return outcomes
+
+    def _send(
+        self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
+    ) -> tuple[list[Outcome], list[int]]:
+        """Outcomes per record, and which records the broker itself refused."""
         producer = self.producer()
         results: list[Any] = []
         for index, (key, value, headers) in enumerate(records):
@@ -195,28 +208,35 @@ class KafkaBus:
             except (kerr.KafkaError, TypeError, ValueError) as exc:
                 results.append(exc)
         producer.flush()
-        return self._outcomes(producer, topic, results)
-
-    def _outcomes(self, producer: KafkaProducer, topic: str, results: list[Any]) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        refused: list[int] = []
+        failures: Counter[tuple[str, str]] = Counter()
         poisoned = False
-        for result in results:
-            error = result if isinstance(result, BaseException) else result.exception
-            if error is None and result.is_done:
+        for index, result in enumerate(results):
+            local = isinstance(result, BaseException)  # refused before sending: no harm done
+            error = result if local else result.exception
+            if error is None:
                 outcomes.append("delivered")
                 continue
-            if isinstance(error, REJECTED_ERRORS):
-                log.error("kafka: %s refused a record for good: %r", topic, error)
-                outcomes.append("rejected")
-            else:
-                outcomes.append("retry")
-            # A broker-side refusal (a future, not a local check) poisons the idempotent producer.
-            sync_check = isinstance(result, BaseException)
-            if not sync_check and not isinstance(error, kerr.RetriableError):
+            outcomes.append("rejected" if isinstance(error, REJECTED_ERRORS) else "retry")
+            if not local and outcomes[-1] == "rejected":
+                refused.append(index)
+            if not local and not isinstance(error, kerr.RetriableError):
                 poisoned = True
-        if poisoned:
+            failures[(outcomes[-1], repr(error))] += 1
+        for (outcome, error_text), count in failures.items():
+            level = logging.ERROR if outcome == "rejected" else logging.WARNING
+            log.log(
+                level,
+                "kafka: %d record(s) to %s not delivered (%s): %s",
+                count,
+                topic,
+                outcome,
+                error_text,
+            )
+        if poisoned:  # kafka-python's idempotent producer fails every later send after this
             self._rebuild_producer(producer)
-        return outcomes
+        return outcomes, refused
 
     def flush(self, timeout_s: float | None = None) -> None:
         if self._producer is not None and self._producer_pid == os.getpid():

@@ -1,3 +1,3 @@
-from tests.kafka.kafka_fixtures import tansu
+from tests.kafka.kafka_fixtures import _collect_leaked_sockets, tansu
 
-__all__ = ["tansu"]
+__all__ = ["_collect_leaked_sockets", "tansu"]

@@ -49,25 +49,27 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout_s: float) -
 
 
 class Tansu:
-    def __init__(self, binary: Path, port: int | None = None) -> None:
+    def __init__(
+        self, binary: Path, port: int | None = None, advertised_port: int | None = None
+    ) -> None:
         self.binary = binary
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port  # a proxy in front, if any
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"127.0.0.1:{self.advertised_port}"
 
     def start(self) -> None:
-        url = f"tcp://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [
                 str(self.binary),
                 "broker",
                 "--listener-url",
-                url,
+                f"tcp://127.0.0.1:{self.port}",
                 "--advertised-listener-url",
-                url,
+                f"tcp://127.0.0.1:{self.advertised_port}",
                 "--storage-engine",
                 "memory://tansu/",
             ],
