@@ -94,8 +94,9 @@ class TantivyBackend:
     def upsert(self, articles: Sequence[EnrichedArticle]) -> None:
         writer = self._get_writer()
         for article in articles:
+            document = to_document(article)  # first, so a bad article deletes nothing
             writer.delete_documents_by_term("id", article.id)
-            writer.add_document(to_document(article))
+            writer.add_document(document)
             self._pending += 1
 
     def commit(self) -> list[Rejected]:
@@ -103,7 +104,7 @@ class TantivyBackend:
             return []
         try:
             self._writer.commit()
-        except (ValueError, OSError) as exc:  # e.g. disk full: keep the batch, try again
+        except (ValueError, OSError) as exc:  # e.g. disk full: the caller re-sends the batch
             self._writer.rollback()
             self._pending = 0
             raise Retry("index-commit-failed", str(exc)) from exc
