@@ -47,6 +47,8 @@ class StageRunner:
     max_backoff_s: float = 30.0
     handled: Tally[str] = field(default_factory=Tally)
     _attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
+    # dead-lettered since the last commit: a re-read batch must not dead-letter them twice
+    _dead: set[tuple[str, int, int]] = field(default_factory=set)
 
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.5) -> None:
         """Process until `stop` is set."""
@@ -91,11 +93,14 @@ class StageRunner:
             self.consumer.rewind()
             raise
         self.consumer.commit()
+        self._dead.clear()
         STAGE_SECONDS.labels(self.sink.name).observe(time.perf_counter() - started)
         return len(batch)
 
     def _handle_one(self, message: Message) -> None:
         where = (message.topic, message.partition, message.offset)
+        if where in self._dead:
+            return
         try:
             self.sink.handle(message)
             self._count("ok")
@@ -106,6 +111,7 @@ class StageRunner:
             raise
         except Quarantine as exc:
             self._dead_letter(message, exc.reason, exc.detail)
+            self._dead.add(where)
         except Exception as exc:
             attempts = self._attempts.get(where, 0) + 1
             self._attempts[where] = attempts
@@ -115,6 +121,7 @@ class StageRunner:
             if attempts >= self.max_attempts:
                 self._attempts.pop(where, None)
                 self._dead_letter(message, "crashed", f"{type(exc).__name__}: {exc}")
+                self._dead.add(where)
             else:
                 raise Retry("handler-error", str(exc)) from exc
 

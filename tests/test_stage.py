@@ -1,0 +1,80 @@
+"""The stage runner decides every outcome in one place: commit after success, re-read after
+a transient failure, dead-letter a message that can never succeed, and keep going."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chipwire.bus import DLQ_TOPIC, Message
+from chipwire.bus.embedded import EmbeddedBus
+from chipwire.errors import Quarantine, Retry
+from chipwire.stage import StageRunner
+
+
+class Recorder:
+    name = "test"
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.flushed: list[list[str]] = []
+        self.fail_flush = 0
+        self._batch: list[str] = []
+
+    def handle(self, message: Message) -> None:
+        body = message.value.decode()
+        if body == "poison":
+            raise Quarantine("invalid-message", "not an article")
+        if body == "crash":
+            raise ValueError("boom")
+        self.seen.append(body)
+        self._batch.append(body)
+
+    def flush(self) -> None:
+        if self.fail_flush:
+            self.fail_flush -= 1
+            self._batch = []
+            raise Retry("backend-down", "index unavailable")
+        self.flushed.append(self._batch)
+        self._batch = []
+
+
+def bus_with(tmp_path: Path, *bodies: str) -> EmbeddedBus:
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    for i, body in enumerate(bodies):
+        bus.publish("t", f"k{i}", body.encode(), {"ce_id": str(i)})
+    return bus
+
+
+def test_poison_and_crashing_messages_are_dead_lettered_and_the_stream_goes_on(
+    tmp_path: Path,
+) -> None:
+    bus = bus_with(tmp_path, "a", "poison", "b", "crash", "c")
+    sink = Recorder()
+    runner = StageRunner(bus.consumer("g", ["t"]), sink, bus, retry_backoff_s=0.01)
+    runner.drain(timeout_s=20)
+    assert [b for batch in sink.flushed for b in batch][-3:] == ["a", "b", "c"]
+    dlq = bus.consumer("dlq-reader", [DLQ_TOPIC]).poll(10, 0.5)
+    assert [(m.key, m.headers["dlq_reason"]) for m in dlq] == [
+        ("k1", "invalid-message"),
+        ("k3", "crashed"),
+    ]
+    assert dlq[1].headers["dlq_offset"] == "3" and dlq[1].headers["ce_id"] == "3"
+    assert runner.handled["dead-lettered"] == 2
+
+
+def test_failed_flush_commits_nothing_and_the_batch_is_read_again(tmp_path: Path) -> None:
+    bus = bus_with(tmp_path, "a", "b")
+    sink = Recorder()
+    sink.fail_flush = 1
+    StageRunner(bus.consumer("g", ["t"]), sink, bus, retry_backoff_s=0.01).drain(timeout_s=20)
+    assert sink.flushed == [["a", "b"]]
+    assert sink.seen == ["a", "b", "a", "b"]
+
+
+def test_a_restarted_consumer_resumes_after_the_last_commit(tmp_path: Path) -> None:
+    bus = bus_with(tmp_path, "a", "b")
+    StageRunner(bus.consumer("g", ["t"]), Recorder(), bus).drain(timeout_s=10)
+    bus.publish("t", "k9", b"z", {})
+    sink = Recorder()
+    StageRunner(bus.consumer("g", ["t"]), sink, bus).drain(timeout_s=10)
+    assert sink.seen == ["z"]
