@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.api import create_app
 from index.backend import SearchBackend
@@ -22,6 +24,7 @@ def serve(backend_factory: object) -> Iterator[httpx.Client]:
     app = create_app(backend_factory)  # type: ignore[arg-type]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else 40 ms delayed ACKs
     sock.listen(64)  # listening before the server starts: early requests just queue
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
@@ -70,6 +73,8 @@ def test_bad_query_is_a_400_with_the_analyst_message(api: httpx.Client) -> None:
     assert reply.status_code == 400
     assert "quote is not closed" in reply.json()["detail"]
     assert api.get("/api/search", params={"limit": 10_000}).status_code == 422
+    deep = api.get("/api/search", params={"offset": 9_995, "limit": 10})
+    assert deep.status_code == 400 and "past 10000" in deep.json()["detail"]
 
 
 def test_article_by_id(api: httpx.Client) -> None:
@@ -105,3 +110,22 @@ def test_backend_down_is_a_503_without_internals() -> None:
         assert reply.status_code == 503
         assert reply.headers["retry-after"] == "5"
         assert "s3cret" not in reply.text and "127.0.0.1" not in reply.text
+
+
+@pytest.fixture(scope="module")
+def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    path = tmp_path_factory.mktemp("api") / "index"
+    backend = TantivyBackend(path)
+    backend.upsert(list(ALL))
+    backend.commit()
+    backend.close()
+    yield from serve(lambda: TantivyBackend(path))
+
+
+@given(st.text(max_size=120))
+@settings(max_examples=300, deadline=None)
+def test_no_query_text_makes_the_server_fail(shared_api: httpx.Client, text: str) -> None:
+    reply = shared_api.get("/api/search", params={"query": text, "limit": 3, "facets": False})
+    assert reply.status_code in (200, 400), reply.text
+    if reply.status_code == 400:
+        assert "Traceback" not in reply.text and reply.json()["detail"]
