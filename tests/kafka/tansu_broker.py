@@ -98,8 +98,8 @@ class Tansu:
 
 
 @contextlib.contextmanager
-def running_tansu(binary: Path) -> Iterator[Tansu]:
-    broker = Tansu(binary)
+def running_tansu(binary: Path, advertised_port: int | None = None) -> Iterator[Tansu]:
+    broker = Tansu(binary, advertised_port=advertised_port)
     broker.start()
     try:
         yield broker
