@@ -12,9 +12,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 
-from chipwire.bus import Message
+from chipwire.bus import TOPICS, Message
 
 _CROSS_PROCESS_POLL_S = 0.2
 
@@ -96,10 +97,31 @@ class EmbeddedBus:
         return EmbeddedConsumer(self, group, list(topics), from_beginning=from_beginning)
 
     def end_offsets(self, topic: str) -> int:
-        (end,) = _connect(self.path).execute(
-            "SELECT COALESCE(MAX(offset) + 1, 0) FROM messages WHERE topic = ?", (topic,)
-        ).fetchone()
+        (end,) = (
+            _connect(self.path)
+            .execute("SELECT COALESCE(MAX(offset) + 1, 0) FROM messages WHERE topic = ?", (topic,))
+            .fetchone()
+        )
         return int(end)
+
+    def topic_counts(self) -> dict[str, int]:
+        """Messages per topic (the chipwire topics always listed, even when empty)."""
+        with closing(_connect(self.path)) as conn:
+            rows = conn.execute("SELECT topic, COUNT(*) FROM messages GROUP BY topic").fetchall()
+        return {**dict.fromkeys(TOPICS, 0), **{topic: int(count) for topic, count in rows}}
+
+    def read(self, topic: str, start: int = 0, limit: int = 100) -> list[Message]:
+        """Up to `limit` messages of `topic` from offset `start`, outside any consumer group."""
+        with closing(_connect(self.path)) as conn:
+            rows = conn.execute(
+                "SELECT offset, key, value, headers, ts_ms FROM messages "
+                "WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
+                (topic, start, limit),
+            ).fetchall()
+        return [
+            Message(topic, key, bytes(value), json.loads(headers), 0, offset, ts_ms)
+            for offset, key, value, headers, ts_ms in rows
+        ]
 
     def wait_for_publish(self, timeout_s: float) -> None:
         with self._published:

@@ -15,25 +15,19 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka import errors as kerr
-from kafka.admin import NewTopic
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.structs import OffsetAndMetadata
 
-from chipwire.bus import (
-    ALERTS_TOPIC,
-    DLQ_TOPIC,
-    ENRICHED_TOPIC,
-    RAW_TOPIC,
-    TOPICS,
-    Message,
-    Outcome,
-)
+from chipwire.bus import TOPICS, Message, Outcome
 from chipwire.errors import Retry
 from chipwire.settings import Settings
+
+if TYPE_CHECKING:
+    from chipwire.bus.kafka_topics import TopicStats
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +42,6 @@ REJECTED_ERRORS: tuple[type[BaseException], ...] = (
     TypeError,
     ValueError,
 )
-_TOPIC_ALREADY_EXISTS = kerr.TopicAlreadyExistsError.errno
 
 
 def client_config(settings: Settings) -> dict[str, Any]:
@@ -95,23 +88,6 @@ def consumer_config(settings: Settings, group: str, from_beginning: bool) -> dic
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "max_poll_interval_ms": settings.kafka_max_poll_interval_ms,
         "allow_auto_create_topics": False,
-    }
-
-
-def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
-    """Articles are keyed by id: compaction keeps each article's latest version, and
-    `delete` still bounds the topic by time. Alerts are events and DLQ entries are
-    evidence: both plain time retention."""
-    retention = str(settings.kafka_retention_ms)
-    articles = {"cleanup.policy": "compact,delete", "retention.ms": retention}
-    return {
-        RAW_TOPIC: articles,
-        ENRICHED_TOPIC: articles,
-        ALERTS_TOPIC: {"cleanup.policy": "delete", "retention.ms": retention},
-        DLQ_TOPIC: {
-            "cleanup.policy": "delete",
-            "retention.ms": str(settings.kafka_dlq_retention_ms),
-        },
     }
 
 
@@ -244,30 +220,22 @@ class KafkaBus:
 
     # -- topics -----------------------------------------------------------------------
 
-    def admin(self) -> KafkaAdminClient:
-        return KafkaAdminClient(**client_config(self.settings))
-
     def ensure_topics(self, names: Sequence[str] = TOPICS) -> None:
         """Create missing topics with partitions, replication and retention from settings."""
-        configs = topic_configs(self.settings)
-        new = [
-            NewTopic(
-                name,
-                self.settings.kafka_partitions,
-                self.settings.kafka_replication,
-                topic_configs=configs.get(name, {}),
-            )
-            for name in names
-        ]
-        admin = self.admin()
-        try:
-            response = admin.create_topics(new, raise_errors=False)
-        finally:
-            admin.close()
-        for topic in response.get("topics", []):
-            code = topic.get("error_code", 0)
-            if code not in (0, _TOPIC_ALREADY_EXISTS):
-                raise kerr.for_code(code)(f"create topic {topic['name']}: {topic}")
+        from chipwire.bus import kafka_topics
+
+        kafka_topics.ensure_topics(self.settings, names)
+
+    def topic_stats(self) -> list[TopicStats]:
+        from chipwire.bus import kafka_topics
+
+        return kafka_topics.topic_stats(self.settings)
+
+    def read(self, topic: str, limit: int = 100) -> list[Message]:
+        """Up to `limit` messages of `topic` from the start, outside any consumer group."""
+        from chipwire.bus import kafka_topics
+
+        return kafka_topics.read_topic(self.settings, topic, limit)
 
     # -- consuming --------------------------------------------------------------------
 
