@@ -24,6 +24,7 @@ import random
 import re
 import sys
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -96,17 +97,19 @@ def _rotate_unspaced(run: bytes) -> bytes:
     return text.replace(stripped, stripped[half:] + stripped[:half]).encode("utf-8")
 
 
-def build_real_pages(copies: int) -> list[BenchPage]:
+def iter_real_pages(copies: int) -> Iterator[BenchPage]:
     """181 x `copies` pages, deterministic: the server and the benches build the same bytes."""
     path = aeb.corpus_dir()
     if path is None:
         raise SystemExit(aeb.missing_message())
     originals = aeb.load_pages(path)
-    return [
-        BenchPage(f"/pages/c{copy:02d}/{key}.html", variant(html, copy, key), key, copy)
-        for copy in range(copies)
-        for key, html in originals.items()
-    ]
+    for copy in range(copies):
+        for key, html in originals.items():
+            yield BenchPage(f"/pages/c{copy:02d}/{key}.html", variant(html, copy, key), key, copy)
+
+
+def build_real_pages(copies: int) -> list[BenchPage]:
+    return list(iter_real_pages(copies))
 
 
 def sample_pages(base_url: str) -> list[BenchPage]:
@@ -129,16 +132,19 @@ def sources_yaml(base_url: str, page_count: int) -> str:
     return yaml.safe_dump({"sources": sources}, sort_keys=False)
 
 
-def rss_feed(base_url: str, number: int, pages: list[BenchPage], first_index: int) -> bytes:
+def rss_feed(
+    base_url: str, number: int, pages: Sequence[tuple[str, str]], first_index: int
+) -> bytes:
+    """One feed of (path, title) items with pubDates a minute apart, newest first."""
     items = []
-    for offset, page in enumerate(pages):
+    for offset, (path, title) in enumerate(pages):
         index = first_index + offset
         when = format_datetime(_EPOCH - timedelta(minutes=index))
         tracking = "?utm_source=rss&utm_medium=bench" if number % 2 else ""
         items.append(
             "<item>"
-            f"<title>{escape(_title(page.body))}</title>"
-            f"<link>{escape(base_url + page.path + tracking)}</link>"
+            f"<title>{escape(title)}</title>"
+            f"<link>{escape(base_url + path + tracking)}</link>"
             f'<guid isPermaLink="false">bench-{index}</guid>'
             f"<pubDate>{when}</pubDate>"
             "</item>"
@@ -158,32 +164,45 @@ def _title(body: bytes) -> str:
 
 
 class BenchSite:
-    """Every page and feed pre-gzipped, so serving costs almost no CPU."""
+    """Every page and feed pre-gzipped, so serving costs almost no CPU.
 
-    def __init__(self, pages: list[BenchPage]) -> None:
-        self._real = pages
+    Pages are compressed as they are generated: the raw 2,000 pages (~330 MB) are
+    never held at once.
+    """
+
+    def __init__(self, pages: Iterable[BenchPage]) -> None:
         self._resources: dict[str, Resource] = {}
+        self._items: list[tuple[str, str]] = []  # (path, title), in feed order
         self._lock = threading.Lock()
-        self.pages: list[BenchPage] = []
+        for page in pages:
+            self._add(page)
+
+    @property
+    def page_count(self) -> int:
+        return len(self._items)
 
     def publish(self, base_url: str) -> None:
         """Add the sample pages and the feeds; they need the server's own address."""
-        self.pages = [*self._real, *sample_pages(base_url)]
+        for page in sample_pages(base_url):
+            self._add(page)
         resources = {"/robots.txt": Resource(ROBOTS_TXT, "text/plain", _EPOCH)}
-        for page in self.pages:
-            resources[page.path] = _gz(page.body, "text/html; charset=utf-8")
-        for number, path in enumerate(feed_paths(len(self.pages))):
+        for number, path in enumerate(feed_paths(self.page_count)):
             first = number * ITEMS_PER_FEED
-            chunk = self.pages[first : first + ITEMS_PER_FEED]
+            chunk = self._items[first : first + ITEMS_PER_FEED]
             resources[path] = _gz(rss_feed(base_url, number, chunk, first), "application/rss+xml")
-        sources = sources_yaml(base_url, len(self.pages)).encode()
+        sources = sources_yaml(base_url, self.page_count).encode()
         resources["/sources.yaml"] = Resource(sources, "application/yaml", _EPOCH)
         with self._lock:
-            self._resources = resources
+            self._resources.update(resources)
 
     def resource(self, path: str, base_url: str) -> Resource | None:
         with self._lock:
             return self._resources.get(path)
+
+    def _add(self, page: BenchPage) -> None:
+        with self._lock:
+            self._resources[page.path] = _gz(page.body, "text/html; charset=utf-8")
+        self._items.append((page.path, _title(page.body)))
 
 
 def _gz(body: bytes, content_type: str) -> Resource:
@@ -193,7 +212,7 @@ def _gz(body: bytes, content_type: str) -> Resource:
 
 
 def serve(copies: int, host: str = "127.0.0.1", port: int = 0) -> tuple[LoopbackServer, BenchSite]:
-    site = BenchSite(build_real_pages(copies))
+    site = BenchSite(iter_real_pages(copies))
     server = LoopbackServer(site, host, port)
     site.publish(server.base_url)
     return server, site
@@ -205,8 +224,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     server, site = serve(args.copies, port=args.port)
-    feeds = feed_paths(len(site.pages))
-    info = {"base_url": server.base_url, "pages": len(site.pages), "feeds": len(feeds)}
+    feeds = feed_paths(site.page_count)
+    info = {"base_url": server.base_url, "pages": site.page_count, "feeds": len(feeds)}
     print(json.dumps(info), flush=True)
     try:
         sys.stdin.read()  # until the parent closes our stdin (or dies)
