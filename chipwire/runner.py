@@ -90,7 +90,7 @@ class Pipeline:
         if name == "index":
             self.backend = open_backend(self.settings)
             self._closers.insert(0, self.backend.close)
-            return IndexSink(self.backend)
+            return IndexSink(self.backend, self.bus)
         alert_conn = policy.connect(self.settings.data_dir / "alerts.sqlite")
         self._closers.append(alert_conn.close)
         self.alert_sink = AlertSink(self.bus, alert_conn, self.settings)
