@@ -3,6 +3,9 @@ enrich, index and alert, with a real SMTP server. Then a restart that must re-se
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC
@@ -88,3 +91,19 @@ def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, 
     assert len(inbox.messages) == 1
     consumer.close()
     bus.close()
+
+    # the index can be rebuilt from the enriched topic alone
+    env = {**os.environ, "CHIPWIRE_DATA_DIR": str(settings.data_dir)}
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "chipwire", "reindex"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    backend = open_backend(settings)
+    try:
+        assert backend.count() == len(DEMO_ARTICLES)
+    finally:
+        backend.close()

@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
         )
     app.command()(tail)
     app.command()(serve)
+    app.command()(reindex)
 
 
 def _settings() -> Settings:
@@ -97,6 +98,40 @@ def serve() -> None:
     settings = _settings()
     app = create_app(lambda: open_backend(settings))
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
+
+
+def reindex(
+    keep_old: Annotated[bool, typer.Option(help="Keep the old embedded index folder aside")] = True,
+) -> None:
+    """Rebuild the search index from the enriched topic (stop `chipwire run` first).
+
+    The embedded index folder is moved aside (or removed), then every enriched article is
+    read from the beginning with a one-off consumer group and indexed by id."""
+    import shutil
+
+    from chipwire.stage import StageRunner
+    from index import open_backend
+    from index.stage import IndexSink
+
+    settings = _settings()
+    if settings.search == "tantivy" and settings.index_dir.exists():
+        if keep_old:
+            aside = settings.index_dir.with_name(f"index.old-{time.strftime('%Y%m%dT%H%M%S')}")
+            settings.index_dir.rename(aside)
+            console.print(f"old index moved to {aside}")
+        else:
+            shutil.rmtree(settings.index_dir)
+    bus = open_bus(settings)
+    backend = open_backend(settings)
+    consumer = bus.consumer(f"chipwire-reindex-{time.time_ns()}", [ENRICHED_TOPIC])
+    try:
+        runner = StageRunner(consumer, IndexSink(backend, bus), bus)
+        handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
+        console.print(f"reindexed {handled} messages; the index holds {backend.count()} articles")
+    finally:
+        consumer.close()
+        backend.close()
+        bus.close()
 
 
 def demo(
