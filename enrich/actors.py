@@ -33,6 +33,7 @@ def sentence_actors(
 ) -> list[Actor]:
     """Candidate actors in a sentence, in text order. `agencies`: mention start -> id."""
     actors: list[Actor] = []
+    previous_country: tuple[int, float] | None = None  # (last token, strength)
     for mention in mentions:
         if mention.start in agencies and mention.kind in ("agency", "context_agency"):
             agency = agencies[mention.start]
@@ -41,6 +42,11 @@ def sentence_actors(
             )
         elif mention.kind == "country":
             strength = _country_strength(mention, tokens, lexicon, cue_starts)
+            first = tokens.index_at(mention.start)
+            joined = tokens.words(first - 1, first) in (["and"], ["or"])
+            if previous_country and joined and previous_country[0] == first - 2:
+                strength = min(strength, previous_country[1])  # "Germany and Japan"
+            previous_country = (tokens.index_at(mention.end - 1), strength)
             if strength > 0:
                 actors.append(Actor(mention.key, None, mention.start, strength, "country"))
         elif mention.kind == "person" and mention.key in lexicon.person_jurisdiction:
@@ -58,6 +64,8 @@ def _country_strength(
     after = tokens.words(last + 1, last + 4)
     if _in_compound(tokens, mention):
         return 0.0
+    if tokens.folded[mention.end - tokens.offset :].startswith(lexicon.cjk_attributive):
+        return 0.0  # 美国企业, 中国芯片
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
         return 0.95
     if mention.extra == "demonym":

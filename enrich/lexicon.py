@@ -80,6 +80,7 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     state_prepositions: frozenset[str] = frozenset()
+    cjk_attributive: tuple[str, ...] = ()
     version: str = ""
 
     def add(
@@ -191,11 +192,15 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["requirement"]["objects"], "required", "required")
     lex.requirement_window = int(data["requirement"]["window_words"])
     lex.add(data["denial"], "denial", "denial")
+    lex.add(data["reaction"], "reaction", "reaction")
+    lex.add(data["lobbying"], "lobbying", "lobbying")
+    lex.cjk_attributive = tuple(data["cjk_attributive"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
+    lex.add(data["hedges_sentence_wide"], "hedge", "speculative_wide")
     lex.add(["may"], "hedge", "speculative", exact=True)
     lex.add(data["background"]["forms"], "background", "past")
     lex.add(data["background"]["recency"], "background", "recent")

@@ -95,18 +95,62 @@ def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> 
     ]
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
+    _merge_neighbours(cues, tokens)
     for verb in (m for m in mentions if m.kind == "reversal"):
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
     denial = next((m.surface for m in mentions if m.kind == "denial"), None)
+    governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
     for cue in cues:
         if cue.outcome != "signal":
             continue
-        if denial:
+        governor = _governing_verb(cue, governing, mentions, tokens)
+        if governor is not None:
+            cue.outcome = governor.kind
+            cue.notes.append(f"'{governor.surface}': the speaker reacts to or asks for a move")
+        elif denial:
             cue.outcome = "negated"
             cue.notes.append(f"the sentence denies it ('{denial}')")
         else:
             _apply_negation(cue, tokens, lexicon)
     return cues
+
+
+def _merge_neighbours(cues: list[CueReading], tokens: Tokens) -> None:
+    """Two cues of one direction side by side are one move ("a ban imposed in April")."""
+    kept: CueReading | None = None
+    for cue in cues:
+        if cue.outcome != "signal":
+            continue
+        if (
+            kept is not None
+            and kept.direction == cue.direction
+            and 0 < tokens.index_at(cue.start) - tokens.index_at(kept.end - 1) <= 2
+        ):
+            cue.outcome = "merged"
+            kept.notes.append(f"with '{cue.surface}'")
+            kept.action_hint = kept.action_hint or cue.action_hint
+            continue
+        kept = cue
+
+
+def _governing_verb(
+    cue: CueReading, governing: list[Mention], mentions: list[Mention], tokens: Tokens
+) -> Mention | None:
+    """A reaction verb shortly before the cue ("opposed the restrictions"), or a lobbying
+    verb aimed at another government ("urging the Netherlands to curb")."""
+    here = tokens.index_at(cue.start)
+    for verb in governing:
+        there = tokens.index_at(verb.start)
+        if not 0 < here - there <= 8 * tokens.scale:
+            continue
+        if verb.kind == "reaction":
+            return verb
+        between = [m for m in mentions if verb.end <= m.start < cue.start]
+        if any(m.kind in ("country", "agency") for m in between) or any(
+            w in ("allies", "partners", "governments") for w in tokens.words(there, here)
+        ):
+            return verb
+    return None
 
 
 def _requirements(
@@ -178,7 +222,9 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     here = tokens.index_at(cue.start)
     clause_start = tokens.clause_of(here)[0]
     previous = tokens.words(here - 1, here)
-    if previous and previous[0] in lexicon.state_prepositions:
+    if " subject to " in " ".join(["", *tokens.words(here - 5, here), ""]):
+        previous = ["subject to"]
+    if previous and (previous[0] in lexicon.state_prepositions or previous[0] == "subject to"):
         cue.outcome = "state"
         cue.notes.append(f"'{previous[0]} {cue.surface}' describes a state, not a move")
         return
@@ -196,7 +242,7 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
         if f" {negator} " in phrase or (
             negator == "n't" and any(w.endswith("n't") for w in window)
         ):
-            if window[-1:] == ["only"]:
+            if f" {negator} only " in phrase + " ":
                 continue
             cue.outcome = "negated"
             cue.notes.append(f"negated by '{negator}'")
@@ -351,9 +397,9 @@ def _certainty(
     speculative = [
         h
         for h in hedges
-        if h.key == "speculative"
+        if h.key in ("speculative", "speculative_wide")
         and h.start < cue.start
-        and (tokens.index_at(h.start) >= clause[0] or h.surface.lower() in ("if", "whether"))
+        and (tokens.index_at(h.start) >= clause[0] or h.key == "speculative_wide")
     ]
     if speculative:
         factor *= 0.45

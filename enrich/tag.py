@@ -210,9 +210,19 @@ def _features(
     best = max((c.confidence for c, _, _ in candidates), default=0.0)
     lead = max((c.confidence for c, _, w in candidates if w >= 2.0), default=0.0)
     kinds = [m for mentions in by_sentence for m in mentions]
+    cue_kinds = ("cue", "requirement")
+    lead_cues = sum(
+        1
+        for mentions, weight in zip(by_sentence, weights, strict=True)
+        if weight >= 2.0
+        for m in mentions
+        if m.kind in cue_kinds
+    )
     return RelevanceFeatures(
         best_signal=best,
         lead_signal=lead,
+        lead_cues=lead_cues,
+        cues=sum(1 for m in kinds if m.kind in cue_kinds),
         policy_words=sum(1 for m in kinds if m.kind == "topic" and m.key == "policy"),
         offtopic_words=sum(1 for m in kinds if m.kind == "topic" and m.key == "offtopic"),
         agencies=len(agencies),
