@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -265,6 +266,8 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         # "latest" means the end of each partition now, not when the group join completes.
         self._start_at = {} if from_beginning else self._end_offsets(topics)
         self._unchecked: set[TopicPartition] = set()
+        self._joined = threading.Event()
+        self._join_timeout_s = config["session_timeout_ms"] / 1000 + 10
         self.commit_failures = 0
         self._consumer.subscribe(topics, listener=self)
 
@@ -277,7 +280,17 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         return dict(self._consumer.end_offsets(partitions)) if partitions else {}
 
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Message]:
-        fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        """Next records; the first call also waits (bounded) for the group join, so an empty
+        answer means "nothing new", never "not a member yet"."""
+        started = time.monotonic()
+        while True:
+            joined = self._joined.is_set()
+            limit = timeout_s if joined else max(timeout_s, self._join_timeout_s)
+            remaining = max(0.0, limit - (time.monotonic() - started))
+            step = remaining if joined else min(remaining, 0.5)
+            fetched = self._consumer.poll(timeout_ms=int(step * 1000), max_records=max_records)
+            if fetched or time.monotonic() - started >= limit:
+                break
         moved = self._apply_start_positions()
         batch: list[Message] = []
         with self._lock:
@@ -345,6 +358,7 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         # Blocking calls are not allowed here (IO thread); poll() finishes the job.
         with self._lock:
             self._unchecked.update(tp for tp in assigned if tp in self._start_at)
+        self._joined.set()
 
     def _apply_start_positions(self) -> set[TopicPartition]:
         """For a "latest" consumer: partitions the group never committed start where the
