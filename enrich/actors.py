@@ -61,7 +61,11 @@ def _country_strength(
     first = tokens.index_at(mention.start)
     last = tokens.index_at(mention.end - 1)
     before = tokens.items[first - 1].text if first > 0 else ""
+    if before == "the" and first > 1:
+        before = tokens.items[first - 2].text
     after = tokens.words(last + 1, last + 4)
+    if mention.extra == "target":
+        return 0.0  # 对美, 对华: "toward the U.S."
     if _in_compound(tokens, mention):
         return 0.0
     if tokens.folded[mention.end - tokens.offset :].startswith(lexicon.cjk_attributive):

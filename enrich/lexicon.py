@@ -161,6 +161,7 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.country_names[code] = country["name"]
         lex.add(country.get("names", []), "country", code, extra="name")
         lex.add(country.get("demonyms", []), "country", code, extra="demonym")
+        lex.add(country.get("targets", []), "country", code, extra="target")
         lex.add(country.get("exact", []), "country", code, exact=True, extra="name")
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
 
@@ -224,7 +225,12 @@ def _load_actions(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(action["keywords"], "action_kw", str(index))
     generic = set()
     for subject in data["subjects"]:
-        lex.add(subject["aliases"], "subject", subject["id"])
+        lex.add(
+            subject["aliases"],
+            "subject",
+            subject["id"],
+            extra="weak" if subject.get("weak") else "",
+        )
         if subject.get("generic"):
             generic.add(subject["id"])
     lex.generic_subjects = frozenset(generic)

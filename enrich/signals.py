@@ -95,9 +95,9 @@ def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> 
     ]
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
-    _merge_neighbours(cues, tokens)
     for verb in (m for m in mentions if m.kind == "reversal"):
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
+    _merge_neighbours(cues, tokens)
     denial = next((m.surface for m in mentions if m.kind == "denial"), None)
     governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
     for cue in cues:
@@ -189,6 +189,8 @@ def _apply_reversal(
     clause = tokens.clause_of(here)
     window = lexicon.reversal_window * tokens.scale
     own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
+    if any(c.end > verb.end for c in own):
+        return  # the verb is part of a longer cue ("cancel orders")
     flippable = ("restrict", "ease") if verb.key == "undo" else ("restrict",)
     for cue in cues:
         if cue.start == verb.start or cue.direction not in flippable or cue.outcome != "signal":
@@ -201,8 +203,7 @@ def _apply_reversal(
             0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
         )
         if ahead or behind:
-            cue.direction = "ease" if cue.direction == "restrict" else "restrict"
-            cue.notes.append(f"undone by '{verb.surface}'")
+            _flip_phrase(cue, cues, tokens, verb.surface)
             for other in own:
                 other.outcome = "merged"
             return
@@ -216,6 +217,20 @@ def _apply_reversal(
                 cues.append(undone)
                 cues.sort(key=lambda c: c.start)
             return
+
+
+def _flip_phrase(first: CueReading, cues: list[CueReading], tokens: Tokens, verb: str) -> None:
+    """Flip a cue and the cues right after it in its phrase ("a ban imposed in April")."""
+    direction = first.direction
+    last = tokens.index_at(first.end - 1)
+    for cue in cues:
+        if cue.start < first.start or cue.direction != direction or cue.outcome != "signal":
+            continue
+        if cue is not first and tokens.index_at(cue.start) - last > 2:
+            break
+        cue.direction = "ease" if direction == "restrict" else "restrict"
+        cue.notes.append(f"undone by '{verb}'")
+        last = tokens.index_at(cue.end - 1)
 
 
 def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:

@@ -31,7 +31,8 @@ def choose_subjects(
     context: ArticleContext,
 ) -> list[str]:
     """Subjects of a cue: chips in its clause, else in its sentence; a targeted company;
-    a named technology; the article's focus; any company; a generic technology."""
+    a named technology (specific, then generic); the article's focus; a company named;
+    the article's main technology."""
     clause = tokens.clause_of(tokens.index_at(cue.start))
 
     def in_clause(mention: Mention) -> bool:
@@ -48,16 +49,20 @@ def choose_subjects(
     action = cue.action_hint or _specific_action(mentions, lexicon)
     if companies and action in COMPANY_TARGETED:
         return companies[:2]
-    subjects = [m.key for m in mentions if m.kind == "subject"]
-    specific = _unique(s for s in subjects if s not in lexicon.generic_subjects)
+    named = [m for m in mentions if m.kind == "subject"]
+    specific = _unique(m.key for m in named if m.key not in lexicon.generic_subjects)
     if specific:
         return specific[:1]
-    if context.focus_subject and (subjects or not companies):
+    generic = _unique(m.key for m in named if m.extra != "weak")
+    if generic:
+        return generic[:1]
+    if context.focus_subject:
         return [context.focus_subject]
+    if named:
+        return [named[0].key]  # "chips" with no chip in focus: semiconductors
     if companies:
         return companies[:1]
-    generic = _unique(subjects)
-    return generic[:1] or [context.focus_topic or "semiconductors"]
+    return [context.focus_topic or "semiconductors"]
 
 
 def choose_action(cue: CueReading, mentions: list[Mention], lexicon: Lexicon) -> str | None:
