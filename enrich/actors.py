@@ -73,7 +73,8 @@ def _country_strength(
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
         return 0.95
     if mention.extra == "demonym":
-        return 0.0
+        next_is_cue = any(tokens.index_at(c) == last + 1 for c in cue_starts)
+        return 0.85 if next_is_cue else 0.0  # "the Chinese block"
     if before in AGENT_BY:
         near_cue = any(0 <= first - tokens.index_at(c) <= 5 for c in cue_starts)
         return 1.0 if before == "by" or near_cue else 0.0

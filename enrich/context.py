@@ -55,6 +55,10 @@ class Tokens:
             folded = folded_document[sentence.start : sentence.end]
         self.folded = folded
         self.offset = sentence.start
+        words = sentence.text.split()
+        capitalised = sum(1 for w in words if w[:1].isupper())
+        # Title Case lines are headlines wherever they stand.
+        self.headline = sentence.headline or capitalised * 2 > len(words) >= 3
         self.items = [
             Token(sentence.start + m.start(), sentence.start + m.end(), m.group())
             for m in _TOKEN.finditer(folded)

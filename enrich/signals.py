@@ -91,7 +91,9 @@ def read_sentence(
 
 def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list[CueReading]:
     cues = [
-        CueReading(m.surface, m.start, m.end, m.key, m.extra) for m in mentions if m.kind == "cue"
+        CueReading(m.surface, m.start, m.end, m.key, m.extra)
+        for m in mentions
+        if m.kind == "cue" and not _proper_noun(m, tokens)
     ]
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
@@ -113,6 +115,16 @@ def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> 
         else:
             _apply_negation(cue, tokens, lexicon)
     return cues
+
+
+def _proper_noun(mention: Mention, tokens: Tokens) -> bool:
+    """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux")."""
+    return (
+        not tokens.headline
+        and mention.start != tokens.offset
+        and mention.surface[:1].isupper()
+        and not mention.surface.isupper()
+    )
 
 
 def _merge_neighbours(cues: list[CueReading], tokens: Tokens) -> None:
@@ -237,6 +249,11 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     here = tokens.index_at(cue.start)
     clause_start = tokens.clause_of(here)[0]
     previous = tokens.words(here - 1, here)
+    following = tokens.words(here + 1, here + 2)
+    if cue.surface.lower().endswith("ed") and following and following[0] in lexicon.company_nouns:
+        cue.outcome = "state"
+        cue.notes.append(f"'{cue.surface} {following[0]}' describes who, not a move")
+        return
     if " subject to " in " ".join(["", *tokens.words(here - 5, here), ""]):
         previous = ["subject to"]
     if previous and (previous[0] in lexicon.state_prepositions or previous[0] == "subject to"):
@@ -275,7 +292,8 @@ def _candidates(
 ) -> list[Candidate]:
     here = tokens.index_at(cue.start)
     clause = tokens.clause_of(here)
-    if _company_acts(cue, mentions, actors, tokens, clause, lexicon):
+    obligation = any(note.startswith("requirement") for note in cue.notes)
+    if not obligation and _company_acts(cue, mentions, actors, tokens, clause, lexicon):
         cue.outcome = "company-decision"
         cue.notes.append("a company, not a government, is the one acting")
         return []
