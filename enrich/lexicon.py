@@ -191,6 +191,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["reversible_objects"], "reversible", "reversible")
     lex.add(data["requirement"]["forms"], "requirement", "requirement")
     lex.add(data["requirement"]["objects"], "required", "required")
+    lex.add(data["receipt"]["forms"], "receipt", "receipt")
     lex.requirement_window = int(data["requirement"]["window_words"])
     lex.add(data["denial"], "denial", "denial")
     lex.add(data["reaction"], "reaction", "reaction")

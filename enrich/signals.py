@@ -21,6 +21,7 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
+PROBES = frozenset({"probe", "probes", "investigation", "investigations", "inquiry", "review"})
 REFUSAL = ("refused to", "declined to", "rejected")
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
 SOURCE_FACTOR = {
@@ -133,10 +134,18 @@ def _merge_neighbours(cues: list[CueReading], tokens: Tokens) -> None:
     for cue in cues:
         if cue.outcome != "signal":
             continue
-        if (
+        gap = tokens.index_at(cue.start) - tokens.index_at(kept.end - 1) if kept else 0
+        probe_object = (
             kept is not None
-            and kept.direction == cue.direction
-            and 0 < tokens.index_at(cue.start) - tokens.index_at(kept.end - 1) <= 2
+            and (kept.action_hint.endswith("probe") or kept.surface.lower() in PROBES)
+            and 0 < gap <= 3
+            and any(
+                w in ("into", "of", "on")
+                for w in tokens.words(tokens.index_at(kept.end - 1) + 1, tokens.index_at(cue.start))
+            )
+        )
+        if kept is not None and (
+            probe_object or (kept.direction == cue.direction and 0 < gap <= 2)
         ):
             cue.outcome = "merged"
             kept.notes.append(f"with '{cue.surface}'")
@@ -169,19 +178,24 @@ def _requirements(
     mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
 ) -> list[CueReading]:
     """ "require licences", "need approval before": a requirement verb with a licence-like
-    object restricts (and the object, e.g. "approval", is no ease cue there)."""
+    object restricts (and the object, e.g. "approval", is no ease cue there);
+    "received export licences", "issued permits": a receipt verb with one eases."""
     found: list[CueReading] = []
     objects = [m for m in mentions if m.kind == "required"]
-    for verb in (m for m in mentions if m.kind == "requirement"):
+    taken = {c.start for c in cues}
+    for verb in (m for m in mentions if m.kind in ("requirement", "receipt")):
+        if verb.start in taken:
+            continue  # already a cue of its own ("granted")
         here = tokens.index_at(verb.start)
         clause_end = tokens.clause_of(here)[1]
         for obj in objects:
             there = tokens.index_at(obj.start)
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
-                cue = CueReading(verb.surface, verb.start, verb.end, "restrict", "")
-                cue.notes.append(f"requirement of '{obj.surface}'")
+                direction = "restrict" if verb.kind == "requirement" else "ease"
+                cue = CueReading(verb.surface, verb.start, verb.end, direction, "")
+                cue.notes.append(f"{verb.kind} of '{obj.surface}'")
                 for other in cues:
-                    if verb.start <= other.start <= obj.end and other.direction == "ease":
+                    if verb.start <= other.start <= obj.end and other.direction != direction:
                         other.outcome = "merged"
                 found.append(cue)
                 break
@@ -292,7 +306,7 @@ def _candidates(
 ) -> list[Candidate]:
     here = tokens.index_at(cue.start)
     clause = tokens.clause_of(here)
-    obligation = any(note.startswith("requirement") for note in cue.notes)
+    obligation = any(note.startswith(("requirement", "receipt")) for note in cue.notes)
     if not obligation and _company_acts(cue, mentions, actors, tokens, clause, lexicon):
         cue.outcome = "company-decision"
         cue.notes.append("a company, not a government, is the one acting")
@@ -434,6 +448,8 @@ def _certainty(
         and h.start < cue.start
         and (tokens.index_at(h.start) >= clause[0] or h.key == "speculative_wide")
     ]
+    if tokens.folded.rstrip().endswith("?"):
+        speculative.append(Mention(cue.start, cue.end, "hedge", "speculative", "?"))
     if speculative:
         factor *= 0.45
         cue.notes.append(f"speculative ('{speculative[-1].surface}')")

@@ -23,7 +23,7 @@ from enrich.text import Sentence, cut_related_block, headline_end, split_sentenc
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 _HEADLINE_WEIGHT = 3.0
-_READ_KINDS = frozenset({"cue", "context_agency", "requirement", "reversal"})
+_READ_KINDS = frozenset({"cue", "context_agency", "requirement", "receipt", "reversal"})
 
 
 @dataclass
@@ -210,7 +210,7 @@ def _features(
     best = max((c.confidence for c, _, _ in candidates), default=0.0)
     lead = max((c.confidence for c, _, w in candidates if w >= 2.0), default=0.0)
     kinds = [m for mentions in by_sentence for m in mentions]
-    cue_kinds = ("cue", "requirement")
+    cue_kinds = ("cue", "requirement", "receipt")
     lead_cues = sum(
         1
         for mentions, weight in zip(by_sentence, weights, strict=True)

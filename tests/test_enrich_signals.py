@@ -155,3 +155,32 @@ def test_to_json_has_exactly_the_cli_keys() -> None:
     assert {"evidence", "evidence_start", "evidence_end", "confidence"} <= set(
         payload["signals"][0]
     )
+
+
+def test_receiving_a_licence_is_the_government_easing() -> None:
+    result = tag_text(
+        "AMD said it had received U.S. export licences to sell its MI308 chips in China."
+    )
+    assert moves(result) == {("MI308", "US", "ease")}
+
+
+def test_a_probe_into_subsidies_restricts() -> None:
+    result = tag_text(
+        "The European Commission opened an investigation into subsidies for Chinese "
+        "legacy chips on Monday."
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "EU"
+
+
+def test_a_question_headline_is_no_move() -> None:
+    result = tag_text(
+        "Officials have not lifted the ban, the ministry said.",
+        title="Will Beijing lift its ban on Micron chips?",
+    )
+    assert result.stance == "none"
+
+
+def test_a_capitalised_cue_word_inside_a_sentence_is_a_name() -> None:
+    result = tag_text("Business secretary Grant Shapps said the review would take weeks.")
+    assert result.signals == []
