@@ -143,7 +143,7 @@ def _follows(earlier: Sentence | None, sentence: Sentence) -> bool:
     if earlier is None:
         return False
     if earlier.headline:
-        return not sentence.headline
+        return not sentence.headline and sentence.index - earlier.index <= 3
     return earlier.paragraph == sentence.paragraph and sentence.index - earlier.index <= 2
 
 

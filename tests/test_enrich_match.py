@@ -111,3 +111,53 @@ def test_a_chip_between_spaces_is_found_at_its_offset(before: str, chip: str, af
 def test_fold_keeps_length() -> None:
     text = "İstanbul’s “quotes” – dash"
     assert len(fold(text)) == len(text)
+
+
+_WORDS = st.sampled_from(
+    [
+        "China",
+        "U.S.",
+        "banned",
+        "approved",
+        "not",
+        "H200",
+        "customs",
+        "the",
+        "lifted",
+        "Commerce",
+        "Ministry",
+        "of",
+        "exports",
+        "to",
+        "Related",
+        "articles",
+        "Mr.",
+        "?",
+        "，",
+        "商务部",
+        "禁止",
+        "Nvidia",
+        "said",
+        "would",
+        "\n",
+        ".",
+        "'s",
+        "Beijing's",
+    ]
+)
+
+
+@given(st.lists(_WORDS, max_size=80), st.text(max_size=40))
+def test_any_text_tags_without_error_and_evidence_points_into_it(
+    words: list[str], title: str
+) -> None:
+    text = " ".join(words)
+    result = tag_text(text, title=title)
+    assert 0.0 <= result.relevance <= 1.0
+    assert result.stance in ("restrict", "ease", "mixed", "none")
+    for signal in result.signals:
+        if signal.evidence_end:
+            assert text[signal.evidence_start : signal.evidence_end] == signal.evidence
+    for sentence in result.explanation.sentences:
+        document = f"{title}\n\n{text}" if title.strip() else text
+        assert document[sentence.start : sentence.end] == sentence.text
