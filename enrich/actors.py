@@ -35,7 +35,7 @@ def sentence_actors(
     actors: list[Actor] = []
     previous_country: tuple[int, float] | None = None  # (last token, strength)
     for mention in mentions:
-        if mention.start in agencies and mention.kind in ("agency", "context_agency"):
+        if mention.start in agencies and mention.kind in ("agency", "context_agency", "anaphor"):
             agency = agencies[mention.start]
             actors.append(
                 Actor(lexicon.agency_jurisdiction[agency], agency, mention.start, 1.0, "agency")

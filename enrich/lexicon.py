@@ -28,6 +28,7 @@ MAIN_KINDS = frozenset(
         "company",
         "agency",
         "context_agency",
+        "person",
         "country",
         "cue",
         "subject",
@@ -173,6 +174,7 @@ def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.agency_jurisdiction[agency_id] = agency["jurisdiction"]
         lex.add(agency.get("aliases", []), "agency", agency_id)
         lex.add(agency.get("exact", []), "agency", agency_id, exact=True)
+    lex.add(data.get("anaphors", []), "anaphor", "anaphor")
     for index, rule in enumerate(data.get("contextual", [])):
         lex.context_rules.append(
             ContextRule(dict(rule["by_country"]), rule.get("default"), bool(rule.get("context")))

@@ -21,6 +21,19 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
+ADJECTIVAL = frozenset(
+    {
+        "approved",
+        "licensed",
+        "authorised",
+        "authorized",
+        "sanctioned",
+        "blacklisted",
+        "listed",
+        "banned",
+        "restricted",
+    }
+)
 PROBES = frozenset({"probe", "probes", "investigation", "investigations", "inquiry", "review"})
 REFUSAL = ("refused to", "declined to", "rejected")
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
@@ -263,8 +276,9 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     here = tokens.index_at(cue.start)
     clause_start = tokens.clause_of(here)[0]
     previous = tokens.words(here - 1, here)
-    following = tokens.words(here + 1, here + 2)
-    if cue.surface.lower().endswith("ed") and following and following[0] in lexicon.company_nouns:
+    following = tokens.words(here + 1, here + 3)
+    adjectival = cue.surface.lower() in ADJECTIVAL and following[1:2] != ["to"]
+    if adjectival and following and following[0] in lexicon.company_nouns:
         cue.outcome = "state"
         cue.notes.append(f"'{cue.surface} {following[0]}' describes who, not a move")
         return

@@ -23,7 +23,7 @@ from enrich.text import Sentence, cut_related_block, headline_end, split_sentenc
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 _HEADLINE_WEIGHT = 3.0
-_READ_KINDS = frozenset({"cue", "context_agency", "requirement", "receipt", "reversal"})
+_READ_KINDS = frozenset({"cue", "context_agency", "anaphor", "requirement", "receipt", "reversal"})
 
 
 @dataclass
@@ -82,6 +82,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     candidates: list[tuple[Candidate, Sentence, float]] = []
     carried: Actor | None = None
     carried_from: Sentence | None = None
+    last_agency: str | None = None
     for sentence, mentions, weight in zip(sentences, by_sentence, weights, strict=True):
         trace = SentenceTrace(
             sentence.index,
@@ -94,11 +95,15 @@ def tag_text(text: str, title: str = "") -> TagResult:
         )
         explanation.sentences.append(trace)
         if not _needs_reading(mentions):
-            agencies.update((m.key, None) for m in mentions if m.kind == "agency")
+            named = [m.key for m in mentions if m.kind == "agency"]
+            agencies.update((a, None) for a in named)
+            last_agency = named[-1] if named else last_agency
             continue
         tokens = Tokens(sentence, folded)
-        resolved = _resolve_agencies(analysed, mentions, lexicon, context)
+        resolved = _resolve_agencies(analysed, mentions, lexicon, context, last_agency)
         trace.agencies = dict(resolved)
+        if resolved:
+            last_agency = list(resolved.values())[-1]
         agencies.update((a, None) for a in resolved.values())
         recent = carried if carried and _follows(carried_from, sentence) else None
         reading = read_sentence(mentions, resolved, tokens, lexicon, context, recent)
@@ -188,17 +193,31 @@ def _needs_reading(mentions: list[Mention]) -> bool:
 
 
 def _resolve_agencies(
-    text: str, mentions: list[Mention], lexicon: Lexicon, context: ArticleContext
+    text: str,
+    mentions: list[Mention],
+    lexicon: Lexicon,
+    context: ArticleContext,
+    last_agency: str | None,
 ) -> dict[int, str]:
     resolved: dict[int, str] = {}
     for mention in mentions:
         if mention.kind == "agency":
             resolved[mention.start] = mention.key
+        elif mention.kind == "anaphor" and last_agency and not _inside_a_name(mention, mentions):
+            resolved[mention.start] = last_agency
         elif mention.kind == "context_agency":
             agency = resolve_agency(text, mention, mentions, lexicon, context)
             if agency:
                 resolved[mention.start] = agency
     return resolved
+
+
+def _inside_a_name(anaphor: Mention, mentions: list[Mention]) -> bool:
+    """ "the Ministry" that opens "the Ministry of Commerce" is a name, not a reference."""
+    return any(
+        m.kind in ("agency", "context_agency") and m.start < anaphor.end and anaphor.start < m.end
+        for m in mentions
+    )
 
 
 def _features(

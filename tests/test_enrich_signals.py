@@ -184,3 +184,20 @@ def test_a_question_headline_is_no_move() -> None:
 def test_a_capitalised_cue_word_inside_a_sentence_is_a_name() -> None:
     result = tag_text("Business secretary Grant Shapps said the review would take weeks.")
     assert result.signals == []
+
+
+def test_the_ministry_refers_back_to_the_body_named_before() -> None:
+    result = tag_text(
+        "Japan's Ministry of Economy, Trade and Industry published new rules on Friday. "
+        "The ministry said it would require licences for 23 types of chipmaking tools."
+    )
+    signal = next(s for s in result.signals if s.direction == "restrict")
+    assert (signal.jurisdiction, signal.agency) == ("JP", "JP:METI")
+
+
+def test_ordering_a_sale_restricts() -> None:
+    result = tag_text(
+        "The British government ordered the Chinese-owned chipmaker to sell most of its "
+        "Welsh wafer plant on national security grounds."
+    )
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "GB")
