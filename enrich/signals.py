@@ -34,6 +34,16 @@ ADJECTIVAL = frozenset(
         "restricted",
     }
 )
+SPECIFIC_ACTIONS = frozenset(
+    {
+        "entity_list",
+        "antitrust_probe",
+        "anti_dumping_probe",
+        "smuggling_enforcement",
+        "security_review",
+        "tariff",
+    }
+)
 PROBES = frozenset({"probe", "probes", "investigation", "investigations", "inquiry", "review"})
 REFUSAL = ("refused to", "declined to", "rejected")
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
@@ -162,7 +172,8 @@ def _merge_neighbours(cues: list[CueReading], tokens: Tokens) -> None:
         ):
             cue.outcome = "merged"
             kept.notes.append(f"with '{cue.surface}'")
-            kept.action_hint = kept.action_hint or cue.action_hint
+            if not kept.action_hint or cue.action_hint in SPECIFIC_ACTIONS:
+                kept.action_hint = cue.action_hint or kept.action_hint
             continue
         kept = cue
 

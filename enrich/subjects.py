@@ -48,7 +48,7 @@ def choose_subjects(
     companies = _unique(m.key for m in mentions if m.kind == "company")
     action = cue.action_hint or _specific_action(mentions, lexicon)
     if companies and action in COMPANY_TARGETED:
-        return companies[:2]
+        return companies[:4]
     named = [m for m in mentions if m.kind == "subject"]
     specific = _unique(m.key for m in named if m.key not in lexicon.generic_subjects)
     if specific:

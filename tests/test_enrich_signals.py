@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from enrich.tag import TagResult, tag_text
 
 
@@ -201,3 +203,75 @@ def test_ordering_a_sale_restricts() -> None:
         "Welsh wafer plant on national security grounds."
     )
     assert (result.stance, result.acting_jurisdiction) == ("restrict", "GB")
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "stance", "jurisdiction"),
+    [
+        (
+            "US adds 12 Chinese firms to entity list",
+            "The U.S. Commerce Department on Thursday added 12 Chinese companies to its entity "
+            "list, restricting their access to American technology.",
+            "restrict",
+            "US",
+        ),
+        (
+            "Netherlands grants ASML licences for DUV shipments",
+            "The Dutch government has granted ASML licences to ship some immersion DUV systems "
+            "to Chinese customers until the end of the year.",
+            "ease",
+            "NL",
+        ),
+        (
+            "Trump suspends chip tariffs for 90 days",
+            "President Trump suspended the planned tariffs on semiconductor imports for 90 days "
+            "to allow talks with Beijing.",
+            "ease",
+            "US",
+        ),
+        (
+            "Beijing tells state carriers to phase out foreign chips",
+            "China has ordered its largest telecom operators to phase out foreign processors "
+            "from their networks by 2027, according to people familiar with the matter.",
+            "restrict",
+            "CN",
+        ),
+        (
+            "Dutch take control of chipmaker",
+            "The Dutch government has taken control of Nexperia, invoking an emergency law to "
+            "keep its technology from moving to its Chinese parent.",
+            "restrict",
+            "NL",
+        ),
+        (
+            "China opens antitrust probe into Qualcomm",
+            "China's market regulator has opened an investigation into Qualcomm over a merger, "
+            "the State Administration for Market Regulation said.",
+            "restrict",
+            "CN",
+        ),
+        (
+            "美国放宽对华芯片出口限制",
+            "美国商务部宣布放宽部分芯片对华出口限制，允许英伟达向中国出售H20芯片。",
+            "ease",
+            "US",
+        ),
+        (
+            "Analyst: China could ban Nvidia outright",
+            "An analyst said China could ban Nvidia chips outright if tensions escalate, though "
+            "no such step has been taken.",
+            "none",
+            None,
+        ),
+        (
+            "Nvidia unveils new platform",
+            "Nvidia unveiled its next AI platform at its annual conference, saying the chips "
+            "would ship next year. Shares rose 2%.",
+            "none",
+            None,
+        ),
+    ],
+)
+def test_stories_of_our_own(title: str, text: str, stance: str, jurisdiction: str | None) -> None:
+    result = tag_text(text, title=title)
+    assert (result.stance, result.acting_jurisdiction) == (stance, jurisdiction)
