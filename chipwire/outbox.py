@@ -231,6 +231,7 @@ def relay_forever(
     min_backoff_s: float = 0.5,
     max_backoff_s: float = 30.0,
     keep_sent_s: float = 86_400.0,
+    batch_size: int = 500,
 ) -> None:
     """Relay until `stop`: at once when `wake` is set, else every `idle_s`; back off while
     the bus refuses, and drain as soon as it takes messages again."""
@@ -238,7 +239,7 @@ def relay_forever(
     last_prune = 0.0
     while not stop.is_set():
         try:
-            relay_all(conn, bus)
+            relay_all(conn, bus, batch_size)
             backoff = min_backoff_s
             if time.monotonic() - last_prune > 600:
                 prune(conn, keep_sent_s)
