@@ -10,12 +10,14 @@ import re
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from enrich.lexicon import Lexicon
 from enrich.match import Mention, fold
 from enrich.text import Sentence
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+(?:[-'][^\W{_CJK}]+)*|[^\w\s]")
 CLAUSE_WORDS = frozenset(
     {
@@ -38,8 +40,7 @@ CLAUSE_WORDS = frozenset(
 CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。"})
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     start: int
     end: int
     text: str  # folded
@@ -55,19 +56,26 @@ class Tokens:
             folded = folded_document[sentence.start : sentence.end]
         self.folded = folded
         self.offset = sentence.start
-        words = sentence.text.split()
-        capitalised = sum(1 for w in words if w[:1].isupper())
-        # Title Case lines are headlines wherever they stand.
-        self.headline = sentence.headline or capitalised * 2 > len(words) >= 3
+        self._text = sentence.text
+        self._headline = sentence.headline
+        start = sentence.start
         self.items = [
-            Token(sentence.start + m.start(), sentence.start + m.end(), m.group())
-            for m in _TOKEN.finditer(folded)
+            Token(start + m.start(), start + m.end(), m.group()) for m in _TOKEN.finditer(folded)
         ]
         self._starts = [t.start for t in self.items]
         self._boundaries: list[int] | None = None
-        cjk = sum(1 for t in self.items if len(t.text) == 1 and "\u3400" <= t.text <= "\ufaff")
+        cjk = len(_CJK_CHAR.findall(folded))
         # CJK tokens are single characters: word windows are three times as wide there.
         self.scale = 3 if cjk * 2 > len(self.items) else 1
+
+    @property
+    def headline(self) -> bool:
+        """A headline, or a Title Case line wherever it stands."""
+        if self._headline:
+            return True
+        words = self._text.split()
+        capitalised = sum(1 for w in words if w[:1].isupper())
+        return capitalised * 2 > len(words) >= 3
 
     def index_at(self, offset: int) -> int:
         """Index of the token containing (or starting just before) `offset`."""

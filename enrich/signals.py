@@ -473,6 +473,14 @@ def _certainty(
         and h.start < cue.start
         and (tokens.index_at(h.start) >= clause[0] or h.key == "speculative_wide")
     ]
+    here_word = tokens.words(here, here + 1)
+    if here == clause[0] and here_word and here_word[0].endswith("ing"):
+        # a gerund subject ("tightening control could be a way to ...") takes the modal after it
+        speculative += [
+            h
+            for h in hedges
+            if h.key == "speculative" and h.start > cue.end and tokens.index_at(h.start) < clause[1]
+        ]
     if tokens.folded.rstrip().endswith("?"):
         speculative.append(Mention(cue.start, cue.end, "hedge", "speculative", "?"))
     if speculative:

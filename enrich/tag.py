@@ -22,8 +22,8 @@ from enrich.stance import MIN_CONFIDENCE, decide_stance
 from enrich.text import Sentence, cut_related_block, headline_end, split_sentences
 
 MIN_SIGNAL_CONFIDENCE = 0.3
+OPPOSED_CAP = 0.55
 _HEADLINE_WEIGHT = 3.0
-_READ_KINDS = frozenset({"cue", "context_agency", "anaphor", "requirement", "receipt", "reversal"})
 
 
 @dataclass
@@ -94,17 +94,18 @@ def tag_text(text: str, title: str = "") -> TagResult:
             mentions,
         )
         explanation.sentences.append(trace)
-        if not _needs_reading(mentions):
-            named = [m.key for m in mentions if m.kind == "agency"]
-            agencies.update((a, None) for a in named)
-            last_agency = named[-1] if named else last_agency
-            continue
-        tokens = Tokens(sentence, folded)
         resolved = _resolve_agencies(analysed, mentions, lexicon, context, last_agency)
         trace.agencies = dict(resolved)
+        agencies.update((a, None) for a in resolved.values())
         if resolved:
             last_agency = list(resolved.values())[-1]
-        agencies.update((a, None) for a in resolved.values())
+        if not _needs_reading(mentions):
+            if resolved:  # "The ministry said ..." sets the actor of what follows
+                start, agency = next(iter(resolved.items()))
+                carried = Actor(lexicon.agency_jurisdiction[agency], agency, start, 1.0, "agency")
+                carried_from = sentence
+            continue
+        tokens = Tokens(sentence, folded)
         recent = carried if carried and _follows(carried_from, sentence) else None
         reading = read_sentence(mentions, resolved, tokens, lexicon, context, recent)
         trace.cues = reading.cues
@@ -131,7 +132,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     explanation.totals = decision.by_jurisdiction
     explanation.relevance_reason = why
     all_mentions = [m for mentions in by_sentence for m in mentions]
-    signals = _signals(candidates, text, title, body_offset)
+    signals = _consistent(_signals(candidates, text, title, body_offset), stance, jurisdiction)
     return TagResult(
         tags=_tags(all_mentions, list(agencies), signals, lexicon),
         signals=signals,
@@ -140,6 +141,19 @@ def tag_text(text: str, title: str = "") -> TagResult:
         relevance=relevance,
         explanation=explanation,
     )
+
+
+def _consistent(signals: list[Signal], stance: str, jurisdiction: str | None) -> list[Signal]:
+    """A signal of the acting government against the article's own stance is a nuance or a
+    recollection, not the news: it stays, capped below the alerting confidence."""
+    if stance not in ("restrict", "ease"):
+        return signals
+    return [
+        s.model_copy(update={"confidence": min(s.confidence, OPPOSED_CAP)})
+        if s.jurisdiction == jurisdiction and s.direction != stance
+        else s
+        for s in signals
+    ]
 
 
 def _follows(earlier: Sentence | None, sentence: Sentence) -> bool:
@@ -189,7 +203,14 @@ def _prominence(sentences: list[Sentence]) -> list[float]:
 
 
 def _needs_reading(mentions: list[Mention]) -> bool:
-    return any(m.kind in _READ_KINDS for m in mentions)
+    """Only sentences that can hold a move are tokenised: a cue, or a requirement/receipt
+    verb with its object, or a reversal verb with something to undo."""
+    kinds = {m.kind for m in mentions}
+    return (
+        "cue" in kinds
+        or (bool(kinds & {"requirement", "receipt"}) and "required" in kinds)
+        or ("reversal" in kinds and "reversible" in kinds)
+    )
 
 
 def _resolve_agencies(
