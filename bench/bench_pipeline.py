@@ -26,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -158,9 +160,11 @@ def _pipeline_run(
     settings = Settings()
 
     cpu_before, started = monitor.cpu_seconds(), time.perf_counter()
-    report = run_once(settings, drain_timeout_s=900.0)
+    with _phase_clock() as phases:
+        report = run_once(settings, drain_timeout_s=900.0)
     seconds = time.perf_counter() - started
     cpu = monitor.cpu_seconds() - cpu_before
+    phases["open, close and the rest"] = seconds - sum(phases.values())
     texts = _raw_texts(settings.log_db, RAW_TOPIC)
     shutil.rmtree(work, ignore_errors=True)
     return {
@@ -169,12 +173,52 @@ def _pipeline_run(
         "raw_messages": len(texts),
         "articles_per_s": report.accepted / seconds,
         "cpu_cores_used": cpu / seconds,
+        "phase_seconds": phases,
         "handled": report.handled,
         "alerts": len(report.alerts),
         "feeds_not_ok": [f.source_id for f in report.feeds if f.status != "ok"],
         "outcomes": _outcomes(report.feeds),
         "texts": texts,
     }
+
+
+@contextmanager
+def _phase_clock() -> Iterator[dict[str, float]]:
+    """Wall time run_once spends polling feeds and draining each stage (bench-side wrappers)."""
+    from chipwire.runner import Pipeline
+    from chipwire.stage import StageRunner
+    from ingest.crawl import Crawler
+
+    phases: dict[str, float] = {}
+
+    def timed(cls: Any, method: str, name: Callable[[Any], str]) -> Callable[[], None]:
+        original = getattr(cls, method)
+
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                key = name(self)
+                phases[key] = phases.get(key, 0.0) + time.perf_counter() - started
+
+        setattr(cls, method, wrapper)
+        return lambda: setattr(cls, method, original)
+
+    restore = [
+        timed(
+            Crawler,
+            "poll_feeds" if hasattr(Crawler, "poll_feeds") else "poll_feed",
+            lambda _: "crawl (poll, fetch, extract, dedupe)",
+        ),
+        timed(Pipeline, "relay", lambda _: "outbox relay"),
+        timed(StageRunner, "drain", lambda runner: f"drain {runner.sink.name}"),
+    ]
+    try:
+        yield phases
+    finally:
+        for undo in restore:
+            undo()
 
 
 def _outcomes(feeds: list[Any]) -> dict[str, int]:
@@ -275,6 +319,9 @@ def _print(s: dict[str, Any], path: Path) -> None:
         ["F1 on 181 pages: pipeline texts", _quality(q["pipeline"])],
         ["F1 on 181 pages: bare trafilatura", _quality(q["bare_trafilatura"])],
     ]
+    for phase in s["pipeline_runs"][0]["phase_seconds"]:
+        times = [r["phase_seconds"].get(phase, 0.0) for r in s["pipeline_runs"]]
+        rows.append([f"seconds in {phase}", ", ".join(f"{t:.1f}" for t in times)])
     accepted = [r["accepted"] for r in s["pipeline_runs"]]
     rows.append(["articles accepted per run", ", ".join(str(n) for n in accepted)])
     print(common.table(["measure", "value"], rows))
