@@ -7,8 +7,8 @@ matches the leftmost, then longest, wins ("Tokyo Electron" is a company, not Tok
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -17,8 +17,7 @@ from enrich.lexicon import MAIN_KINDS, Lexicon, Pattern, load_lexicon
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
+class Mention(NamedTuple):
     start: int
     end: int
     kind: str
