@@ -98,6 +98,20 @@ class MockCluster:
             self._cluster, api_key, len(errors), array
         )
 
+    def delay_next(self, api_key: int, rtts_ms: list[int], broker_id: int = 1) -> None:
+        """The broker answers its next len(rtts_ms) `api_key` requests successfully, each
+        only after its delay: with a delay over request_timeout_ms the client has given up
+        (an acknowledgement lost) although the broker applied the request."""
+        fn = self._lib.rd_kafka_mock_broker_push_request_error_rtts  # variadic (err, rtt) pairs
+        pairs = [arg for rtt in rtts_ms for arg in (ctypes.c_int(0), ctypes.c_int(rtt))]
+        fn(
+            ctypes.c_void_p(self._cluster),
+            ctypes.c_int32(broker_id),
+            ctypes.c_int16(api_key),
+            ctypes.c_size_t(len(rtts_ms)),
+            *pairs,
+        )
+
     def close(self) -> None:
         if self._cluster:
             self._lib.rd_kafka_mock_cluster_destroy(self._cluster)
