@@ -18,6 +18,9 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 MIN_TEXT_CHARS = 200
+# Dates from the page's markup and URL only: a guess from the running text ("at CES 2026"
+# becomes 2026-01-01) would reorder the policy timeline. The feed's date is the fallback.
+_DATE_PARAMS = {"extensive_search": False, "original_date": True}
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,12 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extracted |
     """The article in a page, or None when the page holds no article text."""
     html = decode_html(body, content_type)
     document = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, fast=True
+        html,
+        url=url,
+        with_metadata=True,
+        include_comments=False,
+        fast=True,
+        date_extraction_params=_DATE_PARAMS,
     )
     if not isinstance(document, Document) or len(document.text or "") < MIN_TEXT_CHARS:
         return None
