@@ -1,8 +1,9 @@
 """The article's main stance and acting government, from its weighted signals.
 
 Each signal weighs confidence x prominence (headline 3, lead 2, then less further
-down). One direction wins when it outweighs the other by half again; two opposite
-moves of near-equal weight are "mixed"; no signal strong enough means "none".
+down). The heavier direction wins; "mixed" is rare, as the guidelines say: two opposite
+moves of near-equal weight (within a quarter) that both stand in the headline or lead.
+No signal strong enough means "none".
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from chipwire.contract import Stance
 
 MIN_CONFIDENCE = 0.45
 MIN_TOTAL = 0.5
-WIN_RATIO = 1.5
+MIXED_RATIO = 1.25  # mixed: within this ratio, and both moves in headline or lead
 
 
 @dataclass
@@ -26,13 +27,16 @@ class StanceDecision:
     reason: str = ""
 
 
-def decide_stance(weighted: list[tuple[str, str, float]]) -> StanceDecision:
-    """`weighted`: (direction, jurisdiction, weight) per counted signal."""
+def decide_stance(weighted: list[tuple[str, str, float, bool]]) -> StanceDecision:
+    """`weighted`: (direction, jurisdiction, weight, in headline or lead) per signal."""
     totals: defaultdict[str, float] = defaultdict(float)
     per: dict[str, defaultdict[str, float]] = {d: defaultdict(float) for d in ("restrict", "ease")}
-    for direction, jurisdiction, weight in weighted:
+    prominent: set[str] = set()
+    for direction, jurisdiction, weight, up_front in weighted:
         totals[direction] += weight
         per[direction][jurisdiction] += weight
+        if up_front:
+            prominent.add(direction)
     decision = StanceDecision(
         "none",
         None,
@@ -43,7 +47,8 @@ def decide_stance(weighted: list[tuple[str, str, float]]) -> StanceDecision:
     if max(restrict, ease) < MIN_TOTAL:
         decision.reason = f"no move weighs {MIN_TOTAL} (restrict {restrict:.2f}, ease {ease:.2f})"
         return decision
-    if restrict >= WIN_RATIO * ease or ease >= WIN_RATIO * restrict:
+    balanced = max(restrict, ease) < MIXED_RATIO * min(restrict, ease)
+    if not (balanced and prominent == {"restrict", "ease"}):
         winner: Stance = "restrict" if restrict > ease else "ease"
         decision.stance = winner
         decision.jurisdiction = _top(per[winner])

@@ -78,7 +78,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
 
     explanation = Explanation(cut_at=cut if cut < len(document) else None)
     agencies: dict[str, None] = {}
-    weighted: list[tuple[str, str, float]] = []
+    weighted: list[tuple[str, str, float, bool]] = []
     candidates: list[tuple[Candidate, Sentence, float]] = []
     carried: Actor | None = None
     carried_from: Sentence | None = None
@@ -119,6 +119,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
                         candidate.direction,
                         candidate.jurisdiction,
                         candidate.confidence * weight * candidate.stance_factor,
+                        weight >= 2.0 and candidate.stance_factor == 1.0,
                     )
                 )
 
