@@ -194,6 +194,8 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["requirement"]["forms"], "requirement", "requirement")
     lex.add(data["requirement"]["objects"], "required", "required")
     lex.add(data["receipt"]["forms"], "receipt", "receipt")
+    lex.add(data["sale_order"]["forms"], "requirement", "sale")
+    lex.add(data["sale_order"]["objects"], "required", "sale")
     lex.requirement_window = int(data["requirement"]["window_words"])
     lex.add(data["denial"], "denial", "denial")
     lex.add(data["reaction"], "reaction", "reaction")
@@ -205,6 +207,8 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
     lex.add(data["hedges_sentence_wide"], "hedge", "speculative_wide")
+    lex.add(data["conditional"], "conditional", "conditional")
+    lex.add(data["speech"], "speech", "speech")
     lex.add(["may"], "hedge", "speculative", exact=True)
     lex.add(data["background"]["forms"], "background", "past")
     lex.add(data["background"]["recency"], "background", "recent")

@@ -207,12 +207,15 @@ def _requirements(
     found: list[CueReading] = []
     objects = [m for m in mentions if m.kind == "required"]
     taken = {c.start for c in cues}
+    pairs = {"requirement": "required", "receipt": "required", "sale": "sale"}
     for verb in (m for m in mentions if m.kind in ("requirement", "receipt")):
         if verb.start in taken:
             continue  # already a cue of its own ("granted")
         here = tokens.index_at(verb.start)
         clause_end = tokens.clause_of(here)[1]
         for obj in objects:
+            if obj.key != pairs[verb.key]:
+                continue
             there = tokens.index_at(obj.start)
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 direction = "restrict" if verb.kind == "requirement" else "ease"
@@ -473,6 +476,12 @@ def _certainty(
         and h.start < cue.start
         and (tokens.index_at(h.start) >= clause[0] or h.key == "speculative_wide")
     ]
+    conditional = [m for m in mentions if m.kind == "conditional" and m.start < cue.start]
+    spoken = any(m.kind == "speech" for m in mentions)
+    proposal = any(h.key == "proposed" for h in hedges)
+    near = bool(conditional) and tokens.index_at(conditional[-1].start) >= clause[0]
+    if near and not spoken and not proposal:
+        speculative.append(conditional[-1])  # "the rule would restrict ..." in a draft
     here_word = tokens.words(here, here + 1)
     if here == clause[0] and here_word and here_word[0].endswith("ing"):
         # a gerund subject ("tightening control could be a way to ...") takes the modal after it
