@@ -13,6 +13,8 @@ from typing import Any
 from chipwire.contract import EnrichedArticle, EntityRef, RawArticle, Signal, Stance, Tags
 from enrich.actors import Actor
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
+from enrich.domain import evidence as domain_evidence
+from enrich.domain import in_domain
 from enrich.explain import Explanation, SentenceTrace
 from enrich.lexicon import Lexicon, load_lexicon
 from enrich.match import Mention, countries_named_in, fold, matcher
@@ -23,6 +25,7 @@ from enrich.text import Sentence, cut_related_block, headline_end, split_sentenc
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 OPPOSED_CAP = 0.55
+OFF_DOMAIN_RELEVANCE = 0.05
 _HEADLINE_WEIGHT = 3.0
 
 
@@ -123,8 +126,15 @@ def tag_text(text: str, title: str = "") -> TagResult:
                     )
                 )
 
+    all_mentions = [m for mentions in by_sentence for m in mentions]
+    about_chips = in_domain(all_mentions, folded)
+    if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
+        weighted, candidates = [], []
     decision = decide_stance(weighted)
     relevance, why = relevance_score(_features(candidates, by_sentence, weights, agencies))
+    if not about_chips:
+        relevance = min(relevance, OFF_DOMAIN_RELEVANCE)
+        why += f"; not about chips (domain evidence {domain_evidence(all_mentions, folded)})"
     stance, jurisdiction = decision.stance, decision.jurisdiction
     if relevance < 0.3 and stance != "none":
         decision.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
@@ -132,7 +142,6 @@ def tag_text(text: str, title: str = "") -> TagResult:
     explanation.stance_reason = decision.reason
     explanation.totals = decision.by_jurisdiction
     explanation.relevance_reason = why
-    all_mentions = [m for mentions in by_sentence for m in mentions]
     signals = _consistent(_signals(candidates, text, title, body_offset), stance, jurisdiction)
     return TagResult(
         tags=_tags(all_mentions, list(agencies), signals, lexicon),

@@ -1,0 +1,67 @@
+"""Is a text about chips at all? Without a chip, a chip technology or a chipmaker there is
+no subject for a semiconductor-policy move, however many "bans" and "approvals" it holds.
+The word lists are data: enrich/taxonomy/domain.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from enrich.match import Mention
+
+_DATA = Path(__file__).resolve().parent / "taxonomy" / "domain.yaml"
+_STRONG = ("chip", "family", "classification")
+
+
+@dataclass(frozen=True)
+class DomainRules:
+    min_evidence: float
+    max_evidence: float
+    words_per_evidence: float
+    not_chip_companies: frozenset[str]
+    ambiguous_words: frozenset[str]
+    phrases: re.Pattern[str]
+
+
+@cache
+def rules() -> DomainRules:
+    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    return DomainRules(
+        min_evidence=float(data["min_evidence"]),
+        max_evidence=float(data["max_evidence"]),
+        words_per_evidence=float(data["words_per_evidence"]),
+        not_chip_companies=frozenset(data["not_chip_companies"]),
+        ambiguous_words=frozenset(w.lower() for w in data["ambiguous_words"]),
+        phrases=re.compile(
+            r"\b(?:" + "|".join(re.escape(p.lower()) for p in data["phrases"]) + r")\b"
+        ),
+    )
+
+
+def evidence(mentions: list[Mention], folded_text: str = "") -> float:
+    """How strongly the text is about chips (see domain.yaml for the counting)."""
+    found = rules()
+    total = float(len(found.phrases.findall(folded_text)))
+    for mention in mentions:
+        if mention.kind in _STRONG:
+            total += 2
+        elif mention.kind == "subject":
+            total += 0.5 if mention.surface.lower() in found.ambiguous_words else 1
+        elif mention.kind == "company":
+            total += 0.5 if mention.key in found.not_chip_companies else 1
+    return total
+
+
+def needed(folded_text: str) -> float:
+    """Longer texts must say more: one passing "chip" in a long story is not its subject."""
+    found = rules()
+    words = len(folded_text.split())
+    return min(found.max_evidence, max(found.min_evidence, words / found.words_per_evidence))
+
+
+def in_domain(mentions: list[Mention], folded_text: str) -> bool:
+    return evidence(mentions, folded_text) >= needed(folded_text)
