@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|(?<=[。！？；])")
+# A sentence ends at . ! ? (then closing quotes, space, a capital or digit) or at CJK
+# end punctuation; the match starts on the punctuation mark, which stays in the sentence.
+_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|[。！？；]")
 _ENDINGS = (".", "!", "?", "。", "！", "？", "；")
 _ABBREVIATIONS = frozenset(
     {
@@ -98,9 +100,10 @@ def _split_line(line: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for boundary in _BOUNDARY.finditer(line):
-        if boundary.start() == 0 or _after_abbreviation(line[start : boundary.start()]):
+        cut = boundary.start() + 1
+        if _after_abbreviation(line[start:cut]):
             continue
-        piece = line[start : boundary.start()].rstrip()
+        piece = line[start:cut].rstrip()
         if piece:
             spans.append((start, start + len(piece)))
         start = boundary.end()
