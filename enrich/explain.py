@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from enrich.match import Mention
 
 if TYPE_CHECKING:
-    from enrich.signals import CueReading
+    from enrich.cues import CueReading
 
 _SHOWN_KINDS = (
     "chip",

@@ -1,8 +1,6 @@
-"""Policy signals from one sentence: cue -> direction, negation, hedging, actor, subject.
+"""Policy signals from one sentence: each live cue (enrich.cues) becomes a move.
 
-Each cue (ban, not permitted, approved, lifted ...) is read in its clause:
-- a reversal verb before a restrict cue makes one ease move ("lifted the ban");
-- a negator shortly before cancels it ("did not approve"), a refusal flips an ease cue;
+For each cue, in its clause:
 - hedges set the certainty (official / reported / proposed) or mark speculation;
 - the actor is the nearest government before the cue (or after "by"), else the
   sentence's buyers or the previous sentence's actor; a company acting alone
@@ -17,35 +15,11 @@ from dataclasses import dataclass, field
 
 from enrich.actors import Actor, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
+from enrich.cues import CueReading, read_cues
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
-ADJECTIVAL = frozenset(
-    {
-        "approved",
-        "licensed",
-        "authorised",
-        "authorized",
-        "sanctioned",
-        "blacklisted",
-        "listed",
-        "banned",
-        "restricted",
-    }
-)
-SPECIFIC_ACTIONS = frozenset(
-    {
-        "entity_list",
-        "antitrust_probe",
-        "anti_dumping_probe",
-        "smuggling_enforcement",
-        "security_review",
-        "tariff",
-    }
-)
-PROBES = frozenset({"probe", "probes", "investigation", "investigations", "inquiry", "review"})
-REFUSAL = ("refused to", "declined to", "rejected")
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
 SOURCE_FACTOR = {
     "agency": 1.0,
@@ -55,19 +29,6 @@ SOURCE_FACTOR = {
     "vendor": 0.8,
     "article": 0.7,
 }
-
-
-@dataclass
-class CueReading:
-    """One cue and what became of it (the --explain view)."""
-
-    surface: str
-    start: int
-    end: int
-    direction: str
-    action_hint: str
-    outcome: str = "signal"  # signal | negated | company-decision | no-actor | ...
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -99,7 +60,7 @@ def read_sentence(
     carried: Actor | None,
 ) -> SentenceReading:
     reading = SentenceReading()
-    cues = _cue_readings(mentions, tokens, lexicon)
+    cues = read_cues(mentions, tokens, lexicon)
     reading.cues = cues
     actors = sentence_actors(mentions, agencies, tokens, lexicon, [c.start for c in cues])
     strong = [a for a in actors if a.strength >= 0.8]
@@ -111,216 +72,6 @@ def read_sentence(
             _candidates(cue, mentions, actors, tokens, lexicon, context, carried)
         )
     return reading
-
-
-def _cue_readings(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list[CueReading]:
-    cues = [
-        CueReading(m.surface, m.start, m.end, m.key, m.extra)
-        for m in mentions
-        if m.kind == "cue" and not _proper_noun(m, tokens)
-    ]
-    cues += _requirements(mentions, cues, tokens, lexicon)
-    cues.sort(key=lambda c: c.start)
-    for verb in (m for m in mentions if m.kind == "reversal"):
-        _apply_reversal(verb, mentions, cues, tokens, lexicon)
-    _merge_neighbours(cues, tokens)
-    denial = next((m.surface for m in mentions if m.kind == "denial"), None)
-    governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
-    for cue in cues:
-        if cue.outcome != "signal":
-            continue
-        governor = _governing_verb(cue, governing, mentions, tokens)
-        if governor is not None:
-            cue.outcome = governor.kind
-            cue.notes.append(f"'{governor.surface}': the speaker reacts to or asks for a move")
-        elif denial:
-            cue.outcome = "negated"
-            cue.notes.append(f"the sentence denies it ('{denial}')")
-        else:
-            _apply_negation(cue, tokens, lexicon)
-    return cues
-
-
-def _proper_noun(mention: Mention, tokens: Tokens) -> bool:
-    """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux")."""
-    return (
-        not tokens.headline
-        and mention.start != tokens.offset
-        and mention.surface[:1].isupper()
-        and not mention.surface.isupper()
-    )
-
-
-def _merge_neighbours(cues: list[CueReading], tokens: Tokens) -> None:
-    """Two cues of one direction side by side are one move ("a ban imposed in April")."""
-    kept: CueReading | None = None
-    for cue in cues:
-        if cue.outcome != "signal":
-            continue
-        gap = tokens.index_at(cue.start) - tokens.index_at(kept.end - 1) if kept else 0
-        probe_object = (
-            kept is not None
-            and (kept.action_hint.endswith("probe") or kept.surface.lower() in PROBES)
-            and 0 < gap <= 3
-            and any(
-                w in ("into", "of", "on")
-                for w in tokens.words(tokens.index_at(kept.end - 1) + 1, tokens.index_at(cue.start))
-            )
-        )
-        if kept is not None and (
-            probe_object or (kept.direction == cue.direction and 0 < gap <= 2)
-        ):
-            cue.outcome = "merged"
-            kept.notes.append(f"with '{cue.surface}'")
-            if not kept.action_hint or cue.action_hint in SPECIFIC_ACTIONS:
-                kept.action_hint = cue.action_hint or kept.action_hint
-            continue
-        kept = cue
-
-
-def _governing_verb(
-    cue: CueReading, governing: list[Mention], mentions: list[Mention], tokens: Tokens
-) -> Mention | None:
-    """A reaction verb shortly before the cue ("opposed the restrictions"), or a lobbying
-    verb aimed at another government ("urging the Netherlands to curb")."""
-    here = tokens.index_at(cue.start)
-    for verb in governing:
-        there = tokens.index_at(verb.start)
-        if not 0 < here - there <= 8 * tokens.scale:
-            continue
-        if verb.kind == "reaction":
-            return verb
-        between = [m for m in mentions if verb.end <= m.start < cue.start]
-        if any(m.kind in ("country", "agency") for m in between) or any(
-            w in ("allies", "partners", "governments") for w in tokens.words(there, here)
-        ):
-            return verb
-    return None
-
-
-def _requirements(
-    mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
-) -> list[CueReading]:
-    """ "require licences", "need approval before": a requirement verb with a licence-like
-    object restricts (and the object, e.g. "approval", is no ease cue there);
-    "received export licences", "issued permits": a receipt verb with one eases."""
-    found: list[CueReading] = []
-    objects = [m for m in mentions if m.kind == "required"]
-    taken = {c.start for c in cues}
-    pairs = {"requirement": "required", "receipt": "required", "sale": "sale"}
-    for verb in (m for m in mentions if m.kind in ("requirement", "receipt")):
-        if verb.start in taken:
-            continue  # already a cue of its own ("granted")
-        here = tokens.index_at(verb.start)
-        clause_end = tokens.clause_of(here)[1]
-        for obj in objects:
-            if obj.key != pairs[verb.key]:
-                continue
-            there = tokens.index_at(obj.start)
-            if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
-                direction = "restrict" if verb.kind == "requirement" else "ease"
-                cue = CueReading(verb.surface, verb.start, verb.end, direction, "")
-                cue.notes.append(f"{verb.kind} of '{obj.surface}'")
-                for other in cues:
-                    if verb.start <= other.start <= obj.end and other.direction != direction:
-                        other.outcome = "merged"
-                found.append(cue)
-                break
-    return found
-
-
-def _apply_reversal(
-    verb: Mention,
-    mentions: list[Mention],
-    cues: list[CueReading],
-    tokens: Tokens,
-    lexicon: Lexicon,
-) -> None:
-    """A verb undoing a move flips it: "lifted the ban", "suspend the order" and "the ban
-    was lifted" ease; "revoked the waivers", "ending the exemption" restrict."""
-    here = tokens.index_at(verb.start)
-    clause = tokens.clause_of(here)
-    window = lexicon.reversal_window * tokens.scale
-    own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
-    if any(c.end > verb.end for c in own):
-        return  # the verb is part of a longer cue ("cancel orders")
-    flippable = ("restrict", "ease") if verb.key == "undo" else ("restrict",)
-    for cue in cues:
-        if cue.start == verb.start or cue.direction not in flippable or cue.outcome != "signal":
-            continue
-        there = tokens.index_at(cue.start)
-        if not clause[0] <= there < clause[1]:
-            continue
-        ahead = 0 < there - here <= window
-        behind = (
-            0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
-        )
-        if ahead or behind:
-            _flip_phrase(cue, cues, tokens, verb.surface)
-            for other in own:
-                other.outcome = "merged"
-            return
-    for obj in (m for m in mentions if m.kind == "reversible"):
-        there = tokens.index_at(obj.start)
-        if 0 < there - here <= window and there < clause[1]:
-            undone = own[0] if own else CueReading(verb.surface, verb.start, verb.end, "ease", "")
-            undone.direction = "ease"
-            undone.notes.append(f"'{verb.surface}' undoes '{obj.surface}'")
-            if not own:
-                cues.append(undone)
-                cues.sort(key=lambda c: c.start)
-            return
-
-
-def _flip_phrase(first: CueReading, cues: list[CueReading], tokens: Tokens, verb: str) -> None:
-    """Flip a cue and the cues right after it in its phrase ("a ban imposed in April")."""
-    direction = first.direction
-    last = tokens.index_at(first.end - 1)
-    for cue in cues:
-        if cue.start < first.start or cue.direction != direction or cue.outcome != "signal":
-            continue
-        if cue is not first and tokens.index_at(cue.start) - last > 2:
-            break
-        cue.direction = "ease" if direction == "restrict" else "restrict"
-        cue.notes.append(f"undone by '{verb}'")
-        last = tokens.index_at(cue.end - 1)
-
-
-def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
-    here = tokens.index_at(cue.start)
-    clause_start = tokens.clause_of(here)[0]
-    previous = tokens.words(here - 1, here)
-    following = tokens.words(here + 1, here + 3)
-    adjectival = cue.surface.lower() in ADJECTIVAL and following[1:2] != ["to"]
-    if adjectival and following and following[0] in lexicon.company_nouns:
-        cue.outcome = "state"
-        cue.notes.append(f"'{cue.surface} {following[0]}' describes who, not a move")
-        return
-    if " subject to " in " ".join(["", *tokens.words(here - 5, here), ""]):
-        previous = ["subject to"]
-    if previous and (previous[0] in lexicon.state_prepositions or previous[0] == "subject to"):
-        cue.outcome = "state"
-        cue.notes.append(f"'{previous[0]} {cue.surface}' describes a state, not a move")
-        return
-    span = lexicon.negation_window * tokens.scale
-    window = tokens.words(max(clause_start, here - span), here)
-    if not window or tokens.words(here, here + 1) == ["only"]:
-        return
-    phrase = " " + " ".join(window) + " "
-    for refusal in REFUSAL:
-        if f" {refusal} " in phrase and cue.direction == "ease":
-            cue.direction = "restrict"
-            cue.notes.append(f"'{refusal}' + ease cue: a refusal restricts")
-            return
-    for negator in lexicon.negators:
-        if f" {negator} " in phrase or (
-            negator == "n't" and any(w.endswith("n't") for w in window)
-        ):
-            if f" {negator} only " in phrase + " ":
-                continue
-            cue.outcome = "negated"
-            cue.notes.append(f"negated by '{negator}'")
-            return
 
 
 def _candidates(

@@ -9,7 +9,7 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention
 
 if TYPE_CHECKING:
-    from enrich.signals import CueReading
+    from enrich.cues import CueReading
 
 # Actions aimed at a company rather than at a product.
 COMPANY_TARGETED = frozenset(
