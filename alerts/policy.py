@@ -14,7 +14,7 @@ import itertools
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from chipwire.contract import Direction, EnrichedArticle, Signal
@@ -35,8 +35,12 @@ CREATE TABLE IF NOT EXISTS observations (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alerts_sent (
     alert_id TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    previous TEXT NOT NULL,
+    current TEXT NOT NULL,
+    first_at TEXT NOT NULL,
     status TEXT NOT NULL,
-    detail TEXT,
     at TEXT NOT NULL
 ) WITHOUT ROWID;
 """
@@ -133,9 +137,9 @@ _SECONDARY_MIN_CONFIDENCE = 0.75
 def _decide(
     article: EnrichedArticle, jurisdiction: str, by_direction: dict[Direction, list[Signal]]
 ) -> Direction | None:
-    if jurisdiction == article.acting_jurisdiction:
-        if article.stance == "restrict" or article.stance == "ease":
-            return article.stance if article.stance in by_direction else None
+    own = jurisdiction == article.acting_jurisdiction
+    if own and (article.stance == "restrict" or article.stance == "ease"):
+        return article.stance if article.stance in by_direction else None
     weight = {d: sum(s.confidence for s in signals) for d, signals in by_direction.items()}
     winner = max(weight, key=lambda d: weight[d])
     loser = sum(w for d, w in weight.items() if d != winner)
@@ -212,16 +216,40 @@ def _shift(previous: Direction, run: list[Observation]) -> Shift:
     )
 
 
-def already_handled(conn: sqlite3.Connection, alert_id: str) -> bool:
-    row = conn.execute("SELECT status FROM alerts_sent WHERE alert_id = ?", (alert_id,)).fetchone()
-    return row is not None and row[0] in ("sent", "written")
+def already_handled(conn: sqlite3.Connection, shift: Shift, window: timedelta) -> bool:
+    """Was this shift, or the same move seen from a different first article, mailed?
+
+    The article that opens a run can change when an earlier report arrives late (outlets
+    publish the same news hours apart and feeds are polled in any order), so a shift
+    counts as handled when the same transition of the same pair, opened within `window`
+    of this one, was mailed.
+    """
+    rows = conn.execute(
+        "SELECT alert_id, first_at FROM alerts_sent WHERE subject = ? AND jurisdiction = ? "
+        "AND previous = ? AND current = ? AND status IN ('sent', 'written')",
+        (shift.subject, shift.jurisdiction, shift.previous, shift.current),
+    ).fetchall()
+    opened = datetime.fromisoformat(shift.first.observed_at)
+    return any(
+        alert_id == shift.id or abs(datetime.fromisoformat(first_at) - opened) <= window
+        for alert_id, first_at in rows
+    )
 
 
-def mark_handled(conn: sqlite3.Connection, alert_id: str, status: str, detail: str = "") -> None:
+def mark_handled(conn: sqlite3.Connection, shift: Shift, status: str) -> None:
     with conn:
         conn.execute(
-            "INSERT OR REPLACE INTO alerts_sent VALUES (?, ?, ?, ?)",
-            (alert_id, status, detail[:500], datetime.now().astimezone().isoformat()),
+            "INSERT OR REPLACE INTO alerts_sent VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                shift.id,
+                shift.subject,
+                shift.jurisdiction,
+                shift.previous,
+                shift.current,
+                shift.first.observed_at,
+                status,
+                datetime.now().astimezone().isoformat(),
+            ),
         )
 
 

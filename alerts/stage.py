@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alerts import mail, policy
 from chipwire.bus import ALERTS_TOPIC, Bus, Message
@@ -30,6 +30,7 @@ class AlertSink:
         self.bus = bus
         self.conn = conn
         self.settings = settings
+        self.dedupe_window = timedelta(hours=settings.alert_dedupe_hours)
         self._touched: set[tuple[str, str]] = set()
         self.alerts: list[AlertEvent] = []
 
@@ -44,7 +45,7 @@ class AlertSink:
         touched, self._touched = self._touched, set()
         for subject, jurisdiction in sorted(touched):
             for shift in policy.shifts(policy.timeline(self.conn, subject, jurisdiction)):
-                if not policy.already_handled(self.conn, shift.id):
+                if not policy.already_handled(self.conn, shift, self.dedupe_window):
                     self._raise_alert(shift)
         self.bus.flush()
 
@@ -58,7 +59,7 @@ class AlertSink:
             ALERTS.labels("mail-failed").inc()
             self._touched.add((shift.subject, shift.jurisdiction))  # try again next batch
             return
-        policy.mark_handled(self.conn, alert.id, status)
+        policy.mark_handled(self.conn, shift, status)
         ALERTS.labels(status).inc()
         self.alerts.append(alert)
         log.warning(

@@ -68,13 +68,13 @@ class Pipeline:
         self.state_conn: sqlite3.Connection | None = None
         if "crawl" in stages:
             self.state_conn = state.connect(settings.state_db)
-            self._relay_conn = state.connect(settings.state_db)
+            self.relay_conn = state.connect(settings.state_db)
             client = make_client(settings)
             extractor = _extractor(settings.extract_workers)
             self.crawler = Crawler(
                 settings, self.state_conn, client, extractor, self.relay_wake.set
             )
-            self._closers += [client.close, self.state_conn.close, self._relay_conn.close]
+            self._closers += [client.close, self.state_conn.close, self.relay_conn.close]
             if extractor is not None:
                 self._closers.append(lambda: extractor.shutdown(cancel_futures=True))
         self.backend: SearchBackend | None = None
@@ -106,7 +106,7 @@ class Pipeline:
 
     def relay(self) -> int:
         assert self.state_conn is not None
-        return outbox.relay_all(self._relay_conn, self.bus)
+        return outbox.relay_all(self.relay_conn, self.bus)
 
     def close(self) -> None:
         for close in self._closers:
@@ -125,11 +125,20 @@ class Pipeline:
 
 
 def run_once(settings: Settings, drain_timeout_s: float = 120.0) -> RunReport:
-    """Poll every source now, then drain every stage: the demo's and the benchmark's run."""
+    """Poll every source now and stop when every stage has drained: the demo's and the
+    benchmark's run. The stages work while the crawler does, as in `run`."""
     report = RunReport()
     with Pipeline(settings) as pipeline:
         assert pipeline.crawler is not None
+        stop = threading.Event()
+        workers = _stage_threads(pipeline, stop)
+        for worker in workers:
+            worker.start()
         report.feeds = pipeline.crawler.poll_feeds(pipeline.sources())
+        stop.set()
+        pipeline.relay_wake.set()
+        for worker in workers:
+            worker.join()
         pipeline.relay()
         for name, runner in pipeline.runners.items():
             runner.drain(timeout_s=drain_timeout_s)
@@ -139,23 +148,29 @@ def run_once(settings: Settings, drain_timeout_s: float = 120.0) -> RunReport:
     return report
 
 
+def _stage_threads(pipeline: Pipeline, stop: threading.Event) -> list[threading.Thread]:
+    """One thread per consuming stage, and the outbox relay when this process crawls."""
+    threads = [
+        threading.Thread(target=r.run, args=(stop,), name=f"stage-{n}", daemon=True)
+        for n, r in pipeline.runners.items()
+    ]
+    if pipeline.crawler is not None:
+        threads.append(
+            threading.Thread(
+                target=outbox.relay_forever,
+                args=(pipeline.relay_conn, pipeline.bus, stop, pipeline.relay_wake),
+                name="outbox-relay",
+                daemon=True,
+            )
+        )
+    return threads
+
+
 def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ...]) -> None:
     """Run the chosen stages until `stop` is set; then finish the batch in hand and commit."""
     with Pipeline(settings, stages) as pipeline:
-        threads = [
-            threading.Thread(target=r.run, args=(stop,), name=f"stage-{n}", daemon=True)
-            for n, r in pipeline.runners.items()
-        ]
+        threads = _stage_threads(pipeline, stop)
         scheduler = _schedule_crawl(pipeline, stop) if pipeline.crawler is not None else None
-        if pipeline.crawler is not None:
-            threads.append(
-                threading.Thread(
-                    target=outbox.relay_forever,
-                    args=(pipeline._relay_conn, pipeline.bus, stop, pipeline.relay_wake),
-                    name="outbox-relay",
-                    daemon=True,
-                )
-            )
         web = start_web(settings) if "index" in stages and settings.http_port else None
         for thread in threads:
             thread.start()

@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     alert_min_confidence: float = Field(
         0.6, ge=0, le=1, description="Signals below this confidence never move the state"
     )
+    alert_dedupe_hours: float = Field(
+        72, ge=0, description="One email per transition of a pair opened within this window"
+    )
     alert_min_relevance: float = Field(
         0.5, ge=0, le=1, description="Articles below this relevance never move the state"
     )

@@ -222,3 +222,45 @@ def test_subject_header_injection_is_neutralised(tmp_path: Path) -> None:
     ]
     assert "Bcc" not in header_names and "X" not in header_names
     assert message_from_bytes(rendered.encode(), policy=email_policy.default)["Bcc"] is None
+
+
+def test_an_earlier_report_arriving_after_the_alert_does_not_mail_again(
+    tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    settings = Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port)
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    late_outlet = article(3, "ease", 15).model_copy(
+        update={"published_at": DAY0 + timedelta(days=15, hours=8)}
+    )
+    for a in (article(1, "restrict", 1), late_outlet):
+        key, value, headers = encode(a, "test")
+        bus.publish(ENRICHED_TOPIC, key, value, headers)
+    run_alerter(bus, settings)
+    assert len(inbox.messages) == 1
+    # the outlet that had the news first is polled last: its story now opens the run
+    first_outlet = article(2, "ease", 15)
+    key, value, headers = encode(first_outlet, "test")
+    bus.publish(ENRICHED_TOPIC, key, value, headers)
+    assert run_alerter(bus, settings).alerts == []
+    assert len(inbox.messages) == 1
+
+
+def test_a_real_reversal_weeks_later_is_mailed(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    settings = Settings(data_dir=tmp_path, smtp_host="127.0.0.1", smtp_port=port)
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    for a in (
+        article(1, "restrict", 1),
+        article(2, "ease", 15),
+        article(3, "restrict", 40),
+        article(4, "ease", 70),
+    ):
+        key, value, headers = encode(a, "test")
+        bus.publish(ENRICHED_TOPIC, key, value, headers)
+    run_alerter(bus, settings)
+    assert [str(m["Subject"]).rsplit(": ", 1)[1] for m in inbox.messages] == [
+        "restrict → ease",
+        "ease → restrict",
+        "restrict → ease",
+    ]
