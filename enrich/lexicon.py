@@ -213,6 +213,8 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["background"]["forms"], "background", "past")
     lex.add(data["background"]["recency"], "background", "recent")
     lex.add(data["concessive"]["forms"], "concessive", "concessive")
+    for key, forms in data["framing"].items():
+        lex.add(forms, "frame", key)
     lex.authority_nouns = frozenset(s.lower() for s in data["authority_nouns"])
     lex.target_prepositions = frozenset(data["target_prepositions"])
     lex.related_headers = frozenset(s.lower() for s in data["related_headers"])

@@ -42,6 +42,7 @@ class Candidate:
     confidence: float
     cue: CueReading
     stance_factor: float = 1.0  # background and concessions weigh less in the stance
+    source: str = "agency"  # how the actor was found (SOURCE_FACTOR's keys)
 
 
 @dataclass
@@ -116,6 +117,7 @@ def _candidates(
             confidence,
             cue,
             stance_factor,
+            actor.source,
         )
         for subject in subjects
     ]

@@ -1,21 +1,36 @@
 """The article's main stance and acting government, from its weighted signals.
 
 Each signal weighs confidence x prominence (headline 3, lead 2, then less further
-down). The heavier direction wins; "mixed" is rare, as the guidelines say: two opposite
-moves of near-equal weight (within a quarter) that both stand in the headline or lead.
-No signal strong enough means "none".
+down). The headline and lead decide: when they hold a move, their heavier direction
+wins, whatever the body recalls; only an article whose headline and lead hold no move
+is decided by its whole body. "Mixed" is rare, as the guidelines say: opposite moves
+that both stand in the headline or lead, and either weigh within a quarter of each
+other or are announced as opposite (a two-way marker in the lead, or both directions
+in the headline itself). No signal strong enough means "none".
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from chipwire.contract import Stance
 
 MIN_CONFIDENCE = 0.45
 MIN_TOTAL = 0.5
 MIXED_RATIO = 1.25  # mixed: within this ratio, and both moves in headline or lead
+ANNOUNCED_MIXED_RATIO = 3.0  # mixed when announced as two-way: within this ratio
+DIRECTIONS = ("restrict", "ease")
+
+
+class Weighted(NamedTuple):
+    direction: str
+    jurisdiction: str
+    weight: float
+    up_front: bool  # in the headline or lead, in a main clause
+    in_headline: bool = False
 
 
 @dataclass
@@ -27,42 +42,66 @@ class StanceDecision:
     reason: str = ""
 
 
-def decide_stance(weighted: list[tuple[str, str, float, bool]]) -> StanceDecision:
-    """`weighted`: (direction, jurisdiction, weight, in headline or lead) per signal."""
-    totals: defaultdict[str, float] = defaultdict(float)
-    per: dict[str, defaultdict[str, float]] = {d: defaultdict(float) for d in ("restrict", "ease")}
-    prominent: set[str] = set()
-    for direction, jurisdiction, weight, up_front in weighted:
-        totals[direction] += weight
-        per[direction][jurisdiction] += weight
-        if up_front:
-            prominent.add(direction)
+def decide_stance(weighted: list[Weighted], *, two_way: bool = False) -> StanceDecision:
+    totals = _per_direction(weighted)
+    lead = _per_direction([w for w in weighted if w.up_front])
     decision = StanceDecision(
         "none",
         None,
-        {k: round(v, 3) for k, v in totals.items()},
-        {d: {j: round(w, 3) for j, w in c.items()} for d, c in per.items() if c},
+        {d: round(sum(c.values()), 3) for d, c in totals.items() if c},
+        {d: {j: round(w, 3) for j, w in c.items()} for d, c in totals.items() if c},
     )
-    restrict, ease = totals["restrict"], totals["ease"]
+    restrict, ease = (sum(totals[d].values()) for d in DIRECTIONS)
     if max(restrict, ease) < MIN_TOTAL:
         decision.reason = f"no move weighs {MIN_TOTAL} (restrict {restrict:.2f}, ease {ease:.2f})"
         return decision
-    balanced = max(restrict, ease) < MIXED_RATIO * min(restrict, ease)
-    if not (balanced and prominent == {"restrict", "ease"}):
-        winner: Stance = "restrict" if restrict > ease else "ease"
-        decision.stance = winner
-        decision.jurisdiction = _top(per[winner])
+    headline = {w.direction for w in weighted if w.in_headline}
+    if _mixed(restrict, ease, lead, two_way or headline == set(DIRECTIONS)):
+        decision.stance = "mixed"
+        both: defaultdict[str, float] = defaultdict(float)
+        for direction in DIRECTIONS:
+            for jurisdiction, weight in lead[direction].items():
+                both[jurisdiction] += weight
+        decision.jurisdiction = _top(both)
+        decision.reason = (
+            f"opposite moves up front (restrict {restrict:.2f}, ease {ease:.2f}"
+            f"{', announced as two-way' if two_way else ''})"
+        )
+        return decision
+    lead_restrict, lead_ease = (sum(lead[d].values()) for d in DIRECTIONS)
+    if max(lead_restrict, lead_ease) >= MIN_TOTAL:
+        winner: Stance = "restrict" if lead_restrict > lead_ease else "ease"
+        decision.jurisdiction = _top(lead[winner])
+        decision.reason = (
+            f"{winner} outweighs the other direction in the headline and lead "
+            f"(restrict {lead_restrict:.2f} vs ease {lead_ease:.2f} up front; "
+            f"{restrict:.2f} vs {ease:.2f} in all)"
+        )
+    else:
+        winner = "restrict" if restrict > ease else "ease"
+        decision.jurisdiction = _top(totals[winner])
         decision.reason = (
             f"{winner} outweighs the other direction (restrict {restrict:.2f} vs ease {ease:.2f})"
         )
-        return decision
-    decision.stance = "mixed"
-    both = defaultdict(float, per["restrict"])
-    for jurisdiction, weight in per["ease"].items():
-        both[jurisdiction] += weight
-    decision.jurisdiction = _top(both)
-    decision.reason = f"opposite moves of similar weight (restrict {restrict:.2f}, ease {ease:.2f})"
+    decision.stance = winner
     return decision
+
+
+def _mixed(
+    restrict: float, ease: float, lead: Mapping[str, Mapping[str, float]], announced: bool
+) -> bool:
+    """Both directions up front, and of near-equal weight, or announced as opposite."""
+    if not all(lead[d] for d in DIRECTIONS):
+        return False
+    ratio = ANNOUNCED_MIXED_RATIO if announced else MIXED_RATIO
+    return max(restrict, ease) < ratio * min(restrict, ease)
+
+
+def _per_direction(weighted: list[Weighted]) -> dict[str, defaultdict[str, float]]:
+    per: dict[str, defaultdict[str, float]] = {d: defaultdict(float) for d in DIRECTIONS}
+    for signal in weighted:
+        per[signal.direction][signal.jurisdiction] += signal.weight
+    return per
 
 
 def _top(weights: dict[str, float]) -> str:

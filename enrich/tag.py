@@ -16,14 +16,17 @@ from enrich.context import ArticleContext, Tokens, article_context, resolve_agen
 from enrich.domain import evidence as domain_evidence
 from enrich.domain import in_domain
 from enrich.explain import Explanation, SentenceTrace
+from enrich.framing import Frame, article_frame
 from enrich.lexicon import Lexicon, load_lexicon
 from enrich.match import Mention, countries_named_in, fold, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
-from enrich.stance import MIN_CONFIDENCE, decide_stance
+from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance
 from enrich.text import Sentence, cut_related_block, headline_end, split_sentences
 
 MIN_SIGNAL_CONFIDENCE = 0.3
+FRAMED_OUT_CAP = 0.4  # below the stance's MIN_CONFIDENCE: kept as a signal, not the news
+INFERRED_SOURCES = frozenset({"article", "vendor", "buyers", "carried"})
 OPPOSED_CAP = 0.55
 OFF_DOMAIN_RELEVANCE = 0.05
 _HEADLINE_WEIGHT = 3.0
@@ -81,7 +84,6 @@ def tag_text(text: str, title: str = "") -> TagResult:
 
     explanation = Explanation(cut_at=cut if cut < len(document) else None)
     agencies: dict[str, None] = {}
-    weighted: list[tuple[str, str, float, bool]] = []
     candidates: list[tuple[Candidate, Sentence, float]] = []
     carried: Actor | None = None
     carried_from: Sentence | None = None
@@ -114,23 +116,16 @@ def tag_text(text: str, title: str = "") -> TagResult:
         trace.cues = reading.cues
         if reading.actor:
             carried, carried_from = reading.actor, sentence
-        for candidate in reading.candidates:
-            candidates.append((candidate, sentence, weight))
-            if candidate.confidence >= MIN_CONFIDENCE:
-                weighted.append(
-                    (
-                        candidate.direction,
-                        candidate.jurisdiction,
-                        candidate.confidence * weight * candidate.stance_factor,
-                        weight >= 2.0 and candidate.stance_factor == 1.0,
-                    )
-                )
+        candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
     about_chips = in_domain(all_mentions, folded)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
-        weighted, candidates = [], []
-    decision = decide_stance(weighted)
+        candidates = []
+    frame = article_frame(by_sentence, weights)
+    _apply_frame(frame, candidates)
+    decision = decide_stance(_weighted(candidates), two_way=bool(frame.two_way))
+    decision.reason = "; ".join([*frame.notes(), decision.reason])
     relevance, why = relevance_score(_features(candidates, by_sentence, weights, agencies))
     if not about_chips:
         relevance = min(relevance, OFF_DOMAIN_RELEVANCE)
@@ -151,6 +146,31 @@ def tag_text(text: str, title: str = "") -> TagResult:
         relevance=relevance,
         explanation=explanation,
     )
+
+
+def _apply_frame(frame: Frame, candidates: list[tuple[Candidate, Sentence, float]]) -> None:
+    """An article that says nothing official happened keeps its unofficial moves as talk;
+    one whose lead says a company acted on its own keeps moves with an inferred
+    government out of the news."""
+    for candidate, _, _ in candidates:
+        talk = frame.unconfirmed and candidate.certainty != "official"
+        inferred = frame.self_restraint and candidate.source in INFERRED_SOURCES
+        if talk or inferred:
+            candidate.confidence = min(candidate.confidence, FRAMED_OUT_CAP)
+
+
+def _weighted(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Weighted]:
+    return [
+        Weighted(
+            candidate.direction,
+            candidate.jurisdiction,
+            candidate.confidence * weight * candidate.stance_factor,
+            weight >= 2.0 and candidate.stance_factor == 1.0,
+            sentence.headline and candidate.stance_factor == 1.0,
+        )
+        for candidate, sentence, weight in candidates
+        if candidate.confidence >= MIN_CONFIDENCE
+    ]
 
 
 def _consistent(signals: list[Signal], stance: str, jurisdiction: str | None) -> list[Signal]:

@@ -1,0 +1,90 @@
+"""How the article frames its news, and the headline-and-lead decision, on stories of our own."""
+
+from __future__ import annotations
+
+from enrich.tag import tag_text
+
+
+def alerting(title: str, text: str) -> set[tuple[str, str, str]]:
+    result = tag_text(text, title)
+    return {(s.subject, s.jurisdiction, s.direction) for s in result.signals if s.confidence >= 0.6}
+
+
+def test_an_article_saying_nothing_is_decided_reports_no_move() -> None:
+    title = "Seoul to curb memory tool sales to China, sources say"
+    text = (
+        "South Korea will restrict shipments of memory-making equipment to Chinese fabs, "
+        "three people briefed on the talks said. No final decision has been made, a ministry "
+        "official said on Tuesday, adding that consultations with Samsung and SK Hynix continue."
+    )
+    result = tag_text(text, title)
+    assert result.stance == "none"
+    assert alerting(title, text) == set()
+
+
+def test_an_official_move_survives_a_disclaimer_about_something_else() -> None:
+    result = tag_text(
+        "The Commerce Department announced on Monday that it had added Biren to the entity "
+        "list. A decision on further chip rules is still under discussion, officials said.",
+        "U.S. blacklists Biren",
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "US"
+
+
+def test_a_company_acting_on_its_own_makes_no_government_move() -> None:
+    title = "Samsung voluntarily pauses HBM3E shipments to some Chinese buyers"
+    text = (
+        "Samsung has stopped shipping HBM3E memory to several Chinese server makers, two "
+        "customers said. The company took the step on its own initiative to avoid any breach "
+        "of U.S. rules. Buyers who want to resume orders will need approval from Samsung's "
+        "compliance team, the customers said."
+    )
+    assert tag_text(text, title).stance == "none"
+
+
+def test_opposite_moves_announced_as_such_are_mixed() -> None:
+    result = tag_text(
+        "Japan's trade ministry on Friday imposed export licences on 14 chipmaking tools bound "
+        "for China and tightened checks on their spare parts. It also lifted the licence "
+        "requirement on photoresists bound for South Korea. Tokyo Electron said it was "
+        "studying the rules.",
+        "Japan's chip-trade week moves in opposite directions",
+    )
+    assert result.stance == "mixed"
+    assert result.acting_jurisdiction == "JP"
+
+
+def test_both_directions_in_the_headline_are_mixed() -> None:
+    result = tag_text(
+        "Japan's trade ministry made both changes in one notice on Friday. Tokyo Electron "
+        "said it was studying the rules.",
+        "Tokyo eases photoresist rules for Seoul, tightens tool exports to China",
+    )
+    assert result.stance == "mixed"
+
+
+def test_an_opposite_move_in_the_body_alone_does_not_make_it_mixed() -> None:
+    result = tag_text(
+        "The Commerce Department on Tuesday granted Nvidia licences to sell H20 processors to "
+        "Chinese customers. Analysts noted the mixed signals from Washington over the past "
+        "years. Months later, Beijing discouraged local firms from buying the chip.",
+        "U.S. clears Nvidia to ship H20 processors to China",
+    )
+    assert result.stance == "ease"
+
+
+def test_the_headline_and_lead_decide_over_a_long_restrictive_background() -> None:
+    result = tag_text(
+        "The Commerce Department on Tuesday granted Nvidia licences to sell its H20 processors "
+        "to Chinese customers, a company spokesperson said. The chip was designed to fit under "
+        "rules that restrict the most advanced processors. Washington tightened those rules in "
+        "October 2022 and again in 2023. The department also blocked shipments of tools to "
+        "SMIC and added dozens of Chinese firms to the entity list. In April it imposed a "
+        "licence requirement on the H20 itself. Chinese regulators, for their part, have "
+        "discouraged local firms from buying the chip. Nvidia has written off billions in "
+        "inventory.",
+        "U.S. clears Nvidia to ship H20 processors to China again",
+    )
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "US"
