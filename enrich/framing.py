@@ -2,8 +2,8 @@
 
 Three article-level facts change what its sentence-level moves mean:
 - `unconfirmed`: the article says outright that nothing official has happened ("no
-  official announcement", "no decision has been made"): its reported, unofficial moves
-  are talk, not moves;
+  official announcement", "no decision has been made"), or its headline or lead denies
+  a move ("rejected reports"): its reported, unofficial moves are talk, not moves;
 - `self_restraint`: the headline or lead says a company acted on its own ("on its own
   initiative", "voluntarily"): moves whose government is only inferred are the
   company's, not a government's;
@@ -39,10 +39,11 @@ def article_frame(by_sentence: list[list[Mention]], weights: list[float]) -> Fra
     found: dict[str, str] = {}
     for mentions, weight in zip(by_sentence, weights, strict=True):
         for mention in mentions:
-            if mention.kind != "frame" or mention.key in found:
+            key = "unconfirmed" if mention.kind == "denial" else mention.key
+            if mention.kind not in ("frame", "denial") or key in found:
                 continue
-            if mention.key == "unconfirmed" or weight >= LEAD_WEIGHT:
-                found[mention.key] = mention.surface
+            if (mention.kind == "frame" and key == "unconfirmed") or weight >= LEAD_WEIGHT:
+                found[key] = mention.surface
     return Frame(
         unconfirmed=found.get("unconfirmed", ""),
         self_restraint=found.get("self_restraint", ""),

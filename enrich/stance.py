@@ -3,10 +3,12 @@
 Each signal weighs confidence x prominence (headline 3, lead 2, then less further
 down). The headline and lead decide: when they hold a move, their heavier direction
 wins, whatever the body recalls; only an article whose headline and lead hold no move
-is decided by its whole body. "Mixed" is rare, as the guidelines say: opposite moves
-that both stand in the headline or lead, and either weigh within a quarter of each
-other or are announced as opposite (a two-way marker in the lead, or both directions
-in the headline itself). No signal strong enough means "none".
+is decided by its whole body, and then only if the body holds a move whose government
+is named in its own sentence (an inferred actor is too weak to make the news alone).
+"Mixed" is rare, as the guidelines say: opposite moves that both stand in the headline
+or lead, and either weigh within a quarter of each other or are announced as opposite
+(a two-way marker in the lead, or both directions in the headline itself). No signal
+strong enough means "none".
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Weighted(NamedTuple):
     weight: float
     up_front: bool  # in the headline or lead, in a main clause
     in_headline: bool = False
+    explicit: bool = True  # the acting government is named in the sentence
 
 
 @dataclass
@@ -77,6 +80,12 @@ def decide_stance(weighted: list[Weighted], *, two_way: bool = False) -> StanceD
             f"(restrict {lead_restrict:.2f} vs ease {lead_ease:.2f} up front; "
             f"{restrict:.2f} vs {ease:.2f} in all)"
         )
+    elif max(_explicit(weighted, d) for d in DIRECTIONS) < MIN_TOTAL:
+        decision.reason = (
+            "no move in the headline or lead, and none in the body whose government is "
+            f"named in its sentence (restrict {restrict:.2f}, ease {ease:.2f})"
+        )
+        return decision
     else:
         winner = "restrict" if restrict > ease else "ease"
         decision.jurisdiction = _top(totals[winner])
@@ -95,6 +104,10 @@ def _mixed(
         return False
     ratio = ANNOUNCED_MIXED_RATIO if announced else MIXED_RATIO
     return max(restrict, ease) < ratio * min(restrict, ease)
+
+
+def _explicit(weighted: list[Weighted], direction: str) -> float:
+    return sum(w.weight for w in weighted if w.explicit and w.direction == direction)
 
 
 def _per_direction(weighted: list[Weighted]) -> dict[str, defaultdict[str, float]]:

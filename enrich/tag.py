@@ -167,6 +167,7 @@ def _weighted(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Weigh
             candidate.confidence * weight * candidate.stance_factor,
             weight >= 2.0 and candidate.stance_factor == 1.0,
             sentence.headline and candidate.stance_factor == 1.0,
+            candidate.source not in INFERRED_SOURCES,
         )
         for candidate, sentence, weight in candidates
         if candidate.confidence >= MIN_CONFIDENCE

@@ -88,3 +88,48 @@ def test_the_headline_and_lead_decide_over_a_long_restrictive_background() -> No
     )
     assert result.stance == "ease"
     assert result.acting_jurisdiction == "US"
+
+
+def test_a_body_move_with_an_inferred_government_does_not_make_the_news() -> None:
+    result = tag_text(
+        "Thousands of engineers visited the Semicon Japan exhibition this week to see new "
+        "etching and deposition systems. Tokyo Electron and Canon showed their latest "
+        "lithography tools. Several exhibitors said that customers in China would soon need "
+        "to obtain a permit before buying spare parts. Organisers expect a record crowd next "
+        "year.",
+        "Chip toolmakers gather in Tokyo for their annual show",
+    )
+    assert result.stance == "none"
+
+
+def test_a_body_move_by_a_named_government_still_decides() -> None:
+    result = tag_text(
+        "Thousands of engineers visited the Semicon Japan exhibition this week. On the "
+        "sidelines, exhibitors traded news about their order books and the yen. Late on "
+        "Thursday, the trade ministry said it had imposed export licences on 12 more "
+        "deposition tools bound for China.",
+        "Chip toolmakers gather in Tokyo for their annual show",
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "JP"
+
+
+def test_a_headline_denial_leaves_no_move() -> None:
+    title = "White House rejects reports it will let Nvidia sell Blackwell chips to China"
+    text = (
+        "The White House on Monday rejected reports that Nvidia could sell its most advanced "
+        "processors to China. The denial came after a week of speculation that licences "
+        "would be granted soon, a spokesperson said. Nvidia shares slipped 1%."
+    )
+    assert tag_text(text, title).stance == "none"
+    assert alerting(title, text) == set()
+
+
+def test_an_approval_with_conditions_is_an_approval() -> None:
+    result = tag_text(
+        "China's market regulator on Friday approved the Synopsys purchase of Ansys, "
+        "attaching restrictive conditions on continued supply to Chinese customers.",
+        "Beijing clears Synopsys deal with conditions",
+    )
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "CN"
