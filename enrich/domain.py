@@ -24,7 +24,7 @@ class DomainRules:
     words_per_evidence: float
     not_chip_companies: frozenset[str]
     ambiguous_words: frozenset[str]
-    phrases: re.Pattern[str]
+    phrases: dict[str, re.Pattern[str]]
 
 
 @cache
@@ -36,16 +36,23 @@ def rules() -> DomainRules:
         words_per_evidence=float(data["words_per_evidence"]),
         not_chip_companies=frozenset(data["not_chip_companies"]),
         ambiguous_words=frozenset(w.lower() for w in data["ambiguous_words"]),
-        phrases=re.compile(
-            r"\b(?:" + "|".join(re.escape(p.lower()) for p in data["phrases"]) + r")\b"
-        ),
+        phrases={
+            p.lower(): re.compile(r"\b" + re.escape(p.lower()) + r"\b") for p in data["phrases"]
+        },
     )
 
 
 def evidence(mentions: list[Mention], folded_text: str = "") -> float:
     """How strongly the text is about chips (see domain.yaml for the counting)."""
     found = rules()
-    total = float(len(found.phrases.findall(folded_text)))
+    # a substring test first: one alternation regex over every text cost a fifth of tagging
+    total = float(
+        sum(
+            len(pattern.findall(folded_text))
+            for phrase, pattern in found.phrases.items()
+            if phrase in folded_text
+        )
+    )
     for mention in mentions:
         if mention.kind in _STRONG:
             total += 2

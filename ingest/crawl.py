@@ -174,7 +174,7 @@ class Crawler:
         page: FetchResult,
         extracted: Extracted,
     ) -> None:
-        signature = dedupe.minhash(extracted.text)
+        signature = dedupe.from_bytes(extracted.fingerprint)
         with self._db:
             story_id = self.near_dups.story_of(signature) or aid
             article = RawArticle(
@@ -197,7 +197,7 @@ class Crawler:
                 aid,
                 item.url,
                 story_id,
-                dedupe.to_bytes(signature),
+                extracted.fingerprint,
                 (RAW_TOPIC, key, value, headers),
             )
             self.near_dups.add(aid, story_id, signature)

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 import trafilatura
 from trafilatura.settings import Document
 
+from ingest import dedupe
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
@@ -31,6 +33,7 @@ class Extracted:
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     language: str | None = None
+    fingerprint: bytes = b""  # MinHash of the text, computed here to spare the crawler's core
 
 
 def decode_html(body: bytes, content_type: str | None) -> str:
@@ -64,6 +67,7 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extracted |
         authors=_authors(document.author),
         published_at=_date(document.date),
         language=(document.language or (lang.group(1) if lang else None) or None),
+        fingerprint=dedupe.to_bytes(dedupe.minhash(document.text or "")),
     )
 
 
