@@ -5,10 +5,10 @@ down). The headline and lead decide: when they hold a move, their heavier direct
 wins, whatever the body recalls; only an article whose headline and lead hold no move
 is decided by its whole body, and then only if the body holds a move whose government
 is named in its own sentence (an inferred actor is too weak to make the news alone).
-"Mixed" is rare, as the guidelines say: opposite moves that both stand in the headline
-or lead, and either weigh within a quarter of each other or are announced as opposite
-(a two-way marker in the lead, or both directions in the headline itself). No signal
-strong enough means "none".
+"Mixed" is rare, as the guidelines say: opposite moves both in the headline or lead and
+within a quarter of each other, or opposite moves announced as such (a two-way marker in
+the lead, or both directions in the headline itself) within a factor of three. No
+signal strong enough means "none".
 """
 
 from __future__ import annotations
@@ -99,11 +99,14 @@ def decide_stance(weighted: list[Weighted], *, two_way: bool = False) -> StanceD
 def _mixed(
     restrict: float, ease: float, lead: Mapping[str, Mapping[str, float]], announced: bool
 ) -> bool:
-    """Both directions up front, and of near-equal weight, or announced as opposite."""
+    """Announced as opposite and of comparable weight, or both up front and near-equal."""
+    if announced:
+        return min(restrict, ease) >= MIN_TOTAL and max(
+            restrict, ease
+        ) < ANNOUNCED_MIXED_RATIO * min(restrict, ease)
     if not all(lead[d] for d in DIRECTIONS):
         return False
-    ratio = ANNOUNCED_MIXED_RATIO if announced else MIXED_RATIO
-    return max(restrict, ease) < ratio * min(restrict, ease)
+    return max(restrict, ease) < MIXED_RATIO * min(restrict, ease)
 
 
 def _explicit(weighted: list[Weighted], direction: str) -> float:

@@ -151,11 +151,12 @@ def tag_text(text: str, title: str = "") -> TagResult:
 def _apply_frame(frame: Frame, candidates: list[tuple[Candidate, Sentence, float]]) -> None:
     """An article that says nothing official happened keeps its unofficial moves as talk;
     one whose lead says a company acted on its own keeps moves with an inferred
-    government out of the news."""
-    for candidate, _, _ in candidates:
+    government out of the news; one that looks back keeps all but its headline's."""
+    for candidate, sentence, _ in candidates:
         talk = frame.unconfirmed and candidate.certainty != "official"
         inferred = frame.self_restraint and candidate.source in INFERRED_SOURCES
-        if talk or inferred:
+        recalled = frame.retrospective and not sentence.headline
+        if talk or inferred or recalled:
             candidate.confidence = min(candidate.confidence, FRAMED_OUT_CAP)
 
 

@@ -133,3 +133,44 @@ def test_an_approval_with_conditions_is_an_approval() -> None:
     )
     assert result.stance == "ease"
     assert result.acting_jurisdiction == "CN"
+
+
+def test_a_look_back_headline_makes_the_old_moves_background() -> None:
+    result = tag_text(
+        "When the Commerce Department imposed sweeping export controls on advanced "
+        "processors, officials said the aim was to slow China's military AI. Since then "
+        "Chinese cloud groups have turned to the Ascend 910C and to rented capacity abroad.",
+        "Two years on, did Washington's chip curbs work?",
+    )
+    assert result.stance == "none"
+
+
+def test_a_new_move_in_a_look_back_headline_is_still_news() -> None:
+    result = tag_text(
+        "The Commerce Department on Monday added Moore Threads to the entity list, it said "
+        "in a statement.",
+        "Three years on, U.S. blacklists another Chinese GPU maker",
+    )
+    assert result.stance == "restrict"
+
+
+def test_an_opposite_move_further_down_makes_an_announced_two_way_story_mixed() -> None:
+    result = tag_text(
+        "Washington and Beijing moved in opposite directions this week. The Commerce "
+        "Department on Monday granted licences for H200 shipments to Chinese buyers. "
+        "Analysts were surprised. On Wednesday Chinese customs officers were told to block "
+        "the chips at the border.",
+        "The H200 between two capitals",
+    )
+    assert result.stance == "mixed"
+
+
+def test_no_decision_announced_means_no_move() -> None:
+    result = tag_text(
+        "Equipment makers filed comments with the Commerce Department warning that tariffs "
+        "on imported tools would raise costs. The department will impose duties of 25% on "
+        "imported chipmaking tools, two people said. No decision on duties has been "
+        "announced, officials said.",
+        "Toolmakers warn Washington against chip tariffs",
+    )
+    assert result.stance == "none"
