@@ -81,6 +81,7 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     state_prepositions: frozenset[str] = frozenset()
+    relative_heads: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
     version: str = ""
 
@@ -219,6 +220,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.target_prepositions = frozenset(data["target_prepositions"])
     lex.related_headers = frozenset(s.lower() for s in data["related_headers"])
     lex.add(data["ignore"], "ignore", "ignore")
+    lex.relative_heads = frozenset(data["relative_heads"])
     lex.company_nouns = frozenset(data["company_nouns"])
     lex.attributive_nouns = frozenset(data["attributive_nouns"])
     lex.directive_verbs = frozenset(data["directive_verbs"])

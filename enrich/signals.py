@@ -20,6 +20,7 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
+RELATIVE_REACH = 5  # words between a relative pronoun and the cue it governs
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
 SOURCE_FACTOR = {
     "agency": 1.0,
@@ -103,7 +104,7 @@ def _candidates(
         cue.outcome = "no-actor"
         return []
     action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
-    certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor)
+    certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor, lexicon)
     confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
     cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
     return [
@@ -214,7 +215,7 @@ def _default_action(direction: str, jurisdiction: str, subject: str, lexicon: Le
 
 
 def _certainty(
-    cue: CueReading, mentions: list[Mention], tokens: Tokens, actor: Actor
+    cue: CueReading, mentions: list[Mention], tokens: Tokens, actor: Actor, lexicon: Lexicon
 ) -> tuple[str, float, float]:
     """The certainty of a move, the factor it puts on confidence, and the extra factor
     on its weight in the article's stance (background and concessions)."""
@@ -263,12 +264,33 @@ def _certainty(
         factor *= 0.55
         stance_factor *= 0.6
         cue.notes.append("background (recalls the past)")
+    relative = _relative_clause(tokens, here, lexicon)
+    if relative:
+        factor *= 0.8
+        stance_factor *= 0.4
+        cue.notes.append(f"describes a measure already there ('{relative}')")
     concessive = [m for m in mentions if m.kind == "concessive" and m.start < cue.start]
     if concessive and tokens.index_at(concessive[-1].end - 1) >= clause[0] - 1:
         factor *= 0.8
         stance_factor *= 0.4
         cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")
     return certainty, factor * CERTAINTY_FACTOR[certainty], stance_factor
+
+
+def _relative_clause(tokens: Tokens, here: int, lexicon: Lexicon) -> str:
+    """ "a rule that extended the curbs", "firms that had required licences": the words
+    from a relative pronoun on a measure noun (or one followed by "had") to the cue."""
+    words = tokens.words(here - RELATIVE_REACH, here)
+    for i in range(len(words) - 1, 0, -1):
+        if words[i] in (",", ";", ".") or words[i] in ("and", "but"):
+            return ""
+        if words[i] not in ("that", "which"):
+            continue
+        after = words[i + 1 : i + 2]
+        if words[i - 1] in lexicon.relative_heads or after == ["had"]:
+            return " ".join(words[i - 1 :])
+        return ""
+    return ""
 
 
 def _recalls_the_past(mentions: list[Mention]) -> bool:

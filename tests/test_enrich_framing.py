@@ -174,3 +174,14 @@ def test_no_decision_announced_means_no_move() -> None:
         "Toolmakers warn Washington against chip tariffs",
     )
     assert result.stance == "none"
+
+
+def test_a_cue_describing_a_standing_measure_is_not_a_second_move() -> None:
+    result = tag_text(
+        "South Korea's trade ministry on Friday eased licensing for etching tools bound for "
+        "Vietnam, it said in a statement. The ministry has long defended the regulations "
+        "that restrict exports of lithography tools to China.",
+        "A busy week for Seoul's trade ministry",
+    )
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "KR"
