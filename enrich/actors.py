@@ -68,6 +68,8 @@ def _country_strength(
         return 0.0  # 对美, 对华: "toward the U.S."
     if _in_compound(tokens, mention):
         return 0.0
+    if before.endswith("'s") or before.endswith("'"):
+        return 0.0  # after a possessive a country is a modifier: "chipmakers' China waivers"
     if tokens.folded[mention.end - tokens.offset :].startswith(lexicon.cjk_attributive):
         return 0.0  # 美国企业, 中国芯片
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):

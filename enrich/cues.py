@@ -195,7 +195,8 @@ def _apply_reversal(
         there = tokens.index_at(cue.start)
         if not clause[0] <= there < clause[1]:
             continue
-        ahead = 0 < there - here <= window
+        coordinated = tokens.words(here + 1, there) in (["and"], ["or"], ["but"])
+        ahead = 0 < there - here <= window and not coordinated
         behind = (
             0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
         )

@@ -99,14 +99,14 @@ def decide_stance(weighted: list[Weighted], *, two_way: bool = False) -> StanceD
 def _mixed(
     restrict: float, ease: float, lead: Mapping[str, Mapping[str, float]], announced: bool
 ) -> bool:
-    """Announced as opposite and of comparable weight, or both up front and near-equal."""
+    """Announced as opposite and of comparable weight in the article, or of near-equal
+    weight in the headline and lead (equal prominence)."""
     if announced:
         return min(restrict, ease) >= MIN_TOTAL and max(
             restrict, ease
         ) < ANNOUNCED_MIXED_RATIO * min(restrict, ease)
-    if not all(lead[d] for d in DIRECTIONS):
-        return False
-    return max(restrict, ease) < MIXED_RATIO * min(restrict, ease)
+    up_front = [sum(lead[d].values()) for d in DIRECTIONS]
+    return min(up_front) > 0 and max(up_front) < MIXED_RATIO * min(up_front)
 
 
 def _explicit(weighted: list[Weighted], direction: str) -> float:

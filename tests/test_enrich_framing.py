@@ -185,3 +185,55 @@ def test_a_cue_describing_a_standing_measure_is_not_a_second_move() -> None:
     )
     assert result.stance == "ease"
     assert result.acting_jurisdiction == "KR"
+
+
+def test_pulling_a_waiver_restricts_and_a_possessive_country_is_no_actor() -> None:
+    result = tag_text(
+        "The Commerce Department said on Friday that the waivers letting Samsung ship tools "
+        "to its plant in Xi'an would end in 120 days.",
+        "Washington pulls Korean memory makers' China waivers",
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "US"
+
+
+def test_a_verb_joined_by_and_does_not_undo_the_next_verb() -> None:
+    result = tag_text(
+        "The trade ministry in Tokyo loosened and tightened chip rules on Monday, it said in "
+        "a statement."
+    )
+    directions = {s.direction for s in result.signals}
+    assert directions == {"ease", "restrict"}
+
+
+def test_a_smuggling_bust_restricts() -> None:
+    result = tag_text(
+        "Singapore police said on Thursday they had arrested three men over Nvidia servers "
+        "shipped to Malaysia.",
+        "Singapore police announce chip smuggling bust",
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "SG"
+
+
+def test_equal_prominence_up_front_is_mixed_whatever_the_body_repeats() -> None:
+    result = tag_text(
+        "The Commerce Department on Monday began issuing licences for H20 shipments to China. "
+        "On Tuesday it revoked the waivers that let SK Hynix ship tools to its Wuxi plant. "
+        "Nvidia said it had received licences. AMD said it had received licences too. "
+        "Analysts said the licences would lift Nvidia's China revenue.",
+        "Washington hands out H20 licences, pulls SK Hynix waivers",
+    )
+    assert result.stance == "mixed"
+    assert result.acting_jurisdiction == "US"
+
+
+def test_moves_made_at_once_are_announced_as_two_way() -> None:
+    result = tag_text(
+        "Japan's trade ministry on Friday imposed export licences on 14 chipmaking tools bound "
+        "for China and tightened checks on their spare parts. At the same sitting it lifted "
+        "the licence requirement on photoresists bound for South Korea, loosening and "
+        "tightening at once.",
+        "Tokyo's chip notice",
+    )
+    assert result.stance == "mixed"
