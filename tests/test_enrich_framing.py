@@ -237,3 +237,23 @@ def test_moves_made_at_once_are_announced_as_two_way() -> None:
         "Tokyo's chip notice",
     )
     assert result.stance == "mixed"
+
+
+def test_a_move_dated_to_an_earlier_month_is_background() -> None:
+    result = tag_text(
+        "Thousands of engineers visited the Semicon Japan exhibition this week. Exhibitors "
+        "traded news about their order books and the yen. In April the trade ministry "
+        "imposed export licences on 12 more deposition tools bound for China, and before "
+        "that it had routinely approved such shipments.",
+        "Chip toolmakers gather in Tokyo for their annual show",
+    )
+    assert result.stance == "none"
+
+
+def test_backers_hoping_to_pass_a_bill_make_no_move() -> None:
+    result = tag_text(
+        "Senators backing the measure hope to ban exports of HBM3E to China by attaching it "
+        "to a defence bill, aides said.",
+        "Senators eye HBM export limits",
+    )
+    assert result.stance == "none"
