@@ -244,6 +244,13 @@ def _certainty(
             for h in hedges
             if h.key == "speculative" and h.start > cue.end and tokens.index_at(h.start) < clause[1]
         ]
+    last = tokens.index_at(cue.end - 1)
+    # a cue noun as subject takes the modal right after it ("more curbs could follow")
+    speculative += [
+        h
+        for h in hedges
+        if h.key == "speculative" and h.start >= cue.end and tokens.index_at(h.start) == last + 1
+    ]
     if tokens.folded.rstrip().endswith("?"):
         speculative.append(Mention(cue.start, cue.end, "hedge", "speculative", "?"))
     if speculative:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from enrich.tag import tag_text
 
 
@@ -257,3 +259,28 @@ def test_backers_hoping_to_pass_a_bill_make_no_move() -> None:
         "Senators eye HBM export limits",
     )
     assert result.stance == "none"
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Commerce chief tells senators more chip curbs are coming",
+            "At a Senate hearing on Tuesday, the commerce secretary said the department would "
+            "tighten controls on chipmaking tools sold to China. He gave no date.",
+        ),
+        (
+            "U.S. set to unveil HBM curbs next week",
+            "The Commerce Department is set to announce new restrictions on HBM exports to "
+            "China next week, people familiar with the plan said.",
+        ),
+        (
+            "Lawmakers call for ban on Chinese chip tools",
+            "A bipartisan group of lawmakers called for a ban on imports of chipmaking tools "
+            "from China on Wednesday.",
+        ),
+    ],
+)
+def test_hearings_previews_and_calls_are_no_move(title: str, text: str) -> None:
+    assert tag_text(text, title).stance == "none"
+    assert alerting(title, text) == set()
