@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from enrich.context import Tokens
 from enrich.lexicon import Lexicon
@@ -42,6 +43,7 @@ SPECIFIC_ACTIONS = frozenset(
 )
 PROBES = frozenset({"probe", "probes", "investigation", "investigations", "inquiry", "review"})
 REFUSAL = ("refused to", "declined to", "rejected")
+ENABLER_REACH = 5  # words from an easing verb to the restriction it enables
 
 
 @dataclass
@@ -68,6 +70,7 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     for verb in (m for m in mentions if m.kind == "reversal"):
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
     _merge_neighbours(cues, tokens)
+    _merge_enablers(cues, tokens)
     denial = next((m.surface for m in mentions if m.kind == "denial"), None)
     governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
     for cue in cues:
@@ -122,6 +125,19 @@ def _merge_neighbours(cues: list[CueReading], tokens: Tokens) -> None:
         kept = cue
 
 
+def _merge_enablers(cues: list[CueReading], tokens: Tokens) -> None:
+    """ "a rule that allows it to deny licences", "authorised officials to block": an
+    easing verb whose infinitive is a restriction enables that restriction."""
+    live = [c for c in cues if c.outcome == "signal"]
+    for cue, following in pairwise(live):
+        if cue.direction != "ease" or following.direction != "restrict":
+            continue
+        between = tokens.words(tokens.index_at(cue.end - 1) + 1, tokens.index_at(following.start))
+        if between and between[-1] == "to" and len(between) <= ENABLER_REACH:
+            cue.outcome = "merged"
+            following.notes.append(f"enabled by '{cue.surface}'")
+
+
 def _governing_verb(
     cue: CueReading, governing: list[Mention], mentions: list[Mention], tokens: Tokens
 ) -> Mention | None:
@@ -161,6 +177,11 @@ def _requirements(
             if obj.key != pairs[verb.key]:
                 continue
             there = tokens.index_at(obj.start)
+            nearer = any(
+                verb.end <= c.start < obj.start for c in cues
+            )  # "allows it to deny licences"
+            if nearer:
+                continue
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 direction = "restrict" if verb.kind == "requirement" else "ease"
                 cue = CueReading(verb.surface, verb.start, verb.end, direction, "")

@@ -21,6 +21,28 @@ from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
 RELATIVE_REACH = 5  # words between a relative pronoun and the cue it governs
+# "issued a rule that restricts ...": the relative clause is the new measure's content
+NEW_MEASURE = frozenset(
+    {
+        "new",
+        "issued",
+        "issues",
+        "published",
+        "publishes",
+        "announced",
+        "announces",
+        "unveiled",
+        "unveils",
+        "adopted",
+        "adopts",
+        "introduced",
+        "introduces",
+        "passed",
+        "finalised",
+        "finalized",
+        "proposed",
+    }
+)
 CERTAINTY_FACTOR = {"official": 1.0, "reported": 0.93, "proposed": 0.75}
 SOURCE_FACTOR = {
     "agency": 1.0,
@@ -294,7 +316,10 @@ def _relative_clause(tokens: Tokens, here: int, lexicon: Lexicon) -> str:
         if words[i] not in ("that", "which"):
             continue
         after = words[i + 1 : i + 2]
-        if words[i - 1] in lexicon.relative_heads or after == ["had"]:
+        if after == ["had"]:
+            return " ".join(words[i - 1 :])
+        introduced = set(tokens.words(here - RELATIVE_REACH - 4, here - len(words) + i - 1))
+        if words[i - 1] in lexicon.relative_heads and not introduced & NEW_MEASURE:
             return " ".join(words[i - 1 :])
         return ""
     return ""

@@ -284,3 +284,13 @@ def test_backers_hoping_to_pass_a_bill_make_no_move() -> None:
 def test_hearings_previews_and_calls_are_no_move(title: str, text: str) -> None:
     assert tag_text(text, title).stance == "none"
     assert alerting(title, text) == set()
+
+
+def test_a_rule_allowing_denials_restricts() -> None:
+    result = tag_text(
+        "The Commerce Department on Monday issued a rule that allows it to deny licences for "
+        "any H20 processor bound for China.",
+        "U.S. tightens H20 rule",
+    )
+    assert result.stance == "restrict"
+    assert {s.direction for s in result.signals if s.confidence >= 0.6} == {"restrict"}
