@@ -294,3 +294,12 @@ def test_a_rule_allowing_denials_restricts() -> None:
     )
     assert result.stance == "restrict"
     assert {s.direction for s in result.signals if s.confidence >= 0.6} == {"restrict"}
+
+
+def test_decades_of_support_are_background() -> None:
+    result = tag_text(
+        "For two decades Beijing has steered state funding and cheap loans to SMIC, a record "
+        "that analysts say explains its rise. The company reported higher sales on Thursday.",
+        "SMIC sales climb as Chinese demand holds up",
+    )
+    assert result.stance == "none"
