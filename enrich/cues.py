@@ -43,6 +43,12 @@ SPECIFIC_ACTIONS = frozenset(
 )
 PROBES = frozenset({"probe", "probes", "investigation", "investigations", "inquiry", "review"})
 REFUSAL = ("refused to", "declined to", "rejected")
+# "will be subject to", "became subject to": a new obligation, not a standing state
+BECOMING = ("will be", "would be", "to be", "now", "become", "becomes", "became", "made")
+# one word a state preposition may stand before: "with government funding"
+STATE_MODIFIERS = frozenset(
+    {"government", "state", "public", "federal", "official", "its", "their", "such", "the"}
+)
 ENABLER_REACH = 5  # words from an easing verb to the restriction it enables
 
 
@@ -262,8 +268,13 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
         cue.outcome = "state"
         cue.notes.append(f"'{cue.surface} {following[0]}' describes who, not a move")
         return
-    if " subject to " in " ".join(["", *tokens.words(here - 5, here), ""]):
-        previous = ["subject to"]
+    before = " ".join(["", *tokens.words(here - 7, here), ""])
+    if " subject to " in before and not any(f" {w} subject to " in before for w in BECOMING):
+        previous = ["subject to"]  # ("will be subject to tighter controls" is a new move)
+    two_back = tokens.words(here - 2, here)
+    modified = len(two_back) == 2 and two_back[1] in STATE_MODIFIERS
+    if modified and two_back[0] in lexicon.state_prepositions:  # "with government funding"
+        previous = two_back[:1]
     if previous and (previous[0] in lexicon.state_prepositions or previous[0] == "subject to"):
         cue.outcome = "state"
         cue.notes.append(f"'{previous[0]} {cue.surface}' describes a state, not a move")

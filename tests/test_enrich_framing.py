@@ -303,3 +303,14 @@ def test_decades_of_support_are_background() -> None:
         "SMIC sales climb as Chinese demand holds up",
     )
     assert result.stance == "none"
+
+
+def test_becoming_subject_to_controls_is_a_move_and_funded_people_are_a_state() -> None:
+    result = tag_text(
+        "Seoul's trade ministry said on Monday that etching recipes for memory below 10 "
+        "nanometres will be subject to tighter controls. Engineers who worked on them with "
+        "government funding will need approval before taking jobs abroad.",
+        "Korea adds memory process know-how to protected list",
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "KR"
