@@ -49,7 +49,30 @@ BECOMING = ("will be", "would be", "to be", "now", "become", "becomes", "became"
 STATE_MODIFIERS = frozenset(
     {"government", "state", "public", "federal", "official", "its", "their", "such", "the"}
 )
-ENABLER_REACH = 5  # words from an easing verb to the restriction it enables
+ENABLER_REACH = 5
+EASING_NOUNS = frozenset(
+    {
+        "approval",
+        "approvals",
+        "licence",
+        "licences",
+        "license",
+        "licenses",
+        "permit",
+        "permits",
+        "exemption",
+        "exemptions",
+        "waiver",
+        "waivers",
+        "authorisations",
+        "authorizations",
+        "authorization",
+        "subsidies",
+        "funding",
+        "grants",
+        "exclusions",
+    }
+)  # words from an easing verb to the restriction it enables
 
 
 @dataclass
@@ -77,6 +100,7 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
     _merge_neighbours(cues, tokens)
     _merge_enablers(cues, tokens)
+    _limit_and_objects(cues, tokens)
     denial = next((m.surface for m in mentions if m.kind == "denial"), None)
     governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
     for cue in cues:
@@ -144,6 +168,26 @@ def _merge_enablers(cues: list[CueReading], tokens: Tokens) -> None:
             following.notes.append(f"enabled by '{cue.surface}'")
 
 
+def _limit_and_objects(cues: list[CueReading], tokens: Tokens) -> None:
+    """ "allowed to sell only downgraded chips", "granted only in rare cases": an easing
+    cue scoped by "only" is a limit, and restricts; "tightens approvals", "curbs
+    licences": an easing noun right after a restricting verb is its object."""
+    live = [c for c in cues if c.outcome == "signal"]
+    for cue in live:
+        if cue.direction != "ease" or any(n.startswith("undone by") for n in cue.notes):
+            continue
+        here = tokens.index_at(cue.start)
+        if "only" in tokens.words(here - 1, here) + tokens.words(here + 1, here + 4):
+            cue.direction = "restrict"
+            cue.notes.append("a limit ('only')")
+    for verb, obj in pairwise(live):
+        gap = tokens.index_at(obj.start) - tokens.index_at(verb.end - 1)
+        opposed = verb.direction == "restrict" and obj.direction == "ease"
+        if opposed and 0 < gap <= 3 and obj.surface.lower() in EASING_NOUNS:
+            obj.outcome = "merged"
+            verb.notes.append(f"with its object '{obj.surface}'")
+
+
 def _governing_verb(
     cue: CueReading, governing: list[Mention], mentions: list[Mention], tokens: Tokens
 ) -> Mention | None:
@@ -183,10 +227,10 @@ def _requirements(
             if obj.key != pairs[verb.key]:
                 continue
             there = tokens.index_at(obj.start)
-            nearer = any(
-                verb.end <= c.start < obj.start for c in cues
-            )  # "allows it to deny licences"
-            if nearer:
+            # "allows it to deny licences": the nearer verb takes the object;
+            # "receive tools without a licence": no licence is received
+            nearer = any(verb.end <= c.start < obj.start for c in cues)
+            if nearer or {"without", "no"} & set(tokens.words(here + 1, there)):
                 continue
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 direction = "restrict" if verb.kind == "requirement" else "ease"
@@ -219,6 +263,8 @@ def _apply_reversal(
     for cue in cues:
         if cue.start == verb.start or cue.direction not in flippable or cue.outcome != "signal":
             continue
+        if any(note.startswith("undone by") for note in cue.notes):
+            continue  # undone once already: "ended the exemption that allowed ..."
         there = tokens.index_at(cue.start)
         if not clause[0] <= there < clause[1]:
             continue

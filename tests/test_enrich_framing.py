@@ -314,3 +314,34 @@ def test_becoming_subject_to_controls_is_a_move_and_funded_people_are_a_state() 
     )
     assert result.stance == "restrict"
     assert result.acting_jurisdiction == "KR"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "jurisdiction"),
+    [
+        (
+            "U.S. to allow only downgraded chips to China",
+            "The Commerce Department said on Monday that Nvidia will be allowed to sell only "
+            "processors below a new performance threshold to Chinese buyers.",
+            "US",
+        ),
+        (
+            "China tightens rare-earth export approvals",
+            "China's commerce ministry on Thursday said exporters of rare-earth magnets must "
+            "now apply for approval for every shipment, and approvals will take up to 45 days.",
+            "CN",
+        ),
+        (
+            "U.S. ends licence exemption for Chinese fabs",
+            "The Commerce Department on Friday ended the exemption that allowed TSMC's Nanjing "
+            "plant to receive U.S. tools without a licence.",
+            "US",
+        ),
+    ],
+)
+def test_limits_curbed_approvals_and_ended_exemptions_restrict(
+    title: str, text: str, jurisdiction: str
+) -> None:
+    result = tag_text(text, title)
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == jurisdiction
