@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from enrich.context import Tokens
+from enrich.context import CLAUSE_PUNCT, Tokens
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 
@@ -163,7 +163,8 @@ def _merge_enablers(cues: list[CueReading], tokens: Tokens) -> None:
         if cue.direction != "ease" or following.direction != "restrict":
             continue
         between = tokens.words(tokens.index_at(cue.end - 1) + 1, tokens.index_at(following.start))
-        if between and between[-1] == "to" and len(between) <= ENABLER_REACH:
+        plain = not any(w in CLAUSE_PUNCT for w in between)
+        if plain and between and between[-1] == "to" and len(between) <= ENABLER_REACH:
             cue.outcome = "merged"
             following.notes.append(f"enabled by '{cue.surface}'")
 

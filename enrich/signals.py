@@ -20,6 +20,8 @@ from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
 
+# "adds Chinese firms to the entity list": the firms are what is listed, not who lists
+LISTING_VERBS = frozenset({"add", "adds", "added", "adding", "put", "puts", "placed", "places"})
 RELATIVE_REACH = 5  # words between a relative pronoun and the cue it governs
 # "issued a rule that restricts ...": the relative clause is the new measure's content
 NEW_MEASURE = frozenset(
@@ -110,7 +112,13 @@ def _candidates(
     here = tokens.index_at(cue.start)
     clause = tokens.clause_of(here)
     obligation = any(note.startswith(("requirement", "receipt")) for note in cue.notes)
-    if not obligation and _company_acts(cue, mentions, actors, tokens, clause, lexicon):
+    listing = set(tokens.words(clause[0], here)) & LISTING_VERBS
+    aimed = cue.action_hint == "entity_list" and bool(listing)  # "adds firms to the list"
+    if (
+        not obligation
+        and not aimed
+        and _company_acts(cue, mentions, actors, tokens, clause, lexicon)
+    ):
         cue.outcome = "company-decision"
         cue.notes.append("a company, not a government, is the one acting")
         return []

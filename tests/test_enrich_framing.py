@@ -345,3 +345,14 @@ def test_limits_curbed_approvals_and_ended_exemptions_restrict(
     result = tag_text(text, title)
     assert result.stance == "restrict"
     assert result.acting_jurisdiction == jurisdiction
+
+
+def test_firms_added_to_the_entity_list_are_its_object_not_its_agent() -> None:
+    result = tag_text(
+        "The Commerce Department on Wednesday lifted licence requirements for chip-design "
+        "software exports to China. On the same day it added 23 Chinese companies to the "
+        "entity list.",
+        "U.S. lifts EDA curbs, adds Chinese firms to entity list",
+    )
+    assert result.stance == "mixed"
+    assert result.acting_jurisdiction == "US"
