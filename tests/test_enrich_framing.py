@@ -356,3 +356,14 @@ def test_firms_added_to_the_entity_list_are_its_object_not_its_agent() -> None:
     )
     assert result.stance == "mixed"
     assert result.acting_jurisdiction == "US"
+
+
+def test_a_restriction_kept_in_force_is_no_new_move() -> None:
+    result = tag_text(
+        "China's commerce ministry said on Sunday it would suspend its ban on gallium and "
+        "germanium exports to the United States until November 2026. It kept the licence "
+        "requirement for every shipment.",
+        "Beijing suspends gallium ban",
+    )
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "CN"
