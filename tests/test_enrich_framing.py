@@ -363,7 +363,7 @@ def test_a_restriction_kept_in_force_is_no_new_move() -> None:
         "China's commerce ministry said on Sunday it would suspend its ban on gallium and "
         "germanium exports to the United States until November 2026. It kept the licence "
         "requirement for every shipment.",
-        "Beijing suspends gallium ban",
+        "Beijing's gallium decision",
     )
     assert result.stance == "ease"
     assert result.acting_jurisdiction == "CN"
