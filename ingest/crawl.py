@@ -207,20 +207,16 @@ class Crawler:
     def _feed_done(
         self, previous: state.FeedState, result: FetchResult, wait_s: float, report: FeedReport
     ) -> FeedReport:
-        now = time.time()
-        with self._db:
-            state.save_feed_state(
-                self.conn,
-                replace(
-                    previous,
-                    etag=result.headers.get("etag") or previous.etag,
-                    last_modified=result.headers.get("last-modified") or previous.last_modified,
-                    next_check_at=now + min(wait_s, MAX_BACKOFF_S),
-                    error_count=0,
-                    last_error=None,
-                    last_polled_at=now,
-                ),
-            )
+        self._save_feed_state(
+            replace(
+                previous,
+                etag=result.headers.get("etag") or previous.etag,
+                last_modified=result.headers.get("last-modified") or previous.last_modified,
+                error_count=0,
+                last_error=None,
+            ),
+            wait_s,
+        )
         FEED_POLLS.labels(report.status).inc()
         log.info(
             "feed polled: source=%s status=%s items=%d outcomes=%s",
@@ -240,18 +236,9 @@ class Crawler:
             wait_s = MAX_BACKOFF_S  # a feed broken this long is checked once a day
         if isinstance(exc, Throttled) and exc.retry_after_s:
             wait_s = max(wait_s, exc.retry_after_s)
-        now = time.time()
-        with self._db:
-            state.save_feed_state(
-                self.conn,
-                replace(
-                    previous,
-                    next_check_at=now + min(wait_s, MAX_BACKOFF_S),
-                    error_count=errors,
-                    last_error=str(exc)[:500],
-                    last_polled_at=now,
-                ),
-            )
+        self._save_feed_state(
+            replace(previous, error_count=errors, last_error=str(exc)[:500]), wait_s
+        )
         FEED_POLLS.labels(exc.reason).inc()
         log.error(
             "feed failed: source=%s feed_url=%s error=%s errors_in_a_row=%d next_try_in=%.0fs",
@@ -262,6 +249,15 @@ class Crawler:
             wait_s,
         )
         return FeedReport(source.id, exc.reason)
+
+    def _save_feed_state(self, updated: state.FeedState, wait_s: float) -> None:
+        """Store a poll's outcome with its time and the time of the next check."""
+        now = time.time()
+        polled = replace(
+            updated, next_check_at=now + min(wait_s, MAX_BACKOFF_S), last_polled_at=now
+        )
+        with self._db:
+            state.save_feed_state(self.conn, polled)
 
     def _mark(self, aid: str, url: str, status: str) -> None:
         with self._db:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -48,3 +49,21 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 def pytest_configure(config: pytest.Config) -> None:
     # Tests build their settings explicitly: a developer's chipwire.toml must not leak in.
     os.environ["CHIPWIRE_CONFIG"] = str(Path(__file__).parent / "no-such-chipwire.toml")
+
+
+def demo_settings(tmp_path: Path, base_url: str, smtp_port: int, **overrides: Any) -> Settings:
+    """Settings that point the pipeline at a demo server and a test SMTP server."""
+    from chipwire.demo import sources_yaml
+
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(sources_yaml(base_url))
+    return Settings(
+        data_dir=tmp_path / "data",
+        sources_file=sources,
+        allow_private_addresses=True,
+        host_min_interval_s=0,
+        extract_workers=0,
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_port,
+        **overrides,
+    )

@@ -11,26 +11,12 @@ from pathlib import Path
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.contract import EnrichedArticle
-from chipwire.demo import DEMO_ARTICLES, serve_demo, sources_yaml
+from chipwire.demo import DEMO_ARTICLES, serve_demo
 from chipwire.runner import run_once
-from chipwire.settings import Settings
 from index import open_backend
 from index.backend import SearchRequest
+from tests.conftest import demo_settings
 from tests.smtp import Inbox
-
-
-def demo_settings(tmp_path: Path, base_url: str, smtp_port: int) -> Settings:
-    sources = tmp_path / "sources.yaml"
-    sources.write_text(sources_yaml(base_url))
-    return Settings(
-        data_dir=tmp_path / "data",
-        sources_file=sources,
-        allow_private_addresses=True,
-        host_min_interval_s=0,
-        extract_workers=0,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp_port,
-    )
 
 
 def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, int]) -> None:

@@ -14,10 +14,10 @@ from jsonschema import Draft202012Validator
 
 from chipwire.bus import ALERTS_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, Message
 from chipwire.bus.embedded import EmbeddedBus
-from chipwire.demo import DEMO_ARTICLES, serve_demo, sources_yaml
+from chipwire.demo import DEMO_ARTICLES, serve_demo
 from chipwire.runner import run_once
 from chipwire.schemas import SCHEMA_DIR, TOPIC_MODELS
-from chipwire.settings import Settings
+from tests.conftest import demo_settings
 from tests.smtp import Inbox
 
 CE_HEADERS = {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "content-type"}
@@ -75,17 +75,7 @@ def test_every_message_of_the_demo_run_honours_the_contract(
 ) -> None:
     _, port = smtp
     with serve_demo() as server:
-        sources = tmp_path / "sources.yaml"
-        sources.write_text(sources_yaml(server.base_url))
-        settings = Settings(
-            data_dir=tmp_path / "data",
-            sources_file=sources,
-            allow_private_addresses=True,
-            host_min_interval_s=0,
-            extract_workers=0,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-        )
+        settings = demo_settings(tmp_path, server.base_url, port)
         report = run_once(settings)
     bus = EmbeddedBus(settings.log_db)
     messages = {topic: bus.read(topic, 0, 10_000) for topic in TOPIC_MODELS}

@@ -11,11 +11,11 @@ import pytest
 
 from chipwire.bus import ALERTS_TOPIC, ENRICHED_TOPIC, RAW_TOPIC
 from chipwire.bus.kafka import KafkaBus
-from chipwire.demo import DEMO_ARTICLES, serve_demo, sources_yaml
+from chipwire.demo import DEMO_ARTICLES, serve_demo
 from chipwire.runner import run_once
 from chipwire.schemas import TOPIC_MODELS
-from chipwire.settings import Settings
 from index import open_backend
+from tests.conftest import demo_settings
 from tests.kafka.kafka_fixtures import TEST_GROUP_TIMEOUTS
 from tests.kafka.tansu_broker import Tansu, running_tansu, tansu_binary
 from tests.smtp import Inbox
@@ -40,19 +40,13 @@ def test_demo_pipeline_on_kafka_end_to_end_then_restart(
 ) -> None:
     inbox, port = smtp
     with serve_demo() as server:
-        sources = tmp_path / "sources.yaml"
-        sources.write_text(sources_yaml(server.base_url))
-        settings = Settings(
+        settings = demo_settings(
+            tmp_path,
+            server.base_url,
+            port,
             bus="kafka",
             kafka_bootstrap=broker.bootstrap,
             **TEST_GROUP_TIMEOUTS,
-            data_dir=tmp_path / "data",
-            sources_file=sources,
-            allow_private_addresses=True,
-            host_min_interval_s=0,
-            extract_workers=0,
-            smtp_host="127.0.0.1",
-            smtp_port=port,
         )
         first = run_once(settings)
         second = run_once(settings)
