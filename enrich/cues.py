@@ -260,7 +260,7 @@ def _apply_reversal(
     own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
     if any(c.end > verb.end for c in own):
         return  # the verb is part of a longer cue ("cancel orders")
-    flippable = ("restrict", "ease") if verb.key == "undo" else ("restrict",)
+    flippable = {"undo": ("restrict", "ease"), "losing": ("ease",)}.get(verb.key, ("restrict",))
     for cue in cues:
         if cue.start == verb.start or cue.direction not in flippable or cue.outcome != "signal":
             continue

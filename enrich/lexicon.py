@@ -190,6 +190,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
             lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
     lex.add(data["reversal"]["forms"], "reversal", "undo")
     lex.add(data["reversal"]["easing_forms"], "reversal", "easing")
+    lex.add(data["reversal"]["losing_forms"], "reversal", "losing")
     lex.reversal_window = int(data["reversal"]["window_words"])
     lex.add(data["reversible_objects"], "reversible", "reversible")
     lex.add(data["requirement"]["forms"], "requirement", "requirement")

@@ -41,6 +41,14 @@ def _is_word_char(char: str) -> bool:
     return char.isalnum() and (char < "\u2e80" or not _is_cjk(char))
 
 
+def _elided(folded: str, end: int) -> bool:
+    """An apostrophe joining two parts of one word: "xi'an", not a possessive "'s"."""
+    if folded[end : end + 1] != "'" or not folded[end + 1 : end + 2].isalpha():
+        return False
+    possessive = folded[end + 1] == "s" and not _is_word_char(folded[end + 2 : end + 3] or " ")
+    return not possessive and folded[end + 1] != "t"
+
+
 def _is_cjk(char: str) -> bool:
     return (
         "\u2e80" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" or "\uf900" <= char <= "\ufaff"
@@ -78,6 +86,8 @@ class Matcher:
                 continue
             if word_end and end < size and _is_word_char(folded[end]):
                 continue
+            if word_end and _elided(folded, end):
+                continue  # "Xi" in "Xi'an" (but "China's" is China)
             surface = text[start:end]
             for pattern in patterns:
                 if pattern.case_sensitive and surface != pattern.surface:

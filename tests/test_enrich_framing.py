@@ -367,3 +367,12 @@ def test_a_restriction_kept_in_force_is_no_new_move() -> None:
     )
     assert result.stance == "ease"
     assert result.acting_jurisdiction == "CN"
+
+
+def test_losing_a_permission_restricts_and_a_city_is_no_person() -> None:
+    result = tag_text(
+        "The Commerce Department told Samsung on Friday that its plant in Xi'an would lose "
+        "validated end-user status at the end of the year."
+    )
+    assert result.stance == "restrict"
+    assert result.acting_jurisdiction == "US"
