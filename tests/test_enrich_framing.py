@@ -275,6 +275,11 @@ def test_backers_hoping_to_pass_a_bill_make_no_move() -> None:
             "China next week, people familiar with the plan said.",
         ),
         (
+            "Washington seeks tighter limits on chip tool servicing",
+            "The Commerce Department seeks tighter limits on servicing chipmaking tools "
+            "installed in China, officials said on Tuesday.",
+        ),
+        (
             "Lawmakers call for ban on Chinese chip tools",
             "A bipartisan group of lawmakers called for a ban on imports of chipmaking tools "
             "from China on Wednesday.",
