@@ -72,8 +72,9 @@ def _country_strength(
         return 0.0  # after a possessive a country is a modifier: "chipmakers' China waivers"
     if tokens.folded[mention.end - tokens.offset :].startswith(lexicon.cjk_attributive):
         return 0.0  # 美国企业, 中国芯片
+    partner = before in lexicon.target_prepositions and before not in AGENT_BY
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
-        return 0.95
+        return 0.0 if partner else 0.95  # "talks with Chinese officials": not the actor
     if mention.extra == "demonym":
         next_is_cue = any(tokens.index_at(c) == last + 1 for c in cue_starts)
         return 0.85 if next_is_cue else 0.0  # "the Chinese block"

@@ -74,7 +74,8 @@ def decide_stance(weighted: list[Weighted], *, two_way: bool = False) -> StanceD
     lead_restrict, lead_ease = (sum(lead[d].values()) for d in DIRECTIONS)
     if max(lead_restrict, lead_ease) >= MIN_TOTAL:
         winner: Stance = "restrict" if lead_restrict > lead_ease else "ease"
-        decision.jurisdiction = _top(lead[winner])
+        named = _per_direction([w for w in weighted if w.up_front and w.explicit])[winner]
+        decision.jurisdiction = _top(named or lead[winner])  # a named government first
         decision.reason = (
             f"{winner} outweighs the other direction in the headline and lead "
             f"(restrict {lead_restrict:.2f} vs ease {lead_ease:.2f} up front; "

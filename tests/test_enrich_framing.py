@@ -381,3 +381,14 @@ def test_losing_a_permission_restricts_and_a_city_is_no_person() -> None:
     )
     assert result.stance == "restrict"
     assert result.acting_jurisdiction == "US"
+
+
+def test_officials_one_talks_with_are_not_the_actor() -> None:
+    result = tag_text(
+        "The Dutch economy ministry said on Wednesday it had lifted the order on Nexperia "
+        "after talks with Chinese officials. Chinese officials in Beijing welcomed the step, "
+        "China's commerce ministry said.",
+        "Minister lifts order on chip plant after talks with Chinese officials",
+    )
+    assert result.stance == "ease"
+    assert result.acting_jurisdiction == "NL"
