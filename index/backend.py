@@ -88,6 +88,23 @@ class SearchHit(BaseModel):
     snippet: Snippet
     tags: Tags
 
+    @classmethod
+    def of(cls, article: EnrichedArticle, score: float, snippet: Snippet) -> SearchHit:
+        return cls(
+            id=article.id,
+            story_id=article.story_id,
+            title=article.title,
+            url=article.url,
+            source=article.source.name,
+            published_at=article.published_at,
+            stance=article.stance,
+            acting_jurisdiction=article.acting_jurisdiction,
+            relevance=article.relevance,
+            score=score,
+            snippet=snippet,
+            tags=article.tags,
+        )
+
 
 class FacetBucket(BaseModel):
     key: str

@@ -233,19 +233,10 @@ def _hit(item: dict[str, Any]) -> SearchHit:
     article = from_source({**source, "text": source.get("text", "")})
     fragments = item.get("highlight", {}).get("text", [])
     snippet = Snippet.from_html(fragments[0]) if fragments else None
-    return SearchHit(
-        id=article.id,
-        story_id=article.story_id,
-        title=article.title,
-        url=article.url,
-        source=article.source.name,
-        published_at=article.published_at,
-        stance=article.stance,
-        acting_jurisdiction=article.acting_jurisdiction,
-        relevance=article.relevance,
-        score=float(item.get("_score") or 0.0),
-        snippet=snippet or Snippet.plain(article.summary or article.title),
-        tags=article.tags,
+    return SearchHit.of(
+        article,
+        float(item.get("_score") or 0.0),
+        snippet or Snippet.plain(article.summary or article.title),
     )
 
 

@@ -165,7 +165,8 @@ class TantivyBackend:
             generated = snippets.snippet_from_doc(doc)
             fragment = generated.to_html() if generated.highlighted() else ""
             snippet = Snippet.from_html(fragment) if fragment else _lead(article)
-            hits.append(_hit(article, float(score) if sort == "relevance" else 0.0, snippet))
+            relevance_score = float(score) if sort == "relevance" else 0.0
+            hits.append(SearchHit.of(article, relevance_score, snippet))
         return hits
 
     def _facets(
@@ -210,23 +211,6 @@ class TantivyBackend:
                 self._writer.rollback()
             self._writer.wait_merging_threads()
             self._writer = None
-
-
-def _hit(article: EnrichedArticle, score: float, snippet: Snippet) -> SearchHit:
-    return SearchHit(
-        id=article.id,
-        story_id=article.story_id,
-        title=article.title,
-        url=article.url,
-        source=article.source.name,
-        published_at=article.published_at,
-        stance=article.stance,
-        acting_jurisdiction=article.acting_jurisdiction,
-        relevance=article.relevance,
-        score=score,
-        snippet=snippet,
-        tags=article.tags,
-    )
 
 
 def _total(result: tantivy.SearchResult) -> int:
