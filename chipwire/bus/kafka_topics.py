@@ -17,7 +17,7 @@ from kafka import errors as kerr
 from kafka.admin import ConfigResource, NewTopic
 
 from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOPICS, Message
-from chipwire.bus.kafka import client_config, to_message
+from chipwire.bus.kafka_config import client_config, to_message
 from chipwire.settings import Settings
 
 _ALREADY_EXISTS = kerr.TopicAlreadyExistsError.errno

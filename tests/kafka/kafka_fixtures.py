@@ -13,7 +13,7 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from chipwire.bus import Consumer, Message
-from chipwire.bus.kafka import client_config
+from chipwire.bus.kafka_config import client_config
 from chipwire.settings import Settings
 from tests.kafka.mock_cluster import MockCluster, librdkafka_path
 from tests.kafka.tansu_broker import Tansu, running_tansu, tansu_binary

@@ -19,7 +19,8 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaConfigurationError
 
 from chipwire import outbox
-from chipwire.bus.kafka import KafkaBus, producer_config
+from chipwire.bus.kafka import KafkaBus
+from chipwire.bus.kafka_config import producer_config
 from chipwire.errors import Retry
 from tests.kafka.kafka_fixtures import mock_cluster, mock_settings, read_keys
 from tests.kafka.mock_cluster import PRODUCE, MockCluster
