@@ -23,6 +23,9 @@ SIGNAL_CONFIDENCE = 0.5
 RELEVANCE_THRESHOLD = 0.5
 ENTITY_FIELDS = ("chips", "companies", "agencies", "countries")
 STANCES = ("restrict", "ease", "mixed", "none")
+# A whole government or "the administration" is not scored on real text either way: which
+# of them a reader writes down for "Beijing said" is a matter of taste, not of reading.
+WHOLE_GOVERNMENTS = frozenset({"US:WH", "NL:GOV", "GB:GOV", "DE:GOV"})
 
 
 @dataclass
@@ -69,6 +72,18 @@ class Report:
                 gold: {pred: self.confusion[(gold, pred)] for pred in STANCES} for gold in STANCES
             },
             "ease_recall": _ratio(self.confusion[("ease", "ease")], gold_counts["ease"]),
+            "mixed_recall": _ratio(self.confusion[("mixed", "mixed")], gold_counts["mixed"]),
+            "stance_per_class": {
+                stance: {
+                    "precision": _ratio(
+                        self.confusion[(stance, stance)],
+                        sum(self.confusion[(g, stance)] for g in STANCES),
+                    ),
+                    "recall": _ratio(self.confusion[(stance, stance)], gold_counts[stance]),
+                    "support": gold_counts[stance],
+                }
+                for stance in STANCES
+            },
             "acting_jurisdiction_accuracy": _ratio(sum(self.jurisdiction), len(self.jurisdiction)),
             "relevance_precision": _ratio(tp, tp + fp),
             "relevance_recall": _ratio(tp, tp + fn),
@@ -103,15 +118,21 @@ def predicted_signals(result: TagResult) -> set[tuple[str, str, str]]:
     }
 
 
-def score_labelled(items: list[dict[str, Any]], keep_errors: bool = False) -> Report:
+def score_labelled(
+    items: list[dict[str, Any]], keep_errors: bool = False, *, real: bool = False
+) -> Report:
+    """`real`: score agencies without the whole-government ids (WHOLE_GOVERNMENTS)."""
     report = Report()
+    ignored = WHOLE_GOVERNMENTS if real else frozenset()
     for item in items:
         labels = item["labels"]
         result = tag_text(item["text"], item.get("title", ""))
         report.items += 1
         predicted = _entity_sets(result)
+        predicted["agencies"] -= ignored
         for name in ENTITY_FIELDS:
-            report.fields[name].add(set(labels.get(name, [])), predicted[name])
+            gold = set(labels.get(name, [])) - (ignored if name == "agencies" else set())
+            report.fields[name].add(gold, predicted[name])
         gold_signals = {
             (s["subject"], s["jurisdiction"], s["direction"]) for s in labels.get("signals", [])
         }
@@ -125,7 +146,7 @@ def score_labelled(items: list[dict[str, Any]], keep_errors: bool = False) -> Re
         gold_relevant = bool(labels.get("relevant", False))
         report.relevance[(gold_relevant, result.relevance >= RELEVANCE_THRESHOLD)] += 1
         if keep_errors:
-            report.errors.extend(_errors(item, result, predicted, gold_signals))
+            report.errors.extend(_errors(item, result, predicted, gold_signals, ignored))
     return report
 
 
@@ -138,11 +159,12 @@ def _errors(
     result: TagResult,
     predicted: dict[str, set[str]],
     gold_signals: set[tuple[str, str, str]],
+    ignored: frozenset[str],
 ) -> list[dict[str, Any]]:
     labels = item["labels"]
     found: dict[str, Any] = {}
     for name in ENTITY_FIELDS:
-        gold = set(labels.get(name, []))
+        gold = set(labels.get(name, [])) - (ignored if name == "agencies" else set())
         if gold != predicted[name]:
             found[name] = {
                 "missed": sorted(gold - predicted[name]),

@@ -7,7 +7,9 @@ matches the leftmost, then longest, wins ("Tokyo Electron" is a company, not Tok
 
 from __future__ import annotations
 
+import re
 from functools import cache
+from importlib import resources
 from typing import NamedTuple
 
 import ahocorasick
@@ -26,15 +28,35 @@ class Mention(NamedTuple):
     extra: str = ""
 
 
+_CJK_TEXT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
+
+
 def fold(text: str) -> str:
-    """Same-length normalisation: typographic quotes/dashes to ASCII, then lower case."""
+    """Same-length normalisation: typographic quotes/dashes to ASCII, traditional Chinese
+    characters to simplified (so one alias serves Taiwan, Hong Kong and mainland
+    outlets), then lower case."""
     for typographic, plain in _FOLD_PAIRS:
         if typographic in text:
             text = text.replace(typographic, plain)
+    if _CJK_TEXT.search(text):
+        text = text.translate(_simplified())
     lowered = text.lower()
     if len(lowered) == len(text):
         return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+@cache
+def _simplified() -> dict[int, str]:
+    """OpenCC's character table, one character for one (offsets stay the same)."""
+    table: dict[int, str] = {}
+    source = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
+    for line in source.read_text(encoding="utf-8").splitlines():
+        traditional, _, simplified = line.partition("\t")
+        first = simplified.split(" ")[0]
+        if len(traditional) == 1 and len(first) == 1 and traditional != first:
+            table[ord(traditional)] = first
+    return table
 
 
 def _is_word_char(char: str) -> bool:

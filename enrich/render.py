@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from enrich.tag import TagResult
@@ -67,9 +68,9 @@ def print_explanation(console: Console, result: TagResult) -> None:
 
 
 def print_eval(console: Console, results: dict[str, Any]) -> None:
-    for name in ("dev", "holdout"):
-        if name in results:
-            _print_labelled(console, name, results[name])
+    for name, report in results.items():
+        if name != "seeds":
+            _print_labelled(console, name, report)
     if "seeds" in results:
         seeds = results["seeds"]
         console.print(
@@ -94,6 +95,7 @@ def _print_labelled(console: Console, name: str, report: dict[str, Any]) -> None
     for key in (
         "stance_accuracy",
         "ease_recall",
+        "mixed_recall",
         "acting_jurisdiction_accuracy",
         "relevance_precision",
         "relevance_recall",
@@ -109,4 +111,4 @@ def _print_labelled(console: Console, name: str, report: dict[str, Any]) -> None
         confusion.add_row(gold, *(str(report["stance_confusion"][gold][p]) for p in stances))
     console.print(confusion)
     for error in report.get("errors", []):
-        console.print(f"  [red]{error}[/]")
+        console.print(f"  [red]{escape(str(error))}[/]")

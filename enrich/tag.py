@@ -13,6 +13,7 @@ from typing import Any
 from chipwire.contract import EnrichedArticle, EntityRef, RawArticle, Signal, Stance, Tags
 from enrich.actors import Actor
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
+from enrich.decider import Move, decide, stance_features
 from enrich.domain import evidence as domain_evidence
 from enrich.domain import in_domain
 from enrich.explain import Explanation, SentenceTrace
@@ -40,6 +41,7 @@ class TagResult:
     acting_jurisdiction: str | None
     relevance: float
     explanation: Explanation = field(repr=False)
+    features: dict[str, float] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The `chipwire tag --json` object."""
@@ -124,18 +126,20 @@ def tag_text(text: str, title: str = "") -> TagResult:
         candidates = []
     frame = article_frame(by_sentence, weights)
     _apply_frame(frame, candidates)
-    decision = decide_stance(_weighted(candidates), two_way=bool(frame.two_way))
-    decision.reason = "; ".join([*frame.notes(), decision.reason])
+    moves = _moves(candidates)
+    rules = decide_stance([m.weighted for m in moves], two_way=bool(frame.two_way))
+    rules.reason = "; ".join([*frame.notes(), rules.reason])
     relevance, why = relevance_score(_features(candidates, by_sentence, weights, agencies))
     if not about_chips:
         relevance = min(relevance, OFF_DOMAIN_RELEVANCE)
         why += f"; not about chips (domain evidence {domain_evidence(all_mentions, folded)})"
-    stance, jurisdiction = decision.stance, decision.jurisdiction
-    if relevance < 0.3 and stance != "none":
-        decision.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
-        stance, jurisdiction = "none", None
-    explanation.stance_reason = decision.reason
-    explanation.totals = decision.by_jurisdiction
+    if relevance < 0.3 and rules.stance != "none":
+        rules.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
+        rules.stance, rules.jurisdiction = "none", None
+    features = stance_features(moves, frame, rules, relevance, about_chips)
+    stance, jurisdiction, fitted = decide(features, moves, rules)
+    explanation.stance_reason = f"{fitted}; rules: {rules.reason}"
+    explanation.totals = rules.by_jurisdiction
     explanation.relevance_reason = why
     signals = _consistent(_signals(candidates, text, title, body_offset), stance, jurisdiction)
     return TagResult(
@@ -145,6 +149,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         acting_jurisdiction=jurisdiction,
         relevance=relevance,
         explanation=explanation,
+        features=features,
     )
 
 
@@ -160,15 +165,19 @@ def _apply_frame(frame: Frame, candidates: list[tuple[Candidate, Sentence, float
             candidate.confidence = min(candidate.confidence, FRAMED_OUT_CAP)
 
 
-def _weighted(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Weighted]:
+def _moves(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Move]:
     return [
-        Weighted(
-            candidate.direction,
-            candidate.jurisdiction,
-            candidate.confidence * weight * candidate.stance_factor,
-            weight >= 2.0 and candidate.stance_factor == 1.0,
-            sentence.headline and candidate.stance_factor == 1.0,
-            candidate.source not in INFERRED_SOURCES,
+        Move(
+            Weighted(
+                candidate.direction,
+                candidate.jurisdiction,
+                candidate.confidence * weight * candidate.stance_factor,
+                weight >= 2.0 and candidate.stance_factor == 1.0,
+                sentence.headline and candidate.stance_factor == 1.0,
+                candidate.source not in INFERRED_SOURCES,
+            ),
+            candidate.certainty,
+            candidate.stance_factor < 1.0,
         )
         for candidate, sentence, weight in candidates
         if candidate.confidence >= MIN_CONFIDENCE

@@ -52,33 +52,84 @@ def tag(
 
 def evaluate(
     which: Annotated[str, typer.Option("--set", help="dev | holdout | seeds | all")] = "all",
+    real: Annotated[
+        Path | None,
+        typer.Option(help="Score the real-text set from this excerpt cache directory"),
+    ] = None,
+    split: Annotated[str, typer.Option(help="Real set split: test | fit | all")] = "test",
+    fit: Annotated[
+        bool, typer.Option("--fit", help="Refit the stance decider and write its weights")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     errors: Annotated[bool, typer.Option(help="List per-text errors (dev set only)")] = False,
 ) -> None:
-    """Score the tagger on the labelled dev/holdout sets and the seed articles."""
+    """Score the tagger on the labelled sets and the seed articles; --real scores the
+    real-text set (enrich/realset) from its excerpt cache; --fit refits the decider."""
     from enrich.eval import FIXTURES, SEEDS, load_labelled, score_labelled, score_seeds
 
+    if fit:
+        _refit(real)
+        return
     if which not in ("dev", "holdout", "seeds", "all"):
         raise typer.BadParameter("--set must be dev, holdout, seeds or all")
+    if split not in ("test", "fit", "all"):
+        raise typer.BadParameter("--split must be test, fit or all")
     results: dict[str, Any] = {}
-    for name in ("dev", "holdout"):
-        path = FIXTURES / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
-        if which in (name, "all") and path.exists():
-            report = score_labelled(load_labelled(path), keep_errors=errors and name == "dev")
-            results[name] = report.to_json()
-            if report.errors:
-                results[name]["errors"] = report.errors
-    if which in ("seeds", "all") and (SEEDS / "labels.json").exists():
-        results["seeds"] = score_seeds(SEEDS)
+    if real is not None:
+        results.update(_score_real(real, split, errors))
+    else:
+        for name in ("dev", "holdout"):
+            path = FIXTURES / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
+            if which in (name, "all") and path.exists():
+                report = score_labelled(load_labelled(path), keep_errors=errors and name == "dev")
+                results[name] = report.to_json()
+                if report.errors:
+                    results[name]["errors"] = report.errors
+        if which in ("seeds", "all") and (SEEDS / "labels.json").exists():
+            results["seeds"] = score_seeds(SEEDS)
     if not results:
         console.print("[yellow]nothing to score: no labelled files found[/]")
         raise typer.Exit(1)
     if as_json:
-        typer.echo(json.dumps(results, indent=2))
+        typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
         return
     from enrich.render import print_eval
 
     print_eval(console, results)
+
+
+def _score_real(cache: Path, split: str, errors: bool) -> dict[str, Any]:
+    from enrich.eval import score_labelled
+    from enrich.realset import load_realset
+
+    items, missing = load_realset(cache.expanduser(), split=split)  # type: ignore[arg-type]
+    if missing:
+        console.print(
+            f"[yellow]{len(missing)} labelled items have no cached excerpt in {cache} "
+            "(enrich/realset/README.md says how to rebuild it); scored without them[/]"
+        )
+    if not items:
+        console.print(f"[red]no cached excerpts for the {split} split in {cache}[/]")
+        raise typer.Exit(1)
+    results: dict[str, Any] = {}
+    groups = {
+        f"real-{split}": items,
+        f"real-{split}-zh": [i for i in items if i.get("lang") == "zh"],
+    }
+    for name, group in groups.items():
+        if group:
+            report = score_labelled(group, keep_errors=errors, real=True)
+            results[name] = report.to_json()
+            if report.errors:
+                results[name]["errors"] = report.errors
+    return results
+
+
+def _refit(cache: Path | None) -> None:
+    from enrich.fit import refit
+
+    summary = refit(cache.expanduser() if cache else None)
+    console.print(summary)
 
 
 def reenrich(

@@ -1,0 +1,169 @@
+"""Deciding the article's stance: one fitted model over what the reading found.
+
+The reading (signals, framing, relevance) describes the article as named features: how
+much each direction weighs up front and in all, whether the headline holds it, whether a
+named government makes it, how certain the moves are, whether the article is framed as
+background, talk or a two-way story, and what the hand-set rules would conclude. A
+multinomial logistic regression fitted on the real-text set (enrich/fit.py, `chipwire
+eval --fit`) turns them into restrict / ease / mixed / none. Its weights live in
+enrich/model/stance.json; a missing or unreadable file falls back to the rules' answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+from chipwire.contract import Stance
+from enrich.framing import Frame
+from enrich.stance import DIRECTIONS, StanceDecision, Weighted
+
+MODEL_FILE = Path(__file__).resolve().parent / "model" / "stance.json"
+CLASSES: tuple[Stance, ...] = ("restrict", "ease", "mixed", "none")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move as the decider sees it: the reading's weighted signal and its certainty."""
+
+    weighted: Weighted
+    certainty: str
+    background: bool  # recalled, a concession or a standing measure (weighs less)
+
+
+def stance_features(
+    moves: Sequence[Move],
+    frame: Frame,
+    rules: StanceDecision,
+    relevance: float,
+    about_chips: bool,
+) -> dict[str, float]:
+    """Named article features; every value is a count, a sum squashed by log1p, or a flag."""
+    features: dict[str, float] = {
+        f"rules_{stance}": float(rules.stance == stance) for stance in CLASSES
+    }
+    for direction in DIRECTIONS:
+        mine = [m for m in moves if m.weighted.direction == direction]
+        news = [m for m in mine if not m.background]
+        features[f"{direction}_all"] = _squash(m.weighted.weight for m in mine)
+        features[f"{direction}_news"] = _squash(m.weighted.weight for m in news)
+        features[f"{direction}_up_front"] = _squash(
+            m.weighted.weight for m in news if m.weighted.up_front
+        )
+        features[f"{direction}_headline"] = float(any(m.weighted.in_headline for m in news))
+        features[f"{direction}_named"] = _squash(
+            m.weighted.weight for m in news if m.weighted.explicit
+        )
+        for certainty in ("official", "reported", "proposed"):
+            features[f"{direction}_{certainty}"] = float(
+                sum(1 for m in news if m.certainty == certainty)
+            )
+        features[f"{direction}_governments"] = float(len({m.weighted.jurisdiction for m in news}))
+    restrict, ease = features["restrict_up_front"], features["ease_up_front"]
+    features["up_front_balance"] = (restrict - ease) / (restrict + ease) if restrict + ease else 0
+    features["both_up_front"] = float(restrict > 0 and ease > 0)
+    for name in ("unconfirmed", "self_restraint", "two_way", "retrospective"):
+        features[f"frame_{name}"] = float(bool(getattr(frame, name)))
+    features["relevance"] = relevance
+    features["about_chips"] = float(about_chips)
+    return features
+
+
+def _squash(weights: Any) -> float:
+    return math.log1p(sum(weights))
+
+
+@dataclass(frozen=True)
+class StanceModel:
+    classes: tuple[Stance, ...]
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[tuple[float, ...], ...]  # one row per class
+    intercept: tuple[float, ...]
+
+    def probabilities(self, features: Mapping[str, float]) -> dict[Stance, float]:
+        x = [
+            (features.get(name, 0.0) - mean) / scale
+            for name, mean, scale in zip(self.features, self.mean, self.scale, strict=True)
+        ]
+        scores = [
+            bias + sum(w * v for w, v in zip(row, x, strict=True))
+            for row, bias in zip(self.coef, self.intercept, strict=True)
+        ]
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {c: e / total for c, e in zip(self.classes, exps, strict=True)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "classes": list(self.classes),
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": [list(row) for row in self.coef],
+            "intercept": list(self.intercept),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StanceModel:
+        return cls(
+            classes=tuple(cast(Stance, c) for c in data["classes"]),
+            features=tuple(data["features"]),
+            mean=tuple(float(v) for v in data["mean"]),
+            scale=tuple(float(v) for v in data["scale"]),
+            coef=tuple(tuple(float(v) for v in row) for row in data["coef"]),
+            intercept=tuple(float(v) for v in data["intercept"]),
+        )
+
+
+@cache
+def load_model(path: Path = MODEL_FILE) -> StanceModel | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return StanceModel.from_json(data["model"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def decide(
+    features: Mapping[str, float], moves: Sequence[Move], rules: StanceDecision
+) -> tuple[Stance, str | None, str]:
+    """The fitted stance, its acting government, and why (rendered from the features)."""
+    model = load_model()
+    if model is None:
+        return rules.stance, rules.jurisdiction, "no fitted model: the rules decide"
+    probabilities = model.probabilities(features)
+    stance = max(probabilities, key=lambda c: probabilities[c])
+    why = "fitted: " + ", ".join(f"{c} {p:.2f}" for c, p in probabilities.items())
+    if stance == "none":
+        return "none", None, why
+    if stance == rules.stance and rules.jurisdiction:
+        return stance, rules.jurisdiction, why
+    return stance, _acting(stance, moves), why
+
+
+def _acting(stance: Stance, moves: Sequence[Move]) -> str | None:
+    """The government whose moves in the stance's direction weigh most, up front first
+    and named first."""
+    wanted = DIRECTIONS if stance == "mixed" else (stance,)
+    live = [m.weighted for m in moves if m.weighted.direction in wanted and not m.background]
+    for pick in (
+        lambda w: w.up_front and w.explicit,
+        lambda w: w.up_front,
+        lambda w: w.explicit,
+        lambda w: True,
+    ):
+        totals: dict[str, float] = {}
+        for w in live:
+            if pick(w):
+                totals[w.jurisdiction] = totals.get(w.jurisdiction, 0.0) + w.weight
+        if totals:
+            return max(totals.items(), key=lambda item: item[1])[0]
+    return None
