@@ -37,6 +37,8 @@ CLAUSE_WORDS = frozenset(
         "amid",
     }
 )
+LIST_COMMAS = frozenset({",", "，"})
+LIST_JOINERS = frozenset({"and", "or"})
 CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。"})
 
 
@@ -88,13 +90,30 @@ class Tokens:
     def words(self, first: int, last: int) -> list[str]:
         return [t.text for t in self.items[max(0, first) : max(0, last)]]
 
+    def _in_a_list(self, comma: int) -> bool:
+        """A comma between items of a list ("gallium, germanium and antimony") joins,
+        it does not end a clause: up to three words, then another comma or and/or, then a
+        word."""
+        if self.items[comma].text not in LIST_COMMAS:
+            return False
+        for step in range(1, 5):
+            if comma + step + 1 >= len(self.items):
+                return False
+            token = self.items[comma + step].text
+            if step > 1 and token in LIST_JOINERS | LIST_COMMAS:
+                after = self.items[comma + step + 1].text
+                return after.isalnum() and after not in CLAUSE_WORDS
+            if not token.replace("-", "").isalnum() or token in CLAUSE_WORDS:
+                return False
+        return False
+
     def clause_of(self, index: int) -> tuple[int, int]:
         """Token range [start, end) of the clause holding token `index`."""
         if self._boundaries is None:
             self._boundaries = [
                 i
                 for i, t in enumerate(self.items)
-                if t.text in CLAUSE_PUNCT or t.text in CLAUSE_WORDS
+                if (t.text in CLAUSE_PUNCT and not self._in_a_list(i)) or t.text in CLAUSE_WORDS
             ]
         position = bisect_right(self._boundaries, index)
         start = self._boundaries[position - 1] + 1 if position > 0 else 0

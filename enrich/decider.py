@@ -25,6 +25,10 @@ from enrich.stance import DIRECTIONS, StanceDecision, Weighted
 
 MODEL_FILE = Path(__file__).resolve().parent / "model" / "stance.json"
 CLASSES: tuple[Stance, ...] = ("restrict", "ease", "mixed", "none")
+SUPPORT_ACTIONS = frozenset({"subsidy"})
+# Lawmakers mostly ask, write and propose: their cues are rarely a move in force
+MIXED_MIN_COMPARABLE = 0.25
+LEGISLATURES = frozenset({"US:CONGRESS", "CN:NPC", "EU:PARLIAMENT"})
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class Move:
     weighted: Weighted
     certainty: str
     background: bool  # recalled, a concession or a standing measure (weighs less)
+    action: str = ""
+    agency: str | None = None
+    weak: bool = False  # read with little confidence: a hint of who acts, never the news
 
 
 def stance_features(
@@ -47,8 +54,21 @@ def stance_features(
     features: dict[str, float] = {
         f"rules_{stance}": float(rules.stance == stance) for stance in CLASSES
     }
+    # Money for chipmakers is industrial policy, not an opening of trade: its own features
+    weak = [m for m in moves if m.weak]
+    moves = [m for m in moves if not m.weak]
     for direction in DIRECTIONS:
-        mine = [m for m in moves if m.weighted.direction == direction]
+        features[f"{direction}_weak"] = _squash(
+            m.weighted.weight for m in weak if m.weighted.direction == direction
+        )
+    support = [m for m in moves if m.action in SUPPORT_ACTIONS and not m.background]
+    features["support_up_front"] = _squash(
+        m.weighted.weight for m in support if m.weighted.up_front
+    )
+    features["support_all"] = _squash(m.weighted.weight for m in support)
+    trade = [m for m in moves if m.action not in SUPPORT_ACTIONS]
+    for direction in DIRECTIONS:
+        mine = [m for m in trade if m.weighted.direction == direction]
         news = [m for m in mine if not m.background]
         features[f"{direction}_all"] = _squash(m.weighted.weight for m in mine)
         features[f"{direction}_news"] = _squash(m.weighted.weight for m in news)
@@ -64,9 +84,16 @@ def stance_features(
                 sum(1 for m in news if m.certainty == certainty)
             )
         features[f"{direction}_governments"] = float(len({m.weighted.jurisdiction for m in news}))
+        features[f"{direction}_legislature"] = _squash(
+            m.weighted.weight for m in news if m.agency in LEGISLATURES
+        )
     restrict, ease = features["restrict_up_front"], features["ease_up_front"]
     features["up_front_balance"] = (restrict - ease) / (restrict + ease) if restrict + ease else 0
     features["both_up_front"] = float(restrict > 0 and ease > 0)
+    # "comparable prominence": the weaker direction's weight over the stronger's
+    for scope in ("news", "up_front"):
+        weights = sorted((features[f"restrict_{scope}"], features[f"ease_{scope}"]))
+        features[f"comparable_{scope}"] = weights[0] / weights[1] if weights[1] else 0.0
     for name in ("unconfirmed", "self_restraint", "two_way", "retrospective"):
         features[f"frame_{name}"] = float(bool(getattr(frame, name)))
     features["relevance"] = relevance
@@ -140,7 +167,8 @@ def decide(
     if model is None:
         return rules.stance, rules.jurisdiction, "no fitted model: the rules decide"
     probabilities = model.probabilities(features)
-    stance = max(probabilities, key=lambda c: probabilities[c])
+    possible = _possible(moves)
+    stance = max(possible, key=lambda c: probabilities[c])
     why = "fitted: " + ", ".join(f"{c} {p:.2f}" for c, p in probabilities.items())
     if stance == "none":
         return "none", None, why
@@ -149,21 +177,46 @@ def decide(
     return stance, _acting(stance, moves), why
 
 
+def _possible(moves: Sequence[Move]) -> list[Stance]:
+    """A stance needs a move read in its direction: the model weighs what was read, it
+    never invents a move. Mixed needs both directions read with confidence as news, the weaker
+    at least MIXED_MIN_COMPARABLE of the stronger (the guidelines' "comparable
+    prominence"; the lowest ratio among the mixed stories of the real fit split is 0.3)."""
+    trade = [m for m in moves if m.action not in SUPPORT_ACTIONS]
+    directions = {m.weighted.direction for m in trade}
+    confident = [m for m in trade if not m.weak and not m.background]
+    weights = sorted(
+        math.log1p(sum(m.weighted.weight for m in confident if m.weighted.direction == d))
+        for d in DIRECTIONS
+    )
+    possible: list[Stance] = ["none"]
+    possible += [d for d in ("restrict", "ease") if d in directions]
+    if weights[1] and weights[0] / weights[1] >= MIXED_MIN_COMPARABLE:
+        possible.append("mixed")
+    return possible
+
+
 def _acting(stance: Stance, moves: Sequence[Move]) -> str | None:
-    """The government whose moves in the stance's direction weigh most, up front first
-    and named first."""
+    """The government whose moves in the stance's direction weigh most: up front and named
+    first, confident before weak, news before background."""
     wanted = DIRECTIONS if stance == "mixed" else (stance,)
-    live = [m.weighted for m in moves if m.weighted.direction in wanted and not m.background]
-    for pick in (
-        lambda w: w.up_front and w.explicit,
-        lambda w: w.up_front,
-        lambda w: w.explicit,
-        lambda w: True,
-    ):
-        totals: dict[str, float] = {}
-        for w in live:
-            if pick(w):
-                totals[w.jurisdiction] = totals.get(w.jurisdiction, 0.0) + w.weight
-        if totals:
-            return max(totals.items(), key=lambda item: item[1])[0]
+    trade = [m for m in moves if m.weighted.direction in wanted and m.action not in SUPPORT_ACTIONS]
+    tiers: list[list[Weighted]] = [
+        [m.weighted for m in trade if not m.weak and not m.background],
+        [m.weighted for m in trade if not m.weak],
+        [m.weighted for m in trade],
+    ]
+    for live in tiers:
+        for pick in (
+            lambda w: w.up_front and w.explicit,
+            lambda w: w.up_front,
+            lambda w: w.explicit,
+            lambda w: True,
+        ):
+            totals: dict[str, float] = {}
+            for w in live:
+                if pick(w):
+                    totals[w.jurisdiction] = totals.get(w.jurisdiction, 0.0) + w.weight
+            if totals:
+                return max(totals.items(), key=lambda item: item[1])[0]
     return None

@@ -42,6 +42,8 @@ class TagResult:
     relevance: float
     explanation: Explanation = field(repr=False)
     features: dict[str, float] = field(default_factory=dict, repr=False)
+    # what the hand-set reading alone concludes: one of the decider's features
+    read_stance: tuple[Stance, str | None] = ("none", None)
 
     def to_json(self) -> dict[str, Any]:
         """The `chipwire tag --json` object."""
@@ -127,7 +129,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     frame = article_frame(by_sentence, weights)
     _apply_frame(frame, candidates)
     moves = _moves(candidates)
-    rules = decide_stance([m.weighted for m in moves], two_way=bool(frame.two_way))
+    rules = decide_stance([m.weighted for m in moves if not m.weak], two_way=bool(frame.two_way))
     rules.reason = "; ".join([*frame.notes(), rules.reason])
     relevance, why = relevance_score(_features(candidates, by_sentence, weights, agencies))
     if not about_chips:
@@ -150,6 +152,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         relevance=relevance,
         explanation=explanation,
         features=features,
+        read_stance=(rules.stance, rules.jurisdiction),
     )
 
 
@@ -178,9 +181,12 @@ def _moves(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Move]:
             ),
             candidate.certainty,
             candidate.stance_factor < 1.0,
+            candidate.action,
+            candidate.agency,
+            candidate.confidence < MIN_CONFIDENCE,
         )
         for candidate, sentence, weight in candidates
-        if candidate.confidence >= MIN_CONFIDENCE
+        if candidate.confidence >= MIN_SIGNAL_CONFIDENCE
     ]
 
 

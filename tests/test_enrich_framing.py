@@ -1,4 +1,8 @@
-"""How the article frames its news, and the headline-and-lead decision, on stories of our own."""
+"""How the article frames its news, and the headline-and-lead decision, on stories of our own.
+
+Where a test asserts `read_stance`, it pins what the hand-set reading concludes (one
+feature of the fitted decider, enrich/decider.py); the fitted stance itself is measured on
+real news (`chipwire eval --real`), not on texts we wrote."""
 
 from __future__ import annotations
 
@@ -30,8 +34,8 @@ def test_an_official_move_survives_a_disclaimer_about_something_else() -> None:
         "list. A decision on further chip rules is still under discussion, officials said.",
         "U.S. blacklists Biren",
     )
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == "US"
+    assert result.read_stance[0] == "restrict"
+    assert result.read_stance[1] == "US"
 
 
 def test_a_company_acting_on_its_own_makes_no_government_move() -> None:
@@ -53,8 +57,8 @@ def test_opposite_moves_announced_as_such_are_mixed() -> None:
         "studying the rules.",
         "Japan's chip-trade week moves in opposite directions",
     )
-    assert result.stance == "mixed"
-    assert result.acting_jurisdiction == "JP"
+    assert result.read_stance[0] == "mixed"
+    assert result.read_stance[1] == "JP"
 
 
 def test_both_directions_in_the_headline_are_mixed() -> None:
@@ -73,7 +77,7 @@ def test_an_opposite_move_in_the_body_alone_does_not_make_it_mixed() -> None:
         "years. Months later, Beijing discouraged local firms from buying the chip.",
         "U.S. clears Nvidia to ship H20 processors to China",
     )
-    assert result.stance == "ease"
+    assert result.read_stance[0] == "ease"
 
 
 def test_the_headline_and_lead_decide_over_a_long_restrictive_background() -> None:
@@ -88,8 +92,8 @@ def test_the_headline_and_lead_decide_over_a_long_restrictive_background() -> No
         "inventory.",
         "U.S. clears Nvidia to ship H20 processors to China again",
     )
-    assert result.stance == "ease"
-    assert result.acting_jurisdiction == "US"
+    assert result.read_stance[0] == "ease"
+    assert result.read_stance[1] == "US"
 
 
 def test_a_body_move_with_an_inferred_government_does_not_make_the_news() -> None:
@@ -153,7 +157,7 @@ def test_a_new_move_in_a_look_back_headline_is_still_news() -> None:
         "in a statement.",
         "Three years on, U.S. blacklists another Chinese GPU maker",
     )
-    assert result.stance == "restrict"
+    assert result.read_stance[0] == "restrict"
 
 
 def test_an_opposite_move_further_down_makes_an_announced_two_way_story_mixed() -> None:
@@ -195,8 +199,8 @@ def test_pulling_a_waiver_restricts_and_a_possessive_country_is_no_actor() -> No
         "to its plant in Xi'an would end in 120 days.",
         "Washington pulls Korean memory makers' China waivers",
     )
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == "US"
+    assert result.read_stance[0] == "restrict"
+    assert result.read_stance[1] == "US"
 
 
 def test_a_verb_joined_by_and_does_not_undo_the_next_verb() -> None:
@@ -226,8 +230,8 @@ def test_equal_prominence_up_front_is_mixed_whatever_the_body_repeats() -> None:
         "Analysts said the licences would lift Nvidia's China revenue.",
         "Washington hands out H20 licences, pulls SK Hynix waivers",
     )
-    assert result.stance == "mixed"
-    assert result.acting_jurisdiction == "US"
+    assert result.read_stance[0] == "mixed"
+    assert result.read_stance[1] == "US"
 
 
 def test_moves_made_at_once_are_announced_as_two_way() -> None:
@@ -238,7 +242,7 @@ def test_moves_made_at_once_are_announced_as_two_way() -> None:
         "tightening at once.",
         "Tokyo's chip notice",
     )
-    assert result.stance == "mixed"
+    assert result.read_stance[0] == "mixed"
 
 
 def test_a_move_dated_to_an_earlier_month_is_background() -> None:
@@ -317,8 +321,8 @@ def test_becoming_subject_to_controls_is_a_move_and_funded_people_are_a_state() 
         "government funding will need approval before taking jobs abroad.",
         "Korea adds memory process know-how to protected list",
     )
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == "KR"
+    assert result.read_stance[0] == "restrict"
+    assert result.read_stance[1] == "KR"
 
 
 @pytest.mark.parametrize(
@@ -348,8 +352,8 @@ def test_limits_curbed_approvals_and_ended_exemptions_restrict(
     title: str, text: str, jurisdiction: str
 ) -> None:
     result = tag_text(text, title)
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == jurisdiction
+    assert result.read_stance[0] == "restrict"
+    assert result.read_stance[1] == jurisdiction
 
 
 def test_firms_added_to_the_entity_list_are_its_object_not_its_agent() -> None:

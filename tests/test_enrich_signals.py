@@ -171,8 +171,8 @@ def test_a_probe_into_subsidies_restricts() -> None:
         "The European Commission opened an investigation into subsidies for Chinese "
         "legacy chips on Monday."
     )
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == "EU"
+    assert result.read_stance[0] == "restrict"
+    assert result.read_stance[1] == "EU"
 
 
 def test_a_question_headline_is_no_move() -> None:
@@ -274,4 +274,4 @@ def test_ordering_a_sale_restricts() -> None:
 )
 def test_stories_of_our_own(title: str, text: str, stance: str, jurisdiction: str | None) -> None:
     result = tag_text(text, title=title)
-    assert (result.stance, result.acting_jurisdiction) == (stance, jurisdiction)
+    assert (result.read_stance[0], result.read_stance[1]) == (stance, jurisdiction)

@@ -57,6 +57,9 @@ def evaluate(
         typer.Option(help="Score the real-text set from this excerpt cache directory"),
     ] = None,
     split: Annotated[str, typer.Option(help="Real set split: test | fit | all")] = "test",
+    labels: Annotated[
+        Path | None, typer.Option(help="Real set labels directory (default: the shipped set)")
+    ] = None,
     fit: Annotated[
         bool, typer.Option("--fit", help="Refit the stance decider and write its weights")
     ] = False,
@@ -76,7 +79,7 @@ def evaluate(
         raise typer.BadParameter("--split must be test, fit or all")
     results: dict[str, Any] = {}
     if real is not None:
-        results.update(_score_real(real, split, errors))
+        results.update(_score_real(real, split, errors, labels))
     else:
         for name in ("dev", "holdout"):
             path = FIXTURES / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
@@ -98,11 +101,15 @@ def evaluate(
     print_eval(console, results)
 
 
-def _score_real(cache: Path, split: str, errors: bool) -> dict[str, Any]:
+def _score_real(cache: Path, split: str, errors: bool, labels: Path | None) -> dict[str, Any]:
     from enrich.eval import score_labelled
-    from enrich.realset import load_realset
+    from enrich.realset import LABELS_DIR, load_realset
 
-    items, missing = load_realset(cache.expanduser(), split=split)  # type: ignore[arg-type]
+    items, missing = load_realset(
+        cache.expanduser(),
+        split=split,  # type: ignore[arg-type]
+        labels_dir=labels or LABELS_DIR,
+    )
     if missing:
         console.print(
             f"[yellow]{len(missing)} labelled items have no cached excerpt in {cache} "
