@@ -166,8 +166,16 @@ def _stage_threads(pipeline: Pipeline, stop: threading.Event) -> list[threading.
     return threads
 
 
-def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ...]) -> None:
-    """Run the chosen stages until `stop` is set; then finish the batch in hand and commit."""
+def run_forever(
+    settings: Settings,
+    stop: threading.Event,
+    stages: tuple[str, ...],
+    committed: threading.Event | None = None,
+) -> None:
+    """Run the chosen stages until `stop` is set; then finish the batch in hand and commit.
+
+    `committed` is set once every consuming stage has committed its last batch: from then
+    on the process may exit at once (a crawl still running loses nothing it accepted)."""
     with Pipeline(settings, stages) as pipeline:
         threads = _stage_threads(pipeline, stop)
         scheduler = _schedule_crawl(pipeline, stop) if pipeline.crawler is not None else None
@@ -182,13 +190,15 @@ def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ..
         )
         stop.wait()
         log.info("stopping: finishing batches in hand")
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
         if web is not None:
             web.should_exit = True
         pipeline.relay_wake.set()
         for thread in threads:
             thread.join(timeout=60)
+        if committed is not None:
+            committed.set()
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         if pipeline.crawler is not None:
             _final_relay(pipeline)
 
@@ -197,9 +207,14 @@ def start_web(settings: Settings) -> uvicorn.Server:
     """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread."""
     from index.api import create_app
 
-    app = create_app(lambda: open_backend(settings))
+    app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
     config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        log_config=None,  # through chipwire's log handler, in its format
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, name="web", daemon=True).start()

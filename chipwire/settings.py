@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".chipwire"), description="State, embedded log, index, outbox")
     sources_file: Path = Field(Path("deploy/sources.yaml"), description="Feeds to poll (YAML)")
     log_level: str = Field("INFO", description="Python logging level")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or one JSON object per line (uvicorn too)"
+    )
 
     # the two modes
     bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
@@ -122,7 +125,12 @@ class Settings(BaseSettings):
 
     # serving
     http_host: str = Field("127.0.0.1", description="Web/API/metrics bind address")
-    http_port: int = Field(8765, description="Web/API/metrics port; 0 disables")
+    http_port: int = Field(8765, ge=0, le=65535, description="Web/API/metrics port; 0 disables")
+    api_token: str = Field(
+        "",
+        description="Bearer token the API requires (all but /healthz); needed to bind beyond "
+        "loopback",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -2,13 +2,15 @@
 
 `create_app(backend_factory)` opens the backend on first use and closes it at shutdown, so
 one factory serves both `chipwire run` (shared with the indexer) and a standalone web process.
+With an `api_token`, every path but /healthz needs `Authorization: Bearer <token>`.
 """
 
 from __future__ import annotations
 
+import hmac
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
@@ -47,7 +49,10 @@ class _LazyBackend:
                 self._backend = None
 
 
-def create_app(backend_factory: BackendFactory) -> FastAPI:
+OPEN_PATHS = frozenset({"/healthz"})  # probes reach it without the token
+
+
+def create_app(backend_factory: BackendFactory, api_token: str = "") -> FastAPI:
     holder = _LazyBackend(backend_factory)
 
     @asynccontextmanager
@@ -56,6 +61,22 @@ def create_app(backend_factory: BackendFactory) -> FastAPI:
         holder.close()
 
     app = FastAPI(title="chipwire search", version="1", lifespan=lifespan)
+
+    if api_token:
+        expected = f"Bearer {api_token}".encode()
+
+        @app.middleware("http")
+        async def bearer_token(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            given = request.headers.get("authorization", "").encode()
+            if request.url.path in OPEN_PATHS or hmac.compare_digest(given, expected):
+                return await call_next(request)
+            return JSONResponse(
+                {"detail": "a bearer token is required"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     @app.exception_handler(QueryError)
     async def bad_query(_: Request, exc: QueryError) -> JSONResponse:

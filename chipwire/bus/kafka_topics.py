@@ -46,8 +46,11 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     }
 
 
-def ensure_topics(settings: Settings, names: Sequence[str] = TOPICS) -> list[str]:
-    """Create the missing topics; returns the names created now."""
+def ensure_topics(
+    settings: Settings, names: Sequence[str] = TOPICS, probe_timeout_s: float | None = None
+) -> list[str]:
+    """Create the missing topics; returns the names created now. `probe_timeout_s` bounds
+    the wait for an unreachable broker (kafka-python's default is about 30 s)."""
     configs = topic_configs(settings)
     new = [
         NewTopic(
@@ -58,7 +61,10 @@ def ensure_topics(settings: Settings, names: Sequence[str] = TOPICS) -> list[str
         )
         for name in names
     ]
-    admin = KafkaAdminClient(**client_config(settings))
+    bounded = (
+        {} if probe_timeout_s is None else {"bootstrap_timeout_ms": int(probe_timeout_s * 1000)}
+    )
+    admin = KafkaAdminClient(**client_config(settings), **bounded)
     try:
         response = admin.create_topics(new, raise_errors=False)
     finally:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -15,12 +19,15 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, open_bus
+from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOPICS, open_bus
+from chipwire.commands.failures import RUNTIME, UserError, clean, describe, did_you_mean
 from chipwire.settings import Settings
-from ingest.sources import SourcesError
 
 console = Console(stderr=True)
+log = logging.getLogger("chipwire.run")
+GRACE_S = 4.0  # after SIGTERM/SIGINT: finish the batch in hand, then stop now
 TOPIC_ALIASES = {
     "raw": RAW_TOPIC,
     "enriched": ENRICHED_TOPIC,
@@ -42,14 +49,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _settings() -> Settings:
+    """Settings from file and environment (a bad one is one line, exit 2), logging set up."""
     from chipwire.cli import setup_logging
 
-    try:
-        settings = Settings()
-    except Exception as exc:
-        console.print(f"[red]bad configuration:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    setup_logging(settings.log_level)
+    settings = Settings()
+    setup_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -69,23 +73,129 @@ def _stage_command(stage: str) -> Any:
     return command
 
 
+class Shutdown:
+    """What the signal handlers do: set events, nothing else (no I/O, no locks).
+
+    The first SIGINT/SIGTERM sets `stop`: every stage finishes and commits the batch in
+    hand. A second one, or `GRACE_S` passing, sets `now`: the process exits as soon as the
+    stages have committed, without waiting for a crawl in progress (what it accepted is in
+    the outbox already; what it had not accepted is fetched again at the next start)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.now = threading.Event()
+        self.signals: list[int] = []
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signals.append(signum)
+        if self.stop.is_set():
+            self.now.set()
+        self.stop.set()
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.handle)
+        signal.signal(signal.SIGTERM, self.handle)
+
+
 def _run_stages(stages: tuple[str, ...]) -> None:
     from chipwire.runner import run_forever
 
     settings = _settings()
-    stop = threading.Event()
+    if "index" in stages:
+        check_http_port(settings)
+    shutdown = Shutdown()
+    shutdown.install()
+    if not wait_for_bus(settings, shutdown.stop):
+        return
+    failed: list[BaseException] = []
+    committed = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        console.print(f"signal {signal.Signals(signum).name}: stopping cleanly…")
-        stop.set()
+    def pipeline() -> None:
+        try:
+            run_forever(settings, shutdown.stop, stages, committed)
+        except BaseException as exc:
+            failed.append(exc)
+            shutdown.stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    worker = threading.Thread(target=pipeline, name="pipeline")
+    worker.start()
+    shutdown.stop.wait()
+    if shutdown.signals:
+        name = signal.Signals(shutdown.signals[0]).name
+        log.info("%s: stopping cleanly (a second signal stops now)", name)
+    deadline = time.monotonic() + GRACE_S
+    while worker.is_alive() and not shutdown.now.is_set() and time.monotonic() < deadline:
+        worker.join(timeout=0.1)
+    if failed:
+        raise failed[0]
+    if worker.is_alive():
+        committed.wait(timeout=max(0.5, deadline + 0.5 - time.monotonic()))
+        log.warning(
+            "stopping now: stage batches are committed; a crawl in progress is abandoned "
+            "(its accepted articles wait in the outbox)"
+        )
+        logging.shutdown()
+        os._exit(0)
+
+
+def wait_for_bus(settings: Settings, stop: threading.Event, max_backoff_s: float = 30.0) -> bool:
+    """Create the topics, retrying with backoff while the broker is unreachable: one log
+    line per attempt. False when stopped before the bus answered."""
+    if settings.bus != "kafka":
+        return True
+    from chipwire.bus import kafka_topics
+
+    backoff, attempt = 1.0, 1
+    while not stop.is_set():
+        try:
+            kafka_topics.ensure_topics(settings, probe_timeout_s=max(1.0, backoff * 2))
+            if attempt > 1:
+                log.info(
+                    "kafka at %s reachable after %d attempts", settings.kafka_bootstrap, attempt
+                )
+            return True
+        except Exception as exc:
+            failure = describe(exc)
+            if failure.code != RUNTIME:
+                raise
+            log.error("attempt %d: %s; retrying in %.0fs", attempt, failure.message, backoff)
+        stop.wait(backoff)
+        backoff, attempt = min(backoff * 2, max_backoff_s), attempt + 1
+    return False
+
+
+def check_http_port(settings: Settings) -> None:
+    """Fail at start, in one line, when the API cannot be served as configured."""
+    if not settings.http_port:
+        log.info("http_port = 0: no search API, /healthz or /metrics in this process")
+        return
+    if not settings.api_token and not _is_loopback(settings.http_host):
+        raise UserError(
+            f"http_host = {settings.http_host!r} exposes the API beyond this machine: set "
+            "api_token (clients then send 'Authorization: Bearer <token>'), or bind 127.0.0.1"
+        )
+    family = socket.AF_INET6 if ":" in settings.http_host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind((settings.http_host, settings.http_port))
+        except OSError as exc:
+            why = "is taken" if exc.errno == errno.EADDRINUSE else f"cannot be bound ({exc})"
+            raise UserError(
+                f"http port {settings.http_host}:{settings.http_port} {why}: stop the other "
+                "process, choose another http_port, or set http_port = 0 to run without the API"
+            ) from exc
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
     try:
-        run_forever(settings, stop, stages)
-    except SourcesError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def serve() -> None:
@@ -96,8 +206,17 @@ def serve() -> None:
     from index.api import create_app
 
     settings = _settings()
-    app = create_app(lambda: open_backend(settings))
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
+    if not settings.http_port:
+        raise UserError("http_port = 0: nothing to serve; set http_port")
+    check_http_port(settings)
+    app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="info",
+        log_config=None,  # uvicorn logs through chipwire's handler, in its format
+    )
 
 
 def reindex(
@@ -166,9 +285,15 @@ def tail(
     ] = False,
 ) -> None:
     """Print a topic's messages (the enriched stream by default), on Kafka or the embedded log."""
+    name = TOPIC_ALIASES.get(topic, topic)
+    if name not in TOPICS:
+        known = [*TOPIC_ALIASES, *TOPICS]
+        raise UserError(
+            f"no topic {topic!r}{did_you_mean(topic, known)}; use raw, enriched, alerts, dlq "
+            "or a full topic name"
+        )
     settings = _settings()
     bus = open_bus(settings)
-    name = TOPIC_ALIASES.get(topic, topic)
     consumer = bus.consumer(
         group or f"chipwire-tail-{time.time_ns()}", [name], from_beginning=from_beginning
     )
@@ -190,25 +315,43 @@ def tail(
 
 
 def _print_message(out: Console, value: bytes, as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(value.decode("utf-8") + "\n")
+    """One message, one line. Feed text is data, never markup or terminal control."""
+    try:
+        body = json.loads(value)
+    except ValueError:
+        out.print(Text(f"(not JSON: {len(value)} bytes)", style="dim"))
+        return
+    if as_json:  # ASCII-escaped JSON cannot carry a terminal escape
+        sys.stdout.write(json.dumps(body, ensure_ascii=True) + "\n")
         sys.stdout.flush()
         return
-    body = json.loads(value)
-    if "subject" in body and "current" in body:
-        out.print(
-            f"[bold red]SHIFT[/] {body['jurisdiction']} on {body['subject']}: "
-            f"{body['previous']} → {body['current']}  {body['title']}"
-        )
+    if not isinstance(body, dict):
+        out.print(Text(clean(str(body))))
         return
-    stance = body.get("stance", "")
-    tags = body.get("tags", {})
-    chips = ",".join(c["id"] for c in tags.get("chips", []))
-    out.print(
-        f"[dim]{(body.get('published_at') or '')[:10]}[/] [bold]{body.get('title', '')}[/] "
-        f"[cyan]{stance}[/] {body.get('acting_jurisdiction') or ''} {chips}  "
-        f"[dim]{body.get('source', {}).get('name', '')}[/]"
-    )
+    line = Text()
+    if "subject" in body and "current" in body:
+        line.append("SHIFT", style="bold red")
+        line.append(
+            clean(
+                f" {body.get('jurisdiction')} on {body.get('subject')}: "
+                f"{body.get('previous')} → {body.get('current')}  {body.get('title', '')}"
+            )
+        )
+        out.print(line)
+        return
+    tags = body.get("tags") or {}
+    chips = ",".join(str(c.get("id", "")) for c in tags.get("chips", []) if isinstance(c, dict))
+    source = body.get("source") or {}
+    parts = [
+        (str(body.get("published_at") or "")[:10], "dim"),
+        (str(body.get("title", "")), "bold"),
+        (str(body.get("stance", "")), "cyan"),
+        (f"{body.get('acting_jurisdiction') or ''} {chips} ", ""),
+        (str(source.get("name", "") if isinstance(source, dict) else ""), "dim"),
+    ]
+    for text, style in parts:
+        line.append(" ".join(clean(text).split()) + " ", style=style)
+    out.print(line, soft_wrap=True)
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

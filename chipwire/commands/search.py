@@ -10,9 +10,11 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from chipwire.commands.failures import one_line
 from chipwire.errors import Retry
 from chipwire.settings import Settings
 from index import open_backend
@@ -108,7 +110,7 @@ def _first_error(exc: Exception) -> str:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(one_line(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -129,12 +131,13 @@ def show(response: SearchResponse, out: Console) -> None:
         )
     out.print(table)
     out.print(
-        f"{response.total} results, {len(response.hits)} shown, for [bold]{response.query}[/bold]",
+        f"{response.total} results, {len(response.hits)} shown, "
+        f"for [bold]{escape(response.query)}[/bold]",
         highlight=False,
     )
     for name, buckets in response.facets.items():
         if buckets and name != "day":
-            counts = ", ".join(f"{b.key} ({b.count})" for b in buckets[:8])
+            counts = escape(", ".join(f"{b.key} ({b.count})" for b in buckets[:8]))
             out.print(f"  [dim]{name}:[/dim] {counts}", highlight=False)
 
 

@@ -17,9 +17,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from chipwire.bus import DLQ_TOPIC, Bus, Message, open_bus
 from chipwire.bus.embedded import EmbeddedBus
+from chipwire.commands.failures import UserError, clean, did_you_mean
 from chipwire.settings import Settings
 
 out = Console()
@@ -107,7 +109,7 @@ def list_topics() -> None:
         rows = topic_rows(bus)
     table = Table("topic", "partitions", "messages")
     for row in rows:
-        table.add_row(row.name, str(row.partitions), str(row.messages))
+        table.add_row(Text(row.name), str(row.partitions), str(row.messages))
     out.print(table)
 
 
@@ -117,7 +119,7 @@ def create_topics() -> None:
     with opened() as bus:
         bus.ensure_topics()
         names = [row.name for row in topic_rows(bus)]
-    out.print("topics ready: " + ", ".join(names))
+    out.print(Text("topics ready: " + ", ".join(names)))
 
 
 @topics_app.command("describe")
@@ -127,7 +129,10 @@ def describe_topic(topic: Annotated[str, typer.Argument(help="Topic name")]) -> 
         rows = {row.name: row for row in topic_rows(bus)}
     row = rows.get(topic)
     if row is None:
-        raise typer.BadParameter(f"no topic {topic!r}; known: {', '.join(sorted(rows))}")
+        raise UserError(
+            f"no topic {topic!r}{did_you_mean(topic, sorted(rows))}; "
+            f"known: {', '.join(sorted(rows))}"
+        )
     out.print(
         json.dumps(
             {
@@ -155,16 +160,18 @@ def list_dead_letters(
         where = (
             f"{h.get('dlq_topic', '?')}@{h.get('dlq_partition', '?')}:{h.get('dlq_offset', '?')}"
         )
-        table.add_row(
+        cells = (
             m.key,
             h.get("dlq_reason", ""),
             h.get("dlq_stage", ""),
             where,
             h.get("dlq_detail", "")[:80],
         )
+        table.add_row(*(Text(clean(cell)) for cell in cells))  # data, never markup
     out.print(table)
     reasons = Counter(m.headers.get("dlq_reason", "") for m in messages)
-    out.print(", ".join(f"{r}: {n}" for r, n in reasons.most_common()) or "DLQ is empty")
+    summary = ", ".join(f"{r}: {n}" for r, n in reasons.most_common()) or "DLQ is empty"
+    out.print(Text(clean(summary)))
 
 
 @dlq_app.command("replay")

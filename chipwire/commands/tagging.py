@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, open_bus
+from chipwire.commands.failures import UserError
 from chipwire.contract import RawArticle
 from chipwire.errors import Quarantine
 from chipwire.events import publish
@@ -35,7 +37,7 @@ def tag(
     """Tag one text: chips, companies, agencies, countries, policy signals, stance."""
     from enrich.tag import tag_text
 
-    text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    text = read_text(file)
     result = tag_text(text, title)
     if as_json:
         payload = result.to_json()
@@ -48,6 +50,32 @@ def tag(
     print_summary(console, result)
     if explain:
         print_explanation(console, result)
+
+
+def read_text(file: str) -> str:
+    """A text file (or stdin) as str: UTF-8 when it is, else the detected encoding;
+    binary and empty input are refused with one line."""
+    name = "standard input" if file == "-" else file
+    data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+    text = decode_text(data, name)
+    if not text.strip():
+        raise UserError(f"{name} is empty: nothing to tag")
+    return text
+
+
+def decode_text(data: bytes, name: str) -> str:
+    if b"\x00" in data[:8192]:
+        raise UserError(f"{name} looks binary (NUL bytes), not text: nothing to tag")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UserError(f"{name} is not text in any encoding chipwire recognises")
+    return str(best)
 
 
 def evaluate(
@@ -162,7 +190,7 @@ def reenrich(
                     raw = decode(message, RawArticle)
                 except Quarantine as exc:
                     skipped += 1
-                    console.print(f"[yellow]skipped an invalid raw message: {exc}[/]")
+                    console.print(f"[yellow]skipped an invalid raw message: {escape(str(exc))}[/]")
                     continue
                 latest.pop(raw.id, None)
                 latest[raw.id] = raw  # a later version of an article replaces the earlier
