@@ -67,7 +67,10 @@ for _name in COMMAND_MODULES:
             raise
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-QUIET_LOGGERS = {"apscheduler": logging.WARNING}  # 2 INFO lines per tick otherwise
+# apscheduler: 2 INFO lines per tick otherwise. kafka-python: a dozen lines per failed
+# connection attempt; chipwire logs the outcome of each Kafka operation itself, and
+# log_level = "DEBUG" shows the client's own lines again.
+QUIET_LOGGERS = {"apscheduler": logging.WARNING, "kafka": logging.CRITICAL}
 
 
 class JsonFormatter(logging.Formatter):
@@ -101,7 +104,7 @@ def setup_logging(level: str, log_format: str = "text") -> None:
     root.addHandler(handler)
     root.setLevel(level.upper())
     for name, quiet in QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(max(quiet, root.level))
+        logging.getLogger(name).setLevel(root.level if root.level <= logging.DEBUG else quiet)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uv = logging.getLogger(name)
         uv.handlers = []

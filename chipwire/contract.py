@@ -3,6 +3,11 @@
 Models are pydantic; `schemas/*.json` is generated from them (`make schemas`) and a
 test fails when the committed files drift. Field changes follow docs/STREAM.md:
 adding an optional field is compatible, anything else is a new topic version.
+
+Reading ignores fields this version does not know (a newer producer may add optional ones,
+and an older consumer must not dead-letter its messages); writing emits only the fields
+declared here, and the schemas still say `additionalProperties: false` because they
+describe exactly what this version writes.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ def article_id(canonical_url: str) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, extra="ignore", json_schema_extra={"additionalProperties": False}
+    )
 
 
 class SourceRef(_Model):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from chipwire.bus import Bus, Message
 from chipwire.contract import AlertEvent, EnrichedArticle, RawArticle
-from chipwire.errors import Quarantine
+from chipwire.errors import Discard, Quarantine
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,7 +42,12 @@ def publish(bus: Bus, topic: str, model: BaseModel, stage: str) -> None:
 
 
 def decode(message: Message, model: type[M]) -> M:
-    """Parse a message body; a body that breaks the contract can never succeed."""
+    """Parse a message body; a body that breaks the contract can never succeed.
+
+    A tombstone (no value: compaction's delete marker for a key) is skipped, not
+    dead-lettered; fields this version does not know are ignored."""
+    if not message.value:
+        raise Discard("tombstone", f"{message.topic}@{message.offset} key={message.key}")
     try:
         return model.model_validate_json(message.value)
     except (ValidationError, ValueError) as exc:

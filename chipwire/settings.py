@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # kafka
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
     kafka_client_id: str = Field("chipwire", description="Kafka client id")
+    kafka_topic_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prefix of every topic and consumer group on Kafka (the demo uses its own)",
+    )
     kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = Field(
         "gzip", description="Producer compression"
     )
@@ -86,6 +91,9 @@ class Settings(BaseSettings):
         60_000, gt=0, description="Give up on a record (it stays in the outbox) after this"
     )
     kafka_request_timeout_ms: int = Field(30_000, gt=0, description="Kafka request timeout")
+    kafka_bootstrap_timeout_ms: int = Field(
+        30_000, gt=0, description="How long a client tries to reach the brokers before failing"
+    )
     kafka_max_block_ms: int = Field(
         10_000, gt=0, description="Longest a publish waits for metadata or buffer space"
     )

@@ -112,7 +112,10 @@ class KafkaBus:
             try:
                 results.append(
                     producer.send(
-                        topic, value=value, key=key.encode("utf-8"), headers=wire_headers(headers)
+                        self.settings.kafka_topic_prefix + topic,
+                        value=value,
+                        key=key.encode("utf-8"),
+                        headers=wire_headers(headers),
                     )
                 )
             except kerr.KafkaTimeoutError as exc:
@@ -175,8 +178,12 @@ class KafkaBus:
     def consumer(
         self, group: str, topics: Sequence[str], *, from_beginning: bool = True
     ) -> KafkaGroupConsumer:
+        prefix = self.settings.kafka_topic_prefix
         return KafkaGroupConsumer(
-            consumer_config(self.settings, group, from_beginning), list(topics), from_beginning
+            consumer_config(self.settings, group, from_beginning),
+            [prefix + topic for topic in topics],
+            from_beginning,
+            prefix,
         )
 
     def close(self) -> None:
@@ -189,8 +196,11 @@ class KafkaBus:
 class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
     """The bus Consumer over a KafkaConsumer in a group; offsets move only on commit()."""
 
-    def __init__(self, config: dict[str, Any], topics: list[str], from_beginning: bool) -> None:
+    def __init__(
+        self, config: dict[str, Any], topics: list[str], from_beginning: bool, prefix: str = ""
+    ) -> None:
         self._consumer = KafkaConsumer(**config)
+        self._prefix = prefix
         self._lock = threading.Lock()
         self._polled: dict[TopicPartition, int] = {}  # next offset after what poll() returned
         self._rewind_to: dict[TopicPartition, int] = {}  # first uncommitted offset polled
@@ -231,7 +241,7 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                     continue
                 self._rewind_to.setdefault(tp, records[0].offset)
                 self._polled[tp] = records[-1].offset + 1
-                batch.extend(to_message(r) for r in records)
+                batch.extend(to_message(r, self._prefix) for r in records)
         return batch
 
     def commit(self) -> None:

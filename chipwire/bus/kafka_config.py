@@ -18,6 +18,7 @@ def client_config(settings: Settings) -> dict[str, Any]:
         "bootstrap_servers": settings.kafka_bootstrap.split(","),
         "client_id": settings.kafka_client_id,
         "request_timeout_ms": settings.kafka_request_timeout_ms,
+        "bootstrap_timeout_ms": settings.kafka_bootstrap_timeout_ms,
     }
     if settings.kafka_api_version:
         config["api_version"] = tuple(int(p) for p in settings.kafka_api_version.split("."))
@@ -48,7 +49,7 @@ def producer_config(settings: Settings) -> dict[str, Any]:
 def consumer_config(settings: Settings, group: str, from_beginning: bool) -> dict[str, Any]:
     return {
         **client_config(settings),
-        "group_id": group,
+        "group_id": settings.kafka_topic_prefix + group,
         "enable_auto_commit": False,  # commit only after the stage's work is durable
         "auto_offset_reset": "earliest" if from_beginning else "latest",
         "isolation_level": "read_committed",
@@ -66,11 +67,12 @@ def wire_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
     return [(k, v.encode("utf-8", "replace")) for k, v in headers.items()]
 
 
-def to_message(record: Any) -> Message:
+def to_message(record: Any, prefix: str = "") -> Message:
+    """The bus message of a Kafka record; topic names lose `kafka_topic_prefix`."""
     headers = {k: (v or b"").decode("utf-8", "replace") for k, v in record.headers or []}
     key = (record.key or b"").decode("utf-8", "replace")
     return Message(
-        record.topic,
+        record.topic.removeprefix(prefix),
         key,
         record.value or b"",
         headers,

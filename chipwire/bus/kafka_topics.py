@@ -54,17 +54,17 @@ def ensure_topics(
     configs = topic_configs(settings)
     new = [
         NewTopic(
-            name,
+            settings.kafka_topic_prefix + name,
             settings.kafka_partitions,
             settings.kafka_replication,
             topic_configs=configs.get(name, {}),
         )
         for name in names
     ]
-    bounded = (
-        {} if probe_timeout_s is None else {"bootstrap_timeout_ms": int(probe_timeout_s * 1000)}
-    )
-    admin = KafkaAdminClient(**client_config(settings), **bounded)
+    config = client_config(settings)
+    if probe_timeout_s is not None:
+        config["bootstrap_timeout_ms"] = int(probe_timeout_s * 1000)
+    admin = KafkaAdminClient(**config)
     try:
         response = admin.create_topics(new, raise_errors=False)
     finally:
@@ -73,7 +73,7 @@ def ensure_topics(
     for topic in response.get("topics", []):
         code = topic.get("error_code", 0)
         if code == 0:
-            created.append(topic["name"])
+            created.append(str(topic["name"]).removeprefix(settings.kafka_topic_prefix))
         elif code != _ALREADY_EXISTS:
             raise kerr.for_code(code)(f"create topic {topic['name']}: {topic}")
     return created
@@ -137,6 +137,8 @@ def read_topic(
 ) -> list[Message]:
     """Up to `limit` messages from the beginning of every partition (no group, no commit)."""
     consumer = KafkaConsumer(**client_config(settings), enable_auto_commit=False)
+    prefix = settings.kafka_topic_prefix
+    topic = prefix + topic
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         if not partitions:
@@ -150,7 +152,7 @@ def read_topic(
             if all(consumer.position(tp) >= end[tp] for tp in partitions):
                 break
             fetched = consumer.poll(timeout_ms=500, max_records=limit - len(messages))
-            messages.extend(to_message(r) for records in fetched.values() for r in records)
+            messages.extend(to_message(r, prefix) for records in fetched.values() for r in records)
         return sorted(messages, key=lambda m: (m.timestamp_ms, m.partition, m.offset))
     finally:
         consumer.close(autocommit=False)

@@ -78,6 +78,10 @@ def describe(exc: BaseException) -> Failure:
     )
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    return bool(_connection_target(exc))
+
+
 # -- explainers, most specific first ---------------------------------------------------
 
 

@@ -22,7 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOPICS, open_bus
-from chipwire.commands.failures import RUNTIME, UserError, clean, describe, did_you_mean
+from chipwire.commands.failures import (
+    UserError,
+    clean,
+    describe,
+    did_you_mean,
+    is_connection_error,
+)
 from chipwire.settings import Settings
 
 console = Console(stderr=True)
@@ -146,21 +152,23 @@ def wait_for_bus(settings: Settings, stop: threading.Event, max_backoff_s: float
     from chipwire.bus import kafka_topics
 
     backoff, attempt = 1.0, 1
+    # each attempt is short, so a signal is answered within the 5 s an orchestrator allows
+    probe_s = min(settings.kafka_bootstrap_timeout_ms / 1000, 3.0)
     while not stop.is_set():
         try:
-            kafka_topics.ensure_topics(settings, probe_timeout_s=max(1.0, backoff * 2))
+            kafka_topics.ensure_topics(settings, probe_timeout_s=probe_s)
             if attempt > 1:
                 log.info(
                     "kafka at %s reachable after %d attempts", settings.kafka_bootstrap, attempt
                 )
             return True
         except Exception as exc:
-            failure = describe(exc)
-            if failure.code != RUNTIME:
+            if not is_connection_error(exc):
                 raise
-            log.error("attempt %d: %s; retrying in %.0fs", attempt, failure.message, backoff)
+            log.error("attempt %d: %s; retrying in %.0fs", attempt, describe(exc).message, backoff)
         stop.wait(backoff)
         backoff, attempt = min(backoff * 2, max_backoff_s), attempt + 1
+    log.info("stopped before Kafka at %s was reachable", settings.kafka_bootstrap)
     return False
 
 
@@ -256,7 +264,8 @@ def reindex(
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object for scripts")] = False,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Keep the demo's state here (default: a temp dir)")
+        Path | None,
+        typer.Option(help="Keep the demo's state here (default: a temp dir, removed after)"),
     ] = None,
 ) -> None:
     """The whole pipeline offline: a loopback server with sample articles, polled once and
@@ -265,6 +274,13 @@ def demo(
 
     with tempfile.TemporaryDirectory(prefix="chipwire-demo-") as tmp:
         result = run_demo(data_dir or Path(tmp), quiet=as_json)
+    if data_dir is not None and not as_json:
+        console.print(
+            Text(
+                f"the demo's state is kept in {data_dir}: try "
+                f"CHIPWIRE_DATA_DIR={data_dir} chipwire search H200"
+            )
+        )
     if as_json:
         sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")
 
@@ -316,6 +332,9 @@ def tail(
 
 def _print_message(out: Console, value: bytes, as_json: bool) -> None:
     """One message, one line. Feed text is data, never markup or terminal control."""
+    if not value:
+        out.print(Text("(tombstone: the key was deleted)", style="dim"))
+        return
     try:
         body = json.loads(value)
     except ValueError:

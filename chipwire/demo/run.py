@@ -1,8 +1,14 @@
-"""`chipwire demo`: the sample corpus through the whole pipeline, on loopback, in seconds."""
+"""`chipwire demo`: the sample corpus through the whole pipeline, on loopback, in seconds.
+
+The demo never touches a service's state: its own data dir (so its own embedded log,
+tantivy index and alert ledger), alert emails written as .eml files there, and on Kafka
+its own topic prefix and consumer groups (`chipwire-demo-<random>.`).
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +32,31 @@ def run_demo(data_dir: Path, quiet: bool = False) -> dict[str, Any]:
     with serve_demo() as server:
         sources_file = data_dir / "sources.yaml"
         sources_file.write_text(sources_yaml(server.base_url), encoding="utf-8")
-        settings = Settings(
-            data_dir=data_dir,
-            sources_file=sources_file,
-            allow_private_addresses=True,  # the demo's "internet" is a loopback server
-            host_min_interval_s=0,
-            extract_workers=0,
-        )
+        settings = demo_settings(data_dir, sources_file)
         console.print(f"[bold]chipwire demo[/]: sample feeds at {server.base_url}")
+        if settings.kafka_topic_prefix:
+            console.print(f"Kafka topics and groups prefixed {settings.kafka_topic_prefix}")
         report = run_once(settings)
     result = _summary(settings, report.accepted, [a.model_dump(mode="json") for a in report.alerts])
     _show(console, result)
     return result
+
+
+def demo_settings(data_dir: Path, sources_file: Path) -> Settings:
+    """The user's settings (bus, broker address), isolated from any running service."""
+    settings = Settings(
+        data_dir=data_dir,
+        sources_file=sources_file,
+        allow_private_addresses=True,  # the demo's "internet" is a loopback server
+        host_min_interval_s=0,
+        extract_workers=0,
+        search="tantivy",  # in the demo's data dir, never a live Elasticsearch index
+        smtp_host="",  # sample alerts become .eml files in the data dir, never real mail
+    )
+    if settings.bus == "kafka":
+        prefix = f"{settings.kafka_topic_prefix}chipwire-demo-{uuid.uuid4().hex[:8]}."
+        settings = settings.model_copy(update={"kafka_topic_prefix": prefix})
+    return settings
 
 
 def _summary(settings: Settings, accepted: int, alerts: list[dict[str, Any]]) -> dict[str, Any]:
