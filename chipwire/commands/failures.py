@@ -22,7 +22,7 @@ USAGE = 2  # the command line or the configuration is wrong: fix it and run agai
 RUNTIME = 1  # something outside chipwire failed (a server, a file system)
 
 _CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves, clears)
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"  # CSI sequences (colours, cursor moves, clears)
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences (titles, hyperlinks)
     r"|\x1b[@-_]?"  # any other escape
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 and C1 controls (tab and newline kept)
