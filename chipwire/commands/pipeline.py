@@ -33,7 +33,7 @@ from chipwire.settings import Settings
 
 console = Console(stderr=True)
 log = logging.getLogger("chipwire.run")
-GRACE_S = 4.0  # after SIGTERM/SIGINT: finish the batch in hand, then stop now
+GRACE_S = 3.0  # after SIGTERM/SIGINT: finish the batch in hand, then stop now
 TOPIC_ALIASES = {
     "raw": RAW_TOPIC,
     "enriched": ENRICHED_TOPIC,
