@@ -188,9 +188,7 @@ def test_tail_prints_feed_text_as_data_never_as_markup_or_terminal_control(
 @pytest.mark.timeout(60)
 def test_run_waits_for_an_unreachable_broker_one_line_per_attempt(tmp_path: Path) -> None:
     (tmp_path / "sources.yaml").write_text("sources: []\n")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("CHIPWIRE_")
-    } | {
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHIPWIRE_")} | {
         "CHIPWIRE_CONFIG": str(tmp_path / "none.toml"),
         "CHIPWIRE_DATA_DIR": str(tmp_path / "data"),
         "CHIPWIRE_SOURCES_FILE": str(tmp_path / "sources.yaml"),
