@@ -1,5 +1,6 @@
 # chipwire: `make help` lists the targets.
 PY ?= .venv/bin/python
+RUN_STAMP = .venv/.runtime
 VENV_STAMP = .venv/.installed
 
 .PHONY: help setup run demo test lint typecheck format schemas bench clean docs
@@ -7,19 +8,25 @@ VENV_STAMP = .venv/.installed
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
 
-$(VENV_STAMP): pyproject.toml
+# runtime dependencies only: what `make run` and `make demo` need
+$(RUN_STAMP): pyproject.toml
 	python3 -m venv .venv
 	.venv/bin/pip install -q -U pip
+	.venv/bin/pip install -q -e .
+	touch $(RUN_STAMP)
+
+# plus the test and development tools
+$(VENV_STAMP): $(RUN_STAMP)
 	.venv/bin/pip install -q -e '.[test]'
 	touch $(VENV_STAMP)
 
 setup: $(VENV_STAMP) ## create .venv with chipwire and the test extras
 
-run: setup ## poll the default sources on embedded defaults (Ctrl-C stops cleanly)
+run: $(RUN_STAMP) ## poll the default sources on embedded defaults (Ctrl-C stops cleanly)
 	.venv/bin/chipwire run
 
-demo: setup ## the whole pipeline offline on the sample corpus
-	.venv/bin/chipwire demo
+demo: $(RUN_STAMP) ## the whole pipeline offline on the sample corpus (kept in .chipwire-demo/)
+	.venv/bin/chipwire demo --data-dir .chipwire-demo
 
 test: setup ## lint, types and the whole test suite
 	$(MAKE) lint typecheck
@@ -43,7 +50,7 @@ bench: setup ## benchmarks (minutes); results in bench/results/, summary in docs
 	$(PY) bench/run_all.py
 
 clean: ## remove local state
-	rm -rf .chipwire .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .chipwire .chipwire-demo .pytest_cache .mypy_cache .ruff_cache
 
 docs: setup ## regenerate docs/CONFIG.md's settings table
 	$(PY) -c "import re,pathlib; from chipwire.settings import settings_table as t; p=pathlib.Path('docs/CONFIG.md'); s=p.read_text(); i=s.index('| key (chipwire.toml)'); p.write_text(s[:i]+t())"

@@ -18,13 +18,18 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+# The feeds chipwire polls unless told otherwise: package data, so an installed wheel has it.
+SHIPPED_SOURCES = Path(__file__).resolve().parent.parent / "ingest" / "default_sources.yaml"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHIPWIRE_", extra="forbid")
 
     # where things live
     data_dir: Path = Field(Path(".chipwire"), description="State, embedded log, index, outbox")
-    sources_file: Path = Field(Path("deploy/sources.yaml"), description="Feeds to poll (YAML)")
+    sources_file: Path = Field(
+        SHIPPED_SOURCES, description="Feeds to poll (YAML); default: the list shipped with chipwire"
+    )
     log_level: str = Field("INFO", description="Python logging level")
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text, or one JSON object per line (uvicorn too)"
@@ -181,6 +186,8 @@ def settings_table() -> str:
     ]
     for name, info in Settings.model_fields.items():
         default = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
+        if default == SHIPPED_SOURCES:  # the same on every machine
+            default = "<chipwire>/ingest/default_sources.yaml"
         shown = str(default).replace("|", "\\|")
         lines.append(
             f"| `{name}` | `CHIPWIRE_{name.upper()}` | `{shown}` | {info.description or ''} |"
