@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,10 @@ from tests.test_search_samples import ALL, APPROVAL, CUSTOMS, DUTCH
 
 
 def serve(backend_factory: object) -> Iterator[httpx.Client]:
-    app = create_app(backend_factory)  # type: ignore[arg-type]
+    yield from serve_app(create_app(backend_factory))  # type: ignore[arg-type]
+
+
+def serve_app(app: FastAPI) -> Iterator[httpx.Client]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else 40 ms delayed ACKs
