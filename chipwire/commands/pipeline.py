@@ -253,7 +253,8 @@ def reindex(
     consumer = bus.consumer(f"chipwire-reindex-{time.time_ns()}", [ENRICHED_TOPIC])
     try:
         runner = StageRunner(consumer, IndexSink(backend, bus), bus)
-        handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
+        with console.status("reindexing the enriched topic…"):
+            handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
         console.print(f"reindexed {handled} messages; the index holds {backend.count()} articles")
     finally:
         consumer.close()

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import track
 
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, open_bus
 from chipwire.commands.failures import UserError
@@ -194,7 +195,12 @@ def reenrich(
                     continue
                 latest.pop(raw.id, None)
                 latest[raw.id] = raw  # a later version of an article replaces the earlier
-        for raw in latest.values():
+        for raw in track(
+            list(latest.values()),
+            description="re-enriching",
+            console=Console(stderr=True),
+            transient=True,
+        ):
             publish(bus, ENRICHED_TOPIC, tag_article(raw), stage="enrich")
         bus.flush()
         consumer.commit()
