@@ -65,9 +65,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, EnrichedArt
             '<?xml version="1.0"?><rss version="2.0"><channel><title>seeds'
             f"</title>{item}</channel></rss>",
         )
-        sources.append(
-            f"  - id: seed-{i}\n    name: Seed outlet {i}\n    feed: {server.url(f'/feed-{i}.xml')}\n"
-        )
+        feed = server.url(f"/feed-{i}.xml")
+        sources.append(f"  - id: seed-{i}\n    name: Seed outlet {i}\n    feed: {feed}\n")
     (tmp / "sources.yaml").write_text("sources:\n" + "".join(sources))
     settings = Settings(
         data_dir=tmp / "data",
