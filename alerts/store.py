@@ -203,7 +203,9 @@ def deliveries(
 ) -> list[Delivery]:
     sql = "SELECT * FROM deliveries WHERE (? IS NULL OR alert_id = ?) AND (? IS NULL OR status = ?)"
     rows = conn.execute(
-        sql + " ORDER BY next_attempt_at, alert_id, recipient", (alert_id, alert_id, status, status)
+        sql + " ORDER BY next_attempt_at, (SELECT confirmed_at FROM alert_shifts a"
+        " WHERE a.alert_id = deliveries.alert_id), alert_id, recipient",
+        (alert_id, alert_id, status, status),
     )
     return [Delivery(*row) for row in rows.fetchall()]
 
