@@ -197,9 +197,11 @@ def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ..
 
 def start_web(settings: Settings) -> uvicorn.Server:
     """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread."""
+    from alerts.web import create_router as alerts_router
     from index.api import create_app
 
     app = create_app(lambda: open_backend(settings))
+    app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     config = uvicorn.Config(
         app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="on"
     )

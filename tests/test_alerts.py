@@ -252,3 +252,50 @@ def test_alerts_cli_lists_shows_and_previews(tmp_path: Path, monkeypatch: Any) -
     preview = runner.invoke(app, ["alerts", "preview", alert_id])
     assert preview.exit_code == 0 and "Subject: [chipwire] CN on H200" in preview.stdout
     assert runner.invoke(app, ["alerts", "show", "nope"]).exit_code == 1
+
+
+def test_the_web_api_serves_states_alerts_and_the_pair_timeline(tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+    from fastapi import FastAPI
+
+    from alerts.web import create_router
+
+    settings = Settings(data_dir=tmp_path)
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    publish_all(bus, [*SHIFT, article(12, "ease", 3, "lone.example", subject="H20")])
+    run_alerter(bus, settings)
+    web = FastAPI()
+    web.include_router(create_router(settings))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)  # listening before the server starts: early requests just queue
+    server = uvicorn.Server(uvicorn.Config(web, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        _check_web(httpx.Client(base_url=base, timeout=10))
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _check_web(client: Any) -> None:
+    with client:
+        states = client.get("/api/alerts/state").json()["states"]
+        assert {(s["subject"], s["confirmed"], s["pending"]) for s in states} == {
+            ("H200", "ease", None),
+            ("H20", None, "ease"),
+        }
+        (alert,) = client.get("/api/alerts").json()["alerts"]
+        assert alert["mail"] == "written"
+        page = client.get("/alerts/timeline/H200/CN")
+        assert page.status_code == 200
+        assert "restrict → ease" in page.text and "https://d.example.info/news/4" in page.text
+        rows = client.get("/api/alerts/timeline/H200/CN").json()["observations"]
+        assert [r["article_id"] for r in rows] == ["a1", "a2", "a3", "a4"]

@@ -129,17 +129,9 @@ def show(alert_id: Annotated[str, typer.Argument(help="Alert id (a prefix will d
 
 
 def _state_json(s: Any) -> dict[str, Any]:
-    return {
-        "subject": s.subject,
-        "jurisdiction": s.jurisdiction,
-        "confirmed": s.confirmed,
-        "since": s.since,
-        "pending": s.pending,
-        "pending_since": s.pending_since,
-        "pending_publishers": s.pending_publishers,
-        "contrary_reports": len(s.contrary),
-        "reports": s.reports,
-    }
+    from alerts.web import state_json
+
+    return state_json(s)
 
 
 @alerts_app.command("state")
