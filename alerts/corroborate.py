@@ -77,14 +77,13 @@ def replay(observations: list[Observation], profile: Profile) -> PairState:
     since: str | None = None
     settled = 0  # index of the first report after the last confirmation
     changes: list[Change] = []
+    start = 0  # first report inside the window ending at report i (times are sorted)
     for i, report in enumerate(reports):
+        while times[start] < times[i] - profile.window:
+            start += 1
         if report.direction == state:
             continue
-        window = [
-            r
-            for r, t in zip(reports[: i + 1], times, strict=False)
-            if t >= times[i] - profile.window
-        ]
+        window = reports[start : i + 1]
         if not _confirms(window, report.direction, profile) or _confirms(
             window, _opposite(report.direction), profile
         ):
