@@ -92,11 +92,13 @@ def serve() -> None:
     """Serve only the search API (/api/search, /api/articles/ID, /healthz, /metrics)."""
     import uvicorn
 
+    from alerts.web import create_router as alerts_router
     from index import open_backend
     from index.api import create_app
 
     settings = _settings()
     app = create_app(lambda: open_backend(settings))
+    app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_level="info")
 
 

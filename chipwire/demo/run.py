@@ -9,7 +9,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from alerts import policy
+from alerts import store as alert_store
+from alerts.alerter import Alerter
 from chipwire.demo import sources_yaml
 from chipwire.demo.server import serve_demo
 from chipwire.runner import run_once
@@ -35,7 +36,10 @@ def run_demo(data_dir: Path, quiet: bool = False) -> dict[str, Any]:
         )
         console.print(f"[bold]chipwire demo[/]: sample feeds at {server.base_url}")
         report = run_once(settings)
-    result = _summary(settings, report.accepted, [a.model_dump(mode="json") for a in report.alerts])
+    alerts = [
+        {**a.model_dump(mode="json"), "mail": report.mail.get(a.id, "")} for a in report.alerts
+    ]
+    result = _summary(settings, report.accepted, alerts)
     _show(console, result)
     return result
 
@@ -49,9 +53,9 @@ def _summary(settings: Settings, accepted: int, alerts: list[dict[str, Any]]) ->
         backend.close()
     with sqlite3.connect(settings.state_db) as conn:
         (stories,) = conn.execute("SELECT COUNT(DISTINCT story_id) FROM fingerprints").fetchone()
-    alert_conn = policy.connect(settings.data_dir / "alerts.sqlite")
+    alert_conn = alert_store.connect(settings.alerts_db)
     try:
-        states = policy.current_states(alert_conn)
+        states = Alerter(alert_conn, settings).states()
     finally:
         alert_conn.close()
     return {
@@ -74,9 +78,11 @@ def _summary(settings: Settings, accepted: int, alerts: list[dict[str, Any]]) ->
             {
                 "subject": s.subject,
                 "jurisdiction": s.jurisdiction,
-                "direction": s.direction,
+                "direction": s.confirmed,
                 "since": s.since,
-                "articles": s.articles,
+                "pending": s.pending,
+                "pending_since": s.pending_since,
+                "reports": s.reports,
             }
             for s in states
         ],
@@ -97,21 +103,30 @@ def _show(console: Console, result: dict[str, Any]) -> None:
         hits.add_row(str(hit["published_at"])[:10], hit["title"], hit["source"], hit["stance"])
     console.print(hits)
     states = Table(title="policy state")
-    for column in ("subject", "jurisdiction", "direction", "since", "articles"):
+    for column in ("subject", "jurisdiction", "confirmed", "since", "pending", "reports"):
         states.add_column(column)
     for row in result["policy_state"]:
+        pending = (
+            f"{row['pending']} since {str(row['pending_since'])[:10]}" if row["pending"] else ""
+        )
         states.add_row(
             row["subject"],
             row["jurisdiction"],
-            row["direction"],
-            str(row["since"])[:10],
-            str(row["articles"]),
+            row["direction"] or "(unconfirmed)",
+            str(row["since"] or "")[:10],
+            pending,
+            str(row["reports"]),
         )
     console.print(states)
     for alert in result["alerts"]:
+        mailed = alert["mail"]
+        if mailed.startswith("not sent"):
+            note = f"[yellow]shift detected, mail not sent[/] ({mailed[len('not sent: ') :]})"
+        else:
+            note = f"mail: {mailed}"
         console.print(
             f"[bold red]ALERT[/] {alert['jurisdiction']} on {alert['subject']}: "
-            f"{alert['previous']} → {alert['current']} — {alert['title']}"
+            f"{alert['previous']} → {alert['current']} — {alert['title']}; {note}"
         )
     if not result["alerts"]:
         console.print("no policy shift detected")
