@@ -8,7 +8,9 @@ id), so any arrival order gives the same result and a replay finds the same shif
 - a direction is *confirmed* by the report that completes, within the window ending at
   that report, either one official report or reports from `min_publishers` distinct
   publishers (registered domains) — provided the opposite direction is not confirmed in
-  the same window too (mixed evidence confirms nothing);
+  the same window by reports after the last confirmation too (mixed evidence confirms
+  nothing; the reports that confirmed the current state are its evidence, not a
+  contrary voice);
 - hysteresis: the confirmed state changes only when the opposite direction is confirmed;
   a lone contrary report is kept (`contrary`, `pending`) and moves nothing;
 - the pair's first confirmed state is a state, not a shift.
@@ -84,8 +86,11 @@ def replay(observations: list[Observation], profile: Profile) -> PairState:
         if report.direction == state:
             continue
         window = reports[start : i + 1]
+        # the reports that confirmed the state we stand in are its evidence, not a second
+        # opinion: only what came after that confirmation can make the window mixed
+        since_settled = reports[max(start, settled) : i + 1]
         if not _confirms(window, report.direction, profile) or _confirms(
-            window, _opposite(report.direction), profile
+            since_settled, _opposite(report.direction), profile
         ):
             continue
         evidence = tuple(r for r in window if r.direction == report.direction)
