@@ -1,5 +1,6 @@
-"""Alert emails: rendered from a template, sent by SMTP, or written as .eml files when
-no SMTP host is configured (so a laptop run still shows what would have been sent)."""
+"""Alert emails: multipart/alternative (plain text + HTML) rendered from templates, sent
+by SMTP, or written as .eml files when no SMTP host is configured (so a laptop run still
+shows what would have been sent)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import logging
 import re
 import smtplib
 import time
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from chipwire.contract import AlertEvent
 from chipwire.errors import Retry
@@ -22,10 +25,12 @@ log = logging.getLogger(__name__)
 _ENV = Environment(
     loader=PackageLoader("alerts", "templates"),
     undefined=StrictUndefined,
-    autoescape=False,  # noqa: S701 -- plain-text email bodies, never rendered as HTML
+    autoescape=select_autoescape(["html.j2"]),  # HTML bodies escaped, plain text left as is
+    trim_blocks=True,
+    lstrip_blocks=True,
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_SEND_ATTEMPTS = 3
+_SEND_ATTEMPTS = 2
 
 
 def safe_subject(text: str) -> str:
@@ -34,25 +39,86 @@ def safe_subject(text: str) -> str:
     return _CONTROL.sub(" ", text).replace("=?", "= ?").strip()[:200]
 
 
-def render(alert: AlertEvent, settings: Settings) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = safe_subject(
-        f"[chipwire] {alert.jurisdiction} on {alert.subject}: {alert.previous} → {alert.current}"
+def headline(alert: AlertEvent) -> str:
+    return f"{alert.jurisdiction} on {alert.subject}: {alert.previous} → {alert.current}"
+
+
+def timeline_url(alert: AlertEvent, public_url: str) -> str:
+    if not public_url:
+        return ""
+    subject, jurisdiction = quote(alert.subject, safe=""), quote(alert.jurisdiction, safe="")
+    return f"{public_url.rstrip('/')}/alerts/timeline/{subject}/{jurisdiction}"
+
+
+def render(
+    alert: AlertEvent, recipients: list[str], settings: Settings, now: datetime | None = None
+) -> EmailMessage:
+    """One shift, as it would be sent."""
+    context = {
+        "alert": alert,
+        "items": _items(alert),
+        "link": timeline_url(alert, settings.public_url),
+    }
+    message = _envelope(
+        f"[chipwire] {headline(alert)}", recipients, settings, alert.id, now or datetime.now(UTC)
     )
-    message["From"] = settings.mail_from
-    message["To"] = ", ".join(settings.alert_recipients)
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(idstring=alert.id, domain="chipwire.local")
-    message["X-Chipwire-Alert-Id"] = alert.id
-    message.set_content(_ENV.get_template("shift.txt.j2").render(alert=alert))
+    message.set_content(_ENV.get_template("shift.txt.j2").render(**context))
+    message.add_alternative(_ENV.get_template("shift.html.j2").render(**context), subtype="html")
     return message
+
+
+def render_digest(
+    alerts: list[AlertEvent], recipient: str, settings: Settings, now: datetime
+) -> EmailMessage:
+    """Every shift queued for one daily-digest recipient, in one email."""
+    entries = [
+        {"alert": a, "items": _items(a), "link": timeline_url(a, settings.public_url)}
+        for a in alerts
+    ]
+    key = f"digest-{recipient}-{now:%Y%m%d}"
+    message = _envelope(
+        f"[chipwire] daily digest: {len(alerts)} policy shift(s)", [recipient], settings, key, now
+    )
+    message.set_content(_ENV.get_template("digest.txt.j2").render(entries=entries, now=now))
+    message.add_alternative(
+        _ENV.get_template("digest.html.j2").render(entries=entries, now=now), subtype="html"
+    )
+    return message
+
+
+def _envelope(
+    subject: str, recipients: list[str], settings: Settings, key: str, now: datetime
+) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = safe_subject(subject)
+    message["From"] = settings.mail_from
+    message["To"] = ", ".join(recipients)
+    message["Date"] = format_datetime(now.astimezone(UTC))  # "+0000", not "-0000"
+    message["Message-ID"] = make_msgid(idstring=_CONTROL.sub("", key)[:64], domain="chipwire.local")
+    message["X-Chipwire-Alert-Id"] = safe_subject(key)
+    return message
+
+
+def _items(alert: AlertEvent) -> list[dict[str, str]]:
+    """Each confirming report: its evidence sentence, link and outlet."""
+    urls = alert.urls or [alert.url]
+    outlets = alert.outlets or [""]
+    return [
+        {
+            "evidence": sentence,
+            "url": urls[i] if i < len(urls) else alert.url,
+            "outlet": outlets[i] if i < len(outlets) else "",
+        }
+        for i, sentence in enumerate(alert.evidence)
+    ]
 
 
 def deliver(message: EmailMessage, settings: Settings) -> str:
     """Send or write one email; returns "sent" or "written". Raises Retry if SMTP refuses."""
     if not settings.smtp_host:
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
-        path = settings.outbox_dir / f"{message['X-Chipwire-Alert-Id']}.eml"
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(message["X-Chipwire-Alert-Id"]))
+        path = settings.outbox_dir / f"{name}.eml"
         path.write_bytes(bytes(message))
         log.info("alert email written to %s (no SMTP host configured)", path)
         return "written"
@@ -64,7 +130,8 @@ def deliver(message: EmailMessage, settings: Settings) -> str:
         except (smtplib.SMTPException, OSError) as exc:
             last_error = exc
             log.warning("alert email attempt %d failed: %s", attempt + 1, exc)
-            time.sleep(0.5 * 2**attempt)  # backoff between SMTP attempts
+            if attempt + 1 < _SEND_ATTEMPTS:
+                time.sleep(0.5)  # one quick retry for a blip; later ones wait alert_retry_s
     raise Retry("smtp-failed", str(last_error))
 
 

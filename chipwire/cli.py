@@ -57,6 +57,7 @@ COMMAND_MODULES = [
     "chipwire.commands.tagging",  # tag, eval, reenrich
     "chipwire.commands.search",  # search
     "chipwire.commands.stream",  # topics, dlq
+    "chipwire.commands.alerts",  # alerts list|show|state|timeline|preview|backtest
 ]
 
 for _name in COMMAND_MODULES:

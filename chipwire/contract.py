@@ -40,6 +40,10 @@ class SourceRef(_Model):
     id: str = Field(description="Source id from the sources file")
     name: str
     feed: str = Field(description="URL of the feed the item came from")
+    official: bool = Field(
+        default=False,
+        description="The source is a government publisher (sources file `official: true`)",
+    )
 
 
 class RawArticle(_Model):
@@ -116,3 +120,16 @@ class AlertEvent(_Model):
     title: str
     url: str
     created_at: datetime
+    urls: list[str] = Field(
+        default_factory=list, description="Link to each corroborating article, evidence order"
+    )
+    outlets: list[str] = Field(default_factory=list, description="Publishers that confirmed it")
+    previous_since: datetime | None = Field(
+        default=None, description="When the previous state was confirmed"
+    )
+    opened_at: datetime | None = Field(
+        default=None, description="Publication time of the first report of the new direction"
+    )
+    confirmed_at: datetime | None = Field(
+        default=None, description="Publication time of the report that confirmed it"
+    )

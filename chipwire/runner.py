@@ -19,7 +19,7 @@ from typing import Self
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from alerts import policy
+from alerts import store as alert_store
 from alerts.stage import AlertSink
 from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
@@ -47,6 +47,7 @@ class RunReport:
     feeds: list[FeedReport] = field(default_factory=list)
     handled: dict[str, dict[str, int]] = field(default_factory=dict)
     alerts: list[AlertEvent] = field(default_factory=list)
+    mail: dict[str, str] = field(default_factory=dict)  # alert id -> delivery status
 
     @property
     def accepted(self) -> int:
@@ -91,7 +92,7 @@ class Pipeline:
             self.backend = open_backend(self.settings)
             self._closers.insert(0, self.backend.close)
             return IndexSink(self.backend, self.bus)
-        alert_conn = policy.connect(self.settings.data_dir / "alerts.sqlite")
+        alert_conn = alert_store.connect(self.settings.alerts_db)
         self._closers.append(alert_conn.close)
         self.alert_sink = AlertSink(self.bus, alert_conn, self.settings)
         return self.alert_sink
@@ -145,6 +146,7 @@ def run_once(settings: Settings, drain_timeout_s: float = 120.0) -> RunReport:
             report.handled[name] = dict(runner.handled)
         if pipeline.alert_sink is not None:
             report.alerts = list(pipeline.alert_sink.alerts)
+            report.mail = {a.id: pipeline.alert_sink.mail_status(a.id) for a in report.alerts}
     return report
 
 
@@ -205,9 +207,11 @@ def run_forever(
 
 def start_web(settings: Settings) -> uvicorn.Server:
     """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread."""
+    from alerts.web import create_router as alerts_router
     from index.api import create_app
 
     app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
+    app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     config = uvicorn.Config(
         app,
         host=settings.http_host,

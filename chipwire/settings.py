@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,22 @@ from pydantic_settings import (
 
 # The feeds chipwire polls unless told otherwise: package data, so an installed wheel has it.
 SHIPPED_SOURCES = Path(__file__).resolve().parent.parent / "ingest" / "default_sources.yaml"
+
+GENERIC_SUBJECTS = ["ai-chips", "semiconductors", "chipmaking-equipment", "memory", "legacy-chips"]
+
+
+class Subscription(BaseModel):
+    """One recipient's alert subscription (`[[alert_subscriptions]]` in chipwire.toml)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recipient: str = Field(description="Email address")
+    subjects: list[str] = Field(default_factory=list, description="Subject ids; empty: all")
+    jurisdictions: list[str] = Field(default_factory=list, description="Governments; empty: all")
+    min_confidence: float = Field(0.0, ge=0, le=1, description="Raises alert_min_confidence")
+    query: str = Field("", description="Saved search: a shift's articles must match it")
+    proposals: bool = Field(False, description="Count proposed measures as moves")
+    delivery: Literal["immediate", "daily"] = Field("immediate", description="Or a daily digest")
 
 
 class Settings(BaseSettings):
@@ -135,6 +151,40 @@ class Settings(BaseSettings):
     alert_min_relevance: float = Field(
         0.5, ge=0, le=1, description="Articles below this relevance never move the state"
     )
+    alert_window_days: float = Field(
+        7, gt=0, description="A new direction needs its corroboration within this many days"
+    )
+    alert_min_publishers: int = Field(
+        2, ge=1, description="Independent publishers that confirm a move (one official suffices)"
+    )
+    alert_generic_subjects: list[str] = Field(
+        default_factory=lambda: list(GENERIC_SUBJECTS),
+        description="Subjects that keep a state but are never mailed on their own",
+    )
+    alert_official_domains: list[str] = Field(
+        default_factory=lambda: ["gov", "gov.cn", "go.jp", "go.kr", "gov.tw", "gc.ca", "gov.uk"],
+        description="Registered-domain suffixes of government publishers (plus named domains)",
+    )
+    alert_official_sites: list[str] = Field(
+        default_factory=lambda: ["mofcom.gov.cn", "government.nl", "europa.eu", "meti.go.jp"],
+        description="Registered domains of government publishers",
+    )
+    alert_realert_hours: float = Field(
+        24, ge=0, description="At most one email per recipient and pair within this many hours"
+    )
+    alert_retry_s: float = Field(
+        60, gt=0, description="Seconds between retries of an email the SMTP server refused"
+    )
+    alert_digest_hour_utc: int = Field(
+        7, ge=0, le=23, description="Hour (UTC) at which daily digests are sent"
+    )
+    alert_subscriptions: list[Subscription] = Field(
+        default_factory=list,
+        description="Per-recipient subscriptions; empty: every alert_recipients gets every shift",
+    )
+    public_url: str = Field(
+        "", description="Public base URL of the web page; alert emails link to pair timelines"
+    )
 
     # serving
     http_host: str = Field("127.0.0.1", description="Web/API/metrics bind address")
@@ -176,6 +226,16 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+    @property
+    def alerts_db(self) -> Path:
+        return self.data_dir / "alerts.sqlite"
+
+    def subscriptions(self) -> list[Subscription]:
+        """The configured subscriptions, or one immediate all-subjects one per recipient."""
+        if self.alert_subscriptions:
+            return list(self.alert_subscriptions)
+        return [Subscription(recipient=r) for r in self.alert_recipients]
 
 
 def settings_table() -> str:

@@ -35,6 +35,9 @@ class Sink(Protocol):
         """Make the batch's work durable; raise Retry if it cannot."""
         ...
 
+    # A sink may also define `on_idle() -> None`: called when a poll returns nothing, for
+    # work that falls due without messages (the alerter's email retries and digests).
+
 
 @dataclass
 class StageRunner:
@@ -86,6 +89,9 @@ class StageRunner:
     def step(self, poll_timeout_s: float) -> int:
         batch = self.consumer.poll(self.max_records, poll_timeout_s)
         if not batch:
+            idle = getattr(self.sink, "on_idle", None)  # optional: work due without messages
+            if idle is not None:
+                idle()
             return 0
         batch += self._linger(self.max_records - len(batch))
         started = time.perf_counter()

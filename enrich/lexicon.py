@@ -82,6 +82,7 @@ class Lexicon:
     passive_auxiliaries: frozenset[str] = frozenset()
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
+    pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
     version: str = ""
 
@@ -222,6 +223,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.related_headers = frozenset(s.lower() for s in data["related_headers"])
     lex.add(data["ignore"], "ignore", "ignore")
     lex.relative_heads = frozenset(data["relative_heads"])
+    lex.pluperfect = frozenset(data["background"]["pluperfect"])
     lex.company_nouns = frozenset(data["company_nouns"])
     lex.attributive_nouns = frozenset(data["attributive_nouns"])
     lex.directive_verbs = frozenset(data["directive_verbs"])

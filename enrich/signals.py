@@ -297,7 +297,12 @@ def _certainty(
         certainty = "official"
     else:
         certainty = "reported"
-    if _recalls_the_past(mentions):
+    recent = any(m.kind == "background" and m.key == "recent" for m in mentions)
+    # "said it had imposed": reported speech shifts the tense back, the move is still news
+    reported_speech = any(m.kind == "speech" and m.start < cue.start for m in mentions)
+    if _recalls_the_past(mentions) or (
+        not recent and not reported_speech and _before_the_news(tokens, here, clause, lexicon)
+    ):
         factor *= 0.55
         stance_factor *= 0.6
         cue.notes.append("background (recalls the past)")
@@ -312,6 +317,13 @@ def _certainty(
         stance_factor *= 0.4
         cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")
     return certainty, factor * CERTAINTY_FACTOR[certainty], stance_factor
+
+
+def _before_the_news(tokens: Tokens, here: int, clause: tuple[int, int], lexicon: Lexicon) -> bool:
+    """ "had only just approved", "had been barred": the past before the news (unless the
+    sentence dates it to now: "had only just approved ... this week")."""
+    before = tokens.words(max(clause[0], here - 4), here)
+    return any(word in lexicon.pluperfect for word in before) and "to" not in before
 
 
 def _relative_clause(tokens: Tokens, here: int, lexicon: Lexicon) -> str:

@@ -89,6 +89,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     explanation = Explanation(cut_at=cut if cut < len(document) else None)
     agencies: dict[str, None] = {}
     candidates: list[tuple[Candidate, Sentence, float]] = []
+    readings: list[tuple[str, bool]] = []
     carried: Actor | None = None
     carried_from: Sentence | None = None
     last_agency: str | None = None
@@ -118,6 +119,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         recent = carried if carried and _follows(carried_from, sentence) else None
         reading = read_sentence(mentions, resolved, tokens, lexicon, context, recent)
         trace.cues = reading.cues
+        readings.extend((cue.outcome, weight >= 2.0) for cue in reading.cues)
         if reading.actor:
             carried, carried_from = reading.actor, sentence
         candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)
@@ -138,7 +140,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     if relevance < 0.3 and rules.stance != "none":
         rules.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
         rules.stance, rules.jurisdiction = "none", None
-    features = stance_features(moves, frame, rules, relevance, about_chips)
+    features = stance_features(moves, frame, rules, relevance, about_chips, readings)
     stance, jurisdiction, fitted = decide(features, moves, rules)
     explanation.stance_reason = f"{fitted}; rules: {rules.reason}"
     explanation.totals = rules.by_jurisdiction

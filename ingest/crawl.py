@@ -182,7 +182,9 @@ class Crawler:
                 story_id=story_id,
                 url=item.url,
                 canonical_url=canonical,
-                source=SourceRef(id=source.id, name=source.name, feed=source.feed),
+                source=SourceRef(
+                    id=source.id, name=source.name, feed=source.feed, official=source.official
+                ),
                 title=extracted.title or item.title,
                 text=extracted.text,
                 summary=extracted.summary or _TAGS.sub("", item.summary).strip(),

@@ -18,6 +18,9 @@ class Source(BaseModel):
     feed: str
     enabled: bool = True
     poll_interval_s: float | None = Field(None, gt=0, description="Overrides the global interval")
+    official: bool = Field(
+        False, description="A government publisher: one of its reports confirms a policy move"
+    )
 
     @field_validator("feed")
     @classmethod

@@ -69,6 +69,12 @@ def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, 
     ]
     assert len(inbox.messages) == 1
     assert "CN on H200: restrict → ease" in str(inbox.messages[0]["Subject"])
+    # its evidence is the approval itself: every quote comes from an approval report
+    approvals = [a for a in DEMO_ARTICLES if a.action == "import_approval"]
+    (alert,) = first.alerts
+    assert len(alert.evidence) >= 2 and len(set(alert.outlets)) >= 2
+    for sentence in alert.evidence:
+        assert any(sentence in f"{a.title}\n\n{a.text}" for a in approvals), sentence
 
     # the restart fetched nothing new, published nothing, mailed nothing
     assert second.accepted == 0 and second.alerts == []

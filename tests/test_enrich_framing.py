@@ -116,8 +116,8 @@ def test_a_body_move_by_a_named_government_still_decides() -> None:
         "deposition tools bound for China.",
         "Chip toolmakers gather in Tokyo for their annual show",
     )
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == "JP"
+    assert result.read_stance[0] == "restrict"
+    assert result.read_stance[1] == "JP"
 
 
 def test_a_headline_denial_leaves_no_move() -> None:

@@ -42,6 +42,7 @@ def skip_reason(command: str) -> str | None:
 def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
     (tmp_path / "examples").symlink_to(ROOT / "examples")
+    (tmp_path / "alerts").symlink_to(ROOT / "alerts")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHIPWIRE_")}
     env["COLUMNS"] = "160"
     skipped = {}

@@ -50,22 +50,24 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, EnrichedArt
     tmp = tmp_path_factory.mktemp("seeds")
     names = sorted(p.name for p in SEEDS.glob("*.txt"))
     server = LoopbackServer()
-    items = []
-    for name, date in zip(names, DATES, strict=True):
+    # the seeds come from different outlets: one feed (one source, one publisher) each, so
+    # the alerter can count independent reports
+    sources = []
+    for i, (name, date) in enumerate(zip(names, DATES, strict=True)):
         title, page = as_page((SEEDS / name).read_text(encoding="utf-8"))
         url = server.add(f"/news/{name}.html", page, Content_Type="text/html; charset=utf-8")
-        items.append(
+        item = (
             f"<item><title>{html.escape(title)}</title><link>{url}</link>"
             f"<pubDate>{date}</pubDate></item>"
         )
-    server.add(
-        "/feed.xml",
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>seeds'
-        f"</title>{''.join(items)}</channel></rss>",
-    )
-    (tmp / "sources.yaml").write_text(
-        f"sources:\n  - id: seeds\n    name: Seeds\n    feed: {server.url('/feed.xml')}\n"
-    )
+        server.add(
+            f"/feed-{i}.xml",
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>seeds'
+            f"</title>{item}</channel></rss>",
+        )
+        feed = server.url(f"/feed-{i}.xml")
+        sources.append(f"  - id: seed-{i}\n    name: Seed outlet {i}\n    feed: {feed}\n")
+    (tmp / "sources.yaml").write_text("sources:\n" + "".join(sources))
     settings = Settings(
         data_dir=tmp / "data",
         sources_file=tmp / "sources.yaml",

@@ -210,6 +210,7 @@ def serve() -> None:
     """Serve only the search API (/api/search, /api/articles/ID, /healthz, /metrics)."""
     import uvicorn
 
+    from alerts.web import create_router as alerts_router
     from index import open_backend
     from index.api import create_app
 
@@ -218,6 +219,7 @@ def serve() -> None:
         raise UserError("http_port = 0: nothing to serve; set http_port")
     check_http_port(settings)
     app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
+    app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     uvicorn.run(
         app,
         host=settings.http_host,

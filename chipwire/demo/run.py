@@ -1,8 +1,8 @@
 """`chipwire demo`: the sample corpus through the whole pipeline, on loopback, in seconds.
 
 The demo never touches a service's state: its own data dir (so its own embedded log,
-tantivy index and alert ledger), alert emails written as .eml files there, and on Kafka
-its own topic prefix and consumer groups (`chipwire-demo-<random>.`).
+tantivy index and alert ledger), and on Kafka its own topic prefix and consumer groups
+(`chipwire-demo-<random>.`). Alert emails follow the user's settings (`smtp_host`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from alerts import policy
+from alerts import store as alert_store
+from alerts.alerter import Alerter
 from chipwire.demo import sources_yaml
 from chipwire.demo.server import serve_demo
 from chipwire.runner import run_once
@@ -37,7 +38,10 @@ def run_demo(data_dir: Path, quiet: bool = False) -> dict[str, Any]:
         if settings.kafka_topic_prefix:
             console.print(f"Kafka topics and groups prefixed {settings.kafka_topic_prefix}")
         report = run_once(settings)
-    result = _summary(settings, report.accepted, [a.model_dump(mode="json") for a in report.alerts])
+    alerts = [
+        {**a.model_dump(mode="json"), "mail": report.mail.get(a.id, "")} for a in report.alerts
+    ]
+    result = _summary(settings, report.accepted, alerts)
     _show(console, result)
     return result
 
@@ -51,7 +55,6 @@ def demo_settings(data_dir: Path, sources_file: Path) -> Settings:
         host_min_interval_s=0,
         extract_workers=0,
         search="tantivy",  # in the demo's data dir, never a live Elasticsearch index
-        smtp_host="",  # sample alerts become .eml files in the data dir, never real mail
     )
     if settings.bus == "kafka":
         prefix = f"{settings.kafka_topic_prefix}chipwire-demo-{uuid.uuid4().hex[:8]}."
@@ -68,9 +71,9 @@ def _summary(settings: Settings, accepted: int, alerts: list[dict[str, Any]]) ->
         backend.close()
     with sqlite3.connect(settings.state_db) as conn:
         (stories,) = conn.execute("SELECT COUNT(DISTINCT story_id) FROM fingerprints").fetchone()
-    alert_conn = policy.connect(settings.data_dir / "alerts.sqlite")
+    alert_conn = alert_store.connect(settings.alerts_db)
     try:
-        states = policy.current_states(alert_conn)
+        states = Alerter(alert_conn, settings).states()
     finally:
         alert_conn.close()
     return {
@@ -93,9 +96,11 @@ def _summary(settings: Settings, accepted: int, alerts: list[dict[str, Any]]) ->
             {
                 "subject": s.subject,
                 "jurisdiction": s.jurisdiction,
-                "direction": s.direction,
+                "direction": s.confirmed,
                 "since": s.since,
-                "articles": s.articles,
+                "pending": s.pending,
+                "pending_since": s.pending_since,
+                "reports": s.reports,
             }
             for s in states
         ],
@@ -116,21 +121,30 @@ def _show(console: Console, result: dict[str, Any]) -> None:
         hits.add_row(str(hit["published_at"])[:10], hit["title"], hit["source"], hit["stance"])
     console.print(hits)
     states = Table(title="policy state")
-    for column in ("subject", "jurisdiction", "direction", "since", "articles"):
+    for column in ("subject", "jurisdiction", "confirmed", "since", "pending", "reports"):
         states.add_column(column)
     for row in result["policy_state"]:
+        pending = (
+            f"{row['pending']} since {str(row['pending_since'])[:10]}" if row["pending"] else ""
+        )
         states.add_row(
             row["subject"],
             row["jurisdiction"],
-            row["direction"],
-            str(row["since"])[:10],
-            str(row["articles"]),
+            row["direction"] or "(unconfirmed)",
+            str(row["since"] or "")[:10],
+            pending,
+            str(row["reports"]),
         )
     console.print(states)
     for alert in result["alerts"]:
+        mailed = alert["mail"]
+        if mailed.startswith("not sent"):
+            note = f"[yellow]shift detected, mail not sent[/] ({mailed[len('not sent: ') :]})"
+        else:
+            note = f"mail: {mailed}"
         console.print(
             f"[bold red]ALERT[/] {alert['jurisdiction']} on {alert['subject']}: "
-            f"{alert['previous']} → {alert['current']} — {alert['title']}"
+            f"{alert['previous']} → {alert['current']} — {alert['title']}; {note}"
         )
     if not result["alerts"]:
         console.print("no policy shift detected")
