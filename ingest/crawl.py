@@ -101,25 +101,50 @@ class Crawler:
                 return self._feed_done(
                     previous, result, interval, FeedReport(source.id, "not-modified")
                 )
-            parsed = parse_feed(result.body, source.feed, result.headers.get("content-type"))
+            # relative links resolve against where the feed is now, after redirects
+            parsed = parse_feed(result.body, result.url, result.headers.get("content-type"))
         except (Discard, Retry) as exc:
             return self._feed_failed(source, previous, interval, exc)
+        except Exception as exc:  # a bug or a surprise must still leave state and backoff
+            log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
+            failure = Retry("error", f"{type(exc).__name__}: {exc}")
+            return self._feed_failed(source, previous, interval, failure)
         if parsed.warning:
             log.warning(
                 "feed %s is not well-formed, using what parsed: %s", source.feed, parsed.warning
             )
-        outcomes = self._take_items(source, parsed.items)
+        if parsed.rejected:
+            log.warning(
+                "feed %s: %d item(s) without a usable link skipped", source.feed, parsed.rejected
+            )
+            ARTICLES.labels("bad-link").inc(parsed.rejected)
+        try:
+            outcomes = self._take_items(source, parsed.items)
+        except Exception:  # never lose the poll's state because one step went wrong
+            log.exception("feed items failed: source=%s", source.id)
+            outcomes = {"error": len(parsed.items)}
+        if parsed.rejected:
+            outcomes["bad-link"] = outcomes.get("bad-link", 0) + parsed.rejected
         report = FeedReport(source.id, "ok", len(parsed.items), outcomes)
         return self._feed_done(previous, result, max(interval, parsed.ttl_s or 0), report)
 
     def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
         by_id: dict[str, tuple[FeedItem, str]] = {}
+        bad = 0
         for item in items:
-            canonical = canonical_url(item.url)
+            try:
+                canonical = canonical_url(item.url)
+            except Exception as exc:  # courlan or urllib on a URL they cannot read
+                log.warning("feed item skipped: bad URL %r: %s", item.url, exc)
+                bad += 1
+                continue
             by_id.setdefault(article_id(canonical), (item, canonical))
         with self._db:
             fresh = state.unseen(self.conn, list(by_id), MAX_PAGE_ATTEMPTS)
         outcomes: dict[str, int] = {"seen": len(by_id) - len(fresh)}
+        if bad:
+            outcomes["bad-link"] = bad
+            ARTICLES.labels("bad-link").inc(bad)
         ARTICLES.labels("seen").inc(outcomes["seen"])
         work = [(aid, *by_id[aid]) for aid in by_id if aid in fresh]
         with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:

@@ -156,7 +156,10 @@ def fetch(
         visited.add(current)
         result = _get_once(client, current, headers, max_bytes, deadline)
         if result.status in (301, 302, 303, 307, 308) and "location" in result.headers:
-            current = urljoin(current, result.headers["location"])
+            try:
+                current = urljoin(current, result.headers["location"])
+            except ValueError as exc:  # e.g. an unclosed IPv6 literal
+                raise Discard("bad-redirect", f"{current}: {exc}") from exc
             continue
         return _classify(result)
     raise Discard("too-many-redirects", url)
@@ -183,6 +186,12 @@ def _get_once(
         if "blocked address" in str(exc):
             raise Discard("blocked-address", f"{url}: {exc}") from exc
         raise Retry("connect-error", f"{url}: {exc}") from exc
+    except httpx.RemoteProtocolError as exc:
+        if "location header" in str(exc):  # httpx reads Location even when not following
+            raise Discard("bad-redirect", f"{url}: {exc}") from exc
+        raise Retry("http-error", f"{url}: {type(exc).__name__}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise Discard("bad-url", f"{url}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise Retry("timeout", f"{url}: {exc}") from exc
     except httpx.HTTPError as exc:

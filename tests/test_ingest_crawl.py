@@ -19,7 +19,7 @@ from ingest import state
 from ingest.crawl import Crawler
 from ingest.fetch import make_client
 from ingest.sources import Source
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, redirect
 
 BODY = (
     "Port officials in the fictional city of Lanport said on Tuesday that a container of "
@@ -208,3 +208,57 @@ def test_feed_past_the_error_limit_is_checked_once_a_day(
     c.poll_feed(sources[2])
     broken = state.feed_state(c.conn, "broken")
     assert broken.next_check_at - (broken.last_polled_at or 0) >= 24 * 3600 - 1
+
+
+def test_a_malformed_link_and_a_redirect_to_javascript_spoil_nothing(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    """`http://[::1` made urljoin raise out of poll_feed: the feed failed every tick, no
+    state was saved and its good items never arrived."""
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add_handler("/js.html", redirect("javascript:alert(1)"))
+    server.add_handler("/v6.html", redirect("http://[::1"))
+    items = "".join(
+        f"<item><title>{n}</title><link>{link}</link></item>"
+        for n, link in [
+            ("bad", "http://[::1"),
+            ("js", server.url("/js.html")),
+            ("v6", server.url("/v6.html")),
+            ("good", server.url("/a1.html")),
+        ]
+    )
+    server.add("/mixed.xml", f'<rss version="2.0"><channel><title>m</title>{items}</channel></rss>')
+    c = crawler(settings)
+    report = c.poll_feed(Source(id="mixed", name="Mixed", feed=server.url("/mixed.xml")))
+    assert report.status == "ok"
+    assert report.outcomes == {"seen": 0, "ok": 1, "bad-url": 1, "bad-redirect": 1, "bad-link": 1}
+    assert [a.title for a in raw_articles(c.conn)] == ["Shipment held at Lanport"]
+    saved = state.feed_state(c.conn, "mixed")
+    assert saved.error_count == 0 and saved.next_check_at > (saved.last_polled_at or 0)
+
+
+def test_a_feed_redirected_elsewhere_resolves_items_against_its_final_url(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    server.add("/new/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add(
+        "/new/feed.xml",
+        '<rss version="2.0"><channel><title>m</title>'
+        "<item><title>one</title><link>a1.html</link>"
+        "<pubDate>Mon, 01 Jan 2999 00:00:00 GMT</pubDate></item></channel></rss>",
+    )
+    server.add_handler("/old/feed.xml", redirect(server.url("/new/feed.xml"), 301))
+    c = crawler(settings)
+    report = c.poll_feed(Source(id="moved", name="Moved", feed=server.url("/old/feed.xml")))
+    assert report.outcomes == {"seen": 0, "ok": 1}
+    [article] = raw_articles(c.conn)
+    assert article.url == server.url("/new/a1.html")
+    assert article.published_at is None  # dated 2999 in the feed: dropped, not indexed wrong
+
+
+def test_an_empty_channel_is_a_successful_poll(server: LoopbackServer, settings: Settings) -> None:
+    server.add("/empty.xml", '<rss version="2.0"><channel><title>quiet</title></channel></rss>')
+    c = crawler(settings)
+    report = c.poll_feed(Source(id="quiet", name="Quiet", feed=server.url("/empty.xml")))
+    assert report.status == "ok"
+    assert state.feed_state(c.conn, "quiet").error_count == 0
