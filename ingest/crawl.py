@@ -169,6 +169,8 @@ class Crawler:
             extracted = self._extract(page)
             if extracted is None:
                 raise Discard("no-text", item.url)
+            if extracted.decode_warning:
+                log.warning("page decode: %s url=%s", extracted.decode_warning, page.url)
             self._accept(source, aid, item, canonical, page, extracted)
             return "ok"
         except Discard as exc:

@@ -262,3 +262,32 @@ def test_an_empty_channel_is_a_successful_poll(server: LoopbackServer, settings:
     report = c.poll_feed(Source(id="quiet", name="Quiet", feed=server.url("/empty.xml")))
     assert report.status == "ok"
     assert state.feed_state(c.conn, "quiet").error_count == 0
+
+
+def test_an_undeclared_gbk_page_arrives_readable_and_the_guess_is_logged(
+    server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.test_ingest_extract import ZH
+
+    more = (
+        "一位分析师指出，如果审查持续数周，下游的服务器组装厂可能不得不调整交货时间表。",
+        "当地商会呼吁主管部门尽快公布审查标准，以便企业提前准备所需的文件和证明。",
+        "记者在码头看到，多个集装箱停放在查验区，工作人员正在逐一核对货物清单和原产地证书。",
+        "有进口商表示，他们已经按要求提交了补充材料，但尚未收到任何关于放行时间的答复。",
+    )
+    paragraphs = "".join(f"<p>{p}</p>" for p in (ZH, *more))
+    html = (
+        f"<html><head><title>兰港</title></head><body><article>{paragraphs}</article></body></html>"
+    )
+    server.add("/zh.html", html.encode("gbk"), Content_Type="text/html")
+    server.add(
+        "/zh.xml",
+        '<rss version="2.0"><channel><title>z</title>'
+        f"<item><title>zh</title><link>{server.url('/zh.html')}</link></item></channel></rss>",
+    )
+    c = crawler(settings)
+    with caplog.at_level("WARNING", logger="ingest.crawl"):
+        c.poll_feed(Source(id="zh", name="Zh", feed=server.url("/zh.xml")))
+    [article] = raw_articles(c.conn)
+    assert ZH[:40] in article.text and "\ufffd" not in article.text
+    assert "no charset declared" in caplog.text and server.url("/zh.html") in caplog.text
