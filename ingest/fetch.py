@@ -61,18 +61,40 @@ class FetchResult:
 AddressPolicy = Callable[[str], bool]
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local-use translation
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated, still routed inside sites
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: IPv4-mapped, IPv4-compatible, 6to4, NAT64."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def public_only(ip: str) -> bool:
-    """The default policy: only globally routable addresses (no loopback, private,
-    link-local, carrier-grade NAT or IPv4-mapped loopback)."""
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global
+    """The default policy: only globally routable unicast addresses. An IPv6 address that
+    carries an IPv4 one (mapped, compatible, 6to4, NAT64) is judged by that IPv4 address;
+    site-local, local-use NAT64 and multicast are refused (Python 3.11 calls them global)."""
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL or address in _NAT64_LOCAL:
+            return False
+        address = embedded_ipv4(address) or address
+    return address.is_global and not address.is_multicast
 
 
 def any_unicast(ip: str) -> bool:
     """For the demo and tests on loopback: everything but multicast and unspecified."""
-    address = ipaddress.ip_address(ip)
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     return not (address.is_multicast or address.is_unspecified)
 
 
