@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # serving
     http_host: str = Field("127.0.0.1", description="Web/API/metrics bind address")
     http_port: int = Field(8765, description="Web/API/metrics port; 0 disables")
+    health_stall_s: float = Field(
+        300.0, gt=0, description="/healthz: a stage failing or stuck this long is unhealthy (503)"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -58,6 +58,7 @@ class StageRunner:
     last_loop_at: float = field(default_factory=time.monotonic)
     last_commit_at: float = field(default_factory=time.monotonic)
     committed: int = 0
+    failing_since: float | None = None  # first failure of the current run of failures
 
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.5) -> None:
         """Process until `stop` is set. Nothing a message, the sink or the bus raises ends
@@ -67,11 +68,14 @@ class StageRunner:
             try:
                 self.step(poll_timeout_s)
                 backoff = self.retry_backoff_s
+                self.failing_since = None
             except Retry as exc:
                 log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
+                self.failing_since = self.failing_since or time.monotonic()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
             except Exception:
+                self.failing_since = self.failing_since or time.monotonic()
                 log.exception(
                     "stage %s: step failed, retrying after %.1fs", self.sink.name, backoff
                 )

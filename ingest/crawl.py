@@ -31,12 +31,14 @@ from ingest.feeds import FeedItem, parse_feed
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
 from ingest.robots import RobotsCache
 from ingest.sources import Source
+from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_ATTEMPTS = 3
 FEEDS_IN_PARALLEL = 4
 MAX_BACKOFF_S = 24 * 3600.0
+EXTRACT_TIMEOUT_S = 60.0
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -54,7 +56,7 @@ class Crawler:
         settings: Settings,
         conn: sqlite3.Connection,
         client: httpx.Client,
-        extractor: Executor | None,
+        extractor: WorkerPool | Executor | None,
         on_accept: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
@@ -190,7 +192,12 @@ class Crawler:
         args = (page.body, page.headers.get("content-type"), page.url)
         if self.extractor is None:
             return extract_page(*args)
-        return self.extractor.submit(extract_page, *args).result(timeout=60)
+        if isinstance(self.extractor, WorkerPool):
+            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
+            return self.extractor.run(
+                extract_page, *args, timeout_s=EXTRACT_TIMEOUT_S, what=page.url
+            )
+        return self.extractor.submit(extract_page, *args).result(timeout=EXTRACT_TIMEOUT_S)
 
     def _accept(
         self,

@@ -20,8 +20,8 @@ from index.tantivy_backend import TantivyBackend
 from tests.test_search_samples import ALL, APPROVAL, CUSTOMS, DUTCH
 
 
-def serve(backend_factory: object) -> Iterator[httpx.Client]:
-    app = create_app(backend_factory)  # type: ignore[arg-type]
+def serve(backend_factory: object, health: object = None) -> Iterator[httpx.Client]:
+    app = create_app(backend_factory, health)  # type: ignore[arg-type]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # else 40 ms delayed ACKs
