@@ -3,20 +3,24 @@
 - Every connection, on every redirect hop, goes to an address checked at connect time
   (no loopback/private/link-local targets unless allowed): SSRF cannot sneak in.
 - Bodies are streamed and capped after decompression (a gzip bomb stops at the cap).
-- Each fetch is bounded by wall-clock time, not only per read (a 1-byte/s server stops).
+- Each fetch is bounded by wall-clock time, not only per read: connect, headers and body
+  (a server dripping its headers or body at 1 byte/s stops at the deadline).
 - Redirects are followed by hand, at most `max_redirects`, loops detected.
 - Conditional GET with ETag / Last-Modified; 304 means unchanged.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -98,6 +102,50 @@ def any_unicast(ip: str) -> bool:
     return not (address.is_multicast or address.is_unspecified)
 
 
+# The wall-clock deadline of the fetch running in this thread (or context). Every read and
+# write on a connection is bounded by what is left of it, so a server that drips its
+# headers (each read returning one byte in time) cannot hold a fetch past its deadline.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "fetch_deadline", default=None
+)
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("the fetch's wall-clock deadline has passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        upgraded = self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout))
+        return _DeadlineStream(upgraded)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class _GuardedBackend(httpcore.SyncBackend):
     """Resolves the host itself, checks every address, and connects to the checked one."""
 
@@ -120,7 +168,10 @@ class _GuardedBackend(httpcore.SyncBackend):
         blocked = [a for a in addresses if not self._allowed(a)]
         if blocked:
             raise httpcore.ConnectError(f"blocked address for {host}: {blocked[0]}")
-        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(
+            addresses[0], port, _bounded(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
 
 
 class _GuardedTransport(httpx.HTTPTransport):
@@ -168,6 +219,21 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + deadline_s
+    token = _DEADLINE.set(deadline)
+    try:
+        return _fetch(client, url, headers, max_bytes, deadline, max_redirects)
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float,
+    max_redirects: int,
+) -> FetchResult:
     visited: set[str] = set()
     current = url
     for _hop in range(max_redirects + 1):

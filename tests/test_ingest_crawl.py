@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ingest import state
 from ingest.crawl import Crawler
 from ingest.fetch import make_client
 from ingest.sources import Source
-from tests.loopback import LoopbackServer, redirect
+from tests.loopback import LoopbackServer, header_drip, redirect
 
 BODY = (
     "Port officials in the fictional city of Lanport said on Tuesday that a container of "
@@ -291,3 +292,22 @@ def test_an_undeclared_gbk_page_arrives_readable_and_the_guess_is_logged(
     [article] = raw_articles(c.conn)
     assert ZH[:40] in article.text and "\ufffd" not in article.text
     assert "no charset declared" in caplog.text and server.url("/zh.html") in caplog.text
+
+
+def test_a_feed_dripping_its_headers_does_not_hold_up_a_healthy_one(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    server.add_handler("/drip.xml", header_drip(600))
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add("/ok.xml", feed(server, [("one", "/a1.html")]))
+    c = crawler(settings.model_copy(update={"fetch_timeout_s": 2.0}))
+    started = time.monotonic()
+    reports = c.poll_feeds(
+        [
+            Source(id="drip", name="Drip", feed=server.url("/drip.xml")),
+            Source(id="ok", name="Ok", feed=server.url("/ok.xml")),
+        ]
+    )
+    assert time.monotonic() - started < 6  # the drip is cut at its 2 s deadline
+    assert {r.source_id: r.status for r in reports} == {"drip": "timeout", "ok": "ok"}
+    assert state.feed_state(c.conn, "drip").error_count == 1

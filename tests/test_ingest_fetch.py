@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from chipwire.errors import Discard, Retry
 from chipwire.settings import Settings
 from ingest.fetch import Throttled, embedded_ipv4, fetch, make_client, public_only
-from tests.loopback import LoopbackServer, gzip_bomb, redirect, trickle
+from tests.loopback import LoopbackServer, gzip_bomb, header_drip, redirect, trickle
 
 
 def _get(settings: Settings, url: str, **kwargs: object) -> object:
@@ -199,3 +199,14 @@ def test_malformed_urls_are_rejected_not_raised(url: str) -> None:
     from ingest.feeds import _link
 
     assert _link(url, "https://base.example/feed") is None
+
+
+def test_a_server_dripping_its_headers_is_cut_by_the_wall_clock_deadline(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    url = server.add_handler("/drip", header_drip(120))
+    started = time.monotonic()
+    with make_client(settings) as client, pytest.raises(Retry) as raised:
+        fetch(client, url, max_bytes=1000, deadline_s=2, max_redirects=0)
+    assert raised.value.reason == "timeout"
+    assert time.monotonic() - started < 5
