@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "chipwire.commands.tagging",  # tag, eval, reenrich
     "chipwire.commands.search",  # search
     "chipwire.commands.stream",  # topics, dlq
+    "chipwire.commands.sources",  # sources status
 ]
 
 for _name in COMMAND_MODULES:

@@ -6,6 +6,7 @@ fate is counted exactly once in chipwire_articles_total{status}.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -35,10 +36,10 @@ from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_ATTEMPTS = 3
 FEEDS_IN_PARALLEL = 4
 MAX_BACKOFF_S = 24 * 3600.0
 EXTRACT_TIMEOUT_S = 60.0
+MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -74,9 +75,15 @@ class Crawler:
 
     def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
         now = time.time() if now is None else now
+        sources = list(sources)
         with self._db:
             due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
-        return self.poll_feeds(due)
+        reports = self.poll_feeds(due)
+        try:
+            self.retry_due_pages(sources, now)
+        except Exception:  # retries are next tick's work too; the poll results stand
+            log.exception("page retries failed")
+        return reports
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
         """Poll several feeds at once, so one slow feed does not idle the extractors."""
@@ -142,7 +149,7 @@ class Crawler:
                 continue
             by_id.setdefault(article_id(canonical), (item, canonical))
         with self._db:
-            fresh = state.unseen(self.conn, list(by_id), MAX_PAGE_ATTEMPTS)
+            fresh = state.unseen(self.conn, list(by_id), time.time())
         outcomes: dict[str, int] = {"seen": len(by_id) - len(fresh)}
         if bad:
             outcomes["bad-link"] = bad
@@ -180,13 +187,90 @@ class Crawler:
             self._mark(aid, item.url, "discarded")
             return exc.reason
         except Retry as exc:
-            log.warning("article will be retried: %s url=%s", exc, item.url)
-            self._mark(aid, item.url, "retry")
-            return "retry"
-        except Exception:
+            hint = exc.retry_after_s if isinstance(exc, Throttled) else None
+            return self._retry_later(source, aid, item, str(exc), hint) or "retry"
+        except Exception as exc:
             log.exception("article failed: url=%s", item.url)
-            self._mark(aid, item.url, "retry")
-            return "error"
+            return self._retry_later(source, aid, item, f"{type(exc).__name__}: {exc}") or "error"
+
+    def _retry_later(
+        self,
+        source: Source,
+        aid: str,
+        item: FeedItem,
+        error: str,
+        retry_after_s: float | None = None,
+    ) -> str | None:
+        """Schedule the page again with exponential backoff (at least the server's
+        Retry-After), until `page_retry_max_age_h` after it was first seen: then give up,
+        and say so. Returns "gave-up" when it gave up, else None."""
+        now = time.time()
+        with self._db:
+            attempts, first_seen = state.attempts_so_far(self.conn, aid)
+        attempts += 1
+        delay = min(
+            self.settings.page_retry_base_s * 2 ** min(attempts - 1, 20), MAX_PAGE_RETRY_DELAY_S
+        )
+        delay = max(delay, retry_after_s or 0.0)
+        give_up_at = (first_seen or now) + self.settings.page_retry_max_age_h * 3600
+        next_try: float | None = now + delay
+        if next_try is not None and next_try > give_up_at:
+            next_try = None
+            log.warning(
+                "article given up after %d attempts over %.1f h: url=%s source=%s last_error=%s",
+                attempts,
+                (now - (first_seen or now)) / 3600,
+                item.url,
+                source.id,
+                error,
+            )
+        else:
+            log.warning(
+                "article will be retried in %.0fs (attempt %d): url=%s error=%s",
+                delay,
+                attempts,
+                item.url,
+                error,
+            )
+        with self._db:
+            state.mark_retry(
+                self.conn,
+                aid,
+                item.url,
+                next_try_at=next_try,
+                error=error,
+                source_id=source.id,
+                item=_item_json(item),
+            )
+        return None if next_try is not None else "gave-up"
+
+    def retry_due_pages(
+        self, sources: Iterable[Source], now: float | None = None
+    ) -> dict[str, int]:
+        """Fetch again the pages whose retry is due, whether or not their feed still lists
+        them (a 15-minute outage must not lose the articles published during it)."""
+        by_id = {s.id: s for s in sources}
+        with self._db:
+            due = state.due_pages(self.conn, time.time() if now is None else now)
+        outcomes: dict[str, int] = {}
+        work: list[tuple[Source, str, FeedItem, str]] = []
+        for page in due:
+            source = by_id.get(page.source_id or "")
+            item = _item_from_json(page.item)
+            if source is None or item is None:
+                with self._db:
+                    state.mark(self.conn, page.article_id, page.url, "gave-up")
+                log.warning("article given up: its source is gone: url=%s", page.url)
+                continue
+            work.append((source, page.article_id, item, canonical_url(item.url)))
+        if not work:
+            return outcomes
+        with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:
+            for status in pool.map(lambda w: self._take_item(*w), work):
+                outcomes[status] = outcomes.get(status, 0) + 1
+                ARTICLES.labels(status).inc()
+        log.info("page retries: %s", outcomes)
+        return outcomes
 
     def _extract(self, page: FetchResult) -> Extracted | None:
         args = (page.body, page.headers.get("content-type"), page.url)
@@ -328,6 +412,33 @@ class HostThrottle:
             self._next[host] = slot + self.interval_s
         if slot > now:
             time.sleep(slot - now)  # rate limiting, not synchronisation
+
+
+def _item_json(item: FeedItem) -> str:
+    return json.dumps(
+        {
+            "url": item.url,
+            "title": item.title,
+            "summary": item.summary,
+            "published_at": item.published_at.isoformat() if item.published_at else None,
+            "guid": item.guid,
+        }
+    )
+
+
+def _item_from_json(text: str | None) -> FeedItem | None:
+    try:
+        data = json.loads(text or "")
+        published = data.get("published_at")
+        return FeedItem(
+            url=str(data["url"]),
+            title=str(data.get("title") or ""),
+            summary=str(data.get("summary") or ""),
+            published_at=datetime.fromisoformat(published) if published else None,
+            guid=str(data.get("guid") or data["url"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _published(from_feed: datetime | None, from_page: datetime | None) -> datetime | None:

@@ -311,3 +311,66 @@ def test_a_feed_dripping_its_headers_does_not_hold_up_a_healthy_one(
     assert time.monotonic() - started < 6  # the drip is cut at its 2 s deadline
     assert {r.source_id: r.status for r in reports} == {"drip": "timeout", "ok": "ok"}
     assert state.feed_state(c.conn, "drip").error_count == 1
+
+
+def test_articles_published_during_an_outage_arrive_after_the_site_recovers(
+    server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page failing three times was never tried again and its Retry-After was ignored: a
+    15-minute outage lost every new article. Now the page is due again after a backoff at
+    least as long as Retry-After, even once its feed no longer lists it."""
+    server.add("/a1.html", "down for maintenance", status=503, Retry_After="900")
+    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    source = Source(id="news", name="News", feed=server.url("/news.xml"))
+    c = crawler(settings.model_copy(update={"page_retry_base_s": 60.0}))
+    before = time.time()
+    assert c.poll_feed(source).outcomes == {"seen": 0, "retry": 1}
+    [pending] = state.pending_pages(c.conn)
+    assert pending.next_try_at is not None and pending.next_try_at >= before + 900
+    assert "will be retried in 900s" in caplog.text
+
+    assert c.retry_due_pages([source], now=time.time()) == {}  # not due yet: nothing fetched
+    assert server.hits["/a1.html?utm_source=rss"] == 1
+
+    server.add("/news.xml", feed(server, []))  # the item has left the feed
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    assert c.retry_due_pages([source], now=time.time() + 901) == {"ok": 1}
+    assert [a.title for a in raw_articles(c.conn)] == ["Shipment held at Lanport"]
+    assert state.pending_pages(c.conn) == []
+
+
+def test_a_page_failing_past_the_retry_window_is_given_up_and_logged(
+    server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add("/a1.html", "boom", status=500)
+    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    source = Source(id="news", name="News", feed=server.url("/news.xml"))
+    c = crawler(settings.model_copy(update={"page_retry_max_age_h": 0.0}))
+    assert c.poll_feed(source).outcomes == {"seen": 0, "gave-up": 1}
+    assert "article given up after 1 attempts" in caplog.text
+    assert state.given_up_counts(c.conn) == {"news": 1}
+    c.poll_feed(source)
+    assert server.hits["/a1.html?utm_source=rss"] == 1  # given up means never fetched again
+
+
+def test_sources_status_shows_feed_health_and_pending_page_retries(
+    server: LoopbackServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from chipwire.cli import app
+
+    server.add("/a1.html", "down", status=503, Retry_After="600")
+    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    source = Source(id="news", name="News", feed=server.url("/news.xml"))
+    settings.sources_file.write_text(
+        f"sources:\n  - id: news\n    name: News\n    feed: {source.feed}\n"
+    )
+    c = crawler(settings)
+    c.poll_feed(source)
+    monkeypatch.setenv("CHIPWIRE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CHIPWIRE_SOURCES_FILE", str(settings.sources_file))
+    outcome = CliRunner().invoke(app, ["sources", "status", "--pages"], env={"COLUMNS": "200"})
+    assert outcome.exit_code == 0, outcome.output
+    assert "news" in outcome.output and "1 (next in 10m)" in outcome.output
+    assert "a1.html" in outcome.output and "http-503" in outcome.output
