@@ -187,6 +187,8 @@ def run_forever(settings: Settings, stop: threading.Event, stages: tuple[str, ..
         )
         stop.wait()
         log.info("stopping: finishing batches in hand")
+        if pipeline.crawler is not None:
+            pipeline.crawler.stopping.set()  # pages not started yet wait for the next run
         if scheduler is not None:
             scheduler.shutdown(wait=True)
         if web is not None:

@@ -72,6 +72,8 @@ class Crawler:
             self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
         # one SQLite connection shared by the feed and page threads: one writer at a time
         self._db = threading.RLock()
+        # set at shutdown: items not started yet are left for the next run (still unseen)
+        self.stopping = threading.Event()
 
     def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
         now = time.time() if now is None else now
@@ -131,7 +133,7 @@ class Crawler:
             outcomes = self._take_items(source, parsed.items)
         except Exception:  # never lose the poll's state because one step went wrong
             log.exception("feed items failed: source=%s", source.id)
-            outcomes = {"error": len(parsed.items)}
+            outcomes = {"unfinished": len(parsed.items)}
         if parsed.rejected:
             outcomes["bad-link"] = outcomes.get("bad-link", 0) + parsed.rejected
         report = FeedReport(source.id, "ok", len(parsed.items), outcomes)
@@ -164,6 +166,8 @@ class Crawler:
 
     def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
         """One feed item: fetch page → extract → near-dup → accept. Returns its outcome."""
+        if self.stopping.is_set():
+            return "stopped"
         try:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
@@ -325,6 +329,9 @@ class Crawler:
     def _feed_done(
         self, previous: state.FeedState, result: FetchResult, wait_s: float, report: FeedReport
     ) -> FeedReport:
+        if report.outcomes.get("stopped") or report.outcomes.get("unfinished"):
+            # items were left for later: the next poll must get the full feed, not a 304
+            result = replace(result, headers={})
         self._save_feed_state(
             replace(
                 previous,

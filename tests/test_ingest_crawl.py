@@ -374,3 +374,13 @@ def test_sources_status_shows_feed_health_and_pending_page_retries(
     assert outcome.exit_code == 0, outcome.output
     assert "news" in outcome.output and "1 (next in 10m)" in outcome.output
     assert "a1.html" in outcome.output and "http-503" in outcome.output
+
+
+def test_a_stopping_crawler_starts_no_new_page(server: LoopbackServer, settings: Settings) -> None:
+    sources = site(server)
+    c = crawler(settings)
+    c.stopping.set()
+    assert c.poll_feed(sources[0]).outcomes == {"seen": 0, "stopped": 3}
+    assert raw_articles(c.conn) == []
+    c.stopping.clear()  # the items were left unseen: the next run takes them
+    assert c.poll_feed(sources[0]).outcomes["ok"] == 2
