@@ -1,6 +1,6 @@
 """feedparser's own test corpus (about 2,100 feeds, shipped in its sdist under tests/) read
 through chipwire's feed path and through bare feedparser: every feed bare feedparser reads
-keeps the same entries (the same http(s) links, in order).
+keeps the same entries (as many, with the same http(s) links and titles, in order).
 
 The sdist is downloaded once into a cache (`$CHIPWIRE_TEST_CACHE`, default
 ~/.cache/chipwire) with `pip download --no-binary :all: --no-deps feedparser==<installed>`;
@@ -53,14 +53,20 @@ def corpus() -> dict[str, bytes]:
     return feeds
 
 
-def bare_entries(body: bytes) -> tuple[int, list[str]] | None:
-    """How many entries bare feedparser finds, and the http(s) links among them."""
+def bare_entries(body: bytes) -> tuple[int, list[tuple[str, str]]] | None:
+    """How many entries bare feedparser finds, and (link, title) of those with an http(s)
+    link (titles cut where chipwire cuts them)."""
     try:
         parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": BASE})
     except Exception:
         return None  # bare feedparser cannot read it either
-    links = [_link(str(e.get("link") or ""), BASE) for e in parsed.get("entries", [])]
-    return len(links), [link for link in links if link is not None]
+    entries = parsed.get("entries", [])
+    kept = [
+        (link, str(e.get("title") or "")[:1000])
+        for e in entries
+        if (link := _link(str(e.get("link") or ""), BASE)) is not None
+    ]
+    return len(entries), kept
 
 
 def test_every_feed_bare_feedparser_reads_keeps_its_entries() -> None:
@@ -75,9 +81,9 @@ def test_every_feed_bare_feedparser_reads_keeps_its_entries() -> None:
         compared += 1
         try:
             parsed = parse_feed(body, BASE)
-            got = (len(parsed.items) + parsed.rejected, [item.url for item in parsed.items])
+            got = (len(parsed.items) + parsed.rejected, [(i.url, i.title) for i in parsed.items])
         except Discard as exc:
-            got = (0, [f"<discarded: {exc}>"])
+            got = (0, [(f"<discarded: {exc}>", "")])
         if got != bare:
             differ.append(f"{name}: chipwire {got[0]} {got[1][:3]} != bare {bare[0]} {bare[1][:3]}")
     assert compared > 1000
