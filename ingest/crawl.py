@@ -66,7 +66,6 @@ class Crawler:
         self.extractor = extractor
         self.on_accept = on_accept
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
-        self.hosts = HostThrottle(settings.host_min_interval_s)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
         for aid, story_id, signature in state.fingerprints(conn):
             self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
@@ -74,6 +73,7 @@ class Crawler:
         self._db = threading.RLock()
         # set at shutdown: items not started yet are left for the next run (still unseen)
         self.stopping = threading.Event()
+        self.hosts = HostThrottle(settings.host_min_interval_s, self.stopping)
 
     def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
         now = time.time() if now is None else now
@@ -172,6 +172,8 @@ class Crawler:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
             self.hosts.wait(host_of(item.url))
+            if self.stopping.is_set():
+                return "stopped"
             page = fetch(
                 self.client,
                 item.url,
@@ -405,8 +407,9 @@ class Crawler:
 class HostThrottle:
     """At most one request per host every `interval_s` (politeness), shared by all threads."""
 
-    def __init__(self, interval_s: float) -> None:
+    def __init__(self, interval_s: float, stop: threading.Event | None = None) -> None:
         self.interval_s = interval_s
+        self.stop = stop or threading.Event()
         self._next: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -418,7 +421,7 @@ class HostThrottle:
             slot = max(now, self._next.get(host, 0.0))
             self._next[host] = slot + self.interval_s
         if slot > now:
-            time.sleep(slot - now)  # rate limiting, not synchronisation
+            self.stop.wait(slot - now)  # rate limiting; returns at once at shutdown
 
 
 def _item_json(item: FeedItem) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from chipwire.bus.embedded import EmbeddedBus
 from chipwire.contract import RawArticle
 from chipwire.settings import Settings
 from ingest import state
-from ingest.crawl import Crawler
+from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
 from ingest.sources import Source
 from tests.loopback import LoopbackServer, header_drip, redirect
@@ -384,3 +385,21 @@ def test_a_stopping_crawler_starts_no_new_page(server: LoopbackServer, settings:
     assert raw_articles(c.conn) == []
     c.stopping.clear()  # the items were left unseen: the next run takes them
     assert c.poll_feed(sources[0]).outcomes["ok"] == 2
+
+
+def test_shutdown_does_not_wait_out_the_politeness_delay(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    sources = site(server)
+    c = crawler(settings.model_copy(update={"host_min_interval_s": 30.0}))
+    reports: list[FeedReport] = []
+    worker = threading.Thread(target=lambda: reports.append(c.poll_feed(sources[0])))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not any(p.startswith("/a") for p in server.hits) and time.monotonic() < deadline:
+        time.sleep(0.02)  # waiting for the first page fetch, with a deadline
+    stopped_at = time.monotonic()
+    c.stopping.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive() and time.monotonic() - stopped_at < 3
+    assert reports[0].outcomes.get("stopped") == 1  # the second page waited 30 s before
