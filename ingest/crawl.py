@@ -64,6 +64,8 @@ class Crawler:
         self.conn = conn
         self.client = client
         self.extractor = extractor
+        # what runs in the workers: a module-level function (it is pickled by reference)
+        self.extract_fn: Callable[[bytes, str | None, str], Extracted | None] = extract_page
         self.on_accept = on_accept
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
@@ -281,13 +283,13 @@ class Crawler:
     def _extract(self, page: FetchResult) -> Extracted | None:
         args = (page.body, page.headers.get("content-type"), page.url)
         if self.extractor is None:
-            return extract_page(*args)
+            return self.extract_fn(*args)
         if isinstance(self.extractor, WorkerPool):
             # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
             return self.extractor.run(
-                extract_page, *args, timeout_s=EXTRACT_TIMEOUT_S, what=page.url
+                self.extract_fn, *args, timeout_s=EXTRACT_TIMEOUT_S, what=page.url
             )
-        return self.extractor.submit(extract_page, *args).result(timeout=EXTRACT_TIMEOUT_S)
+        return self.extractor.submit(self.extract_fn, *args).result(timeout=EXTRACT_TIMEOUT_S)
 
     def _accept(
         self,

@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from chipwire.settings import Settings
+from ingest import state
+from ingest.crawl import Crawler
+from ingest.extract import Extracted, extract_page
+from ingest.fetch import make_client
+from ingest.sources import Source
 from ingest.workers import WorkerKilled, WorkerPool
+from tests.loopback import LoopbackServer
+from tests.test_ingest_crawl import BODY, OTHER, feed, page, raw_articles
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,3 +114,45 @@ def test_workers_exit_when_their_parent_is_killed() -> None:
     while not all(_gone(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)  # waiting for processes to exit, with a deadline
     assert all(_gone(p) for p in pids), pids
+
+
+def extract_or_die(body: bytes, content_type: str | None, url: str) -> Extracted | None:
+    """extract_page, except that a page marked KILL kills its worker (as an OOM kill
+    would), and a page marked KILL-ONCE does so only the first time."""
+    if b"KILL-ONCE" in body:
+        flag = Path(body.split(b"FLAG=")[1].split(b"<")[0].decode())
+        if not flag.exists():
+            flag.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    elif b"KILL" in body:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return extract_page(body, content_type, url)
+
+
+def test_the_crawler_survives_killed_workers(
+    server: LoopbackServer, settings: Settings, tmp_path: Path
+) -> None:
+    """One dead worker made every later article fail until restart. Now the page in hand
+    is retried once in a fresh worker, and a page that kills two is discarded."""
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    once = page("Folding phone unveiled", OTHER).replace(
+        "</footer>", f"KILL-ONCE FLAG={tmp_path / 'flag'}</footer>"
+    )
+    server.add("/a3.html", once, Content_Type="text/html")
+    server.add("/bomb.html", "<html><body>KILL</body></html>", Content_Type="text/html")
+    server.add("/f.xml", feed(server, [("one", "/a1.html"), ("bomb", "/bomb.html")]))
+    server.add("/g.xml", feed(server, [("three", "/a3.html")]))
+    workers = WorkerPool(1, preload=())
+    c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
+    c.extract_fn = extract_or_die
+    try:
+        first = c.poll_feed(Source(id="f", name="F", feed=server.url("/f.xml")))
+        assert first.outcomes == {"seen": 0, "ok": 1, "worker-killed": 1}
+        second = c.poll_feed(Source(id="g", name="G", feed=server.url("/g.xml")))
+        assert second.outcomes == {"seen": 0, "ok": 1}  # killed once, retried, accepted
+        titles = sorted(a.title for a in raw_articles(c.conn))
+        assert titles == ["Folding phone unveiled", "Shipment held at Lanport"]
+    finally:
+        workers.shutdown()
+        c.client.close()
+        c.conn.close()
