@@ -2,10 +2,11 @@
 
 A `ProcessPoolExecutor` whose worker dies (an OOM kill is realistic: a 5 MB page costs
 ~400 MB to extract) is broken for ever: every later submit raises BrokenProcessPool.
-`WorkerPool` replaces a broken pool and runs the task in hand once more; a task that breaks
-the pool twice (or hangs past its deadline twice) raises `WorkerKilled`, for the caller to
-dead-letter. Every worker watches the process that created the pool and exits when it is
-gone, so a kill -9 of chipwire leaves no orphans.
+`WorkerPool` replaces a broken pool and runs the task in hand once more, in a process of
+its own (so a task that merely shared the broken pool is never blamed); a task that kills
+or hangs that process too raises `WorkerKilled`, for the caller to dead-letter. Every
+worker watches the process that created the pool and exits when it is gone, so a kill -9
+of chipwire leaves no orphans.
 """
 
 from __future__ import annotations
@@ -58,27 +59,39 @@ class WorkerPool:
         self._pool = self._new_pool()
         self.replaced = 0
 
-    def _new_pool(self) -> ProcessPoolExecutor:
+    def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.workers,
+            max_workers=workers or self.workers,
             mp_context=self._context,
             initializer=_watch_parent,
             initargs=(os.getpid(),),
         )
 
     def run(self, fn: Callable[..., T], *args: Any, timeout_s: float, what: str = "") -> T:
-        """fn(*args) in a worker; retried once in a fresh pool if the worker died or hung."""
-        for attempt in (1, 2):
-            pool = self._pool
-            try:
-                return pool.submit(fn, *args).result(timeout=timeout_s)
-            except BrokenProcessPool:
-                problem = "a worker process died"
-            except FutureTimeout:
-                problem = f"no result in {timeout_s:.0f}s"
-                self._kill(pool)
-            self._replace(pool)
-            log.error("extraction worker lost (%s), attempt %d: %s", problem, attempt, what)
+        """fn(*args) in a worker. When the worker dies or hangs, the pool is replaced and
+        the task tried once more in a process of its own: every task in flight in a broken
+        pool fails with it, so only a second failure alone says which task is to blame."""
+        pool = self._pool
+        try:
+            return pool.submit(fn, *args).result(timeout=timeout_s)
+        except BrokenProcessPool:
+            problem = "a worker process died"
+        except FutureTimeout:
+            problem = f"no result in {timeout_s:.0f}s"
+            self._kill(pool)
+        self._replace(pool)
+        log.error("extraction worker lost (%s), trying once more alone: %s", problem, what)
+        alone = self._new_pool(workers=1)
+        try:
+            return alone.submit(fn, *args).result(timeout=timeout_s)
+        except BrokenProcessPool:
+            problem = "a worker process died"
+        except FutureTimeout:
+            problem = f"no result in {timeout_s:.0f}s"
+            self._kill(alone)
+        finally:
+            alone.shutdown(wait=False, cancel_futures=True)
+        log.error("extraction gave up: %s twice: %s", problem, what)
         raise WorkerKilled("worker-killed", f"{what}: {problem} twice")
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
