@@ -58,6 +58,7 @@ COMMAND_MODULES = [
     "chipwire.commands.search",  # search
     "chipwire.commands.stream",  # topics, dlq
     "chipwire.commands.alerts",  # alerts list|show|state|timeline|preview|backtest
+    "chipwire.commands.sources",  # sources status
 ]
 
 for _name in COMMAND_MODULES:

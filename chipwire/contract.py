@@ -13,12 +13,23 @@ describe exactly what this version writes.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import logging
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 SCHEMA_VERSION = 1
+
+log = logging.getLogger(__name__)
+
+# Values the search index cannot hold are fixed here, once, for every stage: a date out of
+# this range is dropped (published_at) or clamped (fetched_at), an oversize field is cut.
+EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=2)
+FIELD_LIMITS = {"title": 1_000, "summary": 10_000, "text": 1_000_000}
+MAX_AUTHORS = 20
+MAX_AUTHOR_CHARS = 200
 
 Direction = Literal["restrict", "ease"]
 Stance = Literal["restrict", "ease", "mixed", "none"]
@@ -62,6 +73,57 @@ class RawArticle(_Model):
     language: str | None = None
     published_at: datetime | None = None
     fetched_at: datetime
+
+    @field_validator("title", "summary", "text")
+    @classmethod
+    def _cap_length(cls, value: str, info: ValidationInfo) -> str:
+        limit = FIELD_LIMITS[str(info.field_name)]
+        if len(value) > limit:
+            log.warning(
+                "article %s: %s cut from %d to %d characters",
+                info.data.get("id"),
+                info.field_name,
+                len(value),
+                limit,
+            )
+            return value[:limit]
+        return value
+
+    @field_validator("authors")
+    @classmethod
+    def _cap_authors(cls, value: list[str]) -> list[str]:
+        return [a[:MAX_AUTHOR_CHARS] for a in value[:MAX_AUTHORS]]
+
+    @field_validator("published_at")
+    @classmethod
+    def _sane_published_at(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None:
+            return None
+        aware = _aware(value)
+        if EARLIEST_DATE <= aware <= datetime.now(UTC) + FUTURE_SLACK:
+            return aware
+        log.warning("article %s: published_at %s out of range, dropped", info.data.get("id"), value)
+        return None
+
+    @field_validator("fetched_at")
+    @classmethod
+    def _sane_fetched_at(cls, value: datetime, info: ValidationInfo) -> datetime:
+        aware, latest = _aware(value), datetime.now(UTC) + FUTURE_SLACK
+        if EARLIEST_DATE <= aware <= latest:
+            return aware
+        clamped = min(max(aware, EARLIEST_DATE), latest)
+        log.warning(
+            "article %s: fetched_at %s out of range, clamped to %s",
+            info.data.get("id"),
+            value,
+            clamped.isoformat(),
+        )
+        return clamped
+
+
+def _aware(value: datetime) -> datetime:
+    """A datetime with a zone (naive ones are read as UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class EntityRef(_Model):

@@ -7,11 +7,9 @@ extraction); on Kafka each stage can also run alone (`chipwire crawl|enrich|inde
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import sqlite3
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
@@ -24,6 +22,7 @@ from alerts.stage import AlertSink
 from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
+from chipwire.health import Health, stage_health
 from chipwire.metrics import CONFIG_ERRORS
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
@@ -35,6 +34,7 @@ from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
 from ingest.sources import Source, SourcesError, load_sources
+from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,12 @@ def run_forever(
     with Pipeline(settings, stages) as pipeline:
         threads = _stage_threads(pipeline, stop)
         scheduler = _schedule_crawl(pipeline, stop) if pipeline.crawler is not None else None
-        web = start_web(settings) if "index" in stages and settings.http_port else None
+        health = stage_health(
+            {t.name.removeprefix("stage-"): t for t in threads},
+            pipeline.runners,
+            settings.health_stall_s,
+        )
+        web = start_web(settings, health) if "index" in stages and settings.http_port else None
         for thread in threads:
             thread.start()
         log.info(
@@ -192,6 +197,8 @@ def run_forever(
         )
         stop.wait()
         log.info("stopping: finishing batches in hand")
+        if pipeline.crawler is not None:
+            pipeline.crawler.stopping.set()  # pages not started yet wait for the next run
         if web is not None:
             web.should_exit = True
         pipeline.relay_wake.set()
@@ -205,12 +212,13 @@ def run_forever(
             _final_relay(pipeline)
 
 
-def start_web(settings: Settings) -> uvicorn.Server:
-    """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread."""
+def start_web(settings: Settings, health: Health | None = None) -> uvicorn.Server:
+    """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread;
+    /healthz also reports the stages `health` covers."""
     from alerts.web import create_router as alerts_router
     from index.api import create_app
 
-    app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
+    app = create_app(lambda: open_backend(settings), health, api_token=settings.api_token)
     app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     config = uvicorn.Config(
         app,
@@ -276,9 +284,7 @@ def _now() -> object:
     return datetime.now(UTC)
 
 
-def _extractor(workers: int) -> Executor | None:
+def _extractor(workers: int) -> WorkerPool | None:
     if workers <= 0:
         return None
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["ingest.extract"])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return WorkerPool(workers)

@@ -79,6 +79,14 @@ class Settings(BaseSettings):
     feed_error_limit: int = Field(
         10, ge=1, description="Errors in a row before a feed backs off to max"
     )
+    page_retry_base_s: float = Field(
+        60.0, gt=0, description="First wait before a page that failed transiently is fetched again"
+    )
+    page_retry_max_age_h: float = Field(
+        48.0,
+        ge=0,
+        description="Pages are retried (backoff doubling, Retry-After honoured) this long",
+    )
 
     # dedupe
     near_duplicate_threshold: float = Field(
@@ -193,6 +201,9 @@ class Settings(BaseSettings):
         "",
         description="Bearer token the API requires (all but /healthz); needed to bind beyond "
         "loopback",
+    )
+    health_stall_s: float = Field(
+        300.0, gt=0, description="/healthz: a stage failing or stuck this long is unhealthy (503)"
     )
 
     @classmethod

@@ -4,7 +4,9 @@ Outcomes are decided here and nowhere else:
 - success: counted, offsets committed after the sink's flush succeeded;
 - Quarantine (or the same message failing `max_attempts` times): dead-lettered with
   the reason in headers, then skipped;
-- Retry (sink or bus down): nothing committed, the batch is re-read after a backoff.
+- Retry (sink or bus down): nothing committed, the batch is re-read after a backoff;
+- any other exception from `handle` or `flush` is a failure of the message in hand (a
+  failed flush is bisected to find it), retried, and dead-lettered at `max_attempts`.
 """
 
 from __future__ import annotations
@@ -55,18 +57,35 @@ class StageRunner:
     _attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
     # dead-lettered since the last commit: a re-read batch must not dead-letter them twice
     _dead: set[tuple[str, int, int]] = field(default_factory=set)
+    # liveness, read by /healthz: when the loop last turned and a batch was last committed
+    last_loop_at: float = field(default_factory=time.monotonic)
+    last_commit_at: float = field(default_factory=time.monotonic)
+    committed: int = 0
+    failing_since: float | None = None  # first failure of the current run of failures
 
     def run(self, stop: threading.Event, poll_timeout_s: float = 0.5) -> None:
-        """Process until `stop` is set."""
+        """Process until `stop` is set. Nothing a message, the sink or the bus raises ends
+        this loop: the thread lives as long as the stage."""
         backoff = self.retry_backoff_s
         while not stop.is_set():
             try:
                 self.step(poll_timeout_s)
                 backoff = self.retry_backoff_s
+                self.failing_since = None
             except Retry as exc:
                 log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
+                self.failing_since = self.failing_since or time.monotonic()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
+            except Exception:
+                self.failing_since = self.failing_since or time.monotonic()
+                log.exception(
+                    "stage %s: step failed, retrying after %.1fs", self.sink.name, backoff
+                )
+                self._rewind_quietly()
+                stop.wait(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+            self.last_loop_at = time.monotonic()
 
     def drain(self, idle_s: float = 0.3, timeout_s: float = 60.0) -> int:
         """Process until the topic stays empty for `idle_s`; returns messages handled."""
@@ -96,16 +115,49 @@ class StageRunner:
         batch += self._linger(self.max_records - len(batch))
         started = time.perf_counter()
         try:
-            for message in batch:
-                self._handle_one(message)
-            self.sink.flush()
+            failed = self._process(batch)
         except Retry:
             self.consumer.rewind()
             raise
+        if failed:
+            # some message failed and has attempts left: re-read the batch after a backoff
+            # (the sinks are idempotent by key, so the messages that succeeded are harmless)
+            self.consumer.rewind()
+            raise Retry("message-failed", f"{failed} message(s) of {len(batch)} will be retried")
         self.consumer.commit()
         self._dead.clear()
+        for message in batch:  # a failure count lives until its message is committed
+            self._attempts.pop((message.topic, message.partition, message.offset), None)
+        self.committed += len(batch)
+        self.last_commit_at = time.monotonic()
         STAGE_SECONDS.labels(self.sink.name).observe(time.perf_counter() - started)
         return len(batch)
+
+    def _process(self, batch: list[Message]) -> int:
+        """Handle and flush `batch`; returns how many messages failed with attempts left.
+
+        A flush that raises anything but Retry does not say which message was at fault, so
+        the batch is split in halves and each half handled and flushed on its own, down to
+        the one message that fails alone (at most 2·log2(n) extra flushes per poison)."""
+        for message in batch:
+            self._handle_one(message)
+        try:
+            self.sink.flush()
+            return 0
+        except Retry:
+            raise
+        except Exception as exc:
+            if len(batch) == 1:
+                return self._failed(batch[0], exc, "flush")
+            log.warning(
+                "stage %s: flush of %d messages failed (%s: %s), splitting the batch",
+                self.sink.name,
+                len(batch),
+                type(exc).__name__,
+                exc,
+            )
+        middle = len(batch) // 2
+        return self._process(batch[:middle]) + self._process(batch[middle:])
 
     def _linger(self, room: int) -> list[Message]:
         more: list[Message] = []
@@ -124,7 +176,6 @@ class StageRunner:
         try:
             self.sink.handle(message)
             self._count("ok")
-            self._attempts.pop(where, None)
         except Discard as exc:
             self._count(exc.reason)
         except Retry:
@@ -133,17 +184,38 @@ class StageRunner:
             self._dead_letter(message, exc.reason, exc.detail)
             self._dead.add(where)
         except Exception as exc:
-            attempts = self._attempts.get(where, 0) + 1
-            self._attempts[where] = attempts
-            log.exception(
-                "stage %s: message %s failed (attempt %d)", self.sink.name, where, attempts
-            )
-            if attempts >= self.max_attempts:
-                self._attempts.pop(where, None)
-                self._dead_letter(message, "crashed", f"{type(exc).__name__}: {exc}")
-                self._dead.add(where)
-            else:
+            if self._failed(message, exc, "handle"):
                 raise Retry("handler-error", str(exc)) from exc
+
+    def _failed(self, message: Message, exc: Exception, phase: str) -> int:
+        """Count one more failed attempt of `message`; dead-letter it at `max_attempts`.
+        Returns 1 when it will be tried again, 0 when it was dead-lettered."""
+        where = (message.topic, message.partition, message.offset)
+        attempts = self._attempts.get(where, 0) + 1
+        self._attempts[where] = attempts
+        log.error(
+            "stage %s: message %s failed in %s (attempt %d of %d): %s: %s",
+            self.sink.name,
+            where,
+            phase,
+            attempts,
+            self.max_attempts,
+            type(exc).__name__,
+            exc,
+            exc_info=exc,
+        )
+        if attempts < self.max_attempts:
+            return 1
+        self._attempts.pop(where, None)
+        self._dead_letter(message, "crashed", f"{phase}: {type(exc).__name__}: {exc}")
+        self._dead.add(where)
+        return 0
+
+    def _rewind_quietly(self) -> None:
+        try:
+            self.consumer.rewind()
+        except Exception:
+            log.exception("stage %s: rewind failed", self.sink.name)
 
     def _dead_letter(self, message: Message, reason: str, detail: str) -> None:
         log.error(

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 
 from chipwire.contract import EnrichedArticle, Stance
 from chipwire.errors import Retry
+from chipwire.health import Health
 from index.backend import MAX_LIMIT, SearchBackend, SearchRequest, SearchResponse
 from index.query import QueryError
 
@@ -52,7 +53,11 @@ class _LazyBackend:
 OPEN_PATHS = frozenset({"/healthz"})  # probes reach it without the token
 
 
-def create_app(backend_factory: BackendFactory, api_token: str = "") -> FastAPI:
+def create_app(
+    backend_factory: BackendFactory, health: Health | None = None, api_token: str = ""
+) -> FastAPI:
+    """`health`, when given, reports the stages running in this process: /healthz then
+    answers 503 when one of them is dead, stuck or failing."""
     holder = _LazyBackend(backend_factory)
 
     @asynccontextmanager
@@ -139,10 +144,22 @@ def create_app(backend_factory: BackendFactory, api_token: str = "") -> FastAPI:
             raise HTTPException(status_code=404, detail="no article with this id")
         return found
 
-    @app.get("/healthz")
-    def healthz() -> dict[str, object]:
+    @app.get("/healthz", response_model=None)
+    def healthz() -> dict[str, object] | JSONResponse:
         backend = holder.get()
-        return {"status": "ok", "backend": backend.name, "documents": backend.count()}
+        body: dict[str, object] = {
+            "status": "ok",
+            "backend": backend.name,
+            "documents": backend.count(),
+        }
+        if health is None:
+            return body
+        healthy, stages = health()
+        body["stages"] = stages
+        if healthy:
+            return body
+        body["status"] = "unhealthy"
+        return JSONResponse(body, status_code=503)
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -30,6 +30,7 @@ def is_http_url(url: str) -> bool:
     """Only absolute http(s) URLs with a host are ever fetched (no javascript:, file:, data:)."""
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)

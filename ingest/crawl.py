@@ -6,6 +6,7 @@ fate is counted exactly once in chipwire_articles_total{status}.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -31,12 +32,14 @@ from ingest.feeds import FeedItem, parse_feed
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
 from ingest.robots import RobotsCache
 from ingest.sources import Source
+from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
-MAX_PAGE_ATTEMPTS = 3
 FEEDS_IN_PARALLEL = 4
 MAX_BACKOFF_S = 24 * 3600.0
+EXTRACT_TIMEOUT_S = 60.0
+MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -54,27 +57,37 @@ class Crawler:
         settings: Settings,
         conn: sqlite3.Connection,
         client: httpx.Client,
-        extractor: Executor | None,
+        extractor: WorkerPool | Executor | None,
         on_accept: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.conn = conn
         self.client = client
         self.extractor = extractor
+        # what runs in the workers: a module-level function (it is pickled by reference)
+        self.extract_fn: Callable[[bytes, str | None, str], Extracted | None] = extract_page
         self.on_accept = on_accept
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
-        self.hosts = HostThrottle(settings.host_min_interval_s)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
         for aid, story_id, signature in state.fingerprints(conn):
             self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
         # one SQLite connection shared by the feed and page threads: one writer at a time
         self._db = threading.RLock()
+        # set at shutdown: items not started yet are left for the next run (still unseen)
+        self.stopping = threading.Event()
+        self.hosts = HostThrottle(settings.host_min_interval_s, self.stopping)
 
     def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
         now = time.time() if now is None else now
+        sources = list(sources)
         with self._db:
             due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
-        return self.poll_feeds(due)
+        reports = self.poll_feeds(due)
+        try:
+            self.retry_due_pages(sources, now)
+        except Exception:  # retries are next tick's work too; the poll results stand
+            log.exception("page retries failed")
+        return reports
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
         """Poll several feeds at once, so one slow feed does not idle the extractors."""
@@ -101,25 +114,50 @@ class Crawler:
                 return self._feed_done(
                     previous, result, interval, FeedReport(source.id, "not-modified")
                 )
-            parsed = parse_feed(result.body, source.feed, result.headers.get("content-type"))
+            # relative links resolve against where the feed is now, after redirects
+            parsed = parse_feed(result.body, result.url, result.headers.get("content-type"))
         except (Discard, Retry) as exc:
             return self._feed_failed(source, previous, interval, exc)
+        except Exception as exc:  # a bug or a surprise must still leave state and backoff
+            log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
+            failure = Retry("error", f"{type(exc).__name__}: {exc}")
+            return self._feed_failed(source, previous, interval, failure)
         if parsed.warning:
             log.warning(
                 "feed %s is not well-formed, using what parsed: %s", source.feed, parsed.warning
             )
-        outcomes = self._take_items(source, parsed.items)
+        if parsed.rejected:
+            log.warning(
+                "feed %s: %d item(s) without a usable link skipped", source.feed, parsed.rejected
+            )
+            ARTICLES.labels("bad-link").inc(parsed.rejected)
+        try:
+            outcomes = self._take_items(source, parsed.items)
+        except Exception:  # never lose the poll's state because one step went wrong
+            log.exception("feed items failed: source=%s", source.id)
+            outcomes = {"unfinished": len(parsed.items)}
+        if parsed.rejected:
+            outcomes["bad-link"] = outcomes.get("bad-link", 0) + parsed.rejected
         report = FeedReport(source.id, "ok", len(parsed.items), outcomes)
         return self._feed_done(previous, result, max(interval, parsed.ttl_s or 0), report)
 
     def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
         by_id: dict[str, tuple[FeedItem, str]] = {}
+        bad = 0
         for item in items:
-            canonical = canonical_url(item.url)
+            try:
+                canonical = canonical_url(item.url)
+            except Exception as exc:  # courlan or urllib on a URL they cannot read
+                log.warning("feed item skipped: bad URL %r: %s", item.url, exc)
+                bad += 1
+                continue
             by_id.setdefault(article_id(canonical), (item, canonical))
         with self._db:
-            fresh = state.unseen(self.conn, list(by_id), MAX_PAGE_ATTEMPTS)
+            fresh = state.unseen(self.conn, list(by_id), time.time())
         outcomes: dict[str, int] = {"seen": len(by_id) - len(fresh)}
+        if bad:
+            outcomes["bad-link"] = bad
+            ARTICLES.labels("bad-link").inc(bad)
         ARTICLES.labels("seen").inc(outcomes["seen"])
         work = [(aid, *by_id[aid]) for aid in by_id if aid in fresh]
         with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:
@@ -130,10 +168,14 @@ class Crawler:
 
     def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
         """One feed item: fetch page → extract → near-dup → accept. Returns its outcome."""
+        if self.stopping.is_set():
+            return "stopped"
         try:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
             self.hosts.wait(host_of(item.url))
+            if self.stopping.is_set():
+                return "stopped"
             page = fetch(
                 self.client,
                 item.url,
@@ -144,6 +186,8 @@ class Crawler:
             extracted = self._extract(page)
             if extracted is None:
                 raise Discard("no-text", item.url)
+            if extracted.decode_warning:
+                log.warning("page decode: %s url=%s", extracted.decode_warning, page.url)
             self._accept(source, aid, item, canonical, page, extracted)
             return "ok"
         except Discard as exc:
@@ -151,19 +195,101 @@ class Crawler:
             self._mark(aid, item.url, "discarded")
             return exc.reason
         except Retry as exc:
-            log.warning("article will be retried: %s url=%s", exc, item.url)
-            self._mark(aid, item.url, "retry")
-            return "retry"
-        except Exception:
+            hint = exc.retry_after_s if isinstance(exc, Throttled) else None
+            return self._retry_later(source, aid, item, str(exc), hint) or "retry"
+        except Exception as exc:
             log.exception("article failed: url=%s", item.url)
-            self._mark(aid, item.url, "retry")
-            return "error"
+            return self._retry_later(source, aid, item, f"{type(exc).__name__}: {exc}") or "error"
+
+    def _retry_later(
+        self,
+        source: Source,
+        aid: str,
+        item: FeedItem,
+        error: str,
+        retry_after_s: float | None = None,
+    ) -> str | None:
+        """Schedule the page again with exponential backoff (at least the server's
+        Retry-After), until `page_retry_max_age_h` after it was first seen: then give up,
+        and say so. Returns "gave-up" when it gave up, else None."""
+        now = time.time()
+        with self._db:
+            attempts, first_seen = state.attempts_so_far(self.conn, aid)
+        attempts += 1
+        delay = min(
+            self.settings.page_retry_base_s * 2 ** min(attempts - 1, 20), MAX_PAGE_RETRY_DELAY_S
+        )
+        delay = max(delay, retry_after_s or 0.0)
+        give_up_at = (first_seen or now) + self.settings.page_retry_max_age_h * 3600
+        next_try: float | None = now + delay
+        if next_try is not None and next_try > give_up_at:
+            next_try = None
+            log.warning(
+                "article given up after %d attempts over %.1f h: url=%s source=%s last_error=%s",
+                attempts,
+                (now - (first_seen or now)) / 3600,
+                item.url,
+                source.id,
+                error,
+            )
+        else:
+            log.warning(
+                "article will be retried in %.0fs (attempt %d): url=%s error=%s",
+                delay,
+                attempts,
+                item.url,
+                error,
+            )
+        with self._db:
+            state.mark_retry(
+                self.conn,
+                aid,
+                item.url,
+                next_try_at=next_try,
+                error=error,
+                source_id=source.id,
+                item=_item_json(item),
+            )
+        return None if next_try is not None else "gave-up"
+
+    def retry_due_pages(
+        self, sources: Iterable[Source], now: float | None = None
+    ) -> dict[str, int]:
+        """Fetch again the pages whose retry is due, whether or not their feed still lists
+        them (a 15-minute outage must not lose the articles published during it)."""
+        by_id = {s.id: s for s in sources}
+        with self._db:
+            due = state.due_pages(self.conn, time.time() if now is None else now)
+        outcomes: dict[str, int] = {}
+        work: list[tuple[Source, str, FeedItem, str]] = []
+        for page in due:
+            source = by_id.get(page.source_id or "")
+            item = _item_from_json(page.item)
+            if source is None or item is None:
+                with self._db:
+                    state.mark(self.conn, page.article_id, page.url, "gave-up")
+                log.warning("article given up: its source is gone: url=%s", page.url)
+                continue
+            work.append((source, page.article_id, item, canonical_url(item.url)))
+        if not work:
+            return outcomes
+        with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:
+            for status in pool.map(lambda w: self._take_item(*w), work):
+                outcomes[status] = outcomes.get(status, 0) + 1
+                ARTICLES.labels(status).inc()
+        log.info("page retries: %s", outcomes)
+        return outcomes
 
     def _extract(self, page: FetchResult) -> Extracted | None:
         args = (page.body, page.headers.get("content-type"), page.url)
         if self.extractor is None:
-            return extract_page(*args)
-        return self.extractor.submit(extract_page, *args).result(timeout=60)
+            return self.extract_fn(*args)
+        if isinstance(self.extractor, WorkerPool):
+            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
+            return self.extractor.run(
+                self.extract_fn, *args, timeout_s=EXTRACT_TIMEOUT_S, what=page.url
+            )
+        return self.extractor.submit(self.extract_fn, *args).result(timeout=EXTRACT_TIMEOUT_S)
 
     def _accept(
         self,
@@ -209,6 +335,9 @@ class Crawler:
     def _feed_done(
         self, previous: state.FeedState, result: FetchResult, wait_s: float, report: FeedReport
     ) -> FeedReport:
+        if report.outcomes.get("stopped") or report.outcomes.get("unfinished"):
+            # items were left for later: the next poll must get the full feed, not a 304
+            result = replace(result, headers={})
         self._save_feed_state(
             replace(
                 previous,
@@ -282,8 +411,9 @@ class Crawler:
 class HostThrottle:
     """At most one request per host every `interval_s` (politeness), shared by all threads."""
 
-    def __init__(self, interval_s: float) -> None:
+    def __init__(self, interval_s: float, stop: threading.Event | None = None) -> None:
         self.interval_s = interval_s
+        self.stop = stop or threading.Event()
         self._next: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -295,7 +425,34 @@ class HostThrottle:
             slot = max(now, self._next.get(host, 0.0))
             self._next[host] = slot + self.interval_s
         if slot > now:
-            time.sleep(slot - now)  # rate limiting, not synchronisation
+            self.stop.wait(slot - now)  # rate limiting; returns at once at shutdown
+
+
+def _item_json(item: FeedItem) -> str:
+    return json.dumps(
+        {
+            "url": item.url,
+            "title": item.title,
+            "summary": item.summary,
+            "published_at": item.published_at.isoformat() if item.published_at else None,
+            "guid": item.guid,
+        }
+    )
+
+
+def _item_from_json(text: str | None) -> FeedItem | None:
+    try:
+        data = json.loads(text or "")
+        published = data.get("published_at")
+        return FeedItem(
+            url=str(data["url"]),
+            title=str(data.get("title") or ""),
+            summary=str(data.get("summary") or ""),
+            published_at=datetime.fromisoformat(published) if published else None,
+            guid=str(data.get("guid") or data["url"]),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def _published(from_feed: datetime | None, from_page: datetime | None) -> datetime | None:

@@ -3,20 +3,24 @@
 - Every connection, on every redirect hop, goes to an address checked at connect time
   (no loopback/private/link-local targets unless allowed): SSRF cannot sneak in.
 - Bodies are streamed and capped after decompression (a gzip bomb stops at the cap).
-- Each fetch is bounded by wall-clock time, not only per read (a 1-byte/s server stops).
+- Each fetch is bounded by wall-clock time, not only per read: connect, headers and body
+  (a server dripping its headers or body at 1 byte/s stops at the deadline).
 - Redirects are followed by hand, at most `max_redirects`, loops detected.
 - Conditional GET with ETag / Last-Modified; 304 means unchanged.
 """
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -61,19 +65,85 @@ class FetchResult:
 AddressPolicy = Callable[[str], bool]
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local-use translation
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated, still routed inside sites
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one reaches: IPv4-mapped, IPv4-compatible, 6to4, NAT64."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def public_only(ip: str) -> bool:
-    """The default policy: only globally routable addresses (no loopback, private,
-    link-local, carrier-grade NAT or IPv4-mapped loopback)."""
-    address = ipaddress.ip_address(ip)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_global
+    """The default policy: only globally routable unicast addresses. An IPv6 address that
+    carries an IPv4 one (mapped, compatible, 6to4, NAT64) is judged by that IPv4 address;
+    site-local, local-use NAT64 and multicast are refused (Python 3.11 calls them global)."""
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL or address in _NAT64_LOCAL:
+            return False
+        address = embedded_ipv4(address) or address
+    return address.is_global and not address.is_multicast
 
 
 def any_unicast(ip: str) -> bool:
     """For the demo and tests on loopback: everything but multicast and unspecified."""
-    address = ipaddress.ip_address(ip)
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     return not (address.is_multicast or address.is_unspecified)
+
+
+# The wall-clock deadline of the fetch running in this thread (or context). Every read and
+# write on a connection is bounded by what is left of it, so a server that drips its
+# headers (each read returning one byte in time) cannot hold a fetch past its deadline.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "fetch_deadline", default=None
+)
+
+
+def _bounded(timeout: float | None) -> float | None:
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise httpcore.ReadTimeout("the fetch's wall-clock deadline has passed")
+    return remaining if timeout is None else min(timeout, remaining)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _bounded(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _bounded(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        upgraded = self._inner.start_tls(ssl_context, server_hostname, _bounded(timeout))
+        return _DeadlineStream(upgraded)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
 
 
 class _GuardedBackend(httpcore.SyncBackend):
@@ -98,7 +168,10 @@ class _GuardedBackend(httpcore.SyncBackend):
         blocked = [a for a in addresses if not self._allowed(a)]
         if blocked:
             raise httpcore.ConnectError(f"blocked address for {host}: {blocked[0]}")
-        return super().connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        stream = super().connect_tcp(
+            addresses[0], port, _bounded(timeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
 
 
 class _GuardedTransport(httpx.HTTPTransport):
@@ -146,6 +219,21 @@ def fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + deadline_s
+    token = _DEADLINE.set(deadline)
+    try:
+        return _fetch(client, url, headers, max_bytes, deadline, max_redirects)
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float,
+    max_redirects: int,
+) -> FetchResult:
     visited: set[str] = set()
     current = url
     for _hop in range(max_redirects + 1):
@@ -156,7 +244,10 @@ def fetch(
         visited.add(current)
         result = _get_once(client, current, headers, max_bytes, deadline)
         if result.status in (301, 302, 303, 307, 308) and "location" in result.headers:
-            current = urljoin(current, result.headers["location"])
+            try:
+                current = urljoin(current, result.headers["location"])
+            except ValueError as exc:  # e.g. an unclosed IPv6 literal
+                raise Discard("bad-redirect", f"{current}: {exc}") from exc
             continue
         return _classify(result)
     raise Discard("too-many-redirects", url)
@@ -183,6 +274,12 @@ def _get_once(
         if "blocked address" in str(exc):
             raise Discard("blocked-address", f"{url}: {exc}") from exc
         raise Retry("connect-error", f"{url}: {exc}") from exc
+    except httpx.RemoteProtocolError as exc:
+        if "location header" in str(exc):  # httpx reads Location even when not following
+            raise Discard("bad-redirect", f"{url}: {exc}") from exc
+        raise Retry("http-error", f"{url}: {type(exc).__name__}: {exc}") from exc
+    except httpx.InvalidURL as exc:
+        raise Discard("bad-url", f"{url}: {exc}") from exc
     except httpx.TimeoutException as exc:
         raise Retry("timeout", f"{url}: {exc}") from exc
     except httpx.HTTPError as exc:

@@ -37,8 +37,16 @@ CREATE TABLE IF NOT EXISTS fingerprints (
 );
 """
 
+# Columns added after the first release: added in place to an existing state file.
+_SEEN_COLUMNS = {
+    "next_try_at": "REAL",  # when a page that failed transiently is due again
+    "last_error": "TEXT",
+    "source_id": "TEXT",  # with `item`, enough to retry a page after it left its feed
+    "item": "TEXT",  # the feed item as JSON
+}
+
 # Final statuses: the URL is never fetched again. Anything else may be retried.
-DONE = ("published", "discarded")
+DONE = ("published", "discarded", "gave-up")
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,11 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.executescript(_SCHEMA + outbox.SCHEMA)
+    present = {row[1] for row in conn.execute("PRAGMA table_info(seen)")}
+    with conn:
+        for column, kind in _SEEN_COLUMNS.items():
+            if column not in present:
+                conn.execute(f"ALTER TABLE seen ADD COLUMN {column} {kind}")
     return conn
 
 
@@ -95,17 +108,83 @@ def all_feed_states(conn: sqlite3.Connection) -> list[FeedState]:
     return [FeedState(*row) for row in rows]
 
 
-def unseen(conn: sqlite3.Connection, article_ids: list[str], max_attempts: int) -> set[str]:
-    """The ids still worth fetching: never seen, or failed transiently fewer than max_attempts."""
+def unseen(conn: sqlite3.Connection, article_ids: list[str], now: float) -> set[str]:
+    """The ids worth fetching now: never seen, or failed transiently and due again."""
     if not article_ids:
         return set()
     placeholders = ",".join("?" * len(article_ids))
     rows = conn.execute(
-        f"SELECT article_id, status, attempts FROM seen WHERE article_id IN ({placeholders})",
+        f"SELECT article_id, status, next_try_at FROM seen WHERE article_id IN ({placeholders})",
         article_ids,
     ).fetchall()
-    settled = {aid for aid, status, attempts in rows if status in DONE or attempts >= max_attempts}
+    settled = {aid for aid, status, next_try in rows if status in DONE or (next_try or 0.0) > now}
     return set(article_ids) - settled
+
+
+@dataclass(frozen=True)
+class PendingPage:
+    article_id: str
+    url: str
+    source_id: str | None
+    item: str | None  # FeedItem as JSON
+    attempts: int
+    first_seen_at: float
+    next_try_at: float | None
+    last_error: str | None
+
+
+def attempts_so_far(conn: sqlite3.Connection, article_id: str) -> tuple[int, float | None]:
+    """(failed attempts recorded, first time seen) for one page; (0, None) if never seen."""
+    row = conn.execute(
+        "SELECT attempts, first_seen_at FROM seen WHERE article_id = ?", (article_id,)
+    ).fetchone()
+    return (int(row[0]), float(row[1])) if row else (0, None)
+
+
+def mark_retry(
+    conn: sqlite3.Connection,
+    article_id: str,
+    url: str,
+    *,
+    next_try_at: float | None,
+    error: str,
+    source_id: str,
+    item: str,
+) -> None:
+    """A transient failure: due again at `next_try_at`, or given up when that is None."""
+    with conn:
+        _upsert_seen(conn, article_id, url, "retry" if next_try_at is not None else "gave-up")
+        conn.execute(
+            "UPDATE seen SET next_try_at = ?, last_error = ?, source_id = ?, item = ? "
+            "WHERE article_id = ?",
+            (next_try_at, error[:500], source_id, item, article_id),
+        )
+
+
+def due_pages(conn: sqlite3.Connection, now: float, limit: int = 500) -> list[PendingPage]:
+    """Pages waiting for a retry whose time has come (oldest due first)."""
+    return _pending(conn, "AND next_try_at <= ? ORDER BY next_try_at LIMIT ?", (now, limit))
+
+
+def pending_pages(conn: sqlite3.Connection) -> list[PendingPage]:
+    return _pending(conn, "ORDER BY source_id, next_try_at", ())
+
+
+def _pending(conn: sqlite3.Connection, tail: str, args: tuple[object, ...]) -> list[PendingPage]:
+    rows = conn.execute(
+        "SELECT article_id, url, source_id, item, attempts, first_seen_at, next_try_at, "
+        f"last_error FROM seen WHERE status = 'retry' AND item IS NOT NULL {tail}",
+        args,
+    ).fetchall()
+    return [PendingPage(*row) for row in rows]
+
+
+def given_up_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    rows = conn.execute(
+        "SELECT COALESCE(source_id, ''), COUNT(*) FROM seen WHERE status = 'gave-up' "
+        "GROUP BY source_id"
+    ).fetchall()
+    return {source: count for source, count in rows}
 
 
 def mark(conn: sqlite3.Connection, article_id: str, url: str, status: str) -> None:
@@ -116,7 +195,8 @@ def mark(conn: sqlite3.Connection, article_id: str, url: str, status: str) -> No
 
 def _upsert_seen(conn: sqlite3.Connection, article_id: str, url: str, status: str) -> None:
     conn.execute(
-        "INSERT INTO seen VALUES (?, ?, ?, 1, ?) ON CONFLICT (article_id) DO UPDATE SET "
+        "INSERT INTO seen (article_id, url, status, attempts, first_seen_at) "
+        "VALUES (?, ?, ?, 1, ?) ON CONFLICT (article_id) DO UPDATE SET "
         "status = excluded.status, attempts = seen.attempts + 1",
         (article_id, url, status, time.time()),
     )

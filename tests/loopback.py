@@ -123,3 +123,20 @@ def redirect(location: str, status: int = 302) -> Handler:
         request.end_headers()
 
     return handler
+
+
+def header_drip(seconds: int) -> Handler:
+    """A server that sends its status line and headers one byte a second."""
+
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Drip-%d: x\r\n" % i for i in range(seconds))
+        for i in range(len(head)):
+            try:
+                request.wfile.write(head[i : i + 1])
+                request.wfile.flush()
+            except OSError:
+                return
+            time.sleep(1)  # the misbehaving server's pace, not test synchronisation
+        request.close_connection = True
+
+    return handler

@@ -9,7 +9,7 @@ import pytest
 from chipwire.bus import DLQ_TOPIC, ENRICHED_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.errors import Retry
-from chipwire.events import publish
+from chipwire.events import encode, publish
 from chipwire.stage import StageRunner
 from index.backend import SearchRequest
 from index.stage import IndexSink
@@ -64,5 +64,30 @@ def test_locked_index_commits_no_offsets_and_loses_nothing(tmp_path: Path) -> No
     holder.close()  # the other writer goes away without committing
     stage.drain()
     assert backend.count() == len(ALL)
+    backend.close()
+    bus.close()
+
+
+def test_a_date_the_index_cannot_hold_is_dropped_and_indexing_goes_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message dated in the year 2999 (tantivy holds dates up to 2262) made flush() raise
+    and killed the index thread; the contract now drops the date with a warning."""
+    import json
+
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    backend = TantivyBackend(tmp_path / "index")
+    key, value, headers = encode(CUSTOMS, "enrich")
+    body = json.loads(value)
+    body["published_at"] = "2999-01-01T00:00:00Z"
+    bus.publish(ENRICHED_TOPIC, key, json.dumps(body).encode(), headers)
+    publish(bus, ENRICHED_TOPIC, LITHO, "enrich")
+    with caplog.at_level("WARNING", logger="chipwire.contract"):
+        runner(bus, IndexSink(backend, bus)).drain()
+    assert backend.count() == 2
+    stored = backend.get(CUSTOMS.id)
+    assert stored is not None and stored.published_at is None
+    assert "published_at 2999-01-01" in caplog.text
+    assert bus.consumer("check", [DLQ_TOPIC]).poll(10, 0.2) == []
     backend.close()
     bus.close()

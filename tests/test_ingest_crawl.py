@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +18,10 @@ from chipwire.bus.embedded import EmbeddedBus
 from chipwire.contract import RawArticle
 from chipwire.settings import Settings
 from ingest import state
-from ingest.crawl import Crawler
+from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
 from ingest.sources import Source
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, header_drip, redirect
 
 BODY = (
     "Port officials in the fictional city of Lanport said on Tuesday that a container of "
@@ -208,3 +210,196 @@ def test_feed_past_the_error_limit_is_checked_once_a_day(
     c.poll_feed(sources[2])
     broken = state.feed_state(c.conn, "broken")
     assert broken.next_check_at - (broken.last_polled_at or 0) >= 24 * 3600 - 1
+
+
+def test_a_malformed_link_and_a_redirect_to_javascript_spoil_nothing(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    """`http://[::1` made urljoin raise out of poll_feed: the feed failed every tick, no
+    state was saved and its good items never arrived."""
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add_handler("/js.html", redirect("javascript:alert(1)"))
+    server.add_handler("/v6.html", redirect("http://[::1"))
+    items = "".join(
+        f"<item><title>{n}</title><link>{link}</link></item>"
+        for n, link in [
+            ("bad", "http://[::1"),
+            ("js", server.url("/js.html")),
+            ("v6", server.url("/v6.html")),
+            ("good", server.url("/a1.html")),
+        ]
+    )
+    server.add("/mixed.xml", f'<rss version="2.0"><channel><title>m</title>{items}</channel></rss>')
+    c = crawler(settings)
+    report = c.poll_feed(Source(id="mixed", name="Mixed", feed=server.url("/mixed.xml")))
+    assert report.status == "ok"
+    assert report.outcomes == {"seen": 0, "ok": 1, "bad-url": 1, "bad-redirect": 1, "bad-link": 1}
+    assert [a.title for a in raw_articles(c.conn)] == ["Shipment held at Lanport"]
+    saved = state.feed_state(c.conn, "mixed")
+    assert saved.error_count == 0 and saved.next_check_at > (saved.last_polled_at or 0)
+
+
+def test_a_feed_redirected_elsewhere_resolves_items_against_its_final_url(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    server.add("/new/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add(
+        "/new/feed.xml",
+        '<rss version="2.0"><channel><title>m</title>'
+        "<item><title>one</title><link>a1.html</link>"
+        "<pubDate>Mon, 01 Jan 2999 00:00:00 GMT</pubDate></item></channel></rss>",
+    )
+    server.add_handler("/old/feed.xml", redirect(server.url("/new/feed.xml"), 301))
+    c = crawler(settings)
+    report = c.poll_feed(Source(id="moved", name="Moved", feed=server.url("/old/feed.xml")))
+    assert report.outcomes == {"seen": 0, "ok": 1}
+    [article] = raw_articles(c.conn)
+    assert article.url == server.url("/new/a1.html")
+    assert article.published_at is None  # dated 2999 in the feed: dropped, not indexed wrong
+
+
+def test_an_empty_channel_is_a_successful_poll(server: LoopbackServer, settings: Settings) -> None:
+    server.add("/empty.xml", '<rss version="2.0"><channel><title>quiet</title></channel></rss>')
+    c = crawler(settings)
+    report = c.poll_feed(Source(id="quiet", name="Quiet", feed=server.url("/empty.xml")))
+    assert report.status == "ok"
+    assert state.feed_state(c.conn, "quiet").error_count == 0
+
+
+def test_an_undeclared_gbk_page_arrives_readable_and_the_guess_is_logged(
+    server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests.test_ingest_extract import ZH
+
+    more = (
+        "一位分析师指出，如果审查持续数周，下游的服务器组装厂可能不得不调整交货时间表。",
+        "当地商会呼吁主管部门尽快公布审查标准，以便企业提前准备所需的文件和证明。",
+        "记者在码头看到，多个集装箱停放在查验区，工作人员正在逐一核对货物清单和原产地证书。",
+        "有进口商表示，他们已经按要求提交了补充材料，但尚未收到任何关于放行时间的答复。",
+    )
+    paragraphs = "".join(f"<p>{p}</p>" for p in (ZH, *more))
+    html = (
+        f"<html><head><title>兰港</title></head><body><article>{paragraphs}</article></body></html>"
+    )
+    server.add("/zh.html", html.encode("gbk"), Content_Type="text/html")
+    server.add(
+        "/zh.xml",
+        '<rss version="2.0"><channel><title>z</title>'
+        f"<item><title>zh</title><link>{server.url('/zh.html')}</link></item></channel></rss>",
+    )
+    c = crawler(settings)
+    with caplog.at_level("WARNING", logger="ingest.crawl"):
+        c.poll_feed(Source(id="zh", name="Zh", feed=server.url("/zh.xml")))
+    [article] = raw_articles(c.conn)
+    assert ZH[:40] in article.text and "\ufffd" not in article.text
+    assert "no charset declared" in caplog.text and server.url("/zh.html") in caplog.text
+
+
+def test_a_feed_dripping_its_headers_does_not_hold_up_a_healthy_one(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    server.add_handler("/drip.xml", header_drip(600))
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add("/ok.xml", feed(server, [("one", "/a1.html")]))
+    c = crawler(settings.model_copy(update={"fetch_timeout_s": 2.0}))
+    started = time.monotonic()
+    reports = c.poll_feeds(
+        [
+            Source(id="drip", name="Drip", feed=server.url("/drip.xml")),
+            Source(id="ok", name="Ok", feed=server.url("/ok.xml")),
+        ]
+    )
+    assert time.monotonic() - started < 6  # the drip is cut at its 2 s deadline
+    assert {r.source_id: r.status for r in reports} == {"drip": "timeout", "ok": "ok"}
+    assert state.feed_state(c.conn, "drip").error_count == 1
+
+
+def test_articles_published_during_an_outage_arrive_after_the_site_recovers(
+    server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page failing three times was never tried again and its Retry-After was ignored: a
+    15-minute outage lost every new article. Now the page is due again after a backoff at
+    least as long as Retry-After, even once its feed no longer lists it."""
+    server.add("/a1.html", "down for maintenance", status=503, Retry_After="900")
+    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    source = Source(id="news", name="News", feed=server.url("/news.xml"))
+    c = crawler(settings.model_copy(update={"page_retry_base_s": 60.0}))
+    before = time.time()
+    assert c.poll_feed(source).outcomes == {"seen": 0, "retry": 1}
+    [pending] = state.pending_pages(c.conn)
+    assert pending.next_try_at is not None and pending.next_try_at >= before + 900
+    assert "will be retried in 900s" in caplog.text
+
+    assert c.retry_due_pages([source], now=time.time()) == {}  # not due yet: nothing fetched
+    assert server.hits["/a1.html?utm_source=rss"] == 1
+
+    server.add("/news.xml", feed(server, []))  # the item has left the feed
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    assert c.retry_due_pages([source], now=time.time() + 901) == {"ok": 1}
+    assert [a.title for a in raw_articles(c.conn)] == ["Shipment held at Lanport"]
+    assert state.pending_pages(c.conn) == []
+
+
+def test_a_page_failing_past_the_retry_window_is_given_up_and_logged(
+    server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.add("/a1.html", "boom", status=500)
+    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    source = Source(id="news", name="News", feed=server.url("/news.xml"))
+    c = crawler(settings.model_copy(update={"page_retry_max_age_h": 0.0}))
+    assert c.poll_feed(source).outcomes == {"seen": 0, "gave-up": 1}
+    assert "article given up after 1 attempts" in caplog.text
+    assert state.given_up_counts(c.conn) == {"news": 1}
+    c.poll_feed(source)
+    assert server.hits["/a1.html?utm_source=rss"] == 1  # given up means never fetched again
+
+
+def test_sources_status_shows_feed_health_and_pending_page_retries(
+    server: LoopbackServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from chipwire.cli import app
+
+    server.add("/a1.html", "down", status=503, Retry_After="600")
+    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    source = Source(id="news", name="News", feed=server.url("/news.xml"))
+    settings.sources_file.write_text(
+        f"sources:\n  - id: news\n    name: News\n    feed: {source.feed}\n"
+    )
+    c = crawler(settings)
+    c.poll_feed(source)
+    monkeypatch.setenv("CHIPWIRE_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("CHIPWIRE_SOURCES_FILE", str(settings.sources_file))
+    outcome = CliRunner().invoke(app, ["sources", "status", "--pages"], env={"COLUMNS": "200"})
+    assert outcome.exit_code == 0, outcome.output
+    assert "news" in outcome.output and "1 (next in 10m)" in outcome.output
+    assert "a1.html" in outcome.output and "http-503" in outcome.output
+
+
+def test_a_stopping_crawler_starts_no_new_page(server: LoopbackServer, settings: Settings) -> None:
+    sources = site(server)
+    c = crawler(settings)
+    c.stopping.set()
+    assert c.poll_feed(sources[0]).outcomes == {"seen": 0, "stopped": 3}
+    assert raw_articles(c.conn) == []
+    c.stopping.clear()  # the items were left unseen: the next run takes them
+    assert c.poll_feed(sources[0]).outcomes["ok"] == 2
+
+
+def test_shutdown_does_not_wait_out_the_politeness_delay(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    sources = site(server)
+    c = crawler(settings.model_copy(update={"host_min_interval_s": 30.0}))
+    reports: list[FeedReport] = []
+    worker = threading.Thread(target=lambda: reports.append(c.poll_feed(sources[0])))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not any(p.startswith("/a") for p in server.hits) and time.monotonic() < deadline:
+        time.sleep(0.02)  # waiting for the first page fetch, with a deadline
+    stopped_at = time.monotonic()
+    c.stopping.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive() and time.monotonic() - stopped_at < 3
+    assert reports[0].outcomes.get("stopped") == 1  # the second page waited 30 s before

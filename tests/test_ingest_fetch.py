@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chipwire.errors import Discard, Retry
 from chipwire.settings import Settings
-from ingest.fetch import Throttled, fetch, make_client, public_only
-from tests.loopback import LoopbackServer, gzip_bomb, redirect, trickle
+from ingest.fetch import Throttled, embedded_ipv4, fetch, make_client, public_only
+from tests.loopback import LoopbackServer, gzip_bomb, header_drip, redirect, trickle
 
 
 def _get(settings: Settings, url: str, **kwargs: object) -> object:
@@ -127,3 +131,82 @@ def test_non_http_urls_are_never_fetched(settings: Settings) -> None:
     for url in ("javascript:alert(1)", "file:///etc/passwd", "ftp://x.org/a"):
         with pytest.raises(Discard):
             _get(settings, url)
+
+
+def test_ipv6_forms_of_private_ipv4_and_site_local_and_multicast_are_refused() -> None:
+    for ip in (
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b:1::1",  # local-use NAT64
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::ffff:a9fe:a9fe",  # IPv4-mapped metadata address
+        "fec0::1",  # site-local
+        "ff02::1",
+        "ff0e::1",  # multicast, global scope included
+        "239.1.1.1",
+        "224.0.0.251",
+    ):
+        assert not public_only(ip), ip
+    for ip in ("64:ff9b::808:808", "2002:808:808::1", "::ffff:8.8.8.8", "2606:4700::1111"):
+        assert public_only(ip), ip
+
+
+ipv4s = st.integers(0, 2**32 - 1).map(ipaddress.IPv4Address)
+
+
+@given(ipv4s)
+def test_every_ipv6_wrapping_of_an_ipv4_address_is_judged_as_that_address(
+    v4: ipaddress.IPv4Address,
+) -> None:
+    expected = public_only(str(v4))
+    wrapped = {
+        "mapped": ipaddress.IPv6Address(0xFFFF << 32 | int(v4)),
+        "nat64": ipaddress.IPv6Address(int(ipaddress.IPv6Address("64:ff9b::")) | int(v4)),
+        "6to4": ipaddress.IPv6Address(0x2002 << 112 | int(v4) << 80 | 1),
+        "compatible": ipaddress.IPv6Address(int(v4)),
+    }
+    for form, v6 in wrapped.items():
+        assert public_only(str(v6)) == expected, (form, v6)
+
+
+@given(st.integers(0, 2**128 - 1).map(ipaddress.IPv6Address))
+def test_no_allowed_ipv6_address_is_in_a_refused_range(v6: ipaddress.IPv6Address) -> None:
+    refused = [
+        ipaddress.IPv6Network(n)
+        for n in ("fec0::/10", "ff00::/8", "fe80::/10", "fc00::/7", "::1/128", "64:ff9b:1::/48")
+    ]
+    if public_only(str(v6)):
+        assert not any(v6 in network for network in refused)
+        embedded = embedded_ipv4(v6)
+        assert embedded is None or public_only(str(embedded))
+
+
+@given(st.text(max_size=60))
+def test_url_checks_never_raise_and_only_pass_http(url: str) -> None:
+    from ingest.canonical import is_http_url
+    from ingest.feeds import _link
+
+    if is_http_url(url):
+        assert urlsplit(url).scheme in ("http", "https") and urlsplit(url).hostname
+    link = _link(url, "https://base.example/feed")
+    assert link is None or is_http_url(link)
+
+
+@given(st.sampled_from(["http://[::1", "http://[", "http://a:99999/", "javascript:x", "//[::1"]))
+def test_malformed_urls_are_rejected_not_raised(url: str) -> None:
+    from ingest.feeds import _link
+
+    assert _link(url, "https://base.example/feed") is None
+
+
+def test_a_server_dripping_its_headers_is_cut_by_the_wall_clock_deadline(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    url = server.add_handler("/drip", header_drip(120))
+    started = time.monotonic()
+    with make_client(settings) as client, pytest.raises(Retry) as raised:
+        fetch(client, url, max_bytes=1000, deadline_s=2, max_redirects=0)
+    assert raised.value.reason == "timeout"
+    assert time.monotonic() - started < 5

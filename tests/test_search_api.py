@@ -21,8 +21,8 @@ from index.tantivy_backend import TantivyBackend
 from tests.test_search_samples import ALL, APPROVAL, CUSTOMS, DUTCH
 
 
-def serve(backend_factory: object) -> Iterator[httpx.Client]:
-    yield from serve_app(create_app(backend_factory))  # type: ignore[arg-type]
+def serve(backend_factory: object, health: object = None) -> Iterator[httpx.Client]:
+    yield from serve_app(create_app(backend_factory, health))  # type: ignore[arg-type]
 
 
 def serve_app(app: FastAPI) -> Iterator[httpx.Client]:

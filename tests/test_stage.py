@@ -3,9 +3,11 @@ a transient failure, dead-letter a message that can never succeed, and keep goin
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
-from chipwire.bus import DLQ_TOPIC, Message
+from chipwire.bus import DLQ_TOPIC, Consumer, Message
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.errors import Quarantine, Retry
 from chipwire.stage import StageRunner
@@ -78,3 +80,73 @@ def test_a_restarted_consumer_resumes_after_the_last_commit(tmp_path: Path) -> N
     sink = Recorder()
     StageRunner(bus.consumer("g", ["t"]), sink, bus).drain(timeout_s=10)
     assert sink.seen == ["z"]
+
+
+class PoisonFlush(Recorder):
+    """A sink whose flush raises a plain exception when the batch holds a 'bad' body, the
+    way tantivy raises ValueError for a value it cannot hold."""
+
+    def flush(self) -> None:
+        if "bad" in self._batch:
+            self._batch = []
+            raise ValueError("datetime out of range")
+        super().flush()
+
+
+def test_a_poison_message_found_by_bisecting_a_failed_flush_is_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    bus = bus_with(tmp_path, "a", "b", "bad", "c", "d")
+    sink = PoisonFlush()
+    runner = StageRunner(bus.consumer("g", ["t"]), sink, bus, retry_backoff_s=0.01)
+    runner.drain(timeout_s=20)
+    assert {b for batch in sink.flushed for b in batch} == {"a", "b", "c", "d"}
+    dlq = bus.consumer("dlq-reader", [DLQ_TOPIC]).poll(10, 0.5)
+    assert [(m.key, m.headers["dlq_reason"]) for m in dlq] == [("k2", "crashed")]
+    assert "flush: ValueError" in dlq[0].headers["dlq_detail"]
+    bus.publish("t", "k9", b"e", {})  # and the stream goes on
+    runner.drain(timeout_s=20)
+    assert sink.flushed[-1] == ["e"]
+
+
+class FlakyConsumer:
+    """A consumer whose poll raises something unexpected a few times."""
+
+    def __init__(self, inner: Consumer, failures: int) -> None:
+        self.inner = inner
+        self.failures = failures
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError("driver bug")
+        return self.inner.poll(max_records, timeout_s)
+
+    def commit(self) -> None:
+        self.inner.commit()
+
+    def rewind(self) -> None:
+        self.inner.rewind()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_the_stage_thread_survives_any_exception(tmp_path: Path) -> None:
+    bus = bus_with(tmp_path, "a", "b")
+    sink = Recorder()
+    consumer = FlakyConsumer(bus.consumer("g", ["t"]), failures=3)
+    runner = StageRunner(consumer, sink, bus, retry_backoff_s=0.01)
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop, 0.05), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while runner.committed < 2 and time.monotonic() < deadline:
+            stop.wait(0.02)  # polling an outcome with a deadline, not ordering threads
+        assert thread.is_alive()
+        assert runner.committed == 2 and sink.flushed == [["a", "b"]]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()

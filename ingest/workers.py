@@ -1,0 +1,115 @@
+"""Extraction worker processes that a crash cannot take down for good.
+
+A `ProcessPoolExecutor` whose worker dies (an OOM kill is realistic: a 5 MB page costs
+~400 MB to extract) is broken for ever: every later submit raises BrokenProcessPool.
+`WorkerPool` replaces a broken pool and runs the task in hand once more, in a process of
+its own (so a task that merely shared the broken pool is never blamed); a task that kills
+or hangs that process too raises `WorkerKilled`, for the caller to dead-letter. Every
+worker watches the process that created the pool and exits when it is gone, so a kill -9
+of chipwire leaves no orphans.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from chipwire.errors import Discard
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+PARENT_CHECK_S = 1.0
+
+
+class WorkerKilled(Discard):
+    """The task killed (or hung) a worker process twice: it will not be tried again."""
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Worker initializer: exit as soon as the pool's owner is gone (kill -9 included)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_S)  # polling a condition no event reports
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the pid was reused by another user's process
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class WorkerPool:
+    def __init__(self, workers: int, preload: Sequence[str] = ("ingest.extract",)) -> None:
+        self.workers = workers
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(list(preload))
+        self._lock = threading.Lock()
+        self._pool = self._new_pool()
+        self.replaced = 0
+
+    def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=workers or self.workers,
+            mp_context=self._context,
+            initializer=_watch_parent,
+            initargs=(os.getpid(),),
+        )
+
+    def run(self, fn: Callable[..., T], *args: Any, timeout_s: float, what: str = "") -> T:
+        """fn(*args) in a worker. When the worker dies or hangs, the pool is replaced and
+        the task tried once more in a process of its own: every task in flight in a broken
+        pool fails with it, so only a second failure alone says which task is to blame."""
+        pool = self._pool
+        try:
+            return pool.submit(fn, *args).result(timeout=timeout_s)
+        except BrokenProcessPool:
+            problem = "a worker process died"
+        except FutureTimeout:
+            problem = f"no result in {timeout_s:.0f}s"
+            self._kill(pool)
+        self._replace(pool)
+        log.error("extraction worker lost (%s), trying once more alone: %s", problem, what)
+        alone = self._new_pool(workers=1)
+        try:
+            return alone.submit(fn, *args).result(timeout=timeout_s)
+        except BrokenProcessPool:
+            problem = "a worker process died"
+        except FutureTimeout:
+            problem = f"no result in {timeout_s:.0f}s"
+            self._kill(alone)
+        finally:
+            alone.shutdown(wait=False, cancel_futures=True)
+        log.error("extraction gave up: %s twice: %s", problem, what)
+        raise WorkerKilled("worker-killed", f"{what}: {problem} twice")
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is not broken:
+                return  # another thread already replaced it
+            self._pool = self._new_pool()
+            self.replaced += 1
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def _kill(pool: ProcessPoolExecutor) -> None:
+        # a hung worker never returns: end the pool's processes so it breaks and is replaced
+        for process in list((pool._processes or {}).values()):
+            process.kill()
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in (self._pool._processes or {}).values() if p.pid is not None]
+
+    def shutdown(self, cancel_futures: bool = True) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=cancel_futures)
