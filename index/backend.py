@@ -31,7 +31,8 @@ INDEXED = Counter(
 
 TagField = Literal["chips", "companies", "agencies", "countries"]
 TAG_FIELDS: tuple[TagField, ...] = ("chips", "companies", "agencies", "countries")
-FACET_FIELDS = (*TAG_FIELDS, "stance", "jurisdiction", "source", "day")
+WEEK_FACET = "week_stance"  # counts per (week starting Monday, stance): "2026-01-12/ease"
+FACET_FIELDS = (*TAG_FIELDS, "stance", "jurisdiction", "source", "day", WEEK_FACET)
 
 
 class SearchRequest(BaseModel):
@@ -156,6 +157,10 @@ class SearchBackend(Protocol):
 def effective_date(article: EnrichedArticle) -> datetime:
     """The date an article is filtered, sorted and bucketed by."""
     return article.published_at or article.fetched_at
+
+
+def week_key(monday: str, stance: str) -> str:
+    return f"{monday}/{stance}"
 
 
 def check_window(req: SearchRequest) -> None:

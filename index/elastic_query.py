@@ -18,12 +18,14 @@ from index import query as q
 from index.backend import (
     FACET_SIZE,
     SNIPPET_CHARS,
+    WEEK_FACET,
     FacetBucket,
     SearchHit,
     SearchRequest,
     SearchResponse,
     Snippet,
     effective_date,
+    week_key,
 )
 
 TEMPLATE_VERSION = 1
@@ -206,6 +208,15 @@ def facet_aggs() -> dict[str, Any]:
             "format": "yyyy-MM-dd",
         }
     }
+    aggs[WEEK_FACET] = {
+        "date_histogram": {
+            "field": "date",
+            "calendar_interval": "week",  # ISO weeks: they start on Monday
+            "min_doc_count": 1,
+            "format": "yyyy-MM-dd",
+        },
+        "aggs": {"stance": {"terms": {"field": "stance"}}},
+    }
     return aggs
 
 
@@ -218,7 +229,14 @@ def parse_response(raw: dict[str, Any], node: q.Node) -> SearchResponse:
             for b in agg.get("buckets", [])
         ]
         for name, agg in aggregations.items()
+        if name != WEEK_FACET
     }
+    if WEEK_FACET in aggregations:
+        facets[WEEK_FACET] = [
+            FacetBucket(key=week_key(str(w["key_as_string"]), str(s["key"])), count=s["doc_count"])
+            for w in aggregations[WEEK_FACET].get("buckets", [])
+            for s in w.get("stance", {}).get("buckets", [])
+        ]
     total = raw["hits"]["total"]
     return SearchResponse(
         total=int(total["value"] if isinstance(total, dict) else total),

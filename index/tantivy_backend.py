@@ -23,6 +23,7 @@ from index.backend import (
     FACET_SIZE,
     INDEXED,
     SNIPPET_CHARS,
+    WEEK_FACET,
     FacetBucket,
     Rejected,
     SearchHit,
@@ -30,6 +31,7 @@ from index.backend import (
     SearchResponse,
     Snippet,
     check_window,
+    week_key,
 )
 from index.tantivy_query import TantivyQueryBuilder
 from index.tantivy_schema import (
@@ -176,6 +178,10 @@ class TantivyBackend:
             field: {"terms": {"field": field, "size": FACET_SIZE}} for field in FACETED
         }
         aggs["day"] = {"date_histogram": {"field": "date", "fixed_interval": "1d"}}
+        aggs[WEEK_FACET] = {
+            "date_histogram": {"field": "date", "fixed_interval": "7d", "offset": "-3d"},
+            "aggs": {"stance": {"terms": {"field": "stance"}}},  # weeks start on Monday
+        }
         result = searcher.aggregate(query, aggs)
         facets = {
             field: [
@@ -188,6 +194,11 @@ class TantivyBackend:
             FacetBucket(key=_day(b["key"]), count=int(b["doc_count"]))
             for b in result.get("day", {}).get("buckets", [])
             if b["doc_count"]
+        ]
+        facets[WEEK_FACET] = [
+            FacetBucket(key=week_key(_day(w["key"]), str(s["key"])), count=int(s["doc_count"]))
+            for w in result.get(WEEK_FACET, {}).get("buckets", [])
+            for s in w.get("stance", {}).get("buckets", [])
         ]
         return facets
 

@@ -222,6 +222,8 @@ def test_search_body_has_highlight_paging_sort_and_facets() -> None:
         "min_doc_count": 1,
         "format": "yyyy-MM-dd",
     }
+    assert body["aggs"]["week_stance"]["date_histogram"]["calendar_interval"] == "week"
+    assert body["aggs"]["week_stance"]["aggs"] == {"stance": {"terms": {"field": "stance"}}}
     no_facets = esq.search_body(SearchRequest(facets=False), parse_query(""))
     assert "aggs" not in no_facets and "sort" not in no_facets
 
@@ -253,6 +255,16 @@ def test_response_maps_to_the_shared_shape() -> None:
             "day": {
                 "buckets": [{"key_as_string": "2026-01-14", "key": 1768348800000, "doc_count": 1}]
             },
+            "week_stance": {
+                "buckets": [
+                    {
+                        "key_as_string": "2026-01-12",
+                        "key": 1768176000000,
+                        "doc_count": 3,
+                        "stance": {"buckets": [{"key": "ease", "doc_count": 2}]},
+                    }
+                ]
+            },
         },
     }
     response = esq.parse_response(raw, parse_query("customs"))
@@ -268,6 +280,7 @@ def test_response_maps_to_the_shared_shape() -> None:
     assert hit.snippet.text == "may not clear customs & more"
     assert response.facets["chips"][0].model_dump() == {"key": "H200", "count": 2}
     assert response.facets["day"][0].key == "2026-01-14"
+    assert response.facets["week_stance"][0].model_dump() == {"key": "2026-01-12/ease", "count": 2}
 
 
 LEAF_QUERIES = {"multi_match", "term", "wildcard", "fuzzy", "query_string", "match_all"}

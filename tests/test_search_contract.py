@@ -253,6 +253,18 @@ def test_facet_counts(loaded: SearchBackend) -> None:
     }
 
 
+def test_weekly_counts_by_stance_start_on_monday(loaded: SearchBackend) -> None:
+    response = loaded.search(SearchRequest(limit=0))
+    assert facet(response, "week_stance") == {
+        "2026-01-12/restrict": 1,
+        "2026-01-19/restrict": 1,
+        "2026-01-19/mixed": 1,
+        "2026-01-26/ease": 1,
+        "2026-02-02/ease": 1,
+        "2026-02-02/none": 1,
+    }
+
+
 def test_facets_follow_the_query_and_filters(loaded: SearchBackend) -> None:
     response = loaded.search(SearchRequest(query="chip:H200"))
     assert facet(response, "companies") == {"nvidia": 2, "alibaba": 1}
