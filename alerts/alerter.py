@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from alerts import mail, saved_query, store
+from alerts import mail, saved_query, saved_searches, store
 from alerts.corroborate import Change, PairState, Profile, replay
 from alerts.observe import Observation, observations_of
 from chipwire.contract import AlertEvent, EnrichedArticle
@@ -42,11 +42,24 @@ class Alerter:
     def ingest(self, article: EnrichedArticle) -> set[tuple[str, str]]:
         """Record what the article says (idempotent); returns the pairs it touched."""
         found = observations_of(article, self.settings)
+        queries = saved_searches.queries(self.conn)  # matched on every article, for the page
         if found:
-            for query in {s.query for s in self.subscriptions if s.query}:
-                if saved_query.matches(query, article):
-                    store.record_matches(self.conn, query, [article.id])
+            queries |= {q for q in map(self._query_of, self.subscriptions) if q}
+        for query in queries:
+            if saved_query.matches(query, article):
+                store.record_matches(self.conn, query, [article.id])
         return store.record(self.conn, found)
+
+    def _query_of(self, sub: Subscription) -> str | None:
+        """The subscription's saved search: its own `query`, or the one named by
+        `saved_search` (None when that name is not saved: the subscription gets nothing)."""
+        if not sub.saved_search:
+            return sub.query
+        saved = saved_searches.get(self.conn, sub.saved_search)
+        if saved is None:
+            log.error("subscription of %s: no saved search %r", sub.recipient, sub.saved_search)
+            return None
+        return saved.query
 
     # -- finding shifts --------------------------------------------------------------------
 
@@ -85,11 +98,14 @@ class Alerter:
             min_confidence=max(self.profile.min_confidence, sub.min_confidence),
             proposals=sub.proposals,
         )
+        query = self._query_of(sub)
+        if query is None:
+            return
         for change in replay(timeline, profile).changes:
             if not change.is_shift:
                 continue
             ids = [o.article_id for o in change.evidence]
-            if sub.query and not store.matched(self.conn, sub.query, ids):
+            if query and not store.matched(self.conn, query, ids):
                 continue
             self._queue(self._known(change, now, new), sub, now)
 

@@ -56,7 +56,7 @@ def render(
     """One shift, as it would be sent."""
     context = {
         "alert": alert,
-        "items": _items(alert),
+        "items": evidence_items(alert),
         "link": timeline_url(alert, settings.public_url),
     }
     message = _envelope(
@@ -72,7 +72,7 @@ def render_digest(
 ) -> EmailMessage:
     """Every shift queued for one daily-digest recipient, in one email."""
     entries = [
-        {"alert": a, "items": _items(a), "link": timeline_url(a, settings.public_url)}
+        {"alert": a, "items": evidence_items(a), "link": timeline_url(a, settings.public_url)}
         for a in alerts
     ]
     key = f"digest-{recipient}-{now:%Y%m%d}"
@@ -99,7 +99,7 @@ def _envelope(
     return message
 
 
-def _items(alert: AlertEvent) -> list[dict[str, str]]:
+def evidence_items(alert: AlertEvent) -> list[dict[str, str]]:
     """Each confirming report: its evidence sentence, link and outlet."""
     urls = alert.urls or [alert.url]
     outlets = alert.outlets or [""]

@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS query_matches (
     article_id TEXT NOT NULL,
     PRIMARY KEY (query, article_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS saved_searches (
+    name TEXT PRIMARY KEY,
+    query TEXT NOT NULL,
+    created_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS alert_shifts (
     alert_id TEXT PRIMARY KEY,
     subject TEXT NOT NULL,

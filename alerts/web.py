@@ -37,7 +37,8 @@ def state_json(s: PairState) -> dict[str, Any]:
     }
 
 
-def create_router(settings: Settings) -> APIRouter:
+def create_router(settings: Settings, timeline_html: bool = True) -> APIRouter:
+    """`timeline_html=False` leaves the timeline page to the composition root's web page."""
     router = APIRouter()
 
     def alerter() -> Alerter:
@@ -65,17 +66,21 @@ def create_router(settings: Settings) -> APIRouter:
 
     @router.get("/api/alerts/timeline/{subject}/{jurisdiction}")
     def timeline_json(subject: str, jurisdiction: str) -> dict[str, Any]:
-        return _timeline(alerter(), subject, jurisdiction)
+        return timeline_data(alerter(), subject, jurisdiction)
 
-    @router.get("/alerts/timeline/{subject}/{jurisdiction}", response_class=HTMLResponse)
-    def timeline_page(subject: str, jurisdiction: str) -> str:
-        data = _timeline(alerter(), subject, jurisdiction)
-        return _PAGES.get_template("timeline.html.j2").render(**data)
+    if timeline_html:
+
+        @router.get("/alerts/timeline/{subject}/{jurisdiction}", response_class=HTMLResponse)
+        def timeline_page(subject: str, jurisdiction: str) -> str:
+            data = timeline_data(alerter(), subject, jurisdiction)
+            return _PAGES.get_template("timeline.html.j2").render(**data)
 
     return router
 
 
-def _timeline(a: Alerter, subject: str, jurisdiction: str) -> dict[str, Any]:
+def timeline_data(a: Alerter, subject: str, jurisdiction: str) -> dict[str, Any]:
+    """One pair's observations in date order, each marked when it confirmed a change
+    (closes the alerter's connection)."""
     try:
         observations = store.timeline(a.conn, subject, jurisdiction)
         pair = a.state(subject, jurisdiction)

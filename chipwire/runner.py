@@ -213,15 +213,12 @@ def run_forever(
 
 
 def start_web(settings: Settings, health: Health | None = None) -> uvicorn.Server:
-    """The search API, /healthz and /metrics on settings.http_host:http_port, in a thread;
-    /healthz also reports the stages `health` covers."""
-    from alerts.web import create_router as alerts_router
-    from index.api import create_app
+    """The web page, the API, /healthz and /metrics on settings.http_host:http_port, in a
+    thread; /healthz also reports the stages `health` covers."""
+    from chipwire.web import create_web_app
 
-    app = create_app(lambda: open_backend(settings), health, api_token=settings.api_token)
-    app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     config = uvicorn.Config(
-        app,
+        create_web_app(settings, health),
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",
@@ -230,7 +227,7 @@ def start_web(settings: Settings, health: Health | None = None) -> uvicorn.Serve
     )
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, name="web", daemon=True).start()
-    log.info("search API on http://%s:%d/api/search", settings.http_host, settings.http_port)
+    log.info("web page and API on http://%s:%d/", settings.http_host, settings.http_port)
     return server
 
 

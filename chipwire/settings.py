@@ -34,6 +34,9 @@ class Subscription(BaseModel):
     jurisdictions: list[str] = Field(default_factory=list, description="Governments; empty: all")
     min_confidence: float = Field(0.0, ge=0, le=1, description="Raises alert_min_confidence")
     query: str = Field("", description="Saved search: a shift's articles must match it")
+    saved_search: str = Field(
+        "", description="Or the name of a search saved on the page (/api/saved-searches)"
+    )
     proposals: bool = Field(False, description="Count proposed measures as moves")
     delivery: Literal["immediate", "daily"] = Field("immediate", description="Or a daily digest")
 

@@ -1,4 +1,4 @@
-"""The search HTTP API: /api/search, /api/articles/{id}, /healthz, /metrics.
+"""The search HTTP API: /api/search, /api/articles/{id}, /healthz, /metrics, /docs, /redoc.
 
 `create_app(backend_factory)` opens the backend on first use and closes it at shutdown, so
 one factory serves both `chipwire run` (shared with the indexer) and a standalone web process.
@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from chipwire.contract import EnrichedArticle, Stance
@@ -65,7 +66,9 @@ def create_app(
         yield
         holder.close()
 
-    app = FastAPI(title="chipwire search", version="1", lifespan=lifespan)
+    # /docs and /redoc load Swagger UI and ReDoc from files shipped in a wheel, not a CDN
+    app = FastAPIOffline(title="chipwire search", version="1", lifespan=lifespan)
+    app.state.search_backend = holder  # the web page searches through the same backend
 
     if api_token:
         expected = f"Bearer {api_token}".encode()

@@ -207,21 +207,17 @@ def _is_loopback(host: str) -> bool:
 
 
 def serve() -> None:
-    """Serve only the search API (/api/search, /api/articles/ID, /healthz, /metrics)."""
+    """Serve the web page (/) and the API (/api/…, /docs, /healthz, /metrics) alone."""
     import uvicorn
 
-    from alerts.web import create_router as alerts_router
-    from index import open_backend
-    from index.api import create_app
+    from chipwire.web import create_web_app
 
     settings = _settings()
     if not settings.http_port:
         raise UserError("http_port = 0: nothing to serve; set http_port")
     check_http_port(settings)
-    app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
-    app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     uvicorn.run(
-        app,
+        create_web_app(settings),
         host=settings.http_host,
         port=settings.http_port,
         log_level="info",
