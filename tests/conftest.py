@@ -67,3 +67,23 @@ def demo_settings(tmp_path: Path, base_url: str, smtp_port: int, **overrides: An
         smtp_port=smtp_port,
         **overrides,
     )
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus run once through the whole pipeline into a data dir (index, alerts)."""
+    from chipwire.demo.run import run_demo
+
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    run_demo(data_dir, quiet=True)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def site(demo_dir: Path) -> Iterator[Any]:
+    """The web app (page and API) over the demo's data dir, on 127.0.0.1 and a free port;
+    an httpx client whose base_url is the site."""
+    from chipwire.web import create_web_app
+    from tests.test_search_api import serve_app
+
+    yield from serve_app(create_web_app(Settings(data_dir=demo_dir, search="tantivy")))

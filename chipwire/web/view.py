@@ -5,7 +5,7 @@ sentences marked. Pure functions, so they are tested without a server."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -154,14 +154,14 @@ def histogram(buckets: list[FacetBucket], width: int = 640, height: int = 120) -
         weeks.setdefault(monday, {})[stance] = weeks.get(monday, {}).get(stance, 0) + b.count
     if not weeks:
         return None
-    ordered = sorted(weeks)
+    ordered = _every_week(min(weeks), max(weeks))  # a quiet week shows as a gap
     tallest = max(sum(w.values()) for w in weeks.values())
     slot = width / len(ordered)
     bars = []
     for i, monday in enumerate(ordered):
         y = float(height)
         for stance in STANCES:
-            count = weeks[monday].get(stance, 0)
+            count = weeks.get(monday, {}).get(stance, 0)
             if count:
                 h = (height - 14) * count / tallest
                 y -= h
@@ -171,9 +171,15 @@ def histogram(buckets: list[FacetBucket], width: int = 640, height: int = 120) -
                 )
     summary = "; ".join(
         f"week of {m}: " + ", ".join(f"{n} {s}" for s, n in sorted(weeks[m].items()))
-        for m in ordered
+        for m in sorted(weeks)
     )
     return Histogram(width, height, bars, ordered[0], ordered[-1], summary)
+
+
+def _every_week(first: str, last: str, most: int = 520) -> list[str]:
+    start, end = date.fromisoformat(first), date.fromisoformat(last)
+    count = min((end - start).days // 7 + 1, most)
+    return [(start + timedelta(weeks=i)).isoformat() for i in range(count)]
 
 
 # -- an article's text with its evidence marked ------------------------------------------
