@@ -3,7 +3,7 @@ PY ?= .venv/bin/python
 RUN_STAMP = .venv/.runtime
 VENV_STAMP = .venv/.installed
 
-.PHONY: help setup run demo test lint typecheck format schemas bench clean docs
+.PHONY: help setup run demo test lint typecheck format schemas bench clean docs browser openapi
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-10s %s\n",$$1,$$2}'
@@ -28,9 +28,16 @@ run: $(RUN_STAMP) ## poll the default sources on embedded defaults (Ctrl-C stops
 demo: $(RUN_STAMP) ## the whole pipeline offline on the sample corpus (kept in .chipwire-demo/)
 	.venv/bin/chipwire demo --data-dir .chipwire-demo
 
-test: setup ## lint, types and the whole test suite
+test: setup browser ## lint, types and the whole test suite
 	$(MAKE) lint typecheck
 	$(PY) -m pytest -q
+
+# the browser tests drive Debian's chromium through Playwright (never `playwright install`)
+browser: ## install chromium for the browser tests when it is missing (apt-get, as root)
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: the browser tests will skip"
+
+openapi: setup ## regenerate docs/openapi.json from the web app
+	$(PY) -m chipwire.web.openapi
 
 lint: setup ## ruff lint + format check
 	$(PY) -m ruff check .
