@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 LONG_RUNNING = {
     "run": "polls until stopped (tests/test_e2e_process.py runs it)",
-    "serve": "serves until stopped (tests/test_search_api.py covers the API)",
+    "serve": "serves until stopped (tests/test_search_api.py, tests/test_web_browser.py)",
     "tail": "follows the stream until stopped unless --no-follow",
 }
 
