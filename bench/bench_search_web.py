@@ -131,7 +131,9 @@ class Bare:
         self.backend = TantivyBackend(path)  # only for its schema, analyzer and query builder
         self.index = self.backend._index
         self.schema = self.backend._schema
-        self.aggs: dict[str, Any] = {f: {"terms": {"field": f, "size": FACET_SIZE}} for f in FACETED}
+        self.aggs: dict[str, Any] = {
+            f: {"terms": {"field": f, "size": FACET_SIZE}} for f in FACETED
+        }
         self.aggs["day"] = {"date_histogram": {"field": "date", "fixed_interval": "1d"}}
         self.aggs[WEEK_FACET] = {
             "date_histogram": {"field": "date", "fixed_interval": "7d", "offset": "-3d"},
@@ -246,7 +248,10 @@ def main() -> None:
         "api_over_bare_p95": round(ratio, 2),
     }
     path = common.write_result("search-web", result)
-    print(f"{docs} docs: " + ", ".join(f"{k} p50 {v['p50']} ms p95 {v['p95']} ms" for k, v in summary.items()))
+    print(
+        f"{docs} docs: "
+        + ", ".join(f"{k} p50 {v['p50']} ms p95 {v['p95']} ms" for k, v in summary.items())
+    )
     print(f"api / bare p95 = {ratio:.2f}  ({path})")
     if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)

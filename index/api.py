@@ -116,7 +116,7 @@ def create_app(
         offset: Annotated[int, Query(ge=0)] = 0,
         sort: Literal["relevance", "newest"] = "relevance",
         facets: bool = True,
-    ) -> SearchResponse:
+    ) -> Response:
         req = SearchRequest(
             query=query,
             chips=chips or [],
@@ -138,7 +138,8 @@ def create_app(
         response = backend.search(req)
         SEARCH_SECONDS.labels(backend.name).observe(time.perf_counter() - started)
         SEARCHES.labels("ok").inc()
-        return response
+        # serialised once here: returning the model would have FastAPI validate it again
+        return Response(response.model_dump_json(), media_type="application/json")
 
     @app.get("/api/articles/{article_id}", response_model=EnrichedArticle)
     def article(article_id: str) -> EnrichedArticle:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +234,7 @@ def _lead(article: EnrichedArticle) -> Snippet:
     return Snippet.plain(article.summary or article.text)
 
 
+@lru_cache(maxsize=8192)  # the same days come back in every search's histograms
 def _day(key_ms: float) -> str:
     # histogram keys are milliseconds since the epoch (range bounds would be nanoseconds)
     return datetime.fromtimestamp(key_ms / 1000, tz=UTC).date().isoformat()

@@ -4,6 +4,7 @@ Kubernetes manifests under deploy/k8s/ (kinds, references, probes, settings keys
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -274,3 +275,14 @@ def test_make_run_installs_runtime_dependencies_only() -> None:
     assert "$(RUN_STAMP)" in run_rule and "setup" not in run_rule
     runtime = makefile.split("$(RUN_STAMP): pyproject.toml", 1)[1].split("\n\n", 1)[0]
     assert "pip install -q -e ." in runtime and "[test]" not in runtime
+
+
+def test_the_elasticsearch_client_has_the_major_of_the_compose_cluster() -> None:
+    image = compose()["services"]["elasticsearch"]["image"]
+    cluster_major = int(image.rsplit(":", 1)[1].split(".")[0])
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    pin = re.search(r'"elasticsearch>=(\d+)[^,"]*,<(\d+)"', pyproject)
+    assert pin is not None, "pyproject.toml must pin the elasticsearch client to one major"
+    assert (int(pin.group(1)), int(pin.group(2))) == (cluster_major, cluster_major + 1), (
+        f"the client pin {pin.group(0)} does not match the cluster's major {cluster_major}"
+    )
