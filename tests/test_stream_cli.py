@@ -119,6 +119,13 @@ def test_topics_and_dlq_commands_round_trip_a_poison_message(
     assert "invalid-message: 1" in listed and "crashed: 1" in listed
     described = json.loads(chipwire(env, "topics", "describe", DLQ_TOPIC))
     assert described["messages"] == 2
+    as_json = json.loads(chipwire(env, "dlq", "list", "--json"))["dead_letters"]
+    assert {d["key"]: d["headers"]["dlq_reason"] for d in as_json} == {
+        "broken": "invalid-message",
+        "crash-me": "crashed",
+    }
+    topics = json.loads(chipwire(env, "topics", "list", "--json"))["topics"]
+    assert {t["topic"]: t["messages"] for t in topics}[DLQ_TOPIC] == 2
 
     assert "replayed 1" in chipwire(env, "dlq", "replay", "--reason", "crashed")
     reader = bus.consumer("after-replay", [RAW_TOPIC])

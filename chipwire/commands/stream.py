@@ -103,10 +103,18 @@ def replay(
 
 
 @topics_app.command("list")
-def list_topics() -> None:
+def list_topics(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object for scripts")] = False,
+) -> None:
     """Topics with partitions and message counts."""
     with opened() as bus:
         rows = topic_rows(bus)
+    if as_json:
+        topics = [
+            {"topic": r.name, "partitions": r.partitions, "messages": r.messages} for r in rows
+        ]
+        typer.echo(json.dumps({"topics": topics}, indent=2))
+        return
     table = Table("topic", "partitions", "messages")
     for row in rows:
         table.add_row(Text(row.name), str(row.partitions), str(row.messages))
@@ -150,10 +158,15 @@ def describe_topic(topic: Annotated[str, typer.Argument(help="Topic name")]) -> 
 def list_dead_letters(
     reason: Annotated[str | None, typer.Option(help="Only this dlq_reason")] = None,
     limit: Annotated[int, typer.Option(help="Read at most this many DLQ messages")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object for scripts")] = False,
 ) -> None:
     """Dead-lettered messages: where they came from and why."""
     with opened() as bus:
         messages = dead_letters(bus, reason, limit=limit)
+    if as_json:
+        found = [{"key": m.key, "headers": dict(m.headers)} for m in messages]
+        typer.echo(json.dumps({"dead_letters": found}, indent=2, ensure_ascii=False))
+        return
     table = Table("key", "reason", "stage", "from", "detail")
     for m in messages:
         h = m.headers
