@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -47,6 +48,47 @@ class Pattern:
     extra: str = ""  # chip family, country role ("name"/"capital"), cue action
 
 
+class Derived(dict[str, str]):
+    """A table of listed values that derives the value of an unlisted key (a chip model
+    the grammar normalised, an agency id built from its name) instead of failing."""
+
+    def __init__(self, derive: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._derive = derive
+
+    def __missing__(self, key: str) -> str:
+        value = self._derive(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        if key in self:
+            return dict.__getitem__(self, key)
+        value = self._derive(key)
+        return default if value is None else value
+
+
+def _model_name(model_id: str) -> str | None:
+    from enrich.grammar import describe  # the grammar reads the taxonomy folder too
+
+    chip = describe(model_id)
+    return f"{chip.vendor} {model_id}" if chip else None
+
+
+def _model_family(model_id: str) -> str | None:
+    from enrich.grammar import describe
+
+    chip = describe(model_id)
+    return chip.family if chip else None
+
+
+def _jurisdiction_of(agency_id: str) -> str | None:
+    """ "JP:MOF" -> "JP": an agency id built by the agency grammar names its country."""
+    country, _, body = agency_id.partition(":")
+    return country if body and len(country) == 2 and country.isupper() else None
+
+
 @dataclass(frozen=True)
 class ContextRule:
     by_country: dict[str, str]
@@ -57,11 +99,11 @@ class ContextRule:
 @dataclass
 class Lexicon:
     patterns: list[Pattern] = field(default_factory=list)
-    chip_names: dict[str, str] = field(default_factory=dict)
-    chip_family: dict[str, str] = field(default_factory=dict)
+    chip_names: dict[str, str] = field(default_factory=lambda: Derived(_model_name))
+    chip_family: dict[str, str] = field(default_factory=lambda: Derived(_model_family))
     company_home: dict[str, str] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
-    agency_jurisdiction: dict[str, str] = field(default_factory=dict)
+    agency_jurisdiction: dict[str, str] = field(default_factory=lambda: Derived(_jurisdiction_of))
     country_names: dict[str, str] = field(default_factory=dict)
     context_rules: list[ContextRule] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)

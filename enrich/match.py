@@ -11,8 +11,10 @@ from functools import cache
 from typing import NamedTuple
 
 import ahocorasick
+import yaml
 
-from enrich.lexicon import MAIN_KINDS, Lexicon, Pattern, load_lexicon
+from enrich.grammar import ChipGrammar, chip_grammar
+from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
@@ -27,14 +29,25 @@ class Mention(NamedTuple):
 
 
 def fold(text: str) -> str:
-    """Same-length normalisation: typographic quotes/dashes to ASCII, then lower case."""
+    """Same-length normalisation: typographic quotes/dashes to ASCII, lower case, and
+    traditional Chinese characters to simplified ones (taxonomy/hant.yaml)."""
+    if text.isascii():
+        return text.lower()
     for typographic, plain in _FOLD_PAIRS:
         if typographic in text:
             text = text.replace(typographic, plain)
     lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if len(lowered) != len(text):
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered.translate(_simplified())
+
+
+@cache
+def _simplified() -> dict[int, int]:
+    data = yaml.safe_load((TAXONOMY_DIR / "hant.yaml").read_text(encoding="utf-8"))
+    traditional, simplified = "".join(data["traditional"]), "".join(data["simplified"])
+    assert len(traditional) == len(simplified), "hant.yaml: rows of unequal length"
+    return str.maketrans(traditional, simplified)
 
 
 def _is_word_char(char: str) -> bool:
@@ -56,8 +69,9 @@ def _is_cjk(char: str) -> bool:
 
 
 class Matcher:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(self, lexicon: Lexicon, grammar: ChipGrammar | None = None) -> None:
         self.lexicon = lexicon
+        self.grammar = grammar
         grouped: dict[str, list[Pattern]] = {}
         for pattern in lexicon.patterns:
             same = grouped.setdefault(fold(pattern.surface), [])
@@ -94,7 +108,22 @@ class Matcher:
                     continue
                 mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
                 (main if pattern.kind in MAIN_KINDS else aux).append(mention)
+        if self.grammar is not None:
+            main += self._models(text, main)
         return sorted(_leftmost_longest(main) + aux, key=lambda m: (m.start, -m.end))
+
+    def _models(self, text: str, listed: list[Mention]) -> list[Mention]:
+        """Chip models the grammar finds where the list has none (a listed alias keeps
+        its listed id: "MI308X" stays MI308)."""
+        assert self.grammar is not None
+        chips = [m for m in listed if m.kind in ("chip", "family")]
+        found = []
+        for model in self.grammar.find(text):
+            if any(m.start < model.end and model.start < m.end for m in chips):
+                continue
+            surface = text[model.start : model.end]
+            found.append(Mention(model.start, model.end, model.kind, model.chip.model, surface))
+        return found
 
 
 def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
@@ -112,7 +141,7 @@ def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
 
 @cache
 def matcher() -> Matcher:
-    return Matcher(load_lexicon())
+    return Matcher(load_lexicon(), chip_grammar())
 
 
 @cache
