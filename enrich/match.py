@@ -13,6 +13,7 @@ from typing import NamedTuple
 import ahocorasick
 import yaml
 
+from enrich.agency_grammar import AgencyGrammar, Span
 from enrich.grammar import ChipGrammar, chip_grammar
 from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 
@@ -69,9 +70,15 @@ def _is_cjk(char: str) -> bool:
 
 
 class Matcher:
-    def __init__(self, lexicon: Lexicon, grammar: ChipGrammar | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        grammar: ChipGrammar | None = None,
+        bodies: AgencyGrammar | None = None,
+    ) -> None:
         self.lexicon = lexicon
         self.grammar = grammar
+        self.bodies = bodies
         grouped: dict[str, list[Pattern]] = {}
         for pattern in lexicon.patterns:
             same = grouped.setdefault(fold(pattern.surface), [])
@@ -110,7 +117,32 @@ class Matcher:
                 (main if pattern.kind in MAIN_KINDS else aux).append(mention)
         if self.grammar is not None:
             main += self._models(text, main)
-        return sorted(_leftmost_longest(main) + aux, key=lambda m: (m.start, -m.end))
+        chosen = _leftmost_longest(main)
+        if self.bodies is not None:
+            chosen = self._named_bodies(text, chosen)
+        return sorted(chosen + aux, key=lambda m: (m.start, -m.end))
+
+    def _named_bodies(self, text: str, chosen: list[Mention]) -> list[Mention]:
+        """Government bodies named by the shape of their name ("Japan's Ministry of
+        Finance"); a generic name a contextual rule resolves for that country
+        ("China's Ministry of Commerce") stays with the rule."""
+        assert self.bodies is not None
+        spans = [Span(m.start, m.end, m.kind, m.key, m.extra) for m in chosen]
+        added: list[Mention] = []
+        for body in self.bodies.find(text, spans):
+            if body.replaces is not None:
+                generic = next(
+                    m
+                    for m in chosen
+                    if (m.start, m.end) == body.replaces and m.kind == "context_agency"
+                )
+                if body.country in self.lexicon.context_rules[int(generic.key)].by_country:
+                    continue
+            added.append(Mention(body.start, body.end, "agency", body.key, body.surface))
+        if not added:
+            return chosen
+        kept = [m for m in chosen if not any(a.start < m.end and m.start < a.end for a in added)]
+        return sorted(kept + added, key=lambda m: (m.start, -m.end))
 
     def _models(self, text: str, listed: list[Mention]) -> list[Mention]:
         """Chip models the grammar finds where the list has none (a listed alias keeps
@@ -141,7 +173,8 @@ def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
 
 @cache
 def matcher() -> Matcher:
-    return Matcher(load_lexicon(), chip_grammar())
+    data = yaml.safe_load((TAXONOMY_DIR / "agencies.yaml").read_text(encoding="utf-8"))
+    return Matcher(load_lexicon(), chip_grammar(), AgencyGrammar.from_data(data))
 
 
 @cache
