@@ -125,6 +125,7 @@ class Lexicon:
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
+    place_prepositions: frozenset[str] = frozenset()
     version: str = ""
 
     def add(
@@ -194,7 +195,8 @@ def _load_companies(lex: Lexicon, data: dict[str, Any]) -> None:
         name = company["name"]
         exact = [str(s) for s in company.get("exact", [])]
         lex.company_home[name] = company.get("home", "")
-        loose = [str(s) for s in [name, *company.get("aliases", [])] if s not in exact]
+        bare = [name] if company.get("bare", True) else []
+        loose = [str(s) for s in [*bare, *company.get("aliases", [])] if s not in exact]
         lex.add(loose, "company", name)
         lex.add(exact, "company", name, exact=True)
 
@@ -208,6 +210,9 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("targets", []), "country", code, extra="target")
         lex.add(country.get("exact", []), "country", code, exact=True, extra="name")
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
+        lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
+    lex.add(data.get("not_places", []), "ignore", "ignore")
+    lex.place_prepositions = frozenset(str(w) for w in data.get("place_prepositions", []))
 
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
