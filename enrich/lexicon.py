@@ -125,7 +125,6 @@ class Lexicon:
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
-    place_prepositions: frozenset[str] = frozenset()
     version: str = ""
 
     def add(
@@ -212,7 +211,6 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
         lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
     lex.add(data.get("not_places", []), "ignore", "ignore")
-    lex.place_prepositions = frozenset(str(w) for w in data.get("place_prepositions", []))
 
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:

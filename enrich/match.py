@@ -122,17 +122,7 @@ class Matcher:
         chosen = _leftmost_longest(main)
         if self.bodies is not None:
             chosen = self._named_bodies(text, chosen)
-        if self.lexicon.place_prepositions:
-            chosen = [m for m in chosen if not self._a_place(folded, m)]
         return sorted(chosen + aux, key=lambda m: (m.start, -m.end))
-
-    def _a_place(self, folded: str, mention: Mention) -> bool:
-        """A capital right after "in"/"at"... is the city ("talks in Madrid"), not the
-        government ("Madrid said")."""
-        if mention.kind != "country" or mention.extra != "capital":
-            return False
-        before = folded[max(0, mention.start - 12) : mention.start].split()
-        return bool(before) and before[-1] in self.lexicon.place_prepositions
 
     def _named_bodies(self, text: str, chosen: list[Mention]) -> list[Mention]:
         """Government bodies named by the shape of their name ("Japan's Ministry of
