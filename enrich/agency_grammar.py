@@ -64,7 +64,7 @@ class AgencyGrammar:
             for name in agency.get("names", []):
                 by_name[(country, str(name).lower())] = str(agency["id"])
         return cls(
-            heads=re.compile(r"(?<![A-Za-z])(?:" + "|".join(heads) + r")(?![A-Za-z])"),
+            heads=re.compile("|".join(heads)),
             left=re.compile(rf"(?<![A-Za-z])(?:{_WORD}{_LINK}){{1,5}}$"),
             right=re.compile(rf"\s(?P<prep>of|for|on)\s(?:the\s)?(?P<topic>{_WORD}(?:{_LINK}{_WORD}){{0,6}})"),
             skip=frozenset(str(w).lower() for w in spec["skip"]),
@@ -75,11 +75,17 @@ class AgencyGrammar:
             name_demonyms=frozenset(str(w) for w in spec.get("name_demonyms", [])),
         )
 
+    def may_name_one(self, text: str) -> bool:
+        """Cheap first look: does any head noun occur at all?"""
+        return self.heads.search(text) is not None
+
     def find(self, text: str, spans: list[Span]) -> list[Named]:
         """Bodies named in `text`; `spans` are the listed mentions already found there
         (countries qualify a name; a listed agency, company or person inside it wins)."""
         found: list[Named] = []
         for head in self.heads.finditer(text):
+            if _in_word(text, *head.span()):
+                continue
             named = self._read(text, head, spans)
             if named is not None and (not found or named.start >= found[-1].end):
                 found.append(named)
@@ -188,6 +194,10 @@ def _trim(
     while words and (words[-1][1] in stop or words[-1][1] in ("and", "&")):
         words = words[:-1]
     return words
+
+
+def _in_word(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
 
 
 def _next_word(text: str, end: int) -> int:

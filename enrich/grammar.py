@@ -5,9 +5,10 @@ grammar knows how each product family names its models ("a letter prefix, 2-3 di
 and a suffix letter", "Ascend" and a number), so a new model ("B40", "MI450X",
 "Ascend 960") is found and normalised to (vendor, family, model id) all the same.
 
-One regular-expression pass per text finds the candidates; each must pass its family's
-gate (its own family word, or the vendor or chip words in the same sentence) and no
-veto word may sit right next to it ("A380 aircraft", "M2 motorway").
+One Aho-Corasick pass over the folded text finds where a model name can start (each
+family's `anchors`); only there are the families' patterns tried. A match must pass its
+family's gate (its own family word, or the vendor or chip words in the same sentence)
+and no veto word may sit right next to it ("A380 aircraft", "M2 motorway").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import ahocorasick
 import yaml
 
 from enrich.lexicon import TAXONOMY_DIR
@@ -56,14 +58,14 @@ class Family:
     upper: frozenset[str]
     title: frozenset[str]
     gate: str
-    gate_words: re.Pattern[str] | None
-    vendor_words: re.Pattern[str] | None
+    gate_words: Words | None
+    vendor_words: Words
     kind: str = "chip"
 
-    def model(self, match: re.Match[str], prefix: str = "") -> ChipModel:
+    def model(self, match: re.Match[str]) -> ChipModel:
         values: dict[str, str] = {}
         for group in self.groups:
-            value = match.group(prefix + group) or ""
+            value = match.group(group) or ""
             value = value.strip()
             if group in self.upper:
                 value = value.upper()
@@ -78,19 +80,33 @@ class Family:
         return ChipModel(self.vendor, family, self.template.format(**values))
 
 
-def words_regex(words: list[str]) -> re.Pattern[str] | None:
-    """Any of `words` on (ASCII) word boundaries; a word with a capital is matched as
-    written, an all-lower-case word in any case; CJK words need no boundary."""
-    if not words:
-        return None
-    parts = []
-    for word in sorted({str(w) for w in words}, key=len, reverse=True):
-        escaped = re.escape(word)
-        body = escaped if word != word.lower() else f"(?i:{escaped})"
-        before = r"(?<![A-Za-z0-9])" if word[0] in _ALNUM else ""
-        after = r"(?![A-Za-z0-9])" if word[-1] in _ALNUM else ""
-        parts.append(before + body + after)
-    return re.compile("|".join(parts))
+class Words:
+    """Any of a list of words, found in the folded text (one plain alternation, which
+    the regular-expression engine scans fast) and then checked: ASCII word boundaries,
+    and the case as written for a word with a capital ("Apple", not "apple")."""
+
+    def __init__(self, words: list[str]) -> None:
+        self._exact: dict[str, set[str]] = {}  # folded -> the spellings it must have
+        for word in words:
+            if word != word.lower():
+                self._exact.setdefault(_fold(word), set()).add(word)
+        folded = sorted({_fold(w) for w in words}, key=len, reverse=True)
+        self._regex = re.compile("|".join(re.escape(w) for w in folded))
+
+    def search(self, text: str, folded: str, start: int = 0, end: int | None = None) -> bool:
+        end = len(text) if end is None else end
+        for match in self._regex.finditer(folded, start, end):
+            first, last = match.span()
+            word = match.group(0)
+            if word[0] in _ALNUM and first > 0 and folded[first - 1] in _ALNUM:
+                continue
+            if word[-1] in _ALNUM and last < len(folded) and folded[last] in _ALNUM:
+                continue
+            written = self._exact.get(word)
+            if written is not None and text[first:last] not in written:
+                continue
+            return True
+        return False
 
 
 class ChipGrammar:
@@ -120,80 +136,79 @@ class ChipGrammar:
                     upper=frozenset(spec.get("upper", [])),
                     title=frozenset(spec.get("title", [])),
                     gate=gate,
-                    gate_words=None if gate == "token" else words_regex(gate_words),
-                    vendor_words=words_regex([*vendor_words[vendor], *context]),
+                    gate_words=None if gate == "token" else Words(gate_words),
+                    vendor_words=Words([*vendor_words[vendor], *context]),
                     kind=str(spec.get("kind", "chip")),
                 )
             )
-        alternatives = [
-            f"(?P<f{index}>" + _GROUP.sub(f"(?P<f{index}_" + r"\1>", family.regex.pattern) + ")"
-            for index, family in enumerate(self.families)
-        ]
-        self._scanner = re.compile("|".join(alternatives))
-        self._veto = words_regex([str(w) for w in data["veto"]])
+        self._anchors = ahocorasick.Automaton()
+        by_anchor: dict[str, list[int]] = {}
+        for index, spec in enumerate(data["families"]):
+            for anchor in _expand([str(a) for a in spec["anchors"]]):
+                families = by_anchor.setdefault(_fold(anchor), [])
+                if index not in families:
+                    families.append(index)
+        for anchor, families in by_anchor.items():
+            self._anchors.add_word(anchor, (len(anchor), tuple(families)))
+        self._anchors.make_automaton()
+        self._veto = Words([str(w) for w in data["veto"]])
         self._veto_window = int(data["veto_window"])
 
-    def find(self, text: str) -> Iterator[Found]:
-        """Every gated chip model in `text`, left to right."""
-        named: dict[str, bool] = {}  # vendor -> named anywhere in the text
-        for match in self._scanner.finditer(text):
-            start, end = match.span()
+    def find(self, text: str, folded: str | None = None) -> Iterator[Found]:
+        """Every gated chip model in `text`, left to right. `folded` is the text folded
+        as enrich.match folds it (same length), when the caller has it."""
+        folded = _fold(text) if folded is None else folded
+        starts: dict[int, set[int]] = {}
+        for end_index, (length, families) in self._anchors.iter(folded):
+            start = end_index - length + 1
             if start > 0 and (text[start - 1] in _ALNUM or text[start - 1] == "-"):
                 continue
-            end = _plural_end(text, end)
-            if end < 0:
+            starts.setdefault(start, set()).update(families)
+        named: dict[str, bool] = {}  # family -> its vendor named anywhere in the text
+        last_end = 0
+        for start in sorted(starts):
+            if start < last_end:
                 continue
-            index = int(str(match.lastgroup)[1:])
-            found = self._gated(text, match, index, start, end, named)
+            found = self._at(text, folded, start, sorted(starts[start]), named)
             if found is not None:
+                last_end = found.end
                 yield found
 
-    def _gated(
-        self,
-        text: str,
-        match: re.Match[str],
-        index: int,
-        start: int,
-        end: int,
-        named: dict[str, bool],
+    def _at(
+        self, text: str, folded: str, start: int, families: list[int], named: dict[str, bool]
     ) -> Found | None:
-        if self._vetoed(text, start, end):
-            return None
-        sentence: str | None = None
-        for position, family in enumerate(self.families):
-            if position == index:
-                chip = family.model(match, f"f{index}_")
-            else:
-                if position < index:
-                    continue  # the scanner tried it first and it did not match here
-                other = family.regex.match(text, start)
-                if other is None or other.end() != match.end():
-                    continue
-                chip = family.model(other)
+        """The first family (in file order) whose pattern matches at `start`, ends on a
+        word boundary and passes its gate."""
+        sentence: tuple[int, int] | None = None
+        for index in families:
+            family = self.families[index]
+            match = family.regex.match(text, start)
+            if match is None:
+                continue
+            end = _plural_end(text, match.end())
+            if end < 0 or self._vetoed(text, folded, start, end):
+                continue
             if family.gate_words is not None:
                 if sentence is None:
                     sentence = _sentence(text, start, end)
-                if family.gate_words.search(sentence) is None and not (
-                    family.gate == "sentence" and self._vendor_named(text, family, named)
+                if not family.gate_words.search(text, folded, *sentence) and not (
+                    family.gate == "sentence" and self._vendor_named(text, folded, family, named)
                 ):
                     continue
-            return Found(start, end, chip, family.kind)
+            return Found(start, end, family.model(match), family.kind)
         return None
 
     @staticmethod
-    def _vendor_named(text: str, family: Family, named: dict[str, bool]) -> bool:
+    def _vendor_named(text: str, folded: str, family: Family, named: dict[str, bool]) -> bool:
         """A model of a `sentence`-gated family also counts when its vendor (or family
         word) is named elsewhere in the text ("AMD ... the MI355X model is ...")."""
         if family.name not in named:
-            found = family.vendor_words is not None and family.vendor_words.search(text)
-            named[family.name] = bool(found)
+            named[family.name] = family.vendor_words.search(text, folded)
         return named[family.name]
 
-    def _vetoed(self, text: str, start: int, end: int) -> bool:
-        if self._veto is None:
-            return False
-        window = text[max(0, start - self._veto_window) : end + self._veto_window]
-        return self._veto.search(window) is not None
+    def _vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
+        window = max(0, start - self._veto_window), end + self._veto_window
+        return self._veto.search(text, folded, *window)
 
     def normalise(self, surface: str) -> ChipModel | None:
         """The model a surface form names ("GeForce RTX 5090 D" -> RTX 5090D), without
@@ -204,6 +219,24 @@ class ChipGrammar:
             if match is not None:
                 return family.model(match)
         return None
+
+
+def _expand(anchors: list[str]) -> list[str]:
+    """ "H#" -> H1 ... H9 and H-1 ... H-9: a prefix followed by a digit."""
+    expanded = []
+    for anchor in anchors:
+        if anchor.endswith("#"):
+            stem = anchor[:-1]
+            expanded += [f"{stem}{sep}{digit}" for sep in ("", "-") for digit in "123456789"]
+        else:
+            expanded.append(anchor)
+    return expanded
+
+
+def _fold(text: str) -> str:
+    from enrich.match import fold  # enrich.match imports this module
+
+    return fold(text)
 
 
 def _plural_end(text: str, end: int) -> int:
@@ -218,15 +251,14 @@ def _plural_end(text: str, end: int) -> int:
     return end
 
 
-def _sentence(text: str, start: int, end: int) -> str:
-    """The sentence around a span, roughly: cut at line breaks and sentence ends."""
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence around a match, roughly: cut at line breaks and
+    sentence ends."""
     low = max(0, start - _SENTENCE_REACH)
     high = min(len(text), end + _SENTENCE_REACH)
-    before = text[low:start]
-    cut = max(before.rfind("\n"), before.rfind(". "), before.rfind("。"))
-    after = text[end:high]
-    ends = [i for i in (after.find("\n"), after.find(". "), after.find("。")) if i >= 0]
-    return text[low + cut + 1 if cut >= 0 else low : end + min(ends) if ends else high]
+    cut = max(text.rfind("\n", low, start), text.rfind(". ", low, start), text.rfind("。", low, start))
+    ends = [i for i in (text.find(c, end, high) for c in ("\n", ". ", "。")) if i >= 0]
+    return (cut + 1 if cut >= 0 else low), (min(ends) if ends else high)
 
 
 @cache

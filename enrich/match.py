@@ -118,7 +118,7 @@ class Matcher:
                 mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
                 (main if pattern.kind in MAIN_KINDS else aux).append(mention)
         if self.grammar is not None:
-            main += self._models(text, main)
+            main += self._models(text, folded, main)
         chosen = _leftmost_longest(main)
         if self.bodies is not None:
             chosen = self._named_bodies(text, chosen)
@@ -129,6 +129,8 @@ class Matcher:
         Finance"); a generic name a contextual rule resolves for that country
         ("China's Ministry of Commerce") stays with the rule."""
         assert self.bodies is not None
+        if not self.bodies.may_name_one(text):
+            return chosen
         spans = [Span(m.start, m.end, m.kind, m.key, m.extra) for m in chosen]
         added: list[Mention] = []
         for body in self.bodies.find(text, spans):
@@ -146,13 +148,13 @@ class Matcher:
         kept = [m for m in chosen if not any(a.start < m.end and m.start < a.end for a in added)]
         return sorted(kept + added, key=lambda m: (m.start, -m.end))
 
-    def _models(self, text: str, listed: list[Mention]) -> list[Mention]:
+    def _models(self, text: str, folded: str, listed: list[Mention]) -> list[Mention]:
         """Chip models the grammar finds where the list has none (a listed alias keeps
         its listed id: "MI308X" stays MI308)."""
         assert self.grammar is not None
         chips = [m for m in listed if m.kind in ("chip", "family")]
         found = []
-        for model in self.grammar.find(text):
+        for model in self.grammar.find(text, folded):
             if any(m.start < model.end and model.start < m.end for m in chips):
                 continue
             surface = text[model.start : model.end]
