@@ -28,6 +28,7 @@ GATES = ("token", "sentence", "vendor")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _SENTENCE_REACH = 240
+_BARE_CODE = re.compile(r"[A-Za-z]{1,3}-?\d{2,4}[A-Za-z]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,11 @@ class ChipModel:
     vendor: str
     family: str
     model: str  # the normalised id, as labelled (enrich/realset/README.md)
+    display: str = "{vendor} {model}"
+
+    @property
+    def name(self) -> str:
+        return self.display.format(vendor=self.vendor, model=self.model)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class Family:
     upper: frozenset[str]
     title: frozenset[str]
     gate: str
+    display: str
     gate_words: Words | None
     vendor_words: Words
     kind: str = "chip"
@@ -77,7 +84,7 @@ class Family:
         family = self.family.format(**values)
         for group, mapping in self.family_by.items():
             family = mapping.get(values[group], family)
-        return ChipModel(self.vendor, family, self.template.format(**values))
+        return ChipModel(self.vendor, family, self.template.format(**values), self.display)
 
 
 class Words:
@@ -112,6 +119,7 @@ class Words:
 class ChipGrammar:
     def __init__(self, data: dict[str, Any]) -> None:
         vendor_words = {v["id"]: [str(w) for w in v["words"]] for v in data["vendors"]}
+        display = {v["id"]: str(v.get("display", "{vendor} {model}")) for v in data["vendors"]}
         chip_words = [str(w) for w in data["chip_words"]]
         self.families: list[Family] = []
         for spec in data["families"]:
@@ -136,6 +144,7 @@ class ChipGrammar:
                     upper=frozenset(spec.get("upper", [])),
                     title=frozenset(spec.get("title", [])),
                     gate=gate,
+                    display=display[vendor],
                     gate_words=None if gate == "token" else Words(gate_words),
                     vendor_words=Words([*vendor_words[vendor], *context]),
                     kind=str(spec.get("kind", "chip")),
@@ -186,7 +195,7 @@ class ChipGrammar:
             if match is None:
                 continue
             end = _plural_end(text, match.end())
-            if end < 0 or self._vetoed(text, folded, start, end):
+            if end < 0 or (family.gate != "token" and self._vetoed(text, folded, start, end)):
                 continue
             if family.gate_words is not None:
                 if sentence is None:
@@ -205,6 +214,13 @@ class ChipGrammar:
         if family.name not in named:
             named[family.name] = family.vendor_words.search(text, folded)
         return named[family.name]
+
+    def vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
+        """A bare model code with a veto word right next to it: "B200 bus", "H20 water"
+        (for the models listed in chips.yaml; "Ascend 910C" carries its family word)."""
+        return _BARE_CODE.fullmatch(text, start, end) is not None and self._vetoed(
+            text, folded, start, end
+        )
 
     def _vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
         window = max(0, start - self._veto_window), end + self._veto_window

@@ -73,7 +73,7 @@ def _model_name(model_id: str) -> str | None:
     from enrich.grammar import describe  # the grammar reads the taxonomy folder too
 
     chip = describe(model_id)
-    return f"{chip.vendor} {model_id}" if chip else None
+    return chip.name if chip else None
 
 
 def _model_family(model_id: str) -> str | None:

@@ -153,6 +153,11 @@ class Matcher:
         its listed id: "MI308X" stays MI308)."""
         assert self.grammar is not None
         chips = [m for m in listed if m.kind in ("chip", "family")]
+        for mention in chips:
+            if mention.kind == "chip" and self.grammar.vetoed(
+                text, folded, mention.start, mention.end
+            ):
+                listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
         found = []
         for model in self.grammar.find(text, folded):
             if any(m.start < model.end and model.start < m.end for m in chips):
