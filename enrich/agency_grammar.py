@@ -49,7 +49,7 @@ class AgencyGrammar:
     right: re.Pattern[str]
     skip: frozenset[str]
     stop: frozenset[str]
-    by_name: dict[tuple[str, str], str]  # (country, lower-case official name) -> id
+    by_name: dict[tuple[str, str], str]  # (country, name key) -> listed id
     ministry_like: frozenset[str]  # heads written "X Ministry" for "Ministry of X"
     not_government: frozenset[str]  # words that make a name something else ("News")
     name_demonyms: frozenset[str]  # demonyms that belong to a body's own name
@@ -58,16 +58,17 @@ class AgencyGrammar:
     def from_data(cls, data: dict[str, Any]) -> AgencyGrammar:
         spec = data["patterns"]
         heads = [str(h) for h in spec["heads"]]
-        by_name = {}
+        skip = frozenset(str(w).lower() for w in spec["skip"])
+        by_name: dict[tuple[str, str], str] = {}
         for agency in data["agencies"]:
             country = str(agency["jurisdiction"])
-            for name in agency.get("names", []):
-                by_name[(country, str(name).lower())] = str(agency["id"])
+            for name in [*agency.get("aliases", []), *agency.get("names", [])]:
+                by_name.setdefault((country, _key(str(name), skip)), str(agency["id"]))
         return cls(
             heads=re.compile("|".join(heads)),
             left=re.compile(rf"(?<![A-Za-z])(?:{_WORD}{_LINK}){{1,5}}$"),
             right=re.compile(rf"\s(?P<prep>of|for|on)\s(?:the\s)?(?P<topic>{_WORD}(?:{_LINK}{_WORD}){{0,6}})"),
-            skip=frozenset(str(w).lower() for w in spec["skip"]),
+            skip=skip,
             stop=frozenset(str(w) for w in spec["stop"]),
             by_name=by_name,
             ministry_like=frozenset(str(h) for h in spec["ministry_like"]),
@@ -124,7 +125,7 @@ class AgencyGrammar:
         if not kept and not topic:
             return None
         canonical = self._canonical(kept, head.group(0), right, [w for _, w in topic])
-        key = self.by_name.get((country, canonical.lower())) or self._initials(
+        key = self.by_name.get((country, _key(canonical, self.skip))) or self._initials(
             country, canonical
         )
         generic = [
@@ -194,6 +195,13 @@ def _trim(
     while words and (words[-1][1] in stop or words[-1][1] in ("and", "&")):
         words = words[:-1]
     return words
+
+
+def _key(name: str, skip: frozenset[str]) -> str:
+    """A name's words without case, punctuation and linking words: "Ministry of Trade,
+    Industry, and Energy" and "Ministry of Trade, Industry and Energy" are one body."""
+    words = name.replace(",", " ").replace("’", "'").split()
+    return " ".join(w.lower() for w in words if w.lower() not in skip)
 
 
 def _in_word(text: str, start: int, end: int) -> bool:
