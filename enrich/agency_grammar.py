@@ -67,7 +67,9 @@ class AgencyGrammar:
         return cls(
             heads=re.compile("|".join(heads)),
             left=re.compile(rf"(?<![A-Za-z])(?:{_WORD}{_LINK}){{1,5}}$"),
-            right=re.compile(rf"\s(?P<prep>of|for|on)\s(?:the\s)?(?P<topic>{_WORD}(?:{_LINK}{_WORD}){{0,6}})"),
+            right=re.compile(
+                rf"\s(?P<prep>of|for|on)\s(?:the\s)?(?P<topic>{_WORD}(?:{_LINK}{_WORD}){{0,6}})"
+            ),
             skip=skip,
             stop=frozenset(str(w) for w in spec["stop"]),
             by_name=by_name,
@@ -183,9 +185,7 @@ class AgencyGrammar:
         return f"{country}:{''.join(letters)}"
 
 
-def _trim(
-    words: list[tuple[int, str]], text: str, stop: frozenset[str]
-) -> list[tuple[int, str]]:
+def _trim(words: list[tuple[int, str]], text: str, stop: frozenset[str]) -> list[tuple[int, str]]:
     """The words of a name after "of": not a possessive's owner ("... and Japan's"),
     not a day or month that follows it."""
     if words:

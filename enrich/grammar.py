@@ -28,6 +28,7 @@ GATES = ("token", "sentence", "vendor")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _SENTENCE_REACH = 240
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _BARE_CODE = re.compile(r"[A-Za-z]{1,3}-?\d{2,4}[A-Za-z]?")
 
 
@@ -88,31 +89,42 @@ class Family:
 
 
 class Words:
-    """Any of a list of words, found in the folded text (one plain alternation, which
-    the regular-expression engine scans fast) and then checked: ASCII word boundaries,
-    and the case as written for a word with a capital ("Apple", not "apple")."""
+    """Any of a list of words in a span of text: single words by set lookup of the
+    span's tokens, phrases and CJK words by substring; ASCII word boundaries; a word
+    with a capital must be written so ("Apple", not "apple")."""
 
     def __init__(self, words: list[str]) -> None:
-        self._exact: dict[str, set[str]] = {}  # folded -> the spellings it must have
-        for word in words:
-            if word != word.lower():
-                self._exact.setdefault(_fold(word), set()).add(word)
-        folded = sorted({_fold(w) for w in words}, key=len, reverse=True)
-        self._regex = re.compile("|".join(re.escape(w) for w in folded))
+        self._loose: set[str] = set()  # single lower-case tokens, any case in the text
+        self._exact: set[str] = set()  # single tokens with a capital, as written
+        self._phrases: list[tuple[str, str | None]] = []  # (folded, as written or None)
+        for word in {str(w) for w in words}:
+            cased = word if word != word.lower() else None
+            if _TOKEN.fullmatch(word):
+                (self._exact if cased else self._loose).add(word if cased else _fold(word))
+            else:
+                self._phrases.append((_fold(word), cased))
 
     def search(self, text: str, folded: str, start: int = 0, end: int | None = None) -> bool:
         end = len(text) if end is None else end
-        for match in self._regex.finditer(folded, start, end):
-            first, last = match.span()
-            word = match.group(0)
-            if word[0] in _ALNUM and first > 0 and folded[first - 1] in _ALNUM:
-                continue
-            if word[-1] in _ALNUM and last < len(folded) and folded[last] in _ALNUM:
-                continue
-            written = self._exact.get(word)
-            if written is not None and text[first:last] not in written:
-                continue
+        window = folded[start:end]
+        if self._loose and not self._loose.isdisjoint(_TOKEN.findall(window)):
             return True
+        if self._exact and not self._exact.isdisjoint(_TOKEN.findall(text, start, end)):
+            return True
+        return any(self._has(text, folded, start, end, p, c) for p, c in self._phrases)
+
+    @staticmethod
+    def _has(text: str, folded: str, start: int, end: int, phrase: str, cased: str | None) -> bool:
+        at = folded.find(phrase, start, end)
+        while at >= 0:
+            last = at + len(phrase)
+            bounded = not (
+                (phrase[0] in _ALNUM and at > 0 and folded[at - 1] in _ALNUM)
+                or (phrase[-1] in _ALNUM and last < len(folded) and folded[last] in _ALNUM)
+            )
+            if bounded and (cased is None or text[at:last] == cased):
+                return True
+            at = folded.find(phrase, at + 1, end)
         return False
 
 
@@ -272,7 +284,9 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
     sentence ends."""
     low = max(0, start - _SENTENCE_REACH)
     high = min(len(text), end + _SENTENCE_REACH)
-    cut = max(text.rfind("\n", low, start), text.rfind(". ", low, start), text.rfind("。", low, start))
+    cut = max(
+        text.rfind("\n", low, start), text.rfind(". ", low, start), text.rfind("。", low, start)
+    )
     ends = [i for i in (text.find(c, end, high) for c in ("\n", ". ", "。")) if i >= 0]
     return (cut + 1 if cut >= 0 else low), (min(ends) if ends else high)
 

@@ -7,10 +7,10 @@ Every surface form the tagger looks for (entities, cues, hedges, keywords) becom
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -62,7 +62,7 @@ class Derived(dict[str, str]):
             raise KeyError(key)
         return value
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if key in self:
             return dict.__getitem__(self, key)
         value = self._derive(key)

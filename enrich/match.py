@@ -7,6 +7,7 @@ matches the leftmost, then longest, wins ("Tokyo Electron" is a company, not Tok
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ from enrich.agency_grammar import AgencyGrammar, Span
 from enrich.grammar import ChipGrammar, chip_grammar
 from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
 
@@ -40,6 +42,8 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if _CJK.search(lowered) is None:
+        return lowered  # translating is slow; most texts hold no Chinese at all
     return lowered.translate(_simplified())
 
 

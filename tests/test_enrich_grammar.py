@@ -139,7 +139,10 @@ def test_numbers_that_are_not_chips(text: str) -> None:
     [
         ("Japan's Ministry of Finance said it would watch the yen.", "JP:MOF"),
         ("Japan’s Finance Ministry declined to comment.", "JP:MOF"),
-        ("The Malaysian Ministry of Investment, Trade and Industry issued a permit rule.", "MY:MITI"),
+        (
+            "The Malaysian Ministry of Investment, Trade and Industry issued a permit rule.",
+            "MY:MITI",
+        ),
         ("The Korea Fair Trade Commission fined Qualcomm.", "KR:KFTC"),
         ("Vietnam's Ministry of Industry and Trade approved the plant.", "VN:MIT"),
         ("Germany's Federal Cartel Office cleared the deal.", "DE:FCO"),
@@ -209,7 +212,12 @@ def test_companies_outlets_and_banks() -> None:
 def test_traditional_chinese_finds_simplified_aliases() -> None:
     text = "大陸海關總署表示，輝達H200晶片不被允許進入；美國商務部回應。"
     found = {(m.kind, m.key) for m in matcher().find(text)}
-    assert {("agency", "CN:GAC"), ("company", "Nvidia"), ("chip", "H200"), ("agency", "US:DOC")} <= found
+    assert {
+        ("agency", "CN:GAC"),
+        ("company", "Nvidia"),
+        ("chip", "H200"),
+        ("agency", "US:DOC"),
+    } <= found
     assert ("country", "CN") in found
 
 
@@ -234,7 +242,9 @@ _SURFACES = st.one_of(
     ),
     st.builds(
         lambda b, n, s: f"{b}{n}{s}",
-        st.sampled_from(["RTX ", "RTX Pro ", "GeForce RTX ", "Ascend ", "昇腾", "Kirin ", "Dimensity "]),
+        st.sampled_from(
+            ["RTX ", "RTX Pro ", "GeForce RTX ", "Ascend ", "昇腾", "Kirin ", "Dimensity "]
+        ),
         st.integers(100, 9999),
         st.sampled_from(["", "D", " D", " Ti", " Super", "C", "+"]),
     ),
