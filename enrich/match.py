@@ -167,7 +167,10 @@ class Matcher:
             if any(m.start < model.end and model.start < m.end for m in chips):
                 continue
             surface = text[model.start : model.end]
-            found.append(Mention(model.start, model.end, model.kind, model.chip.model, surface))
+            extra = "word" if model.kind == "family" else ""  # a tag, not a subject
+            found.append(
+                Mention(model.start, model.end, model.kind, model.chip.model, surface, extra)
+            )
         return found
 
 
