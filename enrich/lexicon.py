@@ -125,6 +125,7 @@ class Lexicon:
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
+    outlet_marks: tuple[str, ...] = ()
     version: str = ""
 
     def add(
@@ -211,6 +212,7 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
         lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
     lex.add(data.get("not_places", []), "ignore", "ignore")
+    lex.outlet_marks = tuple(str(m) for m in data.get("outlet_marks", []))
 
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:

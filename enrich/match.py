@@ -124,6 +124,9 @@ class Matcher:
         if self.grammar is not None:
             main += self._models(text, folded, main)
         chosen = _leftmost_longest(main)
+        if self.lexicon.outlet_marks:
+            marks = self.lexicon.outlet_marks
+            chosen = [m for m in chosen if m.kind != "country" or not text.startswith(marks, m.end)]
         if self.bodies is not None:
             chosen = self._named_bodies(text, chosen)
         return sorted(chosen + aux, key=lambda m: (m.start, -m.end))
