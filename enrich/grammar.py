@@ -175,14 +175,19 @@ class ChipGrammar:
         self._veto = Words([str(w) for w in data["veto"]])
         self._veto_window = int(data["veto_window"])
 
-    def find(self, text: str, folded: str | None = None) -> Iterator[Found]:
+    def find(
+        self, text: str, folded: str | None = None, known: tuple[tuple[int, int], ...] = ()
+    ) -> Iterator[Found]:
         """Every gated chip model in `text`, left to right. `folded` is the text folded
-        as enrich.match folds it (same length), when the caller has it."""
+        as enrich.match folds it (same length), when the caller has it; no model is
+        looked for inside the `known` spans (models the list already found there)."""
         folded = _fold(text) if folded is None else folded
         starts: dict[int, set[int]] = {}
         for end_index, (length, families) in self._anchors.iter(folded):
             start = end_index - length + 1
             if start > 0 and (text[start - 1] in _ALNUM or text[start - 1] == "-"):
+                continue
+            if any(low <= start < high for low, high in known):
                 continue
             starts.setdefault(start, set()).update(families)
         named: dict[str, bool] = {}  # family -> its vendor named anywhere in the text

@@ -42,7 +42,7 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    if _CJK.search(lowered) is None:
+    if max(lowered) < "\u3400" or _CJK.search(lowered) is None:
         return lowered  # translating is slow; most texts hold no Chinese at all
     return lowered.translate(_simplified())
 
@@ -166,7 +166,8 @@ class Matcher:
             ):
                 listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
         found = []
-        for model in self.grammar.find(text, folded):
+        known = tuple((m.start, m.end) for m in chips if m in listed)
+        for model in self.grammar.find(text, folded, known):
             if any(m.start < model.end and model.start < m.end for m in chips):
                 continue
             surface = text[model.start : model.end]
