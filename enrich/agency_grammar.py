@@ -52,7 +52,6 @@ class AgencyGrammar:
     by_name: dict[tuple[str, str], str]  # (country, name key) -> listed id
     ministry_like: frozenset[str]  # heads written "X Ministry" for "Ministry of X"
     not_government: frozenset[str]  # words that make a name something else ("News")
-    name_demonyms: frozenset[str]  # demonyms that belong to a body's own name
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> AgencyGrammar:
@@ -75,7 +74,6 @@ class AgencyGrammar:
             by_name=by_name,
             ministry_like=frozenset(str(h) for h in spec["ministry_like"]),
             not_government=frozenset(str(w) for w in spec["not_government"]),
-            name_demonyms=frozenset(str(w) for w in spec.get("name_demonyms", [])),
         )
 
     def may_name_one(self, text: str) -> bool:
@@ -147,10 +145,10 @@ class AgencyGrammar:
     def _country(
         self, text: str, start: int, end: int, spans: list[Span]
     ) -> tuple[str | None, int]:
-        """The country a name belongs to, and where the name starts: named first in it
-        ("Japan Fair Trade Commission"; a demonym is not part of the name: "the
-        Malaysian Ministry of ..."), right after it ("... of China"), or right before it
-        ("Japan's", "the Malaysian")."""
+        """The country a name belongs to, and where the name starts. In order: named
+        right before it ("Japan's", "the Malaysian": "China's Taiwan Affairs Office" is
+        China's), right after it ("... of China"), or first in it ("Japan Fair Trade
+        Commission"; a demonym opening it is not part of the name)."""
         for span in reversed(spans):
             if span.kind != "country" or span.end > start:
                 continue
@@ -165,7 +163,7 @@ class AgencyGrammar:
                 break
         for span in spans:
             if span.kind == "country" and span.start == start and span.end < end:
-                own = span.extra != "demonym" or text[span.start : span.end] in self.name_demonyms
+                own = span.extra != "demonym"
                 return span.key, (start if own else _next_word(text, span.end))
         return None, start
 
