@@ -15,8 +15,9 @@ government here.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 _WORD = r"(?:[A-Z][A-Za-z\-]*|[A-Z]{2,})"
 _LINK = r"(?:,\s|\s(?:and|&)\s|,\sand\s|\s)"
@@ -34,12 +35,19 @@ class Named(NamedTuple):
     replaces: tuple[int, int] | None  # span of a generic-name mention it stands for
 
 
-class Span(NamedTuple):
-    start: int
-    end: int
-    kind: str
-    key: str
-    extra: str
+class Span(Protocol):
+    """What the grammar reads of a mention found before it (enrich.match.Mention)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def extra(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class AgencyGrammar:
         """Cheap first look: does any head noun occur at all?"""
         return self.heads.search(text) is not None
 
-    def find(self, text: str, spans: list[Span]) -> list[Named]:
+    def find(self, text: str, spans: Sequence[Span]) -> list[Named]:
         """Bodies named in `text`; `spans` are the listed mentions already found there
         (countries qualify a name; a listed agency, company or person inside it wins)."""
         found: list[Named] = []
@@ -92,7 +100,7 @@ class AgencyGrammar:
                 found.append(named)
         return found
 
-    def _read(self, text: str, head: re.Match[str], spans: list[Span]) -> Named | None:
+    def _read(self, text: str, head: re.Match[str], spans: Sequence[Span]) -> Named | None:
         start, end = head.span()
         words: list[tuple[int, str]] = []  # capitalised words before the head, with offsets
         before = self.left.search(text, max(0, start - 90), start)
@@ -143,7 +151,7 @@ class AgencyGrammar:
         )
 
     def _country(
-        self, text: str, start: int, end: int, spans: list[Span]
+        self, text: str, start: int, end: int, spans: Sequence[Span]
     ) -> tuple[str | None, int]:
         """The country a name belongs to, and where the name starts. In order: named
         right before it ("Japan's", "the Malaysian": "China's Taiwan Affairs Office" is

@@ -169,27 +169,32 @@ class ChipGrammar:
                 families = by_anchor.setdefault(_fold(anchor), [])
                 if index not in families:
                     families.append(index)
-        for anchor, families in by_anchor.items():
-            self._anchors.add_word(anchor, (len(anchor), tuple(families)))
+        self._anchor_table = {a: tuple(f) for a, f in by_anchor.items()}
+        for anchor, families in self._anchor_table.items():
+            self._anchors.add_word(anchor, (len(anchor), families))
         self._anchors.make_automaton()
         self._veto = Words([str(w) for w in data["veto"]])
         self._veto_window = int(data["veto_window"])
 
-    def find(
-        self, text: str, folded: str | None = None, known: tuple[tuple[int, int], ...] = ()
-    ) -> Iterator[Found]:
-        """Every gated chip model in `text`, left to right. `folded` is the text folded
-        as enrich.match folds it (same length), when the caller has it; no model is
-        looked for inside the `known` spans (models the list already found there)."""
-        folded = _fold(text) if folded is None else folded
+    def anchors(self) -> dict[str, tuple[int, ...]]:
+        """Folded anchor -> the families (by index) whose names may start there, for a
+        caller that finds them in its own pass (enrich.match)."""
+        return dict(self._anchor_table)
+
+    def find(self, text: str) -> Iterator[Found]:
+        """Every gated chip model in `text`, left to right."""
+        folded = _fold(text)
         starts: dict[int, set[int]] = {}
         for end_index, (length, families) in self._anchors.iter(folded):
             start = end_index - length + 1
             if start > 0 and (text[start - 1] in _ALNUM or text[start - 1] == "-"):
                 continue
-            if any(low <= start < high for low, high in known):
-                continue
             starts.setdefault(start, set()).update(families)
+        return self.find_at(text, folded, starts)
+
+    def find_at(self, text: str, folded: str, starts: dict[int, set[int]]) -> Iterator[Found]:
+        """The gated models that start at `starts` (position -> family indices, found
+        by the caller's own pass over the folded text, on a word start)."""
         named: dict[str, bool] = {}  # family -> its vendor named anywhere in the text
         last_end = 0
         for start in sorted(starts):

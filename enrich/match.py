@@ -14,7 +14,7 @@ from typing import NamedTuple
 import ahocorasick
 import yaml
 
-from enrich.agency_grammar import AgencyGrammar, Span
+from enrich.agency_grammar import AgencyGrammar
 from enrich.grammar import ChipGrammar, chip_grammar
 from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 
@@ -42,7 +42,7 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    if max(lowered) < "\u3400" or _CJK.search(lowered) is None:
+    if _CJK.search(lowered) is None:
         return lowered  # translating is slow; most texts hold no Chinese at all
     return lowered.translate(_simplified())
 
@@ -94,10 +94,12 @@ class Matcher:
                 )
             if pattern not in same:
                 same.append(pattern)
+        anchors = grammar.anchors() if grammar is not None else {}
         self._automaton = ahocorasick.Automaton()
-        for key, patterns in grouped.items():
+        for key in grouped.keys() | anchors.keys():
             edges = (_is_word_char(key[0]), _is_word_char(key[-1]))
-            self._automaton.add_word(key, (len(key), edges, tuple(patterns)))
+            entry = (len(key), edges, tuple(grouped.get(key, ())), anchors.get(key, ()))
+            self._automaton.add_word(key, entry)
         self._automaton.make_automaton()
 
     def find(self, text: str, folded: str | None = None) -> list[Mention]:
@@ -107,10 +109,14 @@ class Matcher:
         size = len(text)
         main: list[Mention] = []
         aux: list[Mention] = []
-        for end_index, (length, (word_start, word_end), patterns) in self._automaton.iter(folded):
+        anchored: dict[int, set[int]] = {}  # where a chip model may start -> its families
+        for end_index, entry in self._automaton.iter(folded):
+            length, (word_start, word_end), patterns, families = entry
             start, end = end_index - length + 1, end_index + 1
             if word_start and start > 0 and _is_word_char(folded[start - 1]):
                 continue
+            if families and (start == 0 or folded[start - 1] != "-"):
+                anchored.setdefault(start, set()).update(families)
             if word_end and end < size and _is_word_char(folded[end]):
                 continue
             if word_end and _elided(folded, end):
@@ -121,8 +127,8 @@ class Matcher:
                     continue
                 mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
                 (main if pattern.kind in MAIN_KINDS else aux).append(mention)
-        if self.grammar is not None:
-            main += self._models(text, folded, main)
+        if anchored:
+            main += self._models(text, folded, main, anchored)
         chosen = _leftmost_longest(main)
         if self.lexicon.outlet_marks:
             marks = self.lexicon.outlet_marks
@@ -138,9 +144,8 @@ class Matcher:
         assert self.bodies is not None
         if not self.bodies.may_name_one(text):
             return chosen
-        spans = [Span(m.start, m.end, m.kind, m.key, m.extra) for m in chosen]
         added: list[Mention] = []
-        for body in self.bodies.find(text, spans):
+        for body in self.bodies.find(text, chosen):
             if body.replaces is not None:
                 generic = next(
                     m
@@ -155,7 +160,9 @@ class Matcher:
         kept = [m for m in chosen if not any(a.start < m.end and m.start < a.end for a in added)]
         return sorted(kept + added, key=lambda m: (m.start, -m.end))
 
-    def _models(self, text: str, folded: str, listed: list[Mention]) -> list[Mention]:
+    def _models(
+        self, text: str, folded: str, listed: list[Mention], anchored: dict[int, set[int]]
+    ) -> list[Mention]:
         """Chip models the grammar finds where the list has none (a listed alias keeps
         its listed id: "MI308X" stays MI308)."""
         assert self.grammar is not None
@@ -166,8 +173,10 @@ class Matcher:
             ):
                 listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
         found = []
-        known = tuple((m.start, m.end) for m in chips if m in listed)
-        for model in self.grammar.find(text, folded, known):
+        for low, high in ((m.start, m.end) for m in chips if m in listed):
+            for start in [a for a in anchored if low <= a < high]:
+                del anchored[start]  # no grammar look inside a model the list found
+        for model in self.grammar.find_at(text, folded, anchored):
             if any(m.start < model.end and model.start < m.end for m in chips):
                 continue
             surface = text[model.start : model.end]
