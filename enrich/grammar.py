@@ -170,8 +170,8 @@ class ChipGrammar:
                 if index not in families:
                     families.append(index)
         self._anchor_table = {a: tuple(f) for a, f in by_anchor.items()}
-        for anchor, families in self._anchor_table.items():
-            self._anchors.add_word(anchor, (len(anchor), families))
+        for anchor, indices in self._anchor_table.items():
+            self._anchors.add_word(anchor, (len(anchor), indices))
         self._anchors.make_automaton()
         self._veto = Words([str(w) for w in data["veto"]])
         self._veto_window = int(data["veto_window"])
