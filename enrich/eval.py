@@ -17,7 +17,8 @@ from typing import Any
 from enrich.tag import TagResult, tag_text
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures" / "tagging"
+# the synthetic labelled sets ship in the package, so `chipwire eval` works when installed
+EVALSETS = Path(__file__).resolve().parent / "evalsets"
 SEEDS = REPO.parent / "shared" / "seeds"
 SIGNAL_CONFIDENCE = 0.5
 RELEVANCE_THRESHOLD = 0.5

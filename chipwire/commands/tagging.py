@@ -97,7 +97,7 @@ def evaluate(
 ) -> None:
     """Score the tagger on the labelled sets and the seed articles; --real scores the
     real-text set (enrich/realset) from its excerpt cache; --fit refits the decider."""
-    from enrich.eval import FIXTURES, SEEDS, load_labelled, score_labelled, score_seeds
+    from enrich.eval import EVALSETS, SEEDS, load_labelled, score_labelled, score_seeds
 
     if fit:
         _refit(real)
@@ -111,7 +111,7 @@ def evaluate(
         results.update(_score_real(real, split, errors, labels))
     else:
         for name in ("dev", "holdout"):
-            path = FIXTURES / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
+            path = EVALSETS / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
             if which in (name, "all") and path.exists():
                 report = score_labelled(load_labelled(path), keep_errors=errors and name == "dev")
                 results[name] = report.to_json()
