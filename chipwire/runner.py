@@ -208,6 +208,7 @@ def run_forever(
                 settings.health_stall_s,
             )
             if "index" in stages and settings.http_port:
+                watch_index_size(settings, pipeline.backend)
                 web = start_web(settings, health)
             for thread in threads:
                 thread.start()
@@ -274,6 +275,21 @@ def wait_for_bus(
         backoff, attempt = min(backoff * 2, max_backoff_s), attempt + 1
     log.info("stopped before Kafka at %s was reachable", settings.kafka_bootstrap)
     return False
+
+
+def watch_index_size(settings: Settings, backend: SearchBackend | None = None) -> None:
+    """Export chipwire_search_index_documents from `backend`, or from a reader opened at the first
+    scrape (`serve`)."""
+    from chipwire.metrics import INDEX_SIZE
+
+    opened: list[SearchBackend] = [backend] if backend is not None else []
+
+    def count() -> int:
+        if not opened:
+            opened.append(open_backend(settings))
+        return opened[0].count()
+
+    INDEX_SIZE.watch(settings.search, count)
 
 
 def start_web(settings: Settings, health: Health | None = None) -> uvicorn.Server:

@@ -186,6 +186,9 @@ def serve() -> None:
     if not settings.http_port:
         raise UserError("http_port = 0: nothing to serve; set http_port")
     check_http_port(settings)
+    from chipwire.runner import watch_index_size
+
+    watch_index_size(settings)
     app = create_app(lambda: open_backend(settings), api_token=settings.api_token)
     app.include_router(alerts_router(settings))  # /api/alerts…, /alerts/timeline/…
     uvicorn.run(
