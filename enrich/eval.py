@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ def predicted_signals(result: TagResult) -> set[tuple[str, str, str]]:
 
 
 def score_labelled(
-    items: list[dict[str, Any]], keep_errors: bool = False, *, real: bool = False
+    items: Iterable[dict[str, Any]], keep_errors: bool = False, *, real: bool = False
 ) -> Report:
     """`real`: score agencies without the whole-government ids (WHOLE_GOVERNMENTS)."""
     report = Report()
