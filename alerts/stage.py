@@ -18,6 +18,7 @@ from alerts.alerter import Alerter
 from chipwire.bus import ALERTS_TOPIC, Bus, Message
 from chipwire.contract import AlertEvent, EnrichedArticle
 from chipwire.events import decode, publish
+from chipwire.metrics import PUBLISH_TO_ALERT, observe_freshness
 from chipwire.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -39,19 +40,25 @@ class AlertSink:
         self.clock = clock
         self.retry_every = timedelta(seconds=settings.alert_retry_s)
         self._touched: set[tuple[str, str]] = set()
+        self._evaluated: list[tuple[str, datetime | None]] = []  # (source, published_at)
         self._last_send: datetime | None = None
         self.alerts: list[AlertEvent] = []  # shifts found by this process
 
     def handle(self, message: Message) -> None:
-        self._touched |= self.alerter.ingest(decode(message, EnrichedArticle))
+        article = decode(message, EnrichedArticle)
+        self._touched |= self.alerter.ingest(article)
+        self._evaluated.append((article.source.id, article.published_at))
 
     def flush(self) -> None:
         touched, self._touched = self._touched, set()
         now = self.clock()
+        evaluated, self._evaluated = self._evaluated, []
         for alert in self.alerter.evaluate(touched, now):
             publish(self.bus, ALERTS_TOPIC, alert, stage="alert")
             self.alerts.append(alert)
         self.bus.flush()
+        for source, published_at in evaluated:
+            observe_freshness(PUBLISH_TO_ALERT, source, published_at)
         self._send(now)
 
     def on_idle(self) -> None:

@@ -57,12 +57,20 @@ class RunReport:
 class Pipeline:
     """Every long-lived part of a chipwire process, opened from settings, closed once."""
 
-    def __init__(self, settings: Settings, stages: tuple[str, ...] = ("crawl", *STAGE_GROUPS)):
+    def __init__(
+        self,
+        settings: Settings,
+        stages: tuple[str, ...] = ("crawl", *STAGE_GROUPS),
+        *,
+        connect: bool = True,
+    ):
+        """`connect=False` opens only what works without the bus (the crawler and its
+        outbox); `connect()` then adds the topics and the consuming stages."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.bus: Bus = open_bus(settings)
-        self.bus.ensure_topics()
         self.stages = stages
+        self.connected = False
         self.relay_wake = threading.Event()
         self._closers: list[Callable[[], None]] = [self.bus.close]
         self.crawler: Crawler | None = None
@@ -81,9 +89,16 @@ class Pipeline:
         self.backend: SearchBackend | None = None
         self.alert_sink: AlertSink | None = None
         self.runners: dict[str, StageRunner] = {}
+        if connect:
+            self.connect()
+
+    def connect(self) -> None:
+        """Create the topics and open the consuming stages: the part that needs the bus."""
+        self.bus.ensure_topics()
         for name in STAGE_GROUPS:
-            if name in stages:
+            if name in self.stages:
                 self.runners[name] = self._runner(name, self._sink(name))
+        self.connected = True
 
     def _sink(self, name: str) -> Sink:
         if name == "enrich":
@@ -178,23 +193,31 @@ def run_forever(
 
     `committed` is set once every consuming stage has committed its last batch: from then
     on the process may exit at once (a crawl still running loses nothing it accepted)."""
-    with Pipeline(settings, stages) as pipeline:
-        threads = _stage_threads(pipeline, stop)
+    with Pipeline(settings, stages, connect=False) as pipeline:
+        # the crawler needs no bus: it polls into the outbox at once, even while Kafka is away
         scheduler = _schedule_crawl(pipeline, stop) if pipeline.crawler is not None else None
-        health = stage_health(
-            {t.name.removeprefix("stage-"): t for t in threads},
-            pipeline.runners,
-            settings.health_stall_s,
-        )
-        web = start_web(settings, health) if "index" in stages and settings.http_port else None
-        for thread in threads:
-            thread.start()
-        log.info(
-            "chipwire running: stages=%s bus=%s search=%s",
-            ",".join(stages),
-            settings.bus,
-            settings.search,
-        )
+        meanwhile = "crawling into the outbox meanwhile" if scheduler is not None else ""
+        threads: list[threading.Thread] = []
+        web = None
+        if wait_for_bus(settings, stop, meanwhile=meanwhile):
+            pipeline.connect()
+            threads = _stage_threads(pipeline, stop)
+            health = stage_health(
+                {t.name.removeprefix("stage-"): t for t in threads},
+                pipeline.runners,
+                settings.health_stall_s,
+            )
+            if "index" in stages and settings.http_port:
+                watch_index_size(settings, pipeline.backend)
+                web = start_web(settings, health)
+            for thread in threads:
+                thread.start()
+            log.info(
+                "chipwire running: stages=%s bus=%s search=%s",
+                ",".join(stages),
+                settings.bus,
+                settings.search,
+            )
         stop.wait()
         log.info("stopping: finishing batches in hand")
         if pipeline.crawler is not None:
@@ -208,8 +231,65 @@ def run_forever(
             committed.set()
         if scheduler is not None:
             scheduler.shutdown(wait=True)
-        if pipeline.crawler is not None:
+        if pipeline.crawler is not None and pipeline.connected:
             _final_relay(pipeline)
+        elif pipeline.crawler is not None:
+            waiting = outbox.backlog(pipeline.relay_conn)
+            log.info("kafka never answered: %d article(s) wait in the outbox", waiting)
+
+
+def wait_for_bus(
+    settings: Settings, stop: threading.Event, max_backoff_s: float = 30.0, meanwhile: str = ""
+) -> bool:
+    """Create the topics, retrying with backoff while the broker is unreachable: one log
+    line per attempt (ending with `meanwhile`: what goes on without the bus). False when
+    stopped before the bus answered."""
+    if settings.bus != "kafka":
+        return True
+    from chipwire.bus import kafka_topics
+    from chipwire.commands.failures import describe, is_connection_error
+
+    backoff, attempt = 1.0, 1
+    # each attempt is short, so a signal is answered within the 5 s an orchestrator allows
+    probe_s = min(settings.kafka_bootstrap_timeout_ms / 1000, 3.0)
+    suffix = f"; {meanwhile}" if meanwhile else ""
+    while not stop.is_set():
+        try:
+            kafka_topics.ensure_topics(settings, probe_timeout_s=probe_s)
+            if attempt > 1:
+                log.info(
+                    "kafka at %s reachable after %d attempts", settings.kafka_bootstrap, attempt
+                )
+            return True
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            log.error(
+                "attempt %d: %s; retrying in %.0fs%s",
+                attempt,
+                describe(exc).message,
+                backoff,
+                suffix,
+            )
+        stop.wait(backoff)
+        backoff, attempt = min(backoff * 2, max_backoff_s), attempt + 1
+    log.info("stopped before Kafka at %s was reachable", settings.kafka_bootstrap)
+    return False
+
+
+def watch_index_size(settings: Settings, backend: SearchBackend | None = None) -> None:
+    """Export chipwire_search_index_documents from `backend`, or from a reader opened at the first
+    scrape (`serve`)."""
+    from chipwire.metrics import INDEX_SIZE
+
+    opened: list[SearchBackend] = [backend] if backend is not None else []
+
+    def count() -> int:
+        if not opened:
+            opened.append(open_backend(settings))
+        return opened[0].count()
+
+    INDEX_SIZE.watch(settings.search, count)
 
 
 def start_web(settings: Settings, health: Health | None = None) -> uvicorn.Server:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from typing import Any
 from enrich.tag import TagResult, tag_text
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO / "tests" / "fixtures" / "tagging"
+# the synthetic labelled sets ship in the package, so `chipwire eval` works when installed
+EVALSETS = Path(__file__).resolve().parent / "evalsets"
 SEEDS = REPO.parent / "shared" / "seeds"
 SIGNAL_CONFIDENCE = 0.5
 RELEVANCE_THRESHOLD = 0.5
@@ -119,7 +121,7 @@ def predicted_signals(result: TagResult) -> set[tuple[str, str, str]]:
 
 
 def score_labelled(
-    items: list[dict[str, Any]], keep_errors: bool = False, *, real: bool = False
+    items: Iterable[dict[str, Any]], keep_errors: bool = False, *, real: bool = False
 ) -> Report:
     """`real`: score agencies without the whole-government ids (WHOLE_GOVERNMENTS)."""
     report = Report()

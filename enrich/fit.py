@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from enrich.decider import CLASSES, DECIDING_FEATURES, MODEL_FILE, StanceModel, load_model
-from enrich.eval import FIXTURES, load_labelled
+from enrich.eval import EVALSETS, load_labelled
 from enrich.realset import load_realset
 from enrich.tag import tag_text
 
@@ -37,7 +37,7 @@ CLASS_BALANCE = 0.5
 def read_rows(cache: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Feature rows for the real fit split and the synthetic dev set."""
     real, missing = load_realset(cache, split="fit")
-    synthetic = load_labelled(FIXTURES / "devset.jsonl")
+    synthetic = load_labelled(EVALSETS / "devset.jsonl")
     rows = []
     for origin, items in (("real", real), ("synthetic", synthetic)):
         for item in items:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from chipwire.bus import DLQ_TOPIC, Bus, Message
 from chipwire.contract import EnrichedArticle
 from chipwire.events import decode
-from chipwire.metrics import MESSAGES
+from chipwire.metrics import MESSAGES, PUBLISH_TO_INDEXED, observe_freshness
 from index.backend import SearchBackend
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,10 @@ class IndexSink:
             rejected = self.backend.commit()
             for item in rejected:
                 self._reject(self._batch[item.id][1], item.status, item.reason)
+            refused = {item.id for item in rejected}
+            for article, _ in self._batch.values():
+                if article.id not in refused:  # searchable from now on
+                    observe_freshness(PUBLISH_TO_INDEXED, article.source.id, article.published_at)
         finally:  # after a Retry the runner re-reads the whole batch
             self._batch.clear()
 

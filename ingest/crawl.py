@@ -109,6 +109,7 @@ class Crawler:
                 max_redirects=self.settings.max_redirects,
                 etag=previous.etag,
                 last_modified=previous.last_modified,
+                kind="feed",
             )
             if result.not_modified:
                 return self._feed_done(
@@ -402,6 +403,7 @@ class Crawler:
                 max_bytes=512_000,
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=3,
+                kind="robots",
             )
         except Discard:
             return None

@@ -26,7 +26,8 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from chipwire.errors import Discard, Retry
+from chipwire.errors import Discard, PipelineError, Retry
+from chipwire.metrics import FETCHES
 from chipwire.settings import Settings
 from ingest.canonical import is_http_url
 
@@ -211,8 +212,10 @@ def fetch(
     max_redirects: int,
     etag: str | None = None,
     last_modified: str | None = None,
+    kind: str = "page",
 ) -> FetchResult:
-    """GET `url` safely. Raises Discard for permanent failures, Retry for transient ones."""
+    """GET `url` safely. Raises Discard for permanent failures, Retry for transient ones.
+    Each call is counted once in chipwire_fetches_total{kind, status}."""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -221,9 +224,17 @@ def fetch(
     deadline = time.monotonic() + deadline_s
     token = _DEADLINE.set(deadline)
     try:
-        return _fetch(client, url, headers, max_bytes, deadline, max_redirects)
+        result = _fetch(client, url, headers, max_bytes, deadline, max_redirects)
+    except PipelineError as exc:
+        FETCHES.labels(kind, exc.reason).inc()
+        raise
+    except Exception:
+        FETCHES.labels(kind, "error").inc()
+        raise
     finally:
         _DEADLINE.reset(token)
+    FETCHES.labels(kind, "not-modified" if result.not_modified else "ok").inc()
+    return result
 
 
 def _fetch(

@@ -274,7 +274,8 @@ def test_make_run_installs_runtime_dependencies_only() -> None:
     run_rule = makefile.split("\nrun:", 1)[1].split("\n", 1)[0]
     assert "$(RUN_STAMP)" in run_rule and "setup" not in run_rule
     runtime = makefile.split("$(RUN_STAMP): pyproject.toml", 1)[1].split("\n\n", 1)[0]
-    assert "pip install -q -e ." in runtime and "[test]" not in runtime
+    assert "-r requirements/run.lock" in runtime and "--no-deps -e ." in runtime
+    assert "[test]" not in runtime and "test.lock" not in runtime
 
 
 def test_the_elasticsearch_client_has_the_major_of_the_compose_cluster() -> None:
@@ -286,3 +287,33 @@ def test_the_elasticsearch_client_has_the_major_of_the_compose_cluster() -> None
     assert (int(pin.group(1)), int(pin.group(2))) == (cluster_major, cluster_major + 1), (
         f"the client pin {pin.group(0)} does not match the cluster's major {cluster_major}"
     )
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith((" ", "#")):
+            spec = line.split(";", 1)[0].strip()
+            name, _, pinned = spec.partition("==")
+            pins.setdefault(name.lower().replace("_", "-"), pinned)
+    return pins
+
+
+def test_the_lock_files_pin_every_dependency_and_agree() -> None:
+    """`make lock` was run after the last change to pyproject.toml's dependencies, and the
+    test lock installs the very runtime versions `make run` installs."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    run = _pins(ROOT / "requirements" / "run.lock")
+    test = _pins(ROOT / "requirements" / "test.lock")
+    for dep in project["dependencies"]:
+        req = Requirement(dep)
+        name = req.name.lower().replace("_", "-")
+        assert name in run and name in test, f"{name} is not locked: run `make lock`"
+        assert run[name] in req.specifier, f"run.lock's {name} {run[name]} is outside {req}"
+    for dep in project["optional-dependencies"]["test"]:
+        name = Requirement(dep).name.lower().replace("_", "-")
+        assert name in test, f"{name} is not in test.lock: run `make lock`"
+    for name, pinned in run.items():
+        assert test.get(name) == pinned, f"{name}: run.lock {pinned}, test.lock {test.get(name)}"

@@ -67,3 +67,45 @@ def test_eval_seeds_json() -> None:
 def test_eval_refuses_an_unknown_set() -> None:
     outcome = CliRunner().invoke(app, ["eval", "--set", "everything"])
     assert outcome.exit_code != 0
+
+
+def _on_a_terminal(args: list[str]) -> str:
+    """Run chipwire with stdout on a pseudo-terminal; everything it wrote there."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CHIPWIRE_", "NO_COLOR"))}
+    env |= {"TERM": "xterm-256color", "COLUMNS": "120"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chipwire", *args],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=120) == 0
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.timeout(180)
+def test_eval_shows_progress_on_a_terminal_only() -> None:
+    shown = _on_a_terminal(["eval", "--set", "dev"])
+    assert "scoring the dev set" in shown
+    as_json = _on_a_terminal(["eval", "--set", "dev", "--json"])
+    assert "scoring" not in as_json
+    assert json.loads(as_json.replace("\r\n", "\n"))["dev"]["items"] > 0
+    piped = CliRunner().invoke(app, ["eval", "--set", "dev"])
+    assert piped.exit_code == 0 and "scoring" not in piped.output

@@ -1,5 +1,5 @@
 """The tagging quality gate: the scores on the labelled sets never drop below the
-committed baseline (tests/fixtures/tagging/baseline.json) by more than its tolerance,
+committed baseline (enrich/evalsets/baseline.json) by more than its tolerance,
 the dev set clears the bars, and every seed label is found.
 
 Raising the baseline is a deliberate edit of that file after an improvement.
@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from enrich.eval import FIXTURES, SEEDS, load_labelled, score_labelled, score_seeds
+from enrich.eval import EVALSETS, SEEDS, load_labelled, score_labelled, score_seeds
 
-BASELINE = json.loads((FIXTURES / "baseline.json").read_text(encoding="utf-8"))
+BASELINE = json.loads((EVALSETS / "baseline.json").read_text(encoding="utf-8"))
 TOLERANCE = float(BASELINE["tolerance"])
 BARS = {  # dev-set bars from the tagging issue
     "chips.f1": 0.95,
@@ -38,7 +38,7 @@ def metric(report: dict[str, Any], name: str) -> float:
 
 
 def scored(file_name: str) -> dict[str, Any]:
-    path = FIXTURES / file_name
+    path = EVALSETS / file_name
     if not path.exists():
         pytest.skip(f"{path} not written yet")
     return score_labelled(load_labelled(path)).to_json()

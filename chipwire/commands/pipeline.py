@@ -25,9 +25,7 @@ from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOP
 from chipwire.commands.failures import (
     UserError,
     clean,
-    describe,
     did_you_mean,
-    is_connection_error,
 )
 from chipwire.settings import Settings
 
@@ -111,8 +109,6 @@ def _run_stages(stages: tuple[str, ...]) -> None:
         check_http_port(settings)
     shutdown = Shutdown()
     shutdown.install()
-    if not wait_for_bus(settings, shutdown.stop):
-        return
     failed: list[BaseException] = []
     committed = threading.Event()
 
@@ -142,34 +138,6 @@ def _run_stages(stages: tuple[str, ...]) -> None:
         )
         logging.shutdown()
         os._exit(0)
-
-
-def wait_for_bus(settings: Settings, stop: threading.Event, max_backoff_s: float = 30.0) -> bool:
-    """Create the topics, retrying with backoff while the broker is unreachable: one log
-    line per attempt. False when stopped before the bus answered."""
-    if settings.bus != "kafka":
-        return True
-    from chipwire.bus import kafka_topics
-
-    backoff, attempt = 1.0, 1
-    # each attempt is short, so a signal is answered within the 5 s an orchestrator allows
-    probe_s = min(settings.kafka_bootstrap_timeout_ms / 1000, 3.0)
-    while not stop.is_set():
-        try:
-            kafka_topics.ensure_topics(settings, probe_timeout_s=probe_s)
-            if attempt > 1:
-                log.info(
-                    "kafka at %s reachable after %d attempts", settings.kafka_bootstrap, attempt
-                )
-            return True
-        except Exception as exc:
-            if not is_connection_error(exc):
-                raise
-            log.error("attempt %d: %s; retrying in %.0fs", attempt, describe(exc).message, backoff)
-        stop.wait(backoff)
-        backoff, attempt = min(backoff * 2, max_backoff_s), attempt + 1
-    log.info("stopped before Kafka at %s was reachable", settings.kafka_bootstrap)
-    return False
 
 
 def check_http_port(settings: Settings) -> None:
@@ -216,6 +184,9 @@ def serve() -> None:
     if not settings.http_port:
         raise UserError("http_port = 0: nothing to serve; set http_port")
     check_http_port(settings)
+    from chipwire.runner import watch_index_size
+
+    watch_index_size(settings)
     uvicorn.run(
         create_web_app(settings),
         host=settings.http_host,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,7 +98,7 @@ def evaluate(
 ) -> None:
     """Score the tagger on the labelled sets and the seed articles; --real scores the
     real-text set (enrich/realset) from its excerpt cache; --fit refits the decider."""
-    from enrich.eval import FIXTURES, SEEDS, load_labelled, score_labelled, score_seeds
+    from enrich.eval import EVALSETS, SEEDS, load_labelled, score_labelled, score_seeds
 
     if fit:
         _refit(real)
@@ -107,13 +108,15 @@ def evaluate(
     if split not in ("test", "fit", "all"):
         raise typer.BadParameter("--split must be test, fit or all")
     results: dict[str, Any] = {}
+    show_progress = not as_json and sys.stdout.isatty()
     if real is not None:
-        results.update(_score_real(real, split, errors, labels))
+        results.update(_score_real(real, split, errors, labels, show_progress))
     else:
         for name in ("dev", "holdout"):
-            path = FIXTURES / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
+            path = EVALSETS / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
             if which in (name, "all") and path.exists():
-                report = score_labelled(load_labelled(path), keep_errors=errors and name == "dev")
+                items = _progress(load_labelled(path), f"scoring the {name} set", show_progress)
+                report = score_labelled(items, keep_errors=errors and name == "dev")
                 results[name] = report.to_json()
                 if report.errors:
                     results[name]["errors"] = report.errors
@@ -130,7 +133,19 @@ def evaluate(
     print_eval(console, results)
 
 
-def _score_real(cache: Path, split: str, errors: bool, labels: Path | None) -> dict[str, Any]:
+def _progress(
+    items: list[dict[str, Any]], description: str, show: bool
+) -> Iterable[dict[str, Any]]:
+    """A rich progress bar over `items` on a terminal (gone once done); the items as they
+    are otherwise (--json, or output to a pipe or file)."""
+    if not show:
+        return items
+    return track(items, description=description, console=console, transient=True)
+
+
+def _score_real(
+    cache: Path, split: str, errors: bool, labels: Path | None, show_progress: bool = False
+) -> dict[str, Any]:
     from enrich.eval import score_labelled
     from enrich.realset import LABELS_DIR, load_realset
 
@@ -154,7 +169,8 @@ def _score_real(cache: Path, split: str, errors: bool, labels: Path | None) -> d
     }
     for name, group in groups.items():
         if group:
-            report = score_labelled(group, keep_errors=errors, real=True)
+            shown = _progress(group, f"scoring {name}", show_progress)
+            report = score_labelled(shown, keep_errors=errors, real=True)
             results[name] = report.to_json()
             if report.errors:
                 results[name]["errors"] = report.errors
