@@ -426,3 +426,15 @@ def test_the_sources_file_checks_kinds_and_selectors(tmp_path: Path) -> None:
         " kind: federal_register}\n"
     )
     assert load_sources(path) == [] and load_all_sources(path)[0].kind == "federal_register"
+
+
+def test_a_short_chinese_notice_is_a_document_not_a_teaser() -> None:
+    from ingest.extract import MIN_TEXT_CHARS, extract_page
+
+    short_zh = "本公告为测试而编写，不描述任何真实事件。" * 4  # 80 characters
+    short_en = "This sample notice was written for tests. " * 2  # 84 characters
+    assert len(short_zh) < MIN_TEXT_CHARS
+    zh_page = page("示例公告", short_zh, lang="zh").encode()
+    en_page = page("Sample notice", short_en).encode()
+    assert extract_page(zh_page, "text/html; charset=utf-8", "http://x.test/zh") is not None
+    assert extract_page(en_page, "text/html; charset=utf-8", "http://x.test/en") is None
