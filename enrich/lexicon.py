@@ -7,6 +7,7 @@ Every surface form the tagger looks for (entities, cues, hedges, keywords) becom
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,47 @@ class Pattern:
     extra: str = ""  # chip family, country role ("name"/"capital"), cue action
 
 
+class Derived(dict[str, str]):
+    """A table of listed values that derives the value of an unlisted key (a chip model
+    the grammar normalised, an agency id built from its name) instead of failing."""
+
+    def __init__(self, derive: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._derive = derive
+
+    def __missing__(self, key: str) -> str:
+        value = self._derive(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if key in self:
+            return dict.__getitem__(self, key)
+        value = self._derive(key)
+        return default if value is None else value
+
+
+def _model_name(model_id: str) -> str | None:
+    from enrich.grammar import describe  # the grammar reads the taxonomy folder too
+
+    chip = describe(model_id)
+    return chip.name if chip else None
+
+
+def _model_family(model_id: str) -> str | None:
+    from enrich.grammar import describe
+
+    chip = describe(model_id)
+    return chip.family if chip else None
+
+
+def _jurisdiction_of(agency_id: str) -> str | None:
+    """ "JP:MOF" -> "JP": an agency id built by the agency grammar names its country."""
+    country, _, body = agency_id.partition(":")
+    return country if body and len(country) == 2 and country.isupper() else None
+
+
 @dataclass(frozen=True)
 class ContextRule:
     by_country: dict[str, str]
@@ -57,11 +99,11 @@ class ContextRule:
 @dataclass
 class Lexicon:
     patterns: list[Pattern] = field(default_factory=list)
-    chip_names: dict[str, str] = field(default_factory=dict)
-    chip_family: dict[str, str] = field(default_factory=dict)
+    chip_names: dict[str, str] = field(default_factory=lambda: Derived(_model_name))
+    chip_family: dict[str, str] = field(default_factory=lambda: Derived(_model_family))
     company_home: dict[str, str] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
-    agency_jurisdiction: dict[str, str] = field(default_factory=dict)
+    agency_jurisdiction: dict[str, str] = field(default_factory=lambda: Derived(_jurisdiction_of))
     country_names: dict[str, str] = field(default_factory=dict)
     context_rules: list[ContextRule] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -84,6 +126,7 @@ class Lexicon:
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
+    outlet_marks: tuple[str, ...] = ()
     version: str = ""
 
     def add(
@@ -153,7 +196,8 @@ def _load_companies(lex: Lexicon, data: dict[str, Any]) -> None:
         name = company["name"]
         exact = [str(s) for s in company.get("exact", [])]
         lex.company_home[name] = company.get("home", "")
-        loose = [str(s) for s in [name, *company.get("aliases", [])] if s not in exact]
+        bare = [name] if company.get("bare", True) else []
+        loose = [str(s) for s in [*bare, *company.get("aliases", [])] if s not in exact]
         lex.add(loose, "company", name)
         lex.add(exact, "company", name, exact=True)
 
@@ -167,6 +211,9 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("targets", []), "country", code, extra="target")
         lex.add(country.get("exact", []), "country", code, exact=True, extra="name")
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
+        lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
+    lex.add(data.get("not_places", []), "ignore", "ignore")
+    lex.outlet_marks = tuple(str(m) for m in data.get("outlet_marks", []))
 
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import NamedTuple
 
 import ahocorasick
+import yaml
 
-from enrich.lexicon import MAIN_KINDS, Lexicon, Pattern, load_lexicon
+from enrich.agency_grammar import AgencyGrammar
+from enrich.grammar import ChipGrammar, chip_grammar
+from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
 
@@ -28,35 +31,28 @@ class Mention(NamedTuple):
     extra: str = ""
 
 
-_CJK_TEXT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
-
-
 def fold(text: str) -> str:
-    """Same-length normalisation: typographic quotes/dashes to ASCII, traditional Chinese
-    characters to simplified (so one alias serves Taiwan, Hong Kong and mainland
-    outlets), then lower case."""
+    """Same-length normalisation: typographic quotes/dashes to ASCII, lower case, and
+    traditional Chinese characters to simplified ones (taxonomy/hant.yaml)."""
+    if text.isascii():
+        return text.lower()
     for typographic, plain in _FOLD_PAIRS:
         if typographic in text:
             text = text.replace(typographic, plain)
-    if _CJK_TEXT.search(text):
-        text = text.translate(_simplified())
     lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if len(lowered) != len(text):
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    if _CJK.search(lowered) is None:
+        return lowered  # translating is slow; most texts hold no Chinese at all
+    return lowered.translate(_simplified())
 
 
 @cache
-def _simplified() -> dict[int, str]:
-    """OpenCC's character table, one character for one (offsets stay the same)."""
-    table: dict[int, str] = {}
-    source = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
-    for line in source.read_text(encoding="utf-8").splitlines():
-        traditional, _, simplified = line.partition("\t")
-        first = simplified.split(" ")[0]
-        if len(traditional) == 1 and len(first) == 1 and traditional != first:
-            table[ord(traditional)] = first
-    return table
+def _simplified() -> dict[int, int]:
+    data = yaml.safe_load((TAXONOMY_DIR / "hant.yaml").read_text(encoding="utf-8"))
+    traditional, simplified = "".join(data["traditional"]), "".join(data["simplified"])
+    assert len(traditional) == len(simplified), "hant.yaml: rows of unequal length"
+    return str.maketrans(traditional, simplified)
 
 
 def _is_word_char(char: str) -> bool:
@@ -78,10 +74,19 @@ def _is_cjk(char: str) -> bool:
 
 
 class Matcher:
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        grammar: ChipGrammar | None = None,
+        bodies: AgencyGrammar | None = None,
+    ) -> None:
         self.lexicon = lexicon
+        self.grammar = grammar
+        self.bodies = bodies
         grouped: dict[str, list[Pattern]] = {}
         for pattern in lexicon.patterns:
+            if pattern.kind == "country_in_name":
+                continue  # only read inside an agency's name (countries_named_in)
             same = grouped.setdefault(fold(pattern.surface), [])
             if not pattern.case_sensitive:
                 pattern = Pattern(
@@ -89,10 +94,12 @@ class Matcher:
                 )
             if pattern not in same:
                 same.append(pattern)
+        anchors = grammar.anchors() if grammar is not None else {}
         self._automaton = ahocorasick.Automaton()
-        for key, patterns in grouped.items():
+        for key in grouped.keys() | anchors.keys():
             edges = (_is_word_char(key[0]), _is_word_char(key[-1]))
-            self._automaton.add_word(key, (len(key), edges, tuple(patterns)))
+            entry = (len(key), edges, tuple(grouped.get(key, ())), anchors.get(key, ()))
+            self._automaton.add_word(key, entry)
         self._automaton.make_automaton()
 
     def find(self, text: str, folded: str | None = None) -> list[Mention]:
@@ -102,10 +109,14 @@ class Matcher:
         size = len(text)
         main: list[Mention] = []
         aux: list[Mention] = []
-        for end_index, (length, (word_start, word_end), patterns) in self._automaton.iter(folded):
+        anchored: dict[int, set[int]] = {}  # where a chip model may start -> its families
+        for end_index, entry in self._automaton.iter(folded):
+            length, (word_start, word_end), patterns, families = entry
             start, end = end_index - length + 1, end_index + 1
             if word_start and start > 0 and _is_word_char(folded[start - 1]):
                 continue
+            if families and (start == 0 or folded[start - 1] != "-"):
+                anchored.setdefault(start, set()).update(families)
             if word_end and end < size and _is_word_char(folded[end]):
                 continue
             if word_end and _elided(folded, end):
@@ -116,7 +127,64 @@ class Matcher:
                     continue
                 mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
                 (main if pattern.kind in MAIN_KINDS else aux).append(mention)
-        return sorted(_leftmost_longest(main) + aux, key=lambda m: (m.start, -m.end))
+        if anchored:
+            main += self._models(text, folded, main, anchored)
+        chosen = _leftmost_longest(main)
+        if self.lexicon.outlet_marks:
+            marks = self.lexicon.outlet_marks
+            chosen = [m for m in chosen if m.kind != "country" or not text.startswith(marks, m.end)]
+        if self.bodies is not None:
+            chosen = self._named_bodies(text, chosen)
+        return sorted(chosen + aux, key=lambda m: (m.start, -m.end))
+
+    def _named_bodies(self, text: str, chosen: list[Mention]) -> list[Mention]:
+        """Government bodies named by the shape of their name ("Japan's Ministry of
+        Finance"); a generic name a contextual rule resolves for that country
+        ("China's Ministry of Commerce") stays with the rule."""
+        assert self.bodies is not None
+        if not self.bodies.may_name_one(text):
+            return chosen
+        added: list[Mention] = []
+        for body in self.bodies.find(text, chosen):
+            if body.replaces is not None:
+                generic = next(
+                    m
+                    for m in chosen
+                    if (m.start, m.end) == body.replaces and m.kind == "context_agency"
+                )
+                if body.country in self.lexicon.context_rules[int(generic.key)].by_country:
+                    continue
+            added.append(Mention(body.start, body.end, "agency", body.key, body.surface))
+        if not added:
+            return chosen
+        kept = [m for m in chosen if not any(a.start < m.end and m.start < a.end for a in added)]
+        return sorted(kept + added, key=lambda m: (m.start, -m.end))
+
+    def _models(
+        self, text: str, folded: str, listed: list[Mention], anchored: dict[int, set[int]]
+    ) -> list[Mention]:
+        """Chip models the grammar finds where the list has none (a listed alias keeps
+        its listed id: "MI308X" stays MI308)."""
+        assert self.grammar is not None
+        chips = [m for m in listed if m.kind in ("chip", "family")]
+        for mention in chips:
+            if mention.kind == "chip" and self.grammar.vetoed(
+                text, folded, mention.start, mention.end
+            ):
+                listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
+        found = []
+        for low, high in ((m.start, m.end) for m in chips if m in listed):
+            for start in [a for a in anchored if low <= a < high]:
+                del anchored[start]  # no grammar look inside a model the list found
+        for model in self.grammar.find_at(text, folded, anchored):
+            if any(m.start < model.end and model.start < m.end for m in chips):
+                continue
+            surface = text[model.start : model.end]
+            extra = "word" if model.kind == "family" else ""  # a tag, not a subject
+            found.append(
+                Mention(model.start, model.end, model.kind, model.chip.model, surface, extra)
+            )
+        return found
 
 
 def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
@@ -134,13 +202,20 @@ def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
 
 @cache
 def matcher() -> Matcher:
-    return Matcher(load_lexicon())
+    data = yaml.safe_load((TAXONOMY_DIR / "agencies.yaml").read_text(encoding="utf-8"))
+    return Matcher(load_lexicon(), chip_grammar(), AgencyGrammar.from_data(data))
 
 
 @cache
 def _country_matcher() -> Matcher:
     lexicon = load_lexicon()
-    only = Lexicon(patterns=[p for p in lexicon.patterns if p.kind == "country"])
+    only = Lexicon(
+        patterns=[
+            Pattern(p.surface, "country", p.key, p.case_sensitive, p.extra)
+            for p in lexicon.patterns
+            if p.kind in ("country", "country_in_name")
+        ]
+    )
     return Matcher(only)
 
 

@@ -42,7 +42,7 @@ def choose_subjects(
     clause_chips = _unique(m.key for m in mentions if m.kind == "chip" and in_clause(m))
     if clause_chips or chips:
         return clause_chips or chips
-    families = _unique(m.key for m in mentions if m.kind == "family")
+    families = _unique(m.key for m in mentions if m.kind == "family" and m.extra != "word")
     if families:
         return families
     companies = _unique(m.key for m in mentions if m.kind == "company")

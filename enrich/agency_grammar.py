@@ -1,0 +1,219 @@
+"""Government bodies by the shape of their names, tied to a country.
+
+"Japan's Ministry of Finance", "the Malaysian Ministry of Investment, Trade and
+Industry", "Korea Fair Trade Commission": a head noun (taxonomy/agencies.yaml
+`patterns.heads`) with capitalised words before it or "of ..." after it, and a country
+named in the name or right before it. The id is the listed one when agencies.yaml knows
+the body (by alias, or by its generic official name under `names` for that country),
+else "<country>:<initials of the English name>" (enrich/realset/README.md), skipping
+the words in `patterns.skip`.
+
+A name nobody ties to a country is left alone: "the Commission" is not a body of any
+government here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+_WORD = r"(?:[A-Z][A-Za-z\-]*|[A-Z]{2,})"
+_LINK = r"(?:,\s|\s(?:and|&)\s|,\sand\s|\s)"
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z\-]*|&")
+_GAP_BEFORE = re.compile(r"^(?:['’]s)?\s+(?:the\s+)?$")
+_OF_COUNTRY = re.compile(r"\s(?:of|in)\s(?:the\s)?$")
+
+
+class Named(NamedTuple):
+    start: int
+    end: int
+    key: str  # the agency id
+    surface: str
+    country: str
+    replaces: tuple[int, int] | None  # span of a generic-name mention it stands for
+
+
+class Span(Protocol):
+    """What the grammar reads of a mention found before it (enrich.match.Mention)."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def extra(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AgencyGrammar:
+    heads: re.Pattern[str]
+    left: re.Pattern[str]
+    right: re.Pattern[str]
+    skip: frozenset[str]
+    stop: frozenset[str]
+    by_name: dict[tuple[str, str], str]  # (country, name key) -> listed id
+    ministry_like: frozenset[str]  # heads written "X Ministry" for "Ministry of X"
+    not_government: frozenset[str]  # words that make a name something else ("News")
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> AgencyGrammar:
+        spec = data["patterns"]
+        heads = [str(h) for h in spec["heads"]]
+        skip = frozenset(str(w).lower() for w in spec["skip"])
+        by_name: dict[tuple[str, str], str] = {}
+        for agency in data["agencies"]:
+            country = str(agency["jurisdiction"])
+            for name in [*agency.get("aliases", []), *agency.get("names", [])]:
+                by_name.setdefault((country, _key(str(name), skip)), str(agency["id"]))
+        return cls(
+            heads=re.compile("|".join(heads)),
+            left=re.compile(rf"(?<![A-Za-z])(?:{_WORD}{_LINK}){{1,5}}$"),
+            right=re.compile(
+                rf"\s(?P<prep>of|for|on)\s(?:the\s)?(?P<topic>{_WORD}(?:{_LINK}{_WORD}){{0,6}})"
+            ),
+            skip=skip,
+            stop=frozenset(str(w) for w in spec["stop"]),
+            by_name=by_name,
+            ministry_like=frozenset(str(h) for h in spec["ministry_like"]),
+            not_government=frozenset(str(w) for w in spec["not_government"]),
+        )
+
+    def may_name_one(self, text: str) -> bool:
+        """Cheap first look: does any head noun occur at all?"""
+        return self.heads.search(text) is not None
+
+    def find(self, text: str, spans: Sequence[Span]) -> list[Named]:
+        """Bodies named in `text`; `spans` are the listed mentions already found there
+        (countries qualify a name; a listed agency, company or person inside it wins)."""
+        found: list[Named] = []
+        for head in self.heads.finditer(text):
+            if _in_word(text, *head.span()):
+                continue
+            named = self._read(text, head, spans)
+            if named is not None and (not found or named.start >= found[-1].end):
+                found.append(named)
+        return found
+
+    def _read(self, text: str, head: re.Match[str], spans: Sequence[Span]) -> Named | None:
+        start, end = head.span()
+        words: list[tuple[int, str]] = []  # capitalised words before the head, with offsets
+        before = self.left.search(text, max(0, start - 90), start)
+        if before is not None:
+            words = [(m.start(), m.group()) for m in _TOKEN.finditer(text, before.start(), start)]
+        while words and (words[0][1] in self.stop or words[0][1].lower() in self.skip):
+            words.pop(0)
+        right = self.right.match(text, end)
+        topic: list[tuple[int, str]] = []
+        if right is not None:
+            topic = [(m.start(), m.group()) for m in _TOKEN.finditer(text, *right.span("topic"))]
+            topic = _trim(topic, text, self.stop)
+        if not words and not topic:
+            return None
+        if any(w in self.not_government for _, w in [*words, *topic]):
+            return None
+        name_start = words[0][0] if words else start
+        name_end = topic[-1][0] + len(topic[-1][1]) if topic else end
+        if any(
+            s.kind in ("agency", "company", "person", "ignore")
+            and s.start < name_end
+            and name_start < s.end
+            for s in spans
+        ):
+            return None
+        country, name_start = self._country(text, name_start, name_end, spans)
+        if country is None:
+            return None
+        kept = [w for at, w in words if at >= name_start]
+        if not kept and not topic:
+            return None
+        canonical = self._canonical(kept, head.group(0), right, [w for _, w in topic])
+        key = self.by_name.get((country, _key(canonical, self.skip))) or self._initials(
+            country, canonical
+        )
+        generic = [
+            (s.start, s.end)
+            for s in spans
+            if s.kind == "context_agency" and s.start < name_end and name_start < s.end
+        ]
+        return Named(
+            name_start,
+            name_end,
+            key,
+            text[name_start:name_end],
+            country,
+            generic[0] if generic else None,
+        )
+
+    def _country(
+        self, text: str, start: int, end: int, spans: Sequence[Span]
+    ) -> tuple[str | None, int]:
+        """The country a name belongs to, and where the name starts. In order: named
+        right before it ("Japan's", "the Malaysian": "China's Taiwan Affairs Office" is
+        China's), right after it ("... of China"), or first in it ("Japan Fair Trade
+        Commission"; a demonym opening it is not part of the name)."""
+        for span in reversed(spans):
+            if span.kind != "country" or span.end > start:
+                continue
+            gap = text[span.end : start]
+            if _GAP_BEFORE.match(gap) or (span.extra == "demonym" and gap == " "):
+                return span.key, start
+            break
+        for span in spans:
+            if span.kind == "country" and span.start >= end:
+                if span.start - end < 12 and _OF_COUNTRY.match(text[end : span.start]):
+                    return span.key, start
+                break
+        for span in spans:
+            if span.kind == "country" and span.start == start and span.end < end:
+                own = span.extra != "demonym"
+                return span.key, (start if own else _next_word(text, span.end))
+        return None, start
+
+    def _canonical(
+        self, words: list[str], head: str, right: re.Match[str] | None, topic: list[str]
+    ) -> str:
+        if topic and right is not None:
+            lead = " ".join([*words, head])
+            return f"{lead} {right.group('prep')} {' '.join(topic)}"
+        if head in self.ministry_like and words:
+            return f"{head} of {' '.join(words)}"
+        return " ".join([*words, head])
+
+    def _initials(self, country: str, name: str) -> str:
+        words = name.replace(",", " ").split()
+        letters = [w[0].upper() for w in words if w.lower() not in self.skip]
+        return f"{country}:{''.join(letters)}"
+
+
+def _trim(words: list[tuple[int, str]], text: str, stop: frozenset[str]) -> list[tuple[int, str]]:
+    """The words of a name after "of": not a possessive's owner ("... and Japan's"),
+    not a day or month that follows it."""
+    if words:
+        at, last = words[-1]
+        if text[at + len(last) : at + len(last) + 2] in ("'s", "’s"):
+            words = words[:-1]
+    while words and (words[-1][1] in stop or words[-1][1] in ("and", "&")):
+        words = words[:-1]
+    return words
+
+
+def _key(name: str, skip: frozenset[str]) -> str:
+    """A name's words without case, punctuation and linking words: "Ministry of Trade,
+    Industry, and Energy" and "Ministry of Trade, Industry and Energy" are one body."""
+    words = name.replace(",", " ").replace("’", "'").split()
+    return " ".join(w.lower() for w in words if w.lower() not in skip)
+
+
+def _in_word(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+
+
+def _next_word(text: str, end: int) -> int:
+    found = _TOKEN.search(text, end)
+    return found.start() if found else end

@@ -1,0 +1,313 @@
+"""Chip models by their vendors' naming patterns (taxonomy/chip_grammar.yaml).
+
+The list in chips.yaml only knows the models that existed when it was written; the
+grammar knows how each product family names its models ("a letter prefix, 2-3 digits
+and a suffix letter", "Ascend" and a number), so a new model ("B40", "MI450X",
+"Ascend 960") is found and normalised to (vendor, family, model id) all the same.
+
+One Aho-Corasick pass over the folded text finds where a model name can start (each
+family's `anchors`); only there are the families' patterns tried. A match must pass its
+family's gate (its own family word, or the vendor or chip words in the same sentence)
+and no veto word may sit right next to it ("A380 aircraft", "M2 motorway").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from enrich.lexicon import TAXONOMY_DIR
+
+GATES = ("token", "sentence", "vendor")
+_GROUP = re.compile(r"\(\?P<(\w+)>")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_SENTENCE_REACH = 240
+_TOKEN = re.compile(r"[A-Za-z0-9]+")
+_BARE_CODE = re.compile(r"[A-Za-z]{1,3}-?\d{2,4}[A-Za-z]?")
+
+
+@dataclass(frozen=True, slots=True)
+class ChipModel:
+    vendor: str
+    family: str
+    model: str  # the normalised id, as labelled (enrich/realset/README.md)
+    display: str = "{vendor} {model}"
+
+    @property
+    def name(self) -> str:
+        return self.display.format(vendor=self.vendor, model=self.model)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    start: int
+    end: int
+    chip: ChipModel
+    kind: str = "chip"  # or "family": a family word naming no model ("Ascend chips")
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    vendor: str
+    regex: re.Pattern[str]
+    groups: tuple[str, ...]
+    template: str
+    family: str
+    family_by: dict[str, dict[str, str]]
+    spaced: frozenset[str]
+    upper: frozenset[str]
+    title: frozenset[str]
+    gate: str
+    display: str
+    gate_words: Words | None
+    vendor_words: Words
+    kind: str = "chip"
+
+    def model(self, match: re.Match[str]) -> ChipModel:
+        values: dict[str, str] = {}
+        for group in self.groups:
+            value = match.group(group) or ""
+            value = value.strip()
+            if group in self.upper:
+                value = value.upper()
+            if group in self.title:
+                value = value.title()
+            if value and group in self.spaced:
+                value = " " + value
+            values[group] = value
+        family = self.family.format(**values)
+        for group, mapping in self.family_by.items():
+            family = mapping.get(values[group], family)
+        return ChipModel(self.vendor, family, self.template.format(**values), self.display)
+
+
+class Words:
+    """Any of a list of words in a span of text: single words by set lookup of the
+    span's tokens, phrases and CJK words by substring; ASCII word boundaries; a word
+    with a capital must be written so ("Apple", not "apple")."""
+
+    def __init__(self, words: list[str]) -> None:
+        self._loose: set[str] = set()  # single lower-case tokens, any case in the text
+        self._exact: set[str] = set()  # single tokens with a capital, as written
+        self._phrases: list[tuple[str, str | None]] = []  # (folded, as written or None)
+        for word in {str(w) for w in words}:
+            cased = word if word != word.lower() else None
+            if _TOKEN.fullmatch(word):
+                (self._exact if cased else self._loose).add(word if cased else _fold(word))
+            else:
+                self._phrases.append((_fold(word), cased))
+
+    def search(self, text: str, folded: str, start: int = 0, end: int | None = None) -> bool:
+        end = len(text) if end is None else end
+        window = folded[start:end]
+        if self._loose and not self._loose.isdisjoint(_TOKEN.findall(window)):
+            return True
+        if self._exact and not self._exact.isdisjoint(_TOKEN.findall(text, start, end)):
+            return True
+        return any(self._has(text, folded, start, end, p, c) for p, c in self._phrases)
+
+    @staticmethod
+    def _has(text: str, folded: str, start: int, end: int, phrase: str, cased: str | None) -> bool:
+        at = folded.find(phrase, start, end)
+        while at >= 0:
+            last = at + len(phrase)
+            bounded = not (
+                (phrase[0] in _ALNUM and at > 0 and folded[at - 1] in _ALNUM)
+                or (phrase[-1] in _ALNUM and last < len(folded) and folded[last] in _ALNUM)
+            )
+            if bounded and (cased is None or text[at:last] == cased):
+                return True
+            at = folded.find(phrase, at + 1, end)
+        return False
+
+
+class ChipGrammar:
+    def __init__(self, data: dict[str, Any]) -> None:
+        vendor_words = {v["id"]: [str(w) for w in v["words"]] for v in data["vendors"]}
+        display = {v["id"]: str(v.get("display", "{vendor} {model}")) for v in data["vendors"]}
+        chip_words = [str(w) for w in data["chip_words"]]
+        self.families: list[Family] = []
+        for spec in data["families"]:
+            vendor = spec["vendor"]
+            gate = spec.get("gate", "sentence")
+            assert gate in GATES, f"{spec['id']}: unknown gate {gate}"
+            context = [str(w) for w in spec.get("context", [])]
+            gate_words = [*vendor_words[vendor], *context]
+            if gate == "sentence":
+                gate_words += chip_words
+            pattern = str(spec["pattern"])
+            self.families.append(
+                Family(
+                    name=spec["id"],
+                    vendor=vendor,
+                    regex=re.compile(pattern),
+                    groups=tuple(_GROUP.findall(pattern)),
+                    template=str(spec["model"]),
+                    family=str(spec.get("family", "")),
+                    family_by={k: dict(v) for k, v in spec.get("family_by", {}).items()},
+                    spaced=frozenset(spec.get("spaced", [])),
+                    upper=frozenset(spec.get("upper", [])),
+                    title=frozenset(spec.get("title", [])),
+                    gate=gate,
+                    display=display[vendor],
+                    gate_words=None if gate == "token" else Words(gate_words),
+                    vendor_words=Words([*vendor_words[vendor], *context]),
+                    kind=str(spec.get("kind", "chip")),
+                )
+            )
+        self._anchors = ahocorasick.Automaton()
+        by_anchor: dict[str, list[int]] = {}
+        for index, spec in enumerate(data["families"]):
+            for anchor in _expand([str(a) for a in spec["anchors"]]):
+                families = by_anchor.setdefault(_fold(anchor), [])
+                if index not in families:
+                    families.append(index)
+        self._anchor_table = {a: tuple(f) for a, f in by_anchor.items()}
+        for anchor, indices in self._anchor_table.items():
+            self._anchors.add_word(anchor, (len(anchor), indices))
+        self._anchors.make_automaton()
+        self._veto = Words([str(w) for w in data["veto"]])
+        self._veto_window = int(data["veto_window"])
+
+    def anchors(self) -> dict[str, tuple[int, ...]]:
+        """Folded anchor -> the families (by index) whose names may start there, for a
+        caller that finds them in its own pass (enrich.match)."""
+        return dict(self._anchor_table)
+
+    def find(self, text: str) -> Iterator[Found]:
+        """Every gated chip model in `text`, left to right."""
+        folded = _fold(text)
+        starts: dict[int, set[int]] = {}
+        for end_index, (length, families) in self._anchors.iter(folded):
+            start = end_index - length + 1
+            if start > 0 and (text[start - 1] in _ALNUM or text[start - 1] == "-"):
+                continue
+            starts.setdefault(start, set()).update(families)
+        return self.find_at(text, folded, starts)
+
+    def find_at(self, text: str, folded: str, starts: dict[int, set[int]]) -> Iterator[Found]:
+        """The gated models that start at `starts` (position -> family indices, found
+        by the caller's own pass over the folded text, on a word start)."""
+        named: dict[str, bool] = {}  # family -> its vendor named anywhere in the text
+        last_end = 0
+        for start in sorted(starts):
+            if start < last_end:
+                continue
+            found = self._at(text, folded, start, sorted(starts[start]), named)
+            if found is not None:
+                last_end = found.end
+                yield found
+
+    def _at(
+        self, text: str, folded: str, start: int, families: list[int], named: dict[str, bool]
+    ) -> Found | None:
+        """The first family (in file order) whose pattern matches at `start`, ends on a
+        word boundary and passes its gate."""
+        sentence: tuple[int, int] | None = None
+        for index in families:
+            family = self.families[index]
+            match = family.regex.match(text, start)
+            if match is None:
+                continue
+            end = _plural_end(text, match.end())
+            if end < 0 or (family.gate != "token" and self._vetoed(text, folded, start, end)):
+                continue
+            if family.gate_words is not None:
+                if sentence is None:
+                    sentence = _sentence(text, start, end)
+                if not family.gate_words.search(text, folded, *sentence) and not (
+                    family.gate == "sentence" and self._vendor_named(text, folded, family, named)
+                ):
+                    continue
+            return Found(start, end, family.model(match), family.kind)
+        return None
+
+    @staticmethod
+    def _vendor_named(text: str, folded: str, family: Family, named: dict[str, bool]) -> bool:
+        """A model of a `sentence`-gated family also counts when its vendor (or family
+        word) is named elsewhere in the text ("AMD ... the MI355X model is ...")."""
+        if family.name not in named:
+            named[family.name] = family.vendor_words.search(text, folded)
+        return named[family.name]
+
+    def vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
+        """A bare model code with a veto word right next to it: "B200 bus", "H20 water"
+        (for the models listed in chips.yaml; "Ascend 910C" carries its family word)."""
+        return _BARE_CODE.fullmatch(text, start, end) is not None and self._vetoed(
+            text, folded, start, end
+        )
+
+    def _vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
+        window = max(0, start - self._veto_window), end + self._veto_window
+        return self._veto.search(text, folded, *window)
+
+    def normalise(self, surface: str) -> ChipModel | None:
+        """The model a surface form names ("GeForce RTX 5090 D" -> RTX 5090D), without
+        any gate; None when no family's pattern spells it."""
+        surface = surface.strip()
+        for family in self.families:
+            match = family.regex.fullmatch(surface)
+            if match is not None:
+                return family.model(match)
+        return None
+
+
+def _expand(anchors: list[str]) -> list[str]:
+    """ "H#" -> H1 ... H9 and H-1 ... H-9: a prefix followed by a digit."""
+    expanded = []
+    for anchor in anchors:
+        if anchor.endswith("#"):
+            stem = anchor[:-1]
+            expanded += [f"{stem}{sep}{digit}" for sep in ("", "-") for digit in "123456789"]
+        else:
+            expanded.append(anchor)
+    return expanded
+
+
+def _fold(text: str) -> str:
+    from enrich.match import fold  # enrich.match imports this module
+
+    return fold(text)
+
+
+def _plural_end(text: str, end: int) -> int:
+    """The end of a model token, past a plural "s" ("H20s"); -1 if the token runs on."""
+    if text[end : end + 1] == "s" and text[end + 1 : end + 2] not in _ALNUM:
+        return end + 1
+    if text[end : end + 2] == "'s":
+        return end
+    nxt = text[end : end + 1]
+    if nxt and (nxt in _ALNUM or (nxt == "-" and text[end + 1 : end + 2] in _ALNUM)):
+        return -1
+    return end
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence around a match, roughly: cut at line breaks and
+    sentence ends."""
+    low = max(0, start - _SENTENCE_REACH)
+    high = min(len(text), end + _SENTENCE_REACH)
+    cut = max(
+        text.rfind("\n", low, start), text.rfind(". ", low, start), text.rfind("。", low, start)
+    )
+    ends = [i for i in (text.find(c, end, high) for c in ("\n", ". ", "。")) if i >= 0]
+    return (cut + 1 if cut >= 0 else low), (min(ends) if ends else high)
+
+
+@cache
+def chip_grammar() -> ChipGrammar:
+    path = TAXONOMY_DIR / "chip_grammar.yaml"
+    return ChipGrammar(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@cache
+def describe(model_id: str) -> ChipModel | None:
+    """Vendor and family of a normalised id (None when the grammar cannot spell it)."""
+    return chip_grammar().normalise(model_id)
