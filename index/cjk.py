@@ -1,10 +1,11 @@
 """Chinese text for the embedded index: character bigrams, the way Elasticsearch's `cjk`
 analyzer reads it, so `英伟达 H200 进口` finds an article that says 英伟达H200芯片进口.
 
-`zh_tokens(text)`: the text is NFKC-normalised (full-width Ｈ２００ -> H200), traditional
-characters are mapped to simplified ones one for one (OpenCC's character table: 英偉達 ->
-英伟达), then every run of Han characters becomes its overlapping bigrams (a lone
-character stays a unigram) and every other run of letters or digits one lower-cased word.
+`zh_tokens(text)`: the text is NFKC-normalised (full-width Ｈ２００ -> H200) and folded as
+the tagger folds it (`enrich.match.fold`: lower case, traditional characters to simplified
+ones one for one from enrich/taxonomy/hant.yaml: 英偉達 -> 英伟达), then every run of Han
+characters becomes its overlapping bigrams (a lone character stays a unigram) and every
+other run of letters or digits one word.
 The same function runs at index time and on the analyst's query terms; a term of several
 tokens is searched as a phrase, so 英伟达 means the bigrams 英伟 伟达 next to each other.
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
-from importlib import resources
 
 from chipwire.contract import RawArticle
+from enrich.match import fold
 
 # Han ideographs: CJK unified (BMP and extension A), compatibility ideographs
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -28,7 +28,7 @@ CHINESE_SHARE = 0.2  # an article without a language is Chinese above this share
 
 def zh_tokens(text: str) -> list[str]:
     """Bigrams of Han runs and lower-cased words of everything else, in text order."""
-    text = unicodedata.normalize("NFKC", text).translate(_simplified())
+    text = fold(unicodedata.normalize("NFKC", text))
     tokens: list[str] = []
     for han, word in _RUNS.findall(text):
         if han:
@@ -37,7 +37,7 @@ def zh_tokens(text: str) -> list[str]:
             else:
                 tokens.extend(han[i : i + 2] for i in range(len(han) - 1))
         elif len(word) <= MAX_TOKEN_CHARS:
-            tokens.append(word.lower())
+            tokens.append(word)
     return tokens
 
 
@@ -53,16 +53,3 @@ def is_chinese(article: RawArticle) -> bool:
     letters = sum(1 for c in sample if c.isalpha())
     han = len(_HAN_CHAR.findall(sample))
     return letters > 0 and han / letters >= CHINESE_SHARE
-
-
-@cache
-def _simplified() -> dict[int, str]:
-    """OpenCC's traditional -> simplified table, one character for one."""
-    table: dict[int, str] = {}
-    source = resources.files("opencc") / "dictionary" / "TSCharacters.txt"
-    for line in source.read_text(encoding="utf-8").splitlines():
-        traditional, _, simplified = line.partition("\t")
-        first = simplified.split(" ")[0]
-        if len(traditional) == 1 and len(first) == 1 and traditional != first:
-            table[ord(traditional)] = first
-    return table
