@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -55,6 +55,11 @@ class SourceRef(_Model):
         default=False,
         description="The source is a government publisher (sources file `official: true`)",
     )
+    agency: str | None = Field(
+        default=None,
+        description="Agency that issued the item, named by the source (sources file `agency:`, "
+        "or the Federal Register's agency of the document), e.g. CN:MOFCOM; never guessed",
+    )
 
 
 class RawArticle(_Model):
@@ -73,6 +78,14 @@ class RawArticle(_Model):
     language: str | None = None
     published_at: datetime | None = None
     fetched_at: datetime
+    document_type: str | None = Field(
+        default=None,
+        description="An official source's document type, e.g. rule, proposed_rule, notice, "
+        "announcement",
+    )
+    effective_on: date | None = Field(
+        default=None, description="When an official document takes effect, if it says so"
+    )
 
     @field_validator("title", "summary", "text")
     @classmethod

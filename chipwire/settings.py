@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     # where things live
     data_dir: Path = Field(Path(".chipwire"), description="State, embedded log, index, outbox")
     sources_file: Path = Field(
-        SHIPPED_SOURCES, description="Feeds to poll (YAML); default: the list shipped with chipwire"
+        SHIPPED_SOURCES,
+        description="Sources to poll (YAML: feeds, the Federal Register API, agency listing "
+        "pages; docs/SOURCES.md); default: the list shipped with chipwire",
     )
     log_level: str = Field("INFO", description="Python logging level")
     log_format: Literal["text", "json"] = Field(

@@ -27,9 +27,13 @@ from index.backend import (
     effective_date,
     week_key,
 )
+from index.cjk import is_chinese
 
 TEMPLATE_VERSION = 1
-DEFAULT_FIELDS = ["title^3", "summary^2", "text"]
+# a Chinese article's texts are indexed again as *_zh with the built-in `cjk` analyzer;
+# terms and phrases search them too (wildcards and fuzzy terms mean nothing on bigrams)
+ENGLISH_FIELDS = ["title^3", "summary^2", "text"]
+DEFAULT_FIELDS = [*ENGLISH_FIELDS, "title_zh^3", "summary_zh^2", "text_zh"]
 # query field -> Elasticsearch field used for matching (keyword fields: lowercase-normalised)
 MATCH_FIELDS = {
     "chips": "tags.chips.id.lc",
@@ -53,7 +57,9 @@ FACET_FIELDS = {
     "jurisdiction": "acting_jurisdiction",
     "source": "source.name",
 }
-DERIVED_FIELDS = ("date",)  # in _source for sorting/filtering, not part of the contract
+ZH_FIELDS = {"title": "title_zh", "summary": "summary_zh", "text": "text_zh"}
+# in _source for sorting/filtering/matching, not part of the contract
+DERIVED_FIELDS = ("date", *ZH_FIELDS.values())
 
 
 @cache
@@ -82,6 +88,9 @@ def write_alias(alias: str) -> str:
 def to_source(article: EnrichedArticle) -> dict[str, Any]:
     source = article.model_dump(mode="json")
     source["date"] = _iso(effective_date(article))
+    if is_chinese(article):  # the detected language chooses the field (index/cjk.py)
+        for name, twin in ZH_FIELDS.items():
+            source[twin] = source[name]
     return source
 
 
@@ -119,7 +128,11 @@ def render(node: q.Node) -> dict[str, Any]:
         return {"bool": {"must": [render(node.child)], "boost": node.factor}}
     if node.field in MATCH_FIELDS:
         return _keyword_leaf(node, MATCH_FIELDS[node.field])
-    return _text_leaf(node, [node.field] if node.field else DEFAULT_FIELDS)
+    chinese = not isinstance(node, q.Wildcard | q.Fuzzy)
+    if node.field is None:
+        return _text_leaf(node, DEFAULT_FIELDS if chinese else ENGLISH_FIELDS)
+    twin = ZH_FIELDS.get(node.field) if chinese else None
+    return _text_leaf(node, [node.field, twin] if twin else [node.field])
 
 
 def _keyword_leaf(node: q.Leaf, field: str) -> dict[str, Any]:

@@ -38,9 +38,11 @@ from index.tantivy_query import TantivyQueryBuilder
 from index.tantivy_schema import (
     ANALYZER,
     FACETED,
+    ZH_ANALYZER,
     build_schema,
     from_stored,
     make_analyzer,
+    make_zh_analyzer,
     to_document,
 )
 
@@ -90,6 +92,7 @@ class TantivyBackend:
                 f"cannot open the search index at {self.path}: {exc}; {REBUILD_HINT}"
             ) from exc
         index.register_tokenizer(ANALYZER, make_analyzer())
+        index.register_tokenizer(ZH_ANALYZER, make_zh_analyzer())
         return index
 
     # writing

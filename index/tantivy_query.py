@@ -13,7 +13,8 @@ import tantivy
 
 from index import query as q
 from index.backend import TAG_FIELDS, SearchRequest
-from index.tantivy_schema import MATCH_FIELDS, TEXT_FIELDS
+from index.cjk import zh_tokens
+from index.tantivy_schema import MATCH_FIELDS, TEXT_FIELDS, ZH_FIELDS
 
 DEFAULT_BOOSTS = {"title": 3.0, "summary": 2.0, "text": 1.0}
 Occur = tantivy.Occur
@@ -70,19 +71,33 @@ class TantivyQueryBuilder:
         return tantivy.Query.boolean_query(clauses)
 
     def _leaf(self, node: q.Leaf) -> tantivy.Query | None:
-        if node.field is None:
-            per_field = [
-                (field, self._leaf_on(node, field, keyword=False)) for field in TEXT_FIELDS
-            ]
-            parts = [
-                tantivy.Query.boost_query(part, DEFAULT_BOOSTS[field])
-                for field, part in per_field
-                if part is not None
-            ]
-            return tantivy.Query.disjunction_max_query(parts) if parts else None
+        """A text leaf is matched on the English field and on its Chinese twin."""
         if node.field in MATCH_FIELDS:
             return self._leaf_on(node, MATCH_FIELDS[node.field], keyword=True)
-        return self._leaf_on(node, node.field, keyword=False)
+        fields = TEXT_FIELDS if node.field is None else (node.field,)
+        parts: list[tantivy.Query] = []
+        for field in fields:
+            for part in (self._leaf_on(node, field, keyword=False), self._zh_leaf(node, field)):
+                if part is not None:
+                    boost = DEFAULT_BOOSTS[field] if node.field is None else 1.0
+                    parts.append(tantivy.Query.boost_query(part, boost))
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else tantivy.Query.disjunction_max_query(parts)
+
+    def _zh_leaf(self, node: q.Leaf, field: str) -> tantivy.Query | None:
+        """Bigram terms (index/cjk.py) on the Chinese twin: several make a phrase.
+        Wildcards and fuzzy terms have no meaning on bigrams: English fields only."""
+        twin = ZH_FIELDS.get(field)
+        if twin is None or isinstance(node, q.Wildcard | q.Fuzzy):
+            return None
+        tokens: list[str | tuple[int, str]] = [*zh_tokens(node.text)]
+        if not tokens:
+            return None
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(self.schema, twin, str(tokens[0]))
+        slop = node.slop if isinstance(node, q.Phrase) else 0
+        return tantivy.Query.phrase_query(self.schema, twin, tokens, slop)
 
     def _leaf_on(self, node: q.Leaf, field: str, keyword: bool) -> tantivy.Query | None:
         schema = self.schema

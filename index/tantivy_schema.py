@@ -3,6 +3,9 @@
 Text fields use our own registered analyzer (simple tokenizer, lowercase, English stemmer)
 so the query side (index/tantivy_query.py) can analyze terms exactly as indexing did.
 Taxonomy ids are indexed twice: exact (fast field, for facets) and lowercased (for matching).
+A Chinese article (its detected language, index/cjk.py) is also indexed as character bigrams
+in `title_zh`, `summary_zh` and `text_zh` (whitespace tokenizer over `zh_tokens`), searched
+beside the English fields by default.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import tantivy
 
 from chipwire.contract import EnrichedArticle
 from index.backend import effective_date
+from index.cjk import MAX_TOKEN_CHARS, is_chinese, zh_tokens
 
 ANALYZER = "chipwire_en"
-SCHEMA_VERSION = 1  # bump on any change below; the index is rebuilt from the enriched topic
+ZH_ANALYZER = "chipwire_zh"
+SCHEMA_VERSION = 2  # bump on any change below; the index is rebuilt from the enriched topic
 
 TEXT_FIELDS = ("title", "summary", "text")
+ZH_FIELDS = {name: f"{name}_zh" for name in TEXT_FIELDS}  # text field -> its Chinese twin
 FACETED = ("chips", "companies", "agencies", "countries", "stance", "jurisdiction", "source")
 # query field -> indexed field used for matching
 MATCH_FIELDS = {
@@ -46,12 +52,23 @@ def make_analyzer() -> tantivy.TextAnalyzer:
     )
 
 
+def make_zh_analyzer() -> tantivy.TextAnalyzer:
+    """Reads the space-joined output of `zh_tokens` (bigrams and lower-cased words)."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_CHARS * 4 + 1))
+        .build()
+    )
+
+
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name in ("id", "story_id"):
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=True, tokenizer_name=ANALYZER, index_option="position")
+    for name in ZH_FIELDS.values():
+        builder.add_text_field(name, tokenizer_name=ZH_ANALYZER, index_option="position")
     for name in FACETED:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
     for name in sorted(set(MATCH_FIELDS.values()) - {"id", "story_id", "stance"}):
@@ -70,6 +87,9 @@ def to_document(article: EnrichedArticle) -> tantivy.Document:
     doc.add_text("title", article.title)
     doc.add_text("summary", article.summary)
     doc.add_text("text", article.text)
+    if is_chinese(article):
+        for name, twin in ZH_FIELDS.items():
+            doc.add_text(twin, " ".join(zh_tokens(getattr(article, name))))
     for field in ("chips", "companies", "agencies", "countries"):
         for ref in getattr(article.tags, field):
             doc.add_text(field, ref.id)

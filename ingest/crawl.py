@@ -1,5 +1,8 @@
 """The crawler: poll a feed, fetch its new pages, extract, dedupe, accept into the outbox.
 
+A source is listed by its adapter (ingest/listings.py: a feed, the Federal Register API,
+an agency's listing page); everything after the listing is the same for every kind.
+
 `Crawler.poll_feed` is the whole story of one feed, top to bottom. Every feed item's
 fate is counted exactly once in chipwire_articles_total{status}.
 """
@@ -15,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 
@@ -28,8 +31,9 @@ from chipwire.settings import Settings
 from ingest import dedupe, state
 from ingest.canonical import canonical_url
 from ingest.extract import Extracted, extract_page
-from ingest.feeds import FeedItem, parse_feed
+from ingest.feeds import FeedItem
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
+from ingest.listings import Listing, list_new
 from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.workers import WorkerPool
@@ -101,46 +105,57 @@ class Crawler:
             previous = state.feed_state(self.conn, source.id)
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
-            result = fetch(
-                self.client,
-                source.feed,
-                max_bytes=self.settings.max_feed_bytes,
-                deadline_s=self.settings.fetch_timeout_s,
-                max_redirects=self.settings.max_redirects,
-                etag=previous.etag,
-                last_modified=previous.last_modified,
-                kind="feed",
-            )
-            if result.not_modified:
+            listing = list_new(source, self._listing_get, previous)
+            if listing.not_modified:
                 return self._feed_done(
-                    previous, result, interval, FeedReport(source.id, "not-modified")
+                    previous, listing, interval, FeedReport(source.id, "not-modified")
                 )
-            # relative links resolve against where the feed is now, after redirects
-            parsed = parse_feed(result.body, result.url, result.headers.get("content-type"))
         except (Discard, Retry) as exc:
             return self._feed_failed(source, previous, interval, exc)
         except Exception as exc:  # a bug or a surprise must still leave state and backoff
             log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
             failure = Retry("error", f"{type(exc).__name__}: {exc}")
             return self._feed_failed(source, previous, interval, failure)
-        if parsed.warning:
+        if listing.warning:
             log.warning(
-                "feed %s is not well-formed, using what parsed: %s", source.feed, parsed.warning
+                "feed %s is not well-formed, using what parsed: %s", source.feed, listing.warning
             )
-        if parsed.rejected:
+        if listing.rejected:
             log.warning(
-                "feed %s: %d item(s) without a usable link skipped", source.feed, parsed.rejected
+                "feed %s: %d item(s) without a usable link skipped", source.feed, listing.rejected
             )
-            ARTICLES.labels("bad-link").inc(parsed.rejected)
+            ARTICLES.labels("bad-link").inc(listing.rejected)
         try:
-            outcomes = self._take_items(source, parsed.items)
+            outcomes = self._take_items(source, listing.items)
         except Exception:  # never lose the poll's state because one step went wrong
             log.exception("feed items failed: source=%s", source.id)
-            outcomes = {"unfinished": len(parsed.items)}
-        if parsed.rejected:
-            outcomes["bad-link"] = outcomes.get("bad-link", 0) + parsed.rejected
-        report = FeedReport(source.id, "ok", len(parsed.items), outcomes)
-        return self._feed_done(previous, result, max(interval, parsed.ttl_s or 0), report)
+            outcomes = {"unfinished": len(listing.items)}
+        if listing.rejected:
+            outcomes["bad-link"] = outcomes.get("bad-link", 0) + listing.rejected
+        report = FeedReport(source.id, "ok", len(listing.items), outcomes)
+        return self._feed_done(previous, listing, max(interval, listing.ttl_s or 0), report)
+
+    def _listing_get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        paging: bool = False,
+    ) -> FetchResult:
+        """A source adapter's fetch: a listing's follow-up pages wait for the host's slot."""
+        if paging:
+            self.hosts.wait(host_of(url))
+        return fetch(
+            self.client,
+            url,
+            max_bytes=self.settings.max_feed_bytes,
+            deadline_s=self.settings.fetch_timeout_s,
+            max_redirects=self.settings.max_redirects,
+            etag=etag,
+            last_modified=last_modified,
+            kind="feed",  # a feed, an API page or a listing page: the source's own list
+        )
 
     def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
         by_id: dict[str, tuple[FeedItem, str]] = {}
@@ -310,15 +325,21 @@ class Crawler:
                 url=item.url,
                 canonical_url=canonical,
                 source=SourceRef(
-                    id=source.id, name=source.name, feed=source.feed, official=source.official
+                    id=source.id,
+                    name=source.name,
+                    feed=source.feed,
+                    official=source.official,
+                    agency=item.agency or source.agency,
                 ),
                 title=extracted.title or item.title,
                 text=extracted.text,
                 summary=extracted.summary or _TAGS.sub("", item.summary).strip(),
                 authors=extracted.authors,
-                language=extracted.language,
+                language=extracted.language or item.language or source.language,
                 published_at=_published(item.published_at, extracted.published_at),
                 fetched_at=datetime.now(UTC),
+                document_type=item.document_type,
+                effective_on=item.effective_on,
             )
             key, value, headers = encode(article, stage="crawl")
             state.accept(
@@ -334,16 +355,18 @@ class Crawler:
         self.on_accept()
 
     def _feed_done(
-        self, previous: state.FeedState, result: FetchResult, wait_s: float, report: FeedReport
+        self, previous: state.FeedState, listing: Listing, wait_s: float, report: FeedReport
     ) -> FeedReport:
         if report.outcomes.get("stopped") or report.outcomes.get("unfinished"):
-            # items were left for later: the next poll must get the full feed, not a 304
-            result = replace(result, headers={})
+            # items were left for later: the next poll must get the full feed, not a 304,
+            # and an adapter must list them again (its cursor stays where it was)
+            listing = replace(listing, etag=None, last_modified=None, cursor=None)
         self._save_feed_state(
             replace(
                 previous,
-                etag=result.headers.get("etag") or previous.etag,
-                last_modified=result.headers.get("last-modified") or previous.last_modified,
+                etag=listing.etag or previous.etag,
+                last_modified=listing.last_modified or previous.last_modified,
+                cursor=listing.cursor or previous.cursor,
                 error_count=0,
                 last_error=None,
             ),
@@ -438,6 +461,10 @@ def _item_json(item: FeedItem) -> str:
             "summary": item.summary,
             "published_at": item.published_at.isoformat() if item.published_at else None,
             "guid": item.guid,
+            "agency": item.agency,
+            "document_type": item.document_type,
+            "language": item.language,
+            "effective_on": item.effective_on.isoformat() if item.effective_on else None,
         }
     )
 
@@ -446,15 +473,24 @@ def _item_from_json(text: str | None) -> FeedItem | None:
     try:
         data = json.loads(text or "")
         published = data.get("published_at")
+        effective = data.get("effective_on")
         return FeedItem(
             url=str(data["url"]),
             title=str(data.get("title") or ""),
             summary=str(data.get("summary") or ""),
             published_at=datetime.fromisoformat(published) if published else None,
             guid=str(data.get("guid") or data["url"]),
+            agency=_optional(data.get("agency")),
+            document_type=_optional(data.get("document_type")),
+            language=_optional(data.get("language")),
+            effective_on=date.fromisoformat(effective) if effective else None,
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _optional(value: object) -> str | None:
+    return str(value) if value else None
 
 
 def _published(from_feed: datetime | None, from_page: datetime | None) -> datetime | None:

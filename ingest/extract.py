@@ -23,6 +23,10 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _HTML_LANG = re.compile(r"<html[^>]*\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 MIN_TEXT_CHARS = 200
+# a Han character carries about what three Latin letters do: a 150-character official
+# notice in Chinese is a whole document, not a teaser
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN_WEIGHT = 3
 # Dates from the page's markup and URL only: a guess from the running text ("at CES 2026"
 # becomes 2026-01-01) would reorder the policy timeline. The feed's date is the fallback.
 _DATE_PARAMS = {"extensive_search": False, "original_date": True}
@@ -119,7 +123,7 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extracted |
         fast=True,
         date_extraction_params=_DATE_PARAMS,
     )
-    if not isinstance(document, Document) or len(document.text or "") < MIN_TEXT_CHARS:
+    if not isinstance(document, Document) or _text_weight(document.text or "") < MIN_TEXT_CHARS:
         return None
     lang = _HTML_LANG.search(html[:5000])
     return Extracted(
@@ -133,6 +137,13 @@ def extract_page(body: bytes, content_type: str | None, url: str) -> Extracted |
         encoding=encoding,
         decode_warning=decode_warning,
     )
+
+
+def _text_weight(text: str) -> int:
+    """Length in Latin-letter equivalents (each Han character counts HAN_WEIGHT times)."""
+    if len(text) >= MIN_TEXT_CHARS:
+        return len(text)
+    return len(text) + (HAN_WEIGHT - 1) * len(_HAN.findall(text))
 
 
 def _charset_from_header(content_type: str | None) -> str | None:

@@ -26,7 +26,7 @@ import json
 import logging
 import xml.parsers.expat
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -52,6 +52,11 @@ class FeedItem:
     summary: str
     published_at: datetime | None
     guid: str
+    # set by official-source adapters (ingest/listings.py); a plain feed item leaves them empty
+    agency: str | None = None
+    document_type: str | None = None
+    language: str | None = None
+    effective_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,72 @@
-"""The sources file: which feeds to poll (YAML, reviewed like code)."""
+"""The sources file: which feeds, APIs and listing pages to poll (YAML, reviewed like code).
+
+A source's `kind` says how its documents are listed (docs/SOURCES.md):
+`feed` (RSS, Atom or JSON Feed, the default), `federal_register` (the Federal Register
+documents API) or `html_list` (an agency's announcement listing, read by CSS selectors).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from cssselect import GenericTranslator, SelectorError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ingest.canonical import is_http_url
+
+FederalRegisterType = Literal["RULE", "PRORULE", "NOTICE", "PRESDOCU"]
+
+
+def _default_types() -> list[FederalRegisterType]:
+    return ["RULE", "PRORULE", "NOTICE"]
+
+
+class FederalRegisterParams(BaseModel):
+    """What to ask the Federal Register documents API for (`kind: federal_register`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agencies: list[str] = Field(
+        default_factory=lambda: ["industry-and-security-bureau"],
+        min_length=1,
+        description="Federal Register agency slugs, e.g. industry-and-security-bureau",
+    )
+    types: list[FederalRegisterType] = Field(default_factory=_default_types, min_length=1)
+    term: str | None = Field(None, description="Optional full-text condition")
+    per_page: int = Field(20, ge=1, le=1000)
+    max_pages: int = Field(5, ge=1, le=50, description="Pages read per poll at most")
+
+
+class HtmlListParams(BaseModel):
+    """CSS selectors that read an announcement listing page (`kind: html_list`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item: str = Field(description="One element per announcement, e.g. `ul.list li`")
+    link: str = Field("a", description="Within an item: the element whose href is the document")
+    title: str | None = Field(None, description="Within an item; default: the link's text")
+    date: str | None = Field(None, description="Within an item; default: the item's whole text")
+    next: str | None = Field(None, description="In the page: the link to the next listing page")
+    max_pages: int = Field(3, ge=1, le=50, description="Pages read per poll at most")
+
+    @field_validator("item", "link", "title", "date", "next")
+    @classmethod
+    def _valid_selector(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                GenericTranslator().css_to_xpath(value)
+            except SelectorError as exc:
+                raise ValueError(f"not a CSS selector: {value!r}: {exc}") from exc
+        return value
 
 
 class Source(BaseModel):
@@ -21,6 +80,21 @@ class Source(BaseModel):
     official: bool = Field(
         False, description="A government publisher: one of its reports confirms a policy move"
     )
+    kind: Literal["feed", "federal_register", "html_list"] = Field(
+        "feed", description="How documents are listed: a feed, the Federal Register API, a page"
+    )
+    agency: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}:[A-Z0-9_]+$",
+        description="Taxonomy id of the agency that publishes here, e.g. CN:MOFCOM",
+    )
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}$",
+        description="Language of its documents when a page does not say (ISO 639-1, e.g. zh)",
+    )
+    federal_register: FederalRegisterParams | None = None
+    html_list: HtmlListParams | None = None
 
     @field_validator("feed")
     @classmethod
@@ -29,12 +103,28 @@ class Source(BaseModel):
             raise ValueError(f"feed must be an http(s) URL, got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _params_match_kind(self) -> Source:
+        if self.kind == "html_list" and self.html_list is None:
+            raise ValueError("kind html_list needs `html_list:` selectors (at least `item`)")
+        if self.kind != "html_list" and self.html_list is not None:
+            raise ValueError(f"`html_list:` selectors given for a source of kind {self.kind}")
+        if self.kind != "federal_register" and self.federal_register is not None:
+            raise ValueError(f"`federal_register:` params given for a source of kind {self.kind}")
+        return self
+
 
 class SourcesError(Exception):
     """The sources file cannot be used; the message says where and why."""
 
 
 def load_sources(path: Path) -> list[Source]:
+    """The enabled sources of the file."""
+    return [s for s in load_all_sources(path) if s.enabled]
+
+
+def load_all_sources(path: Path) -> list[Source]:
+    """Every source of the file, disabled ones included."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -56,4 +146,4 @@ def load_sources(path: Path) -> list[Source]:
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise SourcesError(f"{path}: duplicate source ids: {', '.join(duplicates)}")
-    return [s for s in sources if s.enabled]
+    return sources

@@ -45,6 +45,14 @@ _SEEN_COLUMNS = {
     "item": "TEXT",  # the feed item as JSON
 }
 
+# Columns of the feeds table added after the first release.
+_FEED_COLUMNS = {
+    "cursor": "TEXT",  # an adapter's position: the newest publication date it has listed
+}
+_FEED_FIELDS = (
+    "source_id, etag, last_modified, next_check_at, error_count, last_error, last_polled_at, cursor"
+)
+
 # Final statuses: the URL is never fetched again. Anything else may be retried.
 DONE = ("published", "discarded", "gave-up")
 
@@ -58,6 +66,7 @@ class FeedState:
     error_count: int = 0
     last_error: str | None = None
     last_polled_at: float | None = None
+    cursor: str | None = None
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -67,18 +76,18 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.executescript(_SCHEMA + outbox.SCHEMA)
-    present = {row[1] for row in conn.execute("PRAGMA table_info(seen)")}
     with conn:
-        for column, kind in _SEEN_COLUMNS.items():
-            if column not in present:
-                conn.execute(f"ALTER TABLE seen ADD COLUMN {column} {kind}")
+        for table, columns in (("seen", _SEEN_COLUMNS), ("feeds", _FEED_COLUMNS)):
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if column not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     return conn
 
 
 def feed_state(conn: sqlite3.Connection, source_id: str) -> FeedState:
     row = conn.execute(
-        "SELECT source_id, etag, last_modified, next_check_at, error_count, last_error, "
-        "last_polled_at FROM feeds WHERE source_id = ?",
+        f"SELECT {_FEED_FIELDS} FROM feeds WHERE source_id = ?",
         (source_id,),
     ).fetchone()
     return FeedState(*row) if row else FeedState(source_id)
@@ -87,7 +96,7 @@ def feed_state(conn: sqlite3.Connection, source_id: str) -> FeedState:
 def save_feed_state(conn: sqlite3.Connection, state: FeedState) -> None:
     with conn:
         conn.execute(
-            "INSERT OR REPLACE INTO feeds VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO feeds ({_FEED_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 state.source_id,
                 state.etag,
@@ -96,15 +105,13 @@ def save_feed_state(conn: sqlite3.Connection, state: FeedState) -> None:
                 state.error_count,
                 state.last_error,
                 state.last_polled_at,
+                state.cursor,
             ),
         )
 
 
 def all_feed_states(conn: sqlite3.Connection) -> list[FeedState]:
-    rows = conn.execute(
-        "SELECT source_id, etag, last_modified, next_check_at, error_count, last_error, "
-        "last_polled_at FROM feeds ORDER BY source_id"
-    ).fetchall()
+    rows = conn.execute(f"SELECT {_FEED_FIELDS} FROM feeds ORDER BY source_id").fetchall()
     return [FeedState(*row) for row in rows]
 
 

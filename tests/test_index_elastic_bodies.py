@@ -148,7 +148,13 @@ def test_or_with_not_keeps_its_logical_meaning() -> None:
     assert rendered == {
         "bool": {
             "should": [
-                {"multi_match": {"query": "ban", "fields": ["title"], "operator": "and"}},
+                {
+                    "multi_match": {
+                        "query": "ban",
+                        "fields": ["title", "title_zh"],  # and its Chinese twin
+                        "operator": "and",
+                    }
+                },
                 {"bool": {"must_not": [{"term": {"stance": {"value": "none"}}}]}},
             ],
             "minimum_should_match": 1,

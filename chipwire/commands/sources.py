@@ -1,11 +1,14 @@
-"""`chipwire sources status`: every feed's health and the pages waiting for a retry.
+"""`chipwire sources list|status`: the configured sources, every feed's health and the
+pages waiting for a retry.
 
-Reads the crawler's state file (settings.data_dir/state.sqlite) and the sources file; it
-never polls anything, so it is safe to run beside `chipwire run`.
+`list` reads the sources file only; `status` reads the crawler's state file
+(settings.data_dir/state.sqlite) too. Neither polls anything, so both are safe to run
+beside `chipwire run`.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,9 +19,10 @@ from rich.table import Table
 
 from chipwire.settings import Settings
 from ingest import state
-from ingest.sources import SourcesError, load_sources
+from ingest.sources import Source, SourcesError, load_all_sources, load_sources
 
 out = Console()
+err = Console(stderr=True)
 sources_app = typer.Typer(help="Feed sources and their health.", no_args_is_help=True)
 
 
@@ -84,6 +88,54 @@ def _when(at: float | None, now: float) -> str:
         else f"{span / 3600:.1f}h"
     )
     return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+@sources_app.command("list")
+def list_sources(
+    official: Annotated[
+        bool, typer.Option("--official", help="Only government publishers (official: true)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per source")] = False,
+) -> None:
+    """Every source in the sources file, disabled ones too; official ones are marked."""
+    settings = Settings()
+    try:
+        sources = load_all_sources(settings.sources_file)
+    except SourcesError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    if official:
+        sources = [s for s in sources if s.official]
+    if as_json:
+        for source in sources:
+            typer.echo(
+                json.dumps(source.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+            )
+        return
+    table = Table("source", "kind", "official", "agency", "lang", "every", "enabled", "address")
+    for source in sources:
+        table.add_row(
+            source.id,
+            source.kind,
+            "official" if source.official else "",
+            source.agency or "",
+            source.language or "",
+            _interval(source, settings),
+            "yes" if source.enabled else "no",
+            source.feed,
+        )
+    out.print(table)
+    shown = len(sources)
+    out.print(
+        f"{shown} source(s), {sum(s.official for s in sources)} official, "
+        f"{sum(not s.enabled for s in sources)} disabled ({settings.sources_file})",
+        highlight=False,
+    )
+
+
+def _interval(source: Source, settings: Settings) -> str:
+    seconds = source.poll_interval_s or settings.poll_interval_s
+    return f"{seconds / 60:.0f}m" if seconds >= 60 else f"{seconds:.0f}s"
 
 
 @sources_app.command("status")
