@@ -33,7 +33,7 @@ from index.stage import IndexSink
 from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
-from ingest.sources import Source, SourcesError, load_sources
+from ingest.sources import Source, SourcesError, in_shard, load_sources
 from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -118,7 +118,14 @@ class Pipeline:
         return StageRunner(consumer, sink, self.bus)
 
     def sources(self) -> list[Source]:
-        return load_sources(self.settings.sources_file)
+        return self.sources_of(self.settings)
+
+    @staticmethod
+    def sources_of(settings: Settings) -> list[Source]:
+        """The enabled sources this crawler replica owns (crawl_shard of crawl_shards)."""
+        return in_shard(
+            load_sources(settings.sources_file), settings.crawl_shards, settings.crawl_shard
+        )
 
     def relay(self) -> int:
         assert self.state_conn is not None

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -62,6 +62,12 @@ class Settings(BaseSettings):
 
     # polling and fetching
     poll_interval_s: float = Field(300.0, gt=0, description="Seconds between feed polls")
+    crawl_shards: int = Field(
+        1, ge=1, description="Crawler replicas sharing the sources (each owns a stable part)"
+    )
+    crawl_shard: int = Field(
+        0, ge=0, description="This replica's share of the sources: 0 .. crawl_shards - 1"
+    )
     fetch_timeout_s: float = Field(15.0, gt=0, description="Wall-clock limit per HTTP fetch")
     max_feed_bytes: int = Field(5_000_000, gt=0, description="Largest feed body accepted")
     max_page_bytes: int = Field(5_000_000, gt=0, description="Largest page body accepted")
@@ -210,6 +216,14 @@ class Settings(BaseSettings):
     health_stall_s: float = Field(
         300.0, gt=0, description="/healthz: a stage failing or stuck this long is unhealthy (503)"
     )
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> Settings:
+        if self.crawl_shard >= self.crawl_shards:
+            raise ValueError(
+                f"crawl_shard {self.crawl_shard} is not below crawl_shards {self.crawl_shards}"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

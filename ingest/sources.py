@@ -7,6 +7,7 @@ documents API) or `html_list` (an agency's announcement listing, read by CSS sel
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -121,6 +122,17 @@ class SourcesError(Exception):
 def load_sources(path: Path) -> list[Source]:
     """The enabled sources of the file."""
     return [s for s in load_all_sources(path) if s.enabled]
+
+
+def shard_of(source_id: str, shards: int) -> int:
+    """The crawler replica that owns a source: a stable hash of its id (one owner each)."""
+    digest = hashlib.sha1(source_id.encode(), usedforsecurity=False).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def in_shard(sources: list[Source], shards: int, shard: int) -> list[Source]:
+    """The sources replica `shard` of `shards` polls (all of them with one replica)."""
+    return [s for s in sources if shards <= 1 or shard_of(s.id, shards) == shard]
 
 
 def load_all_sources(path: Path) -> list[Source]:
