@@ -4,6 +4,7 @@ what it sent, and how it does on a timeline of real or sample news."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,8 +13,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from chipwire.contract import AlertEvent
 from chipwire.settings import Settings
 
 console = Console()
@@ -104,10 +107,7 @@ def show(alert_id: Annotated[str, typer.Argument(help="Alert id (a prefix will d
 
     settings = _settings()
     with _alerter(settings) as alerter:
-        alert = store.alert(alerter.conn, alert_id)
-        if alert is None:
-            console.print(f"[red]no alert {alert_id}[/red]")
-            raise typer.Exit(1)
+        alert = _found(alerter.conn, alert_id)
         deliveries = store.deliveries(alerter.conn, alert_id=alert.id)
     console.print(f"[bold]{mail.headline(alert)}[/]  (alert {alert.id})")
     console.print(f"before: {alert.previous}, confirmed {_day(alert.previous_since)}")
@@ -230,14 +230,11 @@ def preview(
     html: Annotated[bool, typer.Option("--html", help="Print the HTML part too")] = False,
 ) -> None:
     """The email of one alert as it would be sent (headers and plain-text part)."""
-    from alerts import mail, store
+    from alerts import mail
 
     settings = _settings()
     with _alerter(settings) as alerter:
-        alert = store.alert(alerter.conn, alert_id)
-    if alert is None:
-        console.print(f"[red]no alert {alert_id}[/red]")
-        raise typer.Exit(1)
+        alert = _found(alerter.conn, alert_id)
     message = mail.render(alert, [s.recipient for s in settings.subscriptions()], settings)
     for name in ("Subject", "From", "To", "Date"):
         sys.stdout.write(f"{name}: {message[name]}\n")
@@ -299,3 +296,14 @@ def _print_backtest(r: dict[str, Any]) -> None:
         console.print(f"  false alerts per pair: {r['false_alerts_per_pair']}")
     if r["must_not_shift_violations"]:
         console.print(f"  [red]must not shift, but did: {r['must_not_shift_violations']}[/]")
+
+
+def _found(conn: sqlite3.Connection, alert_id: str) -> AlertEvent:
+    """The alert with this id (or id prefix); exit 1 with one line when there is none."""
+    from alerts import store
+
+    alert = store.alert(conn, alert_id)
+    if alert is None:
+        console.print(f"[red]no alert {escape(alert_id)}[/red]")
+        raise typer.Exit(1)
+    return alert
