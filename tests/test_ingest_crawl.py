@@ -4,10 +4,8 @@ are state (not crashes), robots.txt is obeyed, and a restart re-sends nothing.""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +13,11 @@ import pytest
 from chipwire import outbox
 from chipwire.bus import RAW_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
-from chipwire.contract import RawArticle
 from chipwire.settings import Settings
 from ingest import state
-from ingest.crawl import Crawler, FeedReport
-from ingest.fetch import make_client
+from ingest.crawl import FeedReport
 from ingest.sources import Source
+from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
 from tests.loopback import LoopbackServer, header_drip, redirect
 
 BODY = (
@@ -84,28 +81,7 @@ def site(server: LoopbackServer) -> list[Source]:
     ]
 
 
-_OPEN: list[Crawler] = []
 _CLOSE_BUS: list[EmbeddedBus] = []
-
-
-def crawler(settings: Settings) -> Crawler:
-    made = Crawler(settings, state.connect(settings.state_db), make_client(settings), None)
-    _OPEN.append(made)
-    return made
-
-
-@pytest.fixture(autouse=True)
-def _close_crawlers() -> Iterator[None]:
-    yield
-    while _OPEN:
-        made = _OPEN.pop()
-        made.client.close()
-        made.conn.close()
-
-
-def raw_articles(conn: sqlite3.Connection) -> list[RawArticle]:
-    rows = conn.execute("SELECT value FROM outbox ORDER BY seq").fetchall()
-    return [RawArticle.model_validate_json(bytes(v)) for (v,) in rows]
 
 
 def test_poll_accepts_new_articles_once_and_joins_copies(

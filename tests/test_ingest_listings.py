@@ -7,8 +7,6 @@ Every fixture is written by the team in the source's real format; no real docume
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -16,11 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from chipwire.contract import RawArticle
 from chipwire.settings import Settings
 from ingest import state
-from ingest.crawl import Crawler
-from ingest.fetch import make_client
 from ingest.listings import parse_listing_date
 from ingest.sources import (
     FederalRegisterParams,
@@ -30,6 +25,7 @@ from ingest.sources import (
     load_all_sources,
     load_sources,
 )
+from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
 from tests.loopback import LoopbackServer
 
 # fictional rule text, long enough for extraction
@@ -157,29 +153,6 @@ def mofcom_listing(
         f"<div class='nav'><a href='/'>首页</a></div><ul class='list'>{items}</ul>{pager}"
         "</body></html>"
     )
-
-
-_OPEN: list[Crawler] = []
-
-
-def crawler(settings: Settings) -> Crawler:
-    made = Crawler(settings, state.connect(settings.state_db), make_client(settings), None)
-    _OPEN.append(made)
-    return made
-
-
-@pytest.fixture(autouse=True)
-def _close_crawlers() -> Iterator[None]:
-    yield
-    while _OPEN:
-        made = _OPEN.pop()
-        made.client.close()
-        made.conn.close()
-
-
-def raw_articles(conn: sqlite3.Connection) -> list[RawArticle]:
-    rows = conn.execute("SELECT value FROM outbox ORDER BY seq").fetchall()
-    return [RawArticle.model_validate_json(bytes(v)) for (v,) in rows]
 
 
 def fr_source(server: LoopbackServer) -> Source:
