@@ -4,11 +4,8 @@ nothing; SIGTERM stops cleanly."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +15,8 @@ import httpx
 import pytest
 
 from tests.loopback import LoopbackServer
-from tests.smtp import Inbox, free_port
+from tests.runkit import RunProcess
+from tests.smtp import Inbox
 
 POLL_INTERVAL_S = 2.0
 ARTICLES = {
@@ -80,30 +78,18 @@ def site() -> Iterator[LoopbackServer]:
     server.close()
 
 
-class Run:
+class Run(RunProcess):
     def __init__(self, tmp: Path, site: LoopbackServer, smtp_port: int) -> None:
-        self.port = free_port()
-        (tmp / "sources.yaml").write_text(
+        super().__init__(
+            tmp,
             # an official source: one report confirms a move (docs/ALERTS.md), so the latency
             # measured is from the confirming article to the email
             f"sources:\n  - id: wire\n    name: Wire\n    feed: {site.url('/feed.xml')}\n"
-            "    official: true\n"
-        )
-        (tmp / "chipwire.toml").write_text(
-            f'data_dir = "{tmp / "data"}"\nsources_file = "{tmp / "sources.yaml"}"\n'
+            "    official: true\n",
             f"poll_interval_s = {POLL_INTERVAL_S}\nallow_private_addresses = true\n"
-            f"host_min_interval_s = 0\nextract_workers = 1\nhttp_port = {self.port}\n"
-            f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n'
+            "host_min_interval_s = 0\nextract_workers = 1\n"
+            f'smtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\n',
         )
-        self.env = {**os.environ, "CHIPWIRE_CONFIG": str(tmp / "chipwire.toml")}
-        self.log = tmp / "run.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "chipwire", "run"], env=self.env, stdout=log, stderr=log
-            )
 
     def search(self, **params: Any) -> dict[str, Any]:
         try:
@@ -113,11 +99,6 @@ class Run:
         except httpx.HTTPError:
             return {"total": -1, "hits": []}
         return response.json() if response.status_code == 200 else {"total": -1, "hits": []}
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
 
     def stop(self, sig: int) -> int:
         assert self.proc is not None

@@ -3,10 +3,7 @@ exits within 5 s with everything accepted kept; two quick Ctrl-C never crash it.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.loopback import LoopbackServer, trickle
-from tests.smtp import free_port
+from tests.runkit import RunProcess
 from tests.test_e2e_process import ARTICLES, page, wait_for
 
 SLOW_PAGE_S = 40  # a page that trickles for longer than any stop may take
@@ -41,28 +38,16 @@ def site() -> Iterator[LoopbackServer]:
     server.close()
 
 
-class Run:
+class Run(RunProcess):
     def __init__(self, tmp: Path, site: LoopbackServer) -> None:
-        self.port = free_port()
-        (tmp / "sources.yaml").write_text(
+        super().__init__(
+            tmp,
             "sources:\n"
             f"  - {{id: fast, name: Fast, feed: '{site.url('/fast.xml')}'}}\n"
-            f"  - {{id: slow, name: Slow, feed: '{site.url('/slow.xml')}'}}\n"
-        )
-        (tmp / "chipwire.toml").write_text(
-            f'data_dir = "{tmp / "data"}"\nsources_file = "{tmp / "sources.yaml"}"\n'
+            f"  - {{id: slow, name: Slow, feed: '{site.url('/slow.xml')}'}}\n",
             "poll_interval_s = 2\nallow_private_addresses = true\nhost_min_interval_s = 0\n"
-            f"extract_workers = 1\nhttp_port = {self.port}\nfetch_timeout_s = 60\n"
+            "extract_workers = 1\nfetch_timeout_s = 60\n",
         )
-        self.env = {**os.environ, "CHIPWIRE_CONFIG": str(tmp / "chipwire.toml")}
-        self.log = tmp / "run.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "chipwire", "run"], env=self.env, stdout=log, stderr=log
-            )
 
     def indexed(self) -> int:
         import httpx
@@ -80,11 +65,6 @@ class Run:
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout=30)
         return code, time.monotonic() - started
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
 
 
 @pytest.mark.timeout(180)
