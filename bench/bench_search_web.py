@@ -44,9 +44,8 @@ sys.path.insert(0, str(ROOT))
 from chipwire.contract import EnrichedArticle, EntityRef, SourceRef, Tags, article_id  # noqa: E402
 from chipwire.demo.corpus import DEMO_ARTICLES  # noqa: E402
 from index import query as q  # noqa: E402
-from index.backend import FACET_SIZE, SNIPPET_CHARS, WEEK_FACET, SearchRequest  # noqa: E402
-from index.tantivy_backend import TantivyBackend  # noqa: E402
-from index.tantivy_schema import FACETED  # noqa: E402
+from index.backend import SNIPPET_CHARS, SearchRequest  # noqa: E402
+from index.tantivy_backend import FACET_AGGREGATIONS, TantivyBackend  # noqa: E402
 
 CHIPS = ["H200", "H20", "B200", "MI308", "Ascend910"]
 COMPANIES = ["nvidia", "amd", "asml", "huawei", "tsmc", "alibaba"]
@@ -131,14 +130,7 @@ class Bare:
         self.backend = TantivyBackend(path)  # only for its schema, analyzer and query builder
         self.index = self.backend._index
         self.schema = self.backend._schema
-        self.aggs: dict[str, Any] = {
-            f: {"terms": {"field": f, "size": FACET_SIZE}} for f in FACETED
-        }
-        self.aggs["day"] = {"date_histogram": {"field": "date", "fixed_interval": "1d"}}
-        self.aggs[WEEK_FACET] = {
-            "date_histogram": {"field": "date", "fixed_interval": "7d", "offset": "-3d"},
-            "aggs": {"stance": {"terms": {"field": "stance"}}},
-        }
+        self.aggs = FACET_AGGREGATIONS  # the very aggregations the backend asks for
 
     def search(self, req: SearchRequest) -> int:
         query = self.backend._queries.build(req, q.parse_query(req.query))

@@ -30,7 +30,6 @@ from index.backend import (
     SearchHit,
     SearchRequest,
     SearchResponse,
-    Snippet,
     check_window,
     week_key,
 )
@@ -41,12 +40,22 @@ from index.tantivy_schema import (
     ZH_ANALYZER,
     build_schema,
     from_stored,
+    hit_from_stored,
     make_analyzer,
     make_zh_analyzer,
     to_document,
 )
 
 log = logging.getLogger(__name__)
+
+FACET_AGGREGATIONS: dict[str, Any] = {
+    **{field: {"terms": {"field": field, "size": FACET_SIZE}} for field in FACETED},
+    "day": {"date_histogram": {"field": "date", "fixed_interval": "1d"}},
+    WEEK_FACET: {
+        "date_histogram": {"field": "date", "fixed_interval": "7d", "offset": "-3d"},
+        "aggs": {"stance": {"terms": {"field": "stance"}}},  # weeks start on Monday
+    },
+}
 
 DEFAULT_WRITER_HEAP = 64_000_000  # bytes; tantivy needs >= 15 MB per thread
 REBUILD_HINT = (
@@ -82,6 +91,7 @@ class TantivyBackend:
         self._queries = TantivyQueryBuilder(self._schema, self._analyzer)
         self._writer: tantivy.IndexWriter | None = None
         self._pending = 0
+        self._generation: tuple[int, int, int] | None = None
 
     def _open(self) -> tantivy.Index:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -140,8 +150,7 @@ class TantivyBackend:
     def search(self, req: SearchRequest) -> SearchResponse:
         check_window(req)
         node = q.parse_query(req.query)
-        self._index.reload()
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         query = self._queries.build(req, node)
         order: dict[str, Any] = {}
         if req.sort == "newest":
@@ -151,9 +160,24 @@ class TantivyBackend:
         )
         hits = [] if req.limit == 0 else self._hits(searcher, query, result.hits, req.sort)
         facets = self._facets(searcher, query) if req.facets else {}
-        return SearchResponse(
+        # every part is built from our own index and typed above: validating ~1,000 facet
+        # buckets and 20 hits a second time would cost more than the JSON they become
+        return SearchResponse.model_construct(
             total=_total(result), hits=hits, facets=facets, query=q.to_lucene(node)
         )
+
+    def _searcher(self) -> tantivy.Searcher:
+        """The current searcher, reloaded only when a commit (in any process) changed the
+        index: tantivy rewrites meta.json on every commit, so its stat is the generation."""
+        try:
+            meta = (self.path / "meta.json").stat()
+            generation = (meta.st_ino, meta.st_mtime_ns, meta.st_size)
+        except OSError:
+            generation = None
+        if generation is None or generation != self._generation:
+            self._index.reload()
+            self._generation = generation
+        return self._index.searcher()
 
     def _hits(
         self,
@@ -167,52 +191,40 @@ class TantivyBackend:
         hits = []
         for score, address in found:
             doc = searcher.doc(address)
-            article = from_stored(doc.to_dict())
             generated = snippets.snippet_from_doc(doc)
             fragment = generated.to_html() if generated.highlighted() else ""
-            snippet = Snippet.from_html(fragment) if fragment else _lead(article)
             relevance_score = float(score) if sort == "relevance" else 0.0
-            hits.append(SearchHit.of(article, relevance_score, snippet))
+            hits.append(hit_from_stored(doc.to_dict(), relevance_score, fragment))
         return hits
 
     def _facets(
         self, searcher: tantivy.Searcher, query: tantivy.Query
     ) -> dict[str, list[FacetBucket]]:
-        aggs: dict[str, Any] = {
-            field: {"terms": {"field": field, "size": FACET_SIZE}} for field in FACETED
-        }
-        aggs["day"] = {"date_histogram": {"field": "date", "fixed_interval": "1d"}}
-        aggs[WEEK_FACET] = {
-            "date_histogram": {"field": "date", "fixed_interval": "7d", "offset": "-3d"},
-            "aggs": {"stance": {"terms": {"field": "stance"}}},  # weeks start on Monday
-        }
-        result = searcher.aggregate(query, aggs)
-        facets = {
+        result = searcher.aggregate(query, FACET_AGGREGATIONS)
+        facets: dict[str, list[FacetBucket]] = {
             field: [
-                FacetBucket(key=str(b["key"]), count=int(b["doc_count"]))
+                {"key": str(b["key"]), "count": b["doc_count"]}
                 for b in result.get(field, {}).get("buckets", [])
             ]
             for field in FACETED
         }
         facets["day"] = [
-            FacetBucket(key=_day(b["key"]), count=int(b["doc_count"]))
+            {"key": _day(b["key"]), "count": b["doc_count"]}
             for b in result.get("day", {}).get("buckets", [])
             if b["doc_count"]
         ]
         facets[WEEK_FACET] = [
-            FacetBucket(key=week_key(_day(w["key"]), str(s["key"])), count=int(s["doc_count"]))
+            {"key": week_key(_day(w["key"]), s["key"]), "count": s["doc_count"]}
             for w in result.get(WEEK_FACET, {}).get("buckets", [])
             for s in w.get("stance", {}).get("buckets", [])
         ]
         return facets
 
     def count(self) -> int:
-        self._index.reload()
-        return int(self._index.searcher().num_docs)
+        return int(self._searcher().num_docs)
 
     def get(self, article_id: str) -> EnrichedArticle | None:
-        self._index.reload()
-        searcher = self._index.searcher()
+        searcher = self._searcher()
         query = tantivy.Query.term_query(self._schema, "id", article_id)
         found = searcher.search(query, limit=1, count=False).hits
         if not found:
@@ -231,10 +243,6 @@ class TantivyBackend:
 def _total(result: tantivy.SearchResult) -> int:
     count = getattr(result, "count", None)  # present at run time, missing from the stubs
     return int(count or 0)
-
-
-def _lead(article: EnrichedArticle) -> Snippet:
-    return Snippet.plain(article.summary or article.text)
 
 
 @lru_cache(maxsize=8192)  # the same days come back in every search's histograms

@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
+import orjson
 import tantivy
 
 from chipwire.contract import EnrichedArticle
-from index.backend import effective_date
+from index.backend import SearchHit, Snippet, effective_date
 from index.cjk import MAX_TOKEN_CHARS, is_chinese, zh_tokens
 
 ANALYZER = "chipwire_en"
@@ -117,6 +118,30 @@ def to_document(article: EnrichedArticle) -> tantivy.Document:
 def from_stored(stored: dict[str, Any]) -> EnrichedArticle:
     rest = EnrichedArticle.model_validate_json(stored["article"][0])
     return rest.model_copy(update={name: _first(stored, name) for name in TEXT_FIELDS})
+
+
+def hit_from_stored(stored: dict[str, Any], score: float, fragment: str) -> SearchHit:
+    """A search hit straight from the stored fields: what a result list shows, without
+    validating the whole article (signals, dates, limits) that only its page needs."""
+    rest = orjson.loads(stored["article"][0])
+    title, summary, text = (_first(stored, name) for name in TEXT_FIELDS)
+    snippet = Snippet.from_html(fragment) if fragment else Snippet.plain(summary or text)
+    return SearchHit.model_validate(
+        {
+            "id": rest["id"],
+            "story_id": rest["story_id"],
+            "title": title,
+            "url": rest["url"],
+            "source": rest["source"]["name"],
+            "published_at": rest.get("published_at"),
+            "stance": rest["stance"],
+            "acting_jurisdiction": rest.get("acting_jurisdiction"),
+            "relevance": rest["relevance"],
+            "score": score,
+            "snippet": snippet,
+            "tags": rest.get("tags", {}),
+        }
+    )
 
 
 def _first(stored: dict[str, Any], name: str) -> str:

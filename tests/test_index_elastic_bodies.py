@@ -284,9 +284,9 @@ def test_response_maps_to_the_shared_shape() -> None:
     )
     assert hit.snippet.html == "may not clear <b>customs</b> &amp; more"
     assert hit.snippet.text == "may not clear customs & more"
-    assert response.facets["chips"][0].model_dump() == {"key": "H200", "count": 2}
-    assert response.facets["day"][0].key == "2026-01-14"
-    assert response.facets["week_stance"][0].model_dump() == {"key": "2026-01-12/ease", "count": 2}
+    assert response.facets["chips"][0] == {"key": "H200", "count": 2}
+    assert response.facets["day"][0]["key"] == "2026-01-14"
+    assert response.facets["week_stance"][0] == {"key": "2026-01-12/ease", "count": 2}
 
 
 LEAF_QUERIES = {"multi_match", "term", "wildcard", "fuzzy", "query_string", "match_all"}

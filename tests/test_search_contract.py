@@ -64,7 +64,7 @@ def search(backend: SearchBackend, query: str = "", **filters: object) -> set[st
 
 
 def facet(response: SearchResponse, name: str) -> dict[str, int]:
-    return {bucket.key: bucket.count for bucket in response.facets[name]}
+    return {bucket["key"]: bucket["count"] for bucket in response.facets[name]}
 
 
 # idempotence

@@ -137,7 +137,7 @@ def show(response: SearchResponse, out: Console) -> None:
     )
     for name, buckets in response.facets.items():
         if buckets and name != "day":
-            counts = escape(", ".join(f"{b.key} ({b.count})" for b in buckets[:8]))
+            counts = escape(", ".join(f"{b['key']} ({b['count']})" for b in buckets[:8]))
             out.print(f"  [dim]{name}:[/dim] {counts}", highlight=False)
 
 

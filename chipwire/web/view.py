@@ -150,8 +150,8 @@ class Histogram:
 def histogram(buckets: list[FacetBucket], width: int = 640, height: int = 120) -> Histogram | None:
     weeks: dict[str, dict[str, int]] = {}
     for b in buckets:
-        monday, _, stance = b.key.partition("/")
-        weeks.setdefault(monday, {})[stance] = weeks.get(monday, {}).get(stance, 0) + b.count
+        monday, _, stance = b["key"].partition("/")
+        weeks.setdefault(monday, {})[stance] = weeks.get(monday, {}).get(stance, 0) + b["count"]
     if not weeks:
         return None
     ordered = _every_week(min(weeks), max(weeks))  # a quiet week shows as a gap
