@@ -53,7 +53,8 @@ app = typer.Typer(
 )
 
 COMMAND_MODULES = [
-    "chipwire.commands.pipeline",  # run, demo, crawl, enrich, index, alert, tail
+    "chipwire.commands.pipeline",  # run, demo, crawl, enrich, alert, tail, serve
+    "chipwire.commands.indexing",  # index (the stage) and index setup|stats|reindex
     "chipwire.commands.tagging",  # tag, eval, reenrich
     "chipwire.commands.search",  # search
     "chipwire.commands.stream",  # topics, dlq

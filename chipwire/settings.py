@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     # search
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
     es_index: str = Field("chipwire-articles", description="Elasticsearch alias")
+    es_rollover_max_age: str = Field(
+        "30d", description="`chipwire index setup` starts a new backing index past this age"
+    )
+    es_rollover_max_primary_shard_size: str = Field(
+        "25gb", description="… or past this primary shard size"
+    )
 
     # alerts
     smtp_host: str = Field("", description="SMTP host; empty writes .eml files to the outbox")

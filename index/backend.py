@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field
@@ -133,8 +133,26 @@ class Rejected:
     reason: str
 
 
+@dataclass(frozen=True)
+class IndexStats:
+    """What `chipwire index stats` shows: the same keys on both backends."""
+
+    backend: str
+    names: list[str]  # tantivy: the folder; Elasticsearch: read alias, write alias, indices
+    documents: int
+    size_bytes: int  # on disk (tantivy) or the store size of every copy (Elasticsearch)
+    last_commit: datetime | None  # tantivy: the last commit; Elasticsearch: newest fetched_at
+    details: dict[str, Any] = field(default_factory=dict)
+
+
 class SearchBackend(Protocol):
     name: str
+
+    def setup(self) -> list[str]:
+        """Create the index (or bring its layout up to date); one line per thing done."""
+        ...
+
+    def stats(self) -> IndexStats: ...
 
     def upsert(self, articles: Sequence[EnrichedArticle]) -> None:
         """Add or replace articles by id (may buffer until commit)."""

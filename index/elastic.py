@@ -26,6 +26,7 @@ from index import elastic_query as esq
 from index import query as q
 from index.backend import (
     INDEXED,
+    IndexStats,
     Rejected,
     SearchRequest,
     SearchResponse,
@@ -66,6 +67,8 @@ class ElasticBackend:
         initial_backoff: float = 1.0,
         max_backoff: float = 30.0,
         refresh: str | bool = "wait_for",
+        rollover_max_age: str = "30d",
+        rollover_max_primary_shard_size: str = "25gb",
     ) -> None:
         self.client = client
         self.alias = alias
@@ -78,26 +81,36 @@ class ElasticBackend:
             "max_backoff": max_backoff,
             "refresh": refresh,  # commit() promises searchable; wait_for waits one refresh
         }
+        self.rollover_conditions = {
+            "max_age": rollover_max_age,
+            "max_primary_shard_size": rollover_max_primary_shard_size,
+        }
         self._buffer: dict[str, EnrichedArticle] = {}
         self._ready = False
 
     @classmethod
     def connect(cls, url: str, alias: str, **options: Any) -> ElasticBackend:
         backend = cls(make_client(url), alias, **options)
-        backend.setup()
+        backend.ensure_layout()
         return backend
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ElasticBackend:
         # set up lazily: the pipeline must start (and retry) while the cluster is down
-        return cls(make_client(settings.es_url), settings.es_index)
+        return cls(
+            make_client(settings.es_url),
+            settings.es_index,
+            rollover_max_age=settings.es_rollover_max_age,
+            rollover_max_primary_shard_size=settings.es_rollover_max_primary_shard_size,
+        )
 
     # layout
 
-    def setup(self) -> None:
+    def ensure_layout(self) -> list[str]:
         """Create the layout if the alias does not exist yet: install the template, then the
-        first index with both aliases. An existing layout is left alone (upgrades go through
-        `reindex_to`), and a key too narrow to look (write-only) assumes an operator made it."""
+        first backing index with both aliases. An existing layout is left alone (the
+        indexer calls this; `setup` updates), and a key too narrow to look (write-only)
+        assumes an operator made it."""
         try:
             exists = bool(self.client.indices.exists_alias(name=self.alias))
         except elasticsearch.AuthorizationException:
@@ -105,20 +118,68 @@ class ElasticBackend:
             exists = True
         except UNREACHABLE as exc:
             raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
+        done = []
         if not exists:
-            body = esq.template_for(self.alias)
-            self._call(
-                self.client.indices.put_index_template,
-                name=self.alias,
-                index_patterns=body["index_patterns"],
-                priority=body["priority"],
-                version=body["version"],
-                meta=body["_meta"],
-                template=body["template"],
-            )
+            done.append(self._put_template())
+            first = esq.versioned_index(self.alias)
             aliases = {self.write_alias: {"is_write_index": True}, self.alias: {}}
-            self._create_index(esq.versioned_index(self.alias), aliases)
+            self._create_index(first, aliases)
+            done.append(f"created {first} behind {self.alias} (read) and {self.write_alias}")
         self._ready = True
+        return done
+
+    def setup(self) -> list[str]:
+        """`chipwire index setup`: the template (re)installed, the layout created when
+        missing, a rollover when the write index is past its age or size, the saved-search
+        index. Safe to run at any time, e.g. daily from cron."""
+        done = self.ensure_layout()
+        if not done:
+            done.append(self._put_template())
+            done.append(self.rollover())
+        done.append(self._ensure_saved_searches())
+        return done
+
+    def _put_template(self) -> str:
+        body = esq.template_for(self.alias)
+        self._call(
+            self.client.indices.put_index_template,
+            name=self.alias,
+            index_patterns=body["index_patterns"],
+            priority=body["priority"],
+            version=body["version"],
+            meta=body["_meta"],
+            template=body["template"],
+        )
+        return f"index template {self.alias} version {body['version']} installed"
+
+    def rollover(self) -> str:
+        """Start a new backing index when the write index is past `rollover_max_age` or
+        `rollover_max_primary_shard_size`; otherwise nothing."""
+        current = self._write_index()
+        answer = self._call(
+            self.client.indices.rollover,
+            alias=self.write_alias,
+            new_index=esq.next_index(current),
+            **esq.rollover_body(self.alias, **self.rollover_conditions),
+        )
+        if answer.get("rolled_over"):
+            return f"rolled over: writes go to {answer['new_index']} (was {current})"
+        conditions = ", ".join(f"{k} {v}" for k, v in self.rollover_conditions.items())
+        return f"write index {current} kept (rolls over at {conditions})"
+
+    def _ensure_saved_searches(self) -> str:
+        name = esq.saved_searches_index(self.alias)
+        body = esq.percolator_index_body()
+        created = self._call(
+            self.client.indices.create,
+            index=name,
+            tolerate="resource_already_exists_exception",
+            **body,
+        )
+        if created is None:  # it exists: new contract fields are additive mappings
+            properties = body["mappings"]["properties"]
+            self._call(self.client.indices.put_mapping, index=name, properties=properties)
+        return f"saved-search index {name} ready"
 
     def _create_index(self, name: str, aliases: dict[str, Any]) -> None:
         self._call(
@@ -129,15 +190,17 @@ class ElasticBackend:
         )
 
     def reindex_to(self, version: int) -> str:
-        """Move to `<alias>-v<version>` (a new template version): writes go to the new index
-        first, old documents are copied without overwriting newer ones, then reads swap."""
-        old = self._current_index()
+        """Move to `<alias>-v<version>-000001` (a new template version): writes go to the
+        new index first, old documents are copied without overwriting newer ones, then
+        reads swap. Every backing index of the old version is copied and retired."""
+        old = self._indices(self.alias)
+        writable = self._indices(self.write_alias)
         new = esq.versioned_index(self.alias, version)
         self._create_index(new, {})
-        self._call(  # one atomic call: writes go to the new index from now on
+        self._call(  # one atomic call: writes (and id lookups) go to the new index from now on
             self.client.indices.update_aliases,
             actions=[
-                {"add": {"index": old, "alias": self.write_alias, "is_write_index": False}},
+                *({"remove": {"index": name, "alias": self.write_alias}} for name in writable),
                 {"add": {"index": new, "alias": self.write_alias, "is_write_index": True}},
             ],
         )
@@ -152,17 +215,21 @@ class ElasticBackend:
         self._call(
             self.client.indices.update_aliases,
             actions=[
-                {"remove": {"index": old, "alias": self.write_alias}},
-                {"remove": {"index": old, "alias": self.alias}},
+                *({"remove": {"index": name, "alias": self.alias}} for name in old),
                 {"add": {"index": new, "alias": self.alias}},
             ],
         )
         return new
 
-    def _current_index(self) -> str:
-        found = self._call(self.client.indices.get_alias, name=self.alias)
-        [name] = list(found.body)
-        return str(name)
+    def _indices(self, alias: str) -> list[str]:
+        return sorted(self._call(self.client.indices.get_alias, name=alias).body)
+
+    def _write_index(self) -> str:
+        found = self._call(self.client.indices.get_alias, name=self.write_alias).body
+        for name, entry in found.items():
+            if entry["aliases"][self.write_alias].get("is_write_index", len(found) == 1):
+                return str(name)
+        raise Retry("elasticsearch-error", f"{self.write_alias} has no write index")
 
     # writing
 
@@ -176,8 +243,9 @@ class ElasticBackend:
             return []
         batch, self._buffer = list(self._buffer.values()), {}  # on Retry the caller re-sends
         if not self._ready:
-            self.setup()
-        actions = [esq.bulk_action(article, self.write_alias) for article in batch]
+            self.ensure_layout()
+        homes = self._locate([article.id for article in batch])
+        actions = [esq.bulk_action(a, homes.get(a.id, self.write_alias)) for a in batch]
         rejected: list[Rejected] = []
         transient: list[str] = []
         for ok, item in self._bulk(actions):
@@ -199,6 +267,12 @@ class ElasticBackend:
             )
         INDEXED.labels(self.name, "ok").inc(len(batch) - len(rejected))
         return rejected
+
+    def _locate(self, ids: list[str]) -> dict[str, str]:
+        """The backing index of each id already indexed: after a rollover, an update sent
+        to the write alias would land in the newest index beside the old copy."""
+        raw = self._call(self.client.search, index=self.write_alias, **esq.locate_body(ids))
+        return esq.located(raw.body)
 
     def _bulk(self, actions: list[dict[str, Any]]) -> list[tuple[bool, dict[str, Any]]]:
         try:
@@ -238,13 +312,63 @@ class ElasticBackend:
 
     def get(self, article_id: str) -> EnrichedArticle | None:
         self._ensure_ready()
-        try:
-            found = self.client.get(index=self.alias, id=article_id)
-        except elasticsearch.NotFoundError:
-            return None
-        except (elasticsearch.TransportError, elasticsearch.ApiError) as exc:
-            raise Retry("elasticsearch-unavailable", _describe(exc)) from exc
-        return esq.from_source(found["_source"])
+        raw = self._call(self.client.search, index=self.alias, **esq.get_body(article_id))
+        hits = raw.body["hits"]["hits"]
+        return esq.from_source(hits[0]["_source"]) if hits else None
+
+    def stats(self) -> IndexStats:
+        self._ensure_ready()
+        raw = self._call(self.client.indices.stats, index=self.alias, metric="docs,store")
+        every = raw.body["_all"]
+        newest = self._call(
+            self.client.search, index=self.alias, size=0, aggs=esq.NEWEST_AGGS
+        ).body["aggregations"]["newest"]
+        saved = self.client.options(ignore_status=404).count(
+            index=esq.saved_searches_index(self.alias)
+        )
+        backing = {
+            name: entry["primaries"]["docs"]["count"] for name, entry in raw.body["indices"].items()
+        }
+        return IndexStats(
+            backend=self.name,
+            names=[self.alias, self.write_alias, *sorted(backing)],
+            documents=int(every["primaries"]["docs"]["count"]),
+            size_bytes=int(every["total"]["store"]["size_in_bytes"]),
+            last_commit=esq.parse_time(newest.get("value_as_string")),
+            details={
+                "write_index": self._write_index(),
+                "documents_per_index": backing,
+                "saved_searches": int(saved.body.get("count", 0)),
+            },
+        )
+
+    # saved searches (percolator)
+
+    def save_search(self, query: str) -> None:
+        """Store the query as a percolator document (idempotent: its id is the query's hash)."""
+        self._call(
+            self.client.index,
+            index=esq.saved_searches_index(self.alias),
+            id=esq.saved_search_id(query),
+            document=esq.saved_search_document(query),
+            refresh="wait_for",
+        )
+
+    def forget_search(self, query: str) -> None:
+        self.client.options(ignore_status=404).delete(
+            index=esq.saved_searches_index(self.alias), id=esq.saved_search_id(query)
+        )
+
+    def percolate(self, articles: list[EnrichedArticle]) -> dict[str, set[str]]:
+        """{saved query: ids of the given articles it matches}, in one request."""
+        if not articles:
+            return {}
+        raw = self._call(
+            self.client.search,
+            index=esq.saved_searches_index(self.alias),
+            **esq.percolate_body(articles),
+        )
+        return esq.percolated(raw.body, articles)
 
     def close(self) -> None:
         self.client.close()
@@ -252,11 +376,14 @@ class ElasticBackend:
     def drop_all(self) -> None:
         """Delete this alias's indices and template (tests and `make clean` only)."""
         self.client.options(ignore_status=404).indices.delete(index=f"{self.alias}-v*")
+        self.client.options(ignore_status=404).indices.delete(
+            index=esq.saved_searches_index(self.alias)
+        )
         self.client.options(ignore_status=404).indices.delete_index_template(name=self.alias)
 
     def _ensure_ready(self) -> None:
         if not self._ready:
-            self.setup()
+            self.ensure_layout()
 
     def _call(self, method: Any, *, tolerate: str = "", **kwargs: Any) -> Any:
         """Every failure becomes a Retry, so a stage backs off instead of dying; errors a

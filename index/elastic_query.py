@@ -7,6 +7,7 @@ they mean on the embedded backend — query_string's own `a OR NOT b` would mean
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from functools import cache
@@ -78,7 +79,95 @@ def template_for(alias: str) -> dict[str, Any]:
 
 
 def versioned_index(alias: str, version: int = TEMPLATE_VERSION) -> str:
-    return f"{alias}-v{version}"
+    """The first backing index of a mapping version; rollovers add -000002, -000003, …"""
+    return f"{alias}-v{version}-000001"
+
+
+def next_index(current: str) -> str:
+    """The backing index a rollover creates after `current` (an index of the first layout,
+    `<alias>-vN` without a counter, is followed by `<alias>-vN-000002`)."""
+    stem, _, counter = current.rpartition("-")
+    if stem.rpartition("-")[2].startswith("v") and counter.isdigit():
+        return f"{stem}-{int(counter) + 1:06d}"
+    return f"{current}-000002"
+
+
+def rollover_body(alias: str, max_age: str, max_primary_shard_size: str) -> dict[str, Any]:
+    """Keyword arguments for `indices.rollover` on the write alias. The old index stays in
+    both aliases (no longer the write index); the new one joins the read alias here."""
+    return {
+        "conditions": {"max_age": max_age, "max_primary_shard_size": max_primary_shard_size},
+        "aliases": {alias: {}},
+    }
+
+
+def locate_body(ids: list[str]) -> dict[str, Any]:
+    """Which backing index behind the write alias holds each id: an update must go there,
+    not to the newest index, or the read alias would return the article twice."""
+    return {"query": {"ids": {"values": ids}}, "source": False, "size": len(ids)}
+
+
+def located(raw: dict[str, Any]) -> dict[str, str]:
+    return {str(hit["_id"]): str(hit["_index"]) for hit in raw["hits"]["hits"]}
+
+
+NEWEST_AGGS = {"newest": {"max": {"field": "fetched_at"}}}
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+
+
+def get_body(article_id: str) -> dict[str, Any]:
+    """A GET by id fails on an alias over several indices; an ids query does not."""
+    return {"query": {"ids": {"values": [article_id]}}, "size": 1}
+
+
+# saved searches: percolator queries in their own index, matched against each new batch
+
+
+def saved_searches_index(alias: str) -> str:
+    return f"{alias}-saved-searches"
+
+
+def percolator_index_body() -> dict[str, Any]:
+    """Keyword arguments for `indices.create`: the articles' analysis and mappings (a
+    percolator query is parsed against the fields it names), plus the query itself."""
+    template = index_template()["template"]
+    mappings = json.loads(json.dumps(template["mappings"]))
+    mappings["properties"]["query"] = {"type": "percolator"}
+    mappings["properties"]["lucene"] = {"type": "keyword", "ignore_above": 1000}
+    return {
+        "settings": {"analysis": template["settings"]["analysis"], "number_of_shards": 1},
+        "mappings": mappings,
+    }
+
+
+def saved_search_id(query: str) -> str:
+    """One percolator document per distinct query string, whoever saved it."""
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()[:32]
+
+
+def saved_search_document(query: str) -> dict[str, Any]:
+    return {"query": render(q.parse_query(query)), "lucene": query}
+
+
+def percolate_body(articles: list[EnrichedArticle]) -> dict[str, Any]:
+    return {
+        "query": {"percolate": {"field": "query", "documents": [to_source(a) for a in articles]}},
+        "source": ["lucene"],
+        "size": 10_000,
+    }
+
+
+def percolated(raw: dict[str, Any], articles: list[EnrichedArticle]) -> dict[str, set[str]]:
+    """{query string: ids of the articles it matched}; each hit names the matched
+    documents by their position in the request (`_percolator_document_slot`)."""
+    found: dict[str, set[str]] = {}
+    for hit in raw["hits"]["hits"]:
+        slots = hit.get("fields", {}).get("_percolator_document_slot", [0])
+        found[str(hit["_source"]["lucene"])] = {articles[int(i)].id for i in slots}
+    return found
 
 
 def write_alias(alias: str) -> str:

@@ -8,6 +8,7 @@ previous document before adding the new one, in the same commit.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from index.backend import (
     SNIPPET_CHARS,
     WEEK_FACET,
     FacetBucket,
+    IndexStats,
     Rejected,
     SearchHit,
     SearchRequest,
@@ -37,6 +39,7 @@ from index.tantivy_query import TantivyQueryBuilder
 from index.tantivy_schema import (
     ANALYZER,
     FACETED,
+    SCHEMA_VERSION,
     ZH_ANALYZER,
     build_schema,
     from_stored,
@@ -222,6 +225,34 @@ class TantivyBackend:
 
     def count(self) -> int:
         return int(self._searcher().num_docs)
+
+    def setup(self) -> list[str]:
+        """Opening the index created it (or checked its schema); nothing else to do."""
+        return [f"tantivy index at {self.path} (schema version {SCHEMA_VERSION}) is ready"]
+
+    def stats(self) -> IndexStats:
+        meta_path = self.path / "meta.json"
+        meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+        segments = meta.get("segments", [])
+        deleted = sum((s.get("deletes") or {}).get("num_deleted_docs", 0) for s in segments)
+        committed = (
+            datetime.fromtimestamp(meta_path.stat().st_mtime, tz=UTC)
+            if meta_path.exists()
+            else None
+        )
+        return IndexStats(
+            backend=self.name,
+            names=[str(self.path)],
+            documents=self.count(),
+            size_bytes=sum(f.stat().st_size for f in self.path.iterdir() if f.is_file()),
+            last_commit=committed,
+            details={
+                "segments": len(segments),
+                "deleted_documents": deleted,  # reclaimed when tantivy merges segments
+                "opstamp": meta.get("opstamp"),
+                "schema_version": SCHEMA_VERSION,
+            },
+        )
 
     def get(self, article_id: str) -> EnrichedArticle | None:
         searcher = self._searcher()

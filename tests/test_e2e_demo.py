@@ -87,7 +87,7 @@ def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, 
     # the index can be rebuilt from the enriched topic alone
     env = {**os.environ, "CHIPWIRE_DATA_DIR": str(settings.data_dir)}
     rebuilt = subprocess.run(
-        [sys.executable, "-m", "chipwire", "reindex"],
+        [sys.executable, "-m", "chipwire", "index", "reindex"],
         env=env,
         capture_output=True,
         text=True,

@@ -1,4 +1,5 @@
-"""`chipwire run|demo|crawl|enrich|index|alert|tail`: the commands that move articles."""
+"""`chipwire run|demo|crawl|enrich|alert|tail|serve`: the commands that move articles
+(`chipwire index`, the index stage, lives with the index's commands in indexing.py)."""
 
 from __future__ import annotations
 
@@ -43,13 +44,12 @@ TOPIC_ALIASES = {
 def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(demo)
-    for stage in ("crawl", "enrich", "index", "alert"):
+    for stage in ("crawl", "enrich", "alert"):  # `index` is a group: commands/indexing.py
         app.command(name=stage, help=f"Run only the {stage} stage (for one service per stage).")(
             _stage_command(stage)
         )
     app.command()(tail)
     app.command()(serve)
-    app.command()(reindex)
 
 
 def _settings() -> Settings:
@@ -66,12 +66,12 @@ def run() -> None:
 
     Ctrl-C (SIGINT) or SIGTERM stops cleanly: the batch in hand is finished and committed.
     """
-    _run_stages(("crawl", "enrich", "index", "alert"))
+    run_stages(("crawl", "enrich", "index", "alert"))
 
 
 def _stage_command(stage: str) -> Any:
     def command() -> None:
-        _run_stages((stage,))
+        run_stages((stage,))
 
     command.__doc__ = f"Run only the {stage} stage."
     return command
@@ -101,7 +101,7 @@ class Shutdown:
         signal.signal(signal.SIGTERM, self.handle)
 
 
-def _run_stages(stages: tuple[str, ...]) -> None:
+def run_stages(stages: tuple[str, ...]) -> None:
     from chipwire.runner import run_forever
 
     settings = _settings()
@@ -194,41 +194,6 @@ def serve() -> None:
         log_level="info",
         log_config=None,  # uvicorn logs through chipwire's handler, in its format
     )
-
-
-def reindex(
-    keep_old: Annotated[bool, typer.Option(help="Keep the old embedded index folder aside")] = True,
-) -> None:
-    """Rebuild the search index from the enriched topic (stop `chipwire run` first).
-
-    The embedded index folder is moved aside (or removed), then every enriched article is
-    read from the beginning with a one-off consumer group and indexed by id."""
-    import shutil
-
-    from chipwire.stage import StageRunner
-    from index import open_backend
-    from index.stage import IndexSink
-
-    settings = _settings()
-    if settings.search == "tantivy" and settings.index_dir.exists():
-        if keep_old:
-            aside = settings.index_dir.with_name(f"index.old-{time.strftime('%Y%m%dT%H%M%S')}")
-            settings.index_dir.rename(aside)
-            console.print(f"old index moved to {aside}")
-        else:
-            shutil.rmtree(settings.index_dir)
-    bus = open_bus(settings)
-    backend = open_backend(settings)
-    consumer = bus.consumer(f"chipwire-reindex-{time.time_ns()}", [ENRICHED_TOPIC])
-    try:
-        runner = StageRunner(consumer, IndexSink(backend, bus), bus)
-        with console.status("reindexing the enriched topic…"):
-            handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
-        console.print(f"reindexed {handled} messages; the index holds {backend.count()} articles")
-    finally:
-        consumer.close()
-        backend.close()
-        bus.close()
 
 
 def demo(
