@@ -318,22 +318,23 @@ class ElasticBackend:
 
     def stats(self) -> IndexStats:
         self._ensure_ready()
-        raw = self._call(self.client.indices.stats, index=self.alias, metric="docs,store")
-        every = raw.body["_all"]
+        raw = self._call(self.client.indices.stats, index=self.alias, metric="store")
         newest = self._call(
             self.client.search, index=self.alias, size=0, aggs=esq.NEWEST_AGGS
         ).body["aggregations"]["newest"]
         saved = self.client.options(ignore_status=404).count(
             index=esq.saved_searches_index(self.alias)
         )
+        # the count API, not index stats: those count a `signals` nested document apiece
         backing = {
-            name: entry["primaries"]["docs"]["count"] for name, entry in raw.body["indices"].items()
+            name: int(self._call(self.client.count, index=name)["count"])
+            for name in sorted(raw.body["indices"])
         }
         return IndexStats(
             backend=self.name,
-            names=[self.alias, self.write_alias, *sorted(backing)],
-            documents=int(every["primaries"]["docs"]["count"]),
-            size_bytes=int(every["total"]["store"]["size_in_bytes"]),
+            names=[self.alias, self.write_alias, *backing],
+            documents=sum(backing.values()),
+            size_bytes=int(raw.body["_all"]["total"]["store"]["size_in_bytes"]),
             last_commit=esq.parse_time(newest.get("value_as_string")),
             details={
                 "write_index": self._write_index(),

@@ -40,7 +40,7 @@ def test_template_is_strict_versioned_and_matches_versioned_indices() -> None:
     assert MAPPING["dynamic"] == "strict"
     settings = body["template"]["settings"]
     assert settings["analysis"]["normalizer"]["chipwire_lowercase"]["filter"] == ["lowercase"]
-    assert esq.versioned_index("chipwire-articles") == "chipwire-articles-v1"
+    assert esq.versioned_index("chipwire-articles") == "chipwire-articles-v1-000001"
     assert esq.write_alias("chipwire-articles") == "chipwire-articles-write"
 
 
@@ -306,3 +306,63 @@ def test_every_valid_tree_renders_to_known_query_clauses(tree: Node) -> None:
     rendered = esq.render(tree)
     json.dumps(rendered)
     assert _query_types(rendered) <= LEAF_QUERIES | {"bool"}
+
+
+def test_rollover_names_the_next_backing_index_and_keeps_it_readable() -> None:
+    assert esq.next_index("chipwire-articles-v1-000001") == "chipwire-articles-v1-000002"
+    assert esq.next_index("chipwire-articles-v2-000041") == "chipwire-articles-v2-000042"
+    # the first layout's single index, without a counter
+    assert esq.next_index("chipwire-articles-v1") == "chipwire-articles-v1-000002"
+    body = esq.rollover_body("chipwire-articles", "30d", "25gb")
+    assert body == {
+        "conditions": {"max_age": "30d", "max_primary_shard_size": "25gb"},
+        "aliases": {"chipwire-articles": {}},  # the new index joins the read alias at birth
+    }
+
+
+def test_writes_look_up_each_ids_backing_index_first() -> None:
+    body = esq.locate_body(["a", "b"])
+    assert body == {"query": {"ids": {"values": ["a", "b"]}}, "source": False, "size": 2}
+    answer = {"hits": {"hits": [{"_id": "a", "_index": "chipwire-articles-v1-000001"}]}}
+    assert esq.located(answer) == {"a": "chipwire-articles-v1-000001"}
+    assert esq.get_body("a") == {"query": {"ids": {"values": ["a"]}}, "size": 1}
+
+
+def test_the_saved_search_index_maps_what_its_queries_name() -> None:
+    body = esq.percolator_index_body()
+    props = body["mappings"]["properties"]
+    assert props["query"] == {"type": "percolator"}
+    assert props["lucene"]["type"] == "keyword"
+    for field, mapping in MAPPING["properties"].items():
+        assert props[field] == mapping, field  # the same analysis as the articles
+    assert body["settings"]["analysis"] == esq.index_template()["template"]["settings"]["analysis"]
+    assert esq.saved_searches_index("chipwire-articles") == "chipwire-articles-saved-searches"
+
+
+def test_a_saved_search_is_stored_as_the_query_the_search_runs() -> None:
+    query = "chip:H200 AND customs"
+    document = esq.saved_search_document(query)
+    assert document == {"query": esq.render(parse_query(query)), "lucene": query}
+    assert esq.saved_search_id(query) == esq.saved_search_id(query)
+    assert esq.saved_search_id(query) != esq.saved_search_id("chip:H200")
+
+
+def test_percolation_sends_the_batch_and_reads_back_the_matched_slots() -> None:
+    batch = [CUSTOMS, EARNINGS]
+    body = esq.percolate_body(batch)
+    assert body["query"]["percolate"] == {
+        "field": "query",
+        "documents": [esq.to_source(CUSTOMS), esq.to_source(EARNINGS)],
+    }
+    answer = {
+        "hits": {
+            "hits": [
+                {"_source": {"lucene": "customs"}, "fields": {"_percolator_document_slot": [0]}},
+                {"_source": {"lucene": "*:*"}, "fields": {"_percolator_document_slot": [0, 1]}},
+            ]
+        }
+    }
+    assert esq.percolated(answer, batch) == {
+        "customs": {CUSTOMS.id},
+        "*:*": {CUSTOMS.id, EARNINGS.id},
+    }

@@ -47,6 +47,8 @@ class Script:
     setup_calls: list[tuple[str, str, Any]] = field(default_factory=list)
     setup_status: int = 200
     head_status: int = 404
+    homes: dict[str, str] = field(default_factory=dict)  # id -> backing index already holding it
+    written_to: dict[str, str] = field(default_factory=dict)  # id -> `_index` of its bulk action
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -77,6 +79,13 @@ class Injector(BaseHTTPRequestHandler):
         if self.path.split("?")[0] == "/_bulk":
             self._bulk(self._body())
             return
+        if self.path.split("?")[0].endswith("/_search"):  # the writer's ids lookup
+            ids = json.loads(self._body())["query"]["ids"]["values"]
+            found = [
+                {"_id": i, "_index": self.script.homes[i]} for i in ids if i in self.script.homes
+            ]
+            self._send(200, {"hits": {"total": {"value": len(found)}, "hits": found}})
+            return
         body = json.loads(self._body() or b"{}")
         self.script.setup_calls.append(("PUT", self.path, body))
         if self.script.setup_status != 200:
@@ -103,6 +112,7 @@ class Injector(BaseHTTPRequestHandler):
             for meta_line, source_line in zip(lines[::2], lines[1::2], strict=True):
                 meta = json.loads(meta_line)["index"]
                 ids.append(meta["_id"])
+                script.written_to[meta["_id"]] = meta["_index"]
                 items.append(self._item(meta, json.loads(source_line)))
             script.bulk_requests.append(ids)
             errors = any(item["index"]["status"] >= 300 for item in items)
@@ -153,13 +163,28 @@ def test_first_commit_installs_the_template_and_the_aliased_index(
     assert template["index_patterns"] == ["chipwire-articles-v*"]
     assert template["template"] == expected["template"]
     created = next(
-        body for verb, path, body in script.setup_calls if path == "/chipwire-articles-v1"
+        body for verb, path, body in script.setup_calls if path == "/chipwire-articles-v1-000001"
     )
     assert created["aliases"] == {
         "chipwire-articles-write": {"is_write_index": True},
         "chipwire-articles": {},
     }
     assert list(script.stored) == [CUSTOMS.id]
+    backend.close()
+
+
+def test_an_update_goes_to_the_backing_index_that_holds_the_article(
+    injector: tuple[str, Script],
+) -> None:
+    url, script = injector
+    script.homes = {CUSTOMS.id: "chipwire-articles-v1-000001"}  # indexed before a rollover
+    backend = backend_for(url)
+    backend.upsert([CUSTOMS, LITHO])
+    assert backend.commit() == []
+    assert script.written_to == {
+        CUSTOMS.id: "chipwire-articles-v1-000001",  # replaced in place, never duplicated
+        LITHO.id: "chipwire-articles-write",  # new: the current write index
+    }
     backend.close()
 
 
