@@ -12,8 +12,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from alerts import mail, saved_query, saved_searches, store, upgrade
+from alerts import mail, saved_searches, store, upgrade
 from alerts.corroborate import Change, PairState, Profile, replay
+from alerts.matching import InProcessMatcher, QueryMatcher
 from alerts.observe import Observation, observations_of
 from chipwire.contract import AlertEvent, EnrichedArticle
 from chipwire.errors import Retry
@@ -25,9 +26,15 @@ MAX_EVIDENCE = 10
 
 
 class Alerter:
-    def __init__(self, conn: sqlite3.Connection, settings: Settings) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        settings: Settings,
+        matcher: QueryMatcher | None = None,
+    ) -> None:
         self.conn = conn
         self.settings = settings
+        self.matcher = matcher or InProcessMatcher()
         self.subscriptions = settings.subscriptions()
         self.dedupe_window = timedelta(hours=settings.alert_dedupe_hours)
         self.realert = timedelta(hours=settings.alert_realert_hours)
@@ -72,9 +79,8 @@ class Alerter:
         queries = saved_searches.queries(self.conn)  # matched on every article, for the page
         if found:
             queries |= {q for q in map(self._query_of, self.subscriptions) if q}
-        for query in queries:
-            if saved_query.matches(query, article):
-                store.record_matches(self.conn, query, [article.id])
+        for query in self.matcher.matching(queries, article):
+            store.record_matches(self.conn, query, [article.id])
         return store.record(self.conn, found)
 
     def _query_of(self, sub: Subscription) -> str | None:

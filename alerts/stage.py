@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from alerts.alerter import Alerter
+from alerts.matching import QueryMatcher
 from chipwire.bus import ALERTS_TOPIC, Bus, Message
 from chipwire.contract import AlertEvent, EnrichedArticle
 from chipwire.events import decode, publish
@@ -33,10 +34,15 @@ class AlertSink:
     name = "alert"
 
     def __init__(
-        self, bus: Bus, conn: sqlite3.Connection, settings: Settings, clock: Clock = utc_now
+        self,
+        bus: Bus,
+        conn: sqlite3.Connection,
+        settings: Settings,
+        clock: Clock = utc_now,
+        matcher: QueryMatcher | None = None,
     ) -> None:
         self.bus = bus
-        self.alerter = Alerter(conn, settings)
+        self.alerter = Alerter(conn, settings, matcher)
         self.clock = clock
         self.retry_every = timedelta(seconds=settings.alert_retry_s)
         self._touched: set[tuple[str, str]] = set()

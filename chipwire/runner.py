@@ -18,6 +18,7 @@ import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts import store as alert_store
+from alerts.matching import QueryMatcher
 from alerts.stage import AlertSink
 from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
@@ -109,8 +110,21 @@ class Pipeline:
             return IndexSink(self.backend, self.bus)
         alert_conn = alert_store.connect(self.settings.alerts_db)
         self._closers.append(alert_conn.close)
-        self.alert_sink = AlertSink(self.bus, alert_conn, self.settings)
+        self.alert_sink = AlertSink(
+            self.bus, alert_conn, self.settings, matcher=self._saved_search_matcher()
+        )
         return self.alert_sink
+
+    def _saved_search_matcher(self) -> QueryMatcher | None:
+        """On Elasticsearch, saved searches are percolator queries; embedded, the default."""
+        if self.settings.search != "elasticsearch":
+            return None
+        from index.elastic import ElasticBackend
+        from index.percolator import PercolatorMatcher
+
+        matcher = PercolatorMatcher(ElasticBackend.from_settings(self.settings))
+        self._closers.insert(0, matcher.close)
+        return matcher
 
     def _runner(self, name: str, sink: Sink) -> StageRunner:
         consumer = self.bus.consumer(STAGE_GROUPS[name], [STAGE_TOPICS[name]])

@@ -87,6 +87,7 @@ class ElasticBackend:
         }
         self._buffer: dict[str, EnrichedArticle] = {}
         self._ready = False
+        self._saved_ready = False
 
     @classmethod
     def connect(cls, url: str, alias: str, **options: Any) -> ElasticBackend:
@@ -136,7 +137,7 @@ class ElasticBackend:
         if not done:
             done.append(self._put_template())
             done.append(self.rollover())
-        done.append(self._ensure_saved_searches())
+        done.append(self.ensure_saved_searches())
         return done
 
     def _put_template(self) -> str:
@@ -167,7 +168,7 @@ class ElasticBackend:
         conditions = ", ".join(f"{k} {v}" for k, v in self.rollover_conditions.items())
         return f"write index {current} kept (rolls over at {conditions})"
 
-    def _ensure_saved_searches(self) -> str:
+    def ensure_saved_searches(self) -> str:
         name = esq.saved_searches_index(self.alias)
         body = esq.percolator_index_body()
         created = self._call(
@@ -179,6 +180,7 @@ class ElasticBackend:
         if created is None:  # it exists: new contract fields are additive mappings
             properties = body["mappings"]["properties"]
             self._call(self.client.indices.put_mapping, index=name, properties=properties)
+        self._saved_ready = True
         return f"saved-search index {name} ready"
 
     def _create_index(self, name: str, aliases: dict[str, Any]) -> None:
@@ -347,6 +349,8 @@ class ElasticBackend:
 
     def save_search(self, query: str) -> None:
         """Store the query as a percolator document (idempotent: its id is the query's hash)."""
+        if not self._saved_ready:  # never let a first write create it with dynamic mappings
+            self.ensure_saved_searches()
         self._call(
             self.client.index,
             index=esq.saved_searches_index(self.alias),

@@ -14,6 +14,7 @@ import pytest
 from chipwire.contract import EnrichedArticle
 from index.backend import SearchRequest
 from index.elastic import ElasticBackend
+from index.percolator import PercolatorMatcher
 from index.tantivy_backend import TantivyBackend
 from tests.test_search_samples import ALL, make_article
 
@@ -125,3 +126,22 @@ def test_a_percolated_saved_search_matches_what_the_search_finds(
     backend.forget_search(SAVED[0])
     backend.client.indices.refresh(index=f"{backend.alias}-saved-searches")
     assert SAVED[0] not in backend.percolate(batch)
+
+
+def test_the_alerter_s_percolator_stores_queries_once_and_names_the_matches(
+    backend: ElasticBackend, tmp_path: Path
+) -> None:
+    matcher = PercolatorMatcher(backend)
+    embedded = TantivyBackend(tmp_path / "index")
+    embedded.upsert(list(ALL))
+    embedded.commit()
+    queries = set(SAVED)
+    for article in ALL:
+        expected = {
+            query
+            for query in SAVED
+            if article.id in {h.id for h in embedded.search(SearchRequest(query=query)).hits}
+        }
+        assert matcher.matching(queries, article) == expected, article.title
+    assert matcher.matching(set(), ALL[0]) == set()
+    embedded.close()
