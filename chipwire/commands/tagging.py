@@ -189,12 +189,17 @@ def reenrich(
     idle_s: Annotated[float, typer.Option(help="Stop after the raw topic is idle this long")] = 2.0,
 ) -> None:
     """Replay the raw topic from the beginning through the current taxonomy."""
+    from datetime import timedelta
+
     from chipwire.events import decode
+    from enrich import event_store
     from enrich.lexicon import load_lexicon
-    from enrich.tag import tag_article
+    from enrich.stage import enrich
 
     settings = Settings()
     bus = open_bus(settings)
+    events_conn = event_store.connect(settings.events_db)
+    events = event_store.EventStore(events_conn, timedelta(hours=settings.event_window_h))
     group = f"reenrich-{uuid.uuid4().hex[:12]}"
     consumer = bus.consumer(group, [RAW_TOPIC], from_beginning=True)
     latest: dict[str, RawArticle] = {}
@@ -217,12 +222,13 @@ def reenrich(
             console=Console(stderr=True),
             transient=True,
         ):
-            publish(bus, ENRICHED_TOPIC, tag_article(raw), stage="enrich")
+            publish(bus, ENRICHED_TOPIC, enrich(raw, events), stage="enrich")
         bus.flush()
         consumer.commit()
     finally:
         consumer.close()
         bus.close()
+        events_conn.close()
     console.print(
         f"re-enriched {len(latest)} articles ({read} raw messages, {skipped} invalid) "
         f"with enrichment_version "

@@ -1,0 +1,146 @@
+"""The event stories seen so far (SQLite): each report's event, found as it arrives.
+
+A new report is compared with the reports filed under its keys (its copy cluster, its
+moves, or its chips and companies) within the window, by the rule in
+enrich/event_stories.py. Every event it matches is merged into one, named after the
+earliest report of the merged event. Since the rule is symmetric and events only merge,
+after any set of reports the events are the connected components of the rule, whatever
+order the reports came in: a late report that is earlier than an event's first one, or
+that bridges two events, renames the event in the store. An article already published
+keeps the event id it was given (docs/STREAM.md); the store, and every article enriched
+after, have the merged one.
+
+Redelivery is harmless: a report already filed with the same reading keeps its event.
+A re-enrichment that reads an article differently files it again; links made before stay.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from enrich.event_stories import WINDOW, Report, same_event
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS event_reports (
+    article_id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    published TEXT NOT NULL,
+    report TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS event_reports_event ON event_reports (event_id);
+CREATE TABLE IF NOT EXISTS event_keys (
+    key TEXT NOT NULL,
+    published TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    PRIMARY KEY (key, published, article_id)
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+class EventStore:
+    def __init__(self, conn: sqlite3.Connection, window: timedelta = WINDOW) -> None:
+        self.conn = conn
+        self.window = window
+
+    def assign(self, report: Report) -> str:
+        """File the report and return its event id (the earliest report of its event)."""
+        row = self.conn.execute(
+            "SELECT event_id, report FROM event_reports WHERE article_id = ?",
+            (report.article_id,),
+        ).fetchone()
+        text = report.to_json()
+        if row is not None and row[1] == text:
+            return str(row[0])
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if row is not None:
+                self._forget(report.article_id)
+            linked = {
+                self._event_of(other)
+                for other in self._candidates(report)
+                if same_event(report, Report.from_json(other[1]), self.window)
+            }
+            event_id = min([_anchor(report), *(self._anchor_of(e) for e in linked)])[1]
+            self.conn.executemany(
+                "UPDATE event_reports SET event_id = ? WHERE event_id = ?",
+                [(event_id, e) for e in linked if e != event_id],
+            )
+            self.conn.execute(
+                "INSERT INTO event_reports VALUES (?, ?, ?, ?)",
+                (report.article_id, event_id, _stamp(report.published), text),
+            )
+            stamp = _stamp(report.published)
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?)",
+                [(key, stamp, report.article_id) for key in report.lookup_keys()],
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return event_id
+
+    def event_of(self, article_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT event_id FROM event_reports WHERE article_id = ?", (article_id,)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def events(self) -> dict[str, str]:
+        """Every filed article's event id."""
+        rows = self.conn.execute("SELECT article_id, event_id FROM event_reports")
+        return {str(a): str(e) for a, e in rows}
+
+    def _candidates(self, report: Report) -> Iterable[tuple[str, str]]:
+        low = _stamp(report.published - self.window)
+        high = _stamp(report.published + self.window)
+        keys = sorted(report.lookup_keys())
+        marks = ", ".join("?" * len(keys))
+        # copies are one event at any distance in time; everything else within the window
+        rows = self.conn.execute(
+            f"SELECT DISTINCT r.article_id, r.report FROM event_keys k "
+            f"JOIN event_reports r ON r.article_id = k.article_id "
+            f"WHERE k.key IN ({marks}) AND (k.key LIKE 'copy:%' OR k.published BETWEEN ? AND ?)",
+            (*keys, low, high),
+        )
+        return [(str(a), str(r)) for a, r in rows]
+
+    def _event_of(self, candidate: tuple[str, str]) -> str:
+        event = self.event_of(candidate[0])
+        assert event is not None
+        return event
+
+    def _anchor_of(self, event_id: str) -> tuple[str, str]:
+        row = self.conn.execute(
+            "SELECT published, article_id FROM event_reports WHERE event_id = ? "
+            "ORDER BY published, article_id LIMIT 1",
+            (event_id,),
+        ).fetchone()
+        return (str(row[0]), str(row[1]))
+
+    def _forget(self, article_id: str) -> None:
+        self.conn.execute("DELETE FROM event_keys WHERE article_id = ?", (article_id,))
+        self.conn.execute("DELETE FROM event_reports WHERE article_id = ?", (article_id,))
+
+
+def _anchor(report: Report) -> tuple[str, str]:
+    return (_stamp(report.published), report.article_id)
+
+
+def _stamp(when: datetime) -> str:
+    """A UTC time that sorts as text."""
+    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
