@@ -1,14 +1,19 @@
 """The event stories seen so far (SQLite): each report's event, found as it arrives.
 
 A new report is compared with the reports filed under its keys (its copy cluster, its
-moves, or its chips and companies) within the window, by the rule in
+moves, its chips and companies) within the window, by the rule in
 enrich/event_stories.py. Every event it matches is merged into one, named after the
 earliest report of the merged event. Since the rule is symmetric and events only merge,
 after any set of reports the events are the connected components of the rule, whatever
-order the reports came in: a late report that is earlier than an event's first one, or
-that bridges two events, renames the event in the store. An article already published
-keeps the event id it was given (docs/STREAM.md); the store, and every article enriched
-after, have the merged one.
+order the reports came in.
+
+Feeds are polled concurrently, so reports rarely arrive in publication order: a report
+published earlier than an event's first, or one that bridges two events, renames articles
+already published. The store keeps each article as last enriched and marks every article
+whose event id differs from the one last published for it (`stale`); the enrich stage
+publishes those again and marks them published once the bus has them, so every article's
+latest message carries its event's current id. The kept articles are dropped
+`KEEP_ARTICLES` after their publication (a later rename still renames them in the store).
 
 Redelivery is harmless: a report already filed with the same reading keeps its event.
 A re-enrichment that reads an article differently files it again; links made before stay.
@@ -18,19 +23,26 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from enrich.event_stories import WINDOW, Report, same_event
+
+KEEP_ARTICLES = timedelta(days=30)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS event_reports (
     article_id TEXT PRIMARY KEY,
     event_id TEXT NOT NULL,
     published TEXT NOT NULL,
-    report TEXT NOT NULL
+    report TEXT NOT NULL,
+    article TEXT,               -- the enriched article as last enriched, to publish again
+    stale INTEGER NOT NULL      -- 1: its event id differs from the one last published
 );
 CREATE INDEX IF NOT EXISTS event_reports_event ON event_reports (event_id);
+CREATE INDEX IF NOT EXISTS event_reports_published ON event_reports (published);
+CREATE INDEX IF NOT EXISTS event_reports_stale ON event_reports (article_id) WHERE stale = 1;
 CREATE TABLE IF NOT EXISTS event_keys (
     key TEXT NOT NULL,
     published TEXT NOT NULL,
@@ -38,6 +50,15 @@ CREATE TABLE IF NOT EXISTS event_keys (
     PRIMARY KEY (key, published, article_id)
 );
 """
+
+
+@dataclass(frozen=True)
+class Stale:
+    """An article to publish (again) with its event's current id."""
+
+    article_id: str
+    event_id: str
+    article: str  # the enriched article's JSON, without the new event id
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -55,14 +76,20 @@ class EventStore:
         self.conn = conn
         self.window = window
 
-    def assign(self, report: Report) -> str:
-        """File the report and return its event id (the earliest report of its event)."""
+    def assign(self, report: Report, article: str | None = None) -> str:
+        """File the report (and the article's JSON, to publish it again after a rename)
+        and return its event id: the earliest report of its event."""
         row = self.conn.execute(
             "SELECT event_id, report FROM event_reports WHERE article_id = ?",
             (report.article_id,),
         ).fetchone()
         text = report.to_json()
         if row is not None and row[1] == text:
+            if article is not None:
+                self.conn.execute(
+                    "UPDATE event_reports SET article = ? WHERE article_id = ?",
+                    (article, report.article_id),
+                )
             return str(row[0])
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -75,14 +102,14 @@ class EventStore:
             }
             event_id = min([_anchor(report), *(self._anchor_of(e) for e in linked)])[1]
             self.conn.executemany(
-                "UPDATE event_reports SET event_id = ? WHERE event_id = ?",
+                "UPDATE event_reports SET event_id = ?, stale = 1 WHERE event_id = ?",
                 [(event_id, e) for e in linked if e != event_id],
             )
-            self.conn.execute(
-                "INSERT INTO event_reports VALUES (?, ?, ?, ?)",
-                (report.article_id, event_id, _stamp(report.published), text),
-            )
             stamp = _stamp(report.published)
+            self.conn.execute(
+                "INSERT INTO event_reports VALUES (?, ?, ?, ?, ?, 1)",
+                (report.article_id, event_id, stamp, text, article),
+            )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?)",
                 [(key, stamp, report.article_id) for key in report.lookup_keys()],
@@ -92,6 +119,39 @@ class EventStore:
             self.conn.execute("ROLLBACK")
             raise
         return event_id
+
+    def stale(self, skip: dict[str, str] | None = None) -> list[Stale]:
+        """Kept articles whose event id differs from the one last published for them,
+        except those in `skip` (article id → the event id already on its way)."""
+        skip = skip or {}
+        rows = self.conn.execute(
+            "SELECT article_id, event_id FROM event_reports WHERE stale = 1 AND article IS NOT NULL"
+        ).fetchall()
+        found = []
+        for article_id, event_id in rows:
+            if skip.get(article_id) == event_id:
+                continue
+            (article,) = self.conn.execute(
+                "SELECT article FROM event_reports WHERE article_id = ?", (article_id,)
+            ).fetchone()
+            found.append(Stale(str(article_id), str(event_id), str(article)))
+        return found
+
+    def published(self, done: dict[str, str]) -> None:
+        """The bus has these (article id → event id): unmark them, unless renamed again
+        in the meantime."""
+        self.conn.executemany(
+            "UPDATE event_reports SET stale = 0 WHERE article_id = ? AND event_id = ?",
+            list(done.items()),
+        )
+
+    def forget_articles(self, now: datetime) -> None:
+        """Drop the kept articles published more than KEEP_ARTICLES ago."""
+        self.conn.execute(
+            "UPDATE event_reports SET article = NULL, stale = 0 "
+            "WHERE published < ? AND article IS NOT NULL",
+            (_stamp(now - KEEP_ARTICLES),),
+        )
 
     def event_of(self, article_id: str) -> str | None:
         row = self.conn.execute(

@@ -1,7 +1,12 @@
 """The enrich stage as a sink: raw article in, enriched article out (keyed by id), with
-its event story found among the reports enriched before it."""
+its event story found among the reports enriched before it. When a report renames an
+event (it was published earlier than the event's first report, or it joins two events),
+the articles already published with the old id are published again with the new one."""
 
 from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
 
 from chipwire.bus import ENRICHED_TOPIC, Bus, Message
 from chipwire.contract import EnrichedArticle, RawArticle
@@ -10,10 +15,7 @@ from enrich.event_store import EventStore
 from enrich.event_stories import report_of
 from enrich.tag import tag_article
 
-
-def enrich(raw: RawArticle, events: EventStore) -> EnrichedArticle:
-    article = tag_article(raw)
-    return article.model_copy(update={"event_id": events.assign(report_of(article))})
+PRUNE_EVERY_S = 3600.0
 
 
 class EnrichSink:
@@ -22,10 +24,33 @@ class EnrichSink:
     def __init__(self, bus: Bus, events: EventStore) -> None:
         self.bus = bus
         self.events = events
+        self._pending: dict[str, str] = {}  # article id → event id published, not flushed
+        self._pruned_at = 0.0
 
     def handle(self, message: Message) -> None:
-        raw = decode(message, RawArticle)
-        publish(self.bus, ENRICHED_TOPIC, enrich(raw, self.events), stage=self.name)
+        self.enrich(decode(message, RawArticle))
+
+    def enrich(self, raw: RawArticle) -> EnrichedArticle:
+        article = tag_article(raw)
+        event_id = self.events.assign(report_of(article), article.model_dump_json())
+        enriched = article.model_copy(update={"event_id": event_id})
+        publish(self.bus, ENRICHED_TOPIC, enriched, stage=self.name)
+        self._pending[article.id] = event_id
+        for renamed in self.events.stale(skip=self._pending):
+            again = EnrichedArticle.model_validate_json(renamed.article)
+            publish(
+                self.bus,
+                ENRICHED_TOPIC,
+                again.model_copy(update={"event_id": renamed.event_id}),
+                stage=self.name,
+            )
+            self._pending[renamed.article_id] = renamed.event_id
+        return enriched
 
     def flush(self) -> None:
-        self.bus.flush()
+        pending, self._pending = self._pending, {}
+        self.bus.flush()  # raises: the batch is read again and the stale ones stay marked
+        self.events.published(pending)
+        if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+            self.events.forget_articles(datetime.now(UTC))
+            self._pruned_at = time.monotonic()

@@ -6,6 +6,7 @@ The texts are written by the team; the tagger is the real one."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,13 +18,15 @@ from typer.testing import CliRunner
 
 from alerts.corroborate import Profile, replay
 from alerts.observe import observations_of
+from chipwire.bus import ENRICHED_TOPIC
+from chipwire.bus.embedded import EmbeddedBus
 from chipwire.cli import app
 from chipwire.contract import EnrichedArticle, RawArticle, SourceRef, article_id
 from chipwire.settings import Settings
 from enrich import event_store
 from enrich.event_store import EventStore
 from enrich.event_stories import Report, numbers_in, same_event
-from enrich.stage import enrich
+from enrich.stage import EnrichSink
 from index.tantivy_backend import TantivyBackend
 from ingest import dedupe
 
@@ -95,33 +98,59 @@ def raw(
 
 
 @pytest.fixture
+def bus(tmp_path: Path) -> Iterator[EmbeddedBus]:
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    yield bus
+    bus.close()
+
+
+@pytest.fixture
 def events(tmp_path: Path) -> Iterator[EventStore]:
     conn = event_store.connect(tmp_path / "events.sqlite")
     yield EventStore(conn)
     conn.close()
 
 
+@pytest.fixture
+def sink(bus: EmbeddedBus, events: EventStore) -> EnrichSink:
+    return EnrichSink(bus, events)
+
+
+def published(bus: EmbeddedBus) -> dict[str, EnrichedArticle]:
+    """Each article's latest enriched message (what compaction keeps, what sinks hold)."""
+    consumer = bus.consumer(f"check-{uuid.uuid4().hex}", [ENRICHED_TOPIC], from_beginning=True)
+    latest = {}
+    while batch := consumer.poll(500, 0.1):
+        for message in batch:
+            article = EnrichedArticle.model_validate_json(message.value)
+            latest[article.id] = article
+    consumer.close()
+    return latest
+
+
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
 def test_english_and_chinese_reports_of_one_move_are_one_event_story(
-    events: EventStore, order: tuple[int, int, int]
+    sink: EnrichSink, bus: EmbeddedBus, order: tuple[int, int, int]
 ) -> None:
     for i in order:
-        enrich(raw(SAME_EVENT[i]), events)
+        sink.enrich(raw(SAME_EVENT[i]))
+        sink.flush()
     first = article_id(LEDGER[0])
-    assert {events.event_of(article_id(r[0])) for r in SAME_EVENT} == {first}
-    later = enrich(raw(MONTH_LATER), events)
+    # reports published before the ones that arrived first renamed them: published again
+    assert {a.event_id for a in published(bus).values()} == {first}
+    later = sink.enrich(raw(MONTH_LATER))
     assert later.event_id == later.id != first  # same chip, same move, a month on: another
 
 
 def test_copies_count_once_and_each_outlets_own_report_counts(
-    events: EventStore, tmp_path: Path
+    sink: EnrichSink, tmp_path: Path
 ) -> None:
     copies = dedupe.NearDuplicates(0.7)
     _, _, language, published, text = LEDGER
     syndicated = ("https://wire-reprints.example/h200", "Wire Reprints", language, published, text)
-    original = enrich(raw(LEDGER, copies), events)
-    copy = enrich(raw(syndicated, copies, seen_after=timedelta(hours=2)), events)
-    own = enrich(raw(BRIEF, copies), events)
+    original = sink.enrich(raw(LEDGER, copies))
+    copy = sink.enrich(raw(syndicated, copies, seen_after=timedelta(hours=2)))
+    own = sink.enrich(raw(BRIEF, copies))
     assert copy.story_id == original.story_id != own.story_id  # the copy id
     assert original.event_id == copy.event_id == own.event_id == original.id  # the event
 
@@ -135,15 +164,22 @@ def test_copies_count_once_and_each_outlets_own_report_counts(
     assert (state.confirmed, state.reports) == ("restrict", 2)  # two outlets' own reports
 
 
-def test_redelivery_keeps_the_event_and_a_late_earlier_report_names_it(
-    events: EventStore,
+def test_redelivery_keeps_the_event_and_a_late_earlier_report_renames_it(
+    sink: EnrichSink, bus: EmbeddedBus, events: EventStore
 ) -> None:
-    brief = enrich(raw(BRIEF), events)
+    brief = sink.enrich(raw(BRIEF))
+    sink.flush()
     assert brief.event_id == brief.id
-    assert enrich(raw(BRIEF), events).event_id == brief.id  # redelivered: same event
-    ledger = enrich(raw(LEDGER), events)  # published earlier, arrived later
+    assert sink.enrich(raw(BRIEF)).event_id == brief.id  # redelivered: same event
+    sink.flush()
+    assert events.stale() == []
+    ledger = sink.enrich(raw(LEDGER))  # published earlier, arrived later
     assert ledger.event_id == ledger.id
     assert events.event_of(brief.id) == ledger.id
+    sink.flush()
+    latest = published(bus)
+    assert latest[brief.id].event_id == ledger.id  # the renamed article went out again
+    assert latest[brief.id].text == brief.text  # whole, as compaction will keep it
 
 
 @pytest.mark.parametrize(
@@ -248,10 +284,9 @@ def test_the_rule_is_symmetric(drawn: list[Report]) -> None:
 @pytest.fixture
 def indexed(tmp_path: Path, events: EventStore) -> tuple[Path, list[EnrichedArticle]]:
     delays = [timedelta(minutes=3), timedelta(minutes=40), timedelta(hours=2)]
-    articles = [
-        enrich(raw(r, seen_after=d), events) for r, d in zip(SAME_EVENT, delays, strict=True)
-    ]
-    articles.append(enrich(raw(MONTH_LATER), events))
+    sink = EnrichSink(EmbeddedBus(tmp_path / "log.sqlite"), events)
+    articles = [sink.enrich(raw(r, seen_after=d)) for r, d in zip(SAME_EVENT, delays, strict=True)]
+    articles.append(sink.enrich(raw(MONTH_LATER)))
     backend = TantivyBackend(tmp_path / "data" / "index")
     backend.upsert(articles)
     backend.commit()
