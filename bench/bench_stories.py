@@ -1,6 +1,7 @@
 """Event stories on real text: how the event rule groups the alert timelines' items.
 
-    python bench/bench_stories.py [--cache ~/.cache/chipwire-realset/timeline] [--quick]
+    python bench/bench_stories.py [--cache ~/.cache/chipwire-realset/timeline] [--scale 20000]
+                                  [--quick]
 
 Each item of alerts/timelines/*.json (real news: the excerpts are read from the local
 cache, never from the repo) becomes a raw article with the crawler's copy clustering,
@@ -9,18 +10,22 @@ and again in reverse order (the events must not depend on it). The events found 
 scored against the team's reading of which items report one event
 (bench/stories/timeline_events.json): purity, inverse purity, pairwise precision/recall,
 reference events split over several found events and found events that merge several.
-Also the cost of filing one report, against tagging it, in the same run.
+Also the cost of filing one report, against tagging it, in the same run: on the
+timelines' store, and on a store of `--scale` reports (the real reports repeated over
+time, with new ids: a busier store with many reports per subject and window).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import statistics
 import sys
 import time
 from collections import Counter
+from datetime import timedelta
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -43,6 +48,7 @@ NEAR_DUPLICATE = 0.7  # the crawler's default threshold
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE_DIR)
+    parser.add_argument("--scale", type=int, default=20_000, help="reports in the big store")
     parser.add_argument("--quick", action="store_true", help="the demo timeline only")
     args = parser.parse_args()
     labels = json.loads(LABELS.read_text(encoding="utf-8"))["timelines"]
@@ -50,11 +56,13 @@ def main() -> int:
     results: dict[str, Any] = {}
     tag_us: list[float] = []
     file_us: list[float] = []
+    everything: list[EnrichedArticle] = []
     for name in names:
         timeline = load_timeline(ROOT / "alerts" / "timelines" / f"{name}.json")
         articles, item_of = _articles(timeline.items, args.cache.expanduser(), tag_us)
         forward, spent = _events(articles)
         file_us += spent
+        everything += articles
         backward, _ = _events(list(reversed(articles)))
         found = {item_of[a]: e for a, e in forward.items()}
         result = score(labels[name]["events"], found)
@@ -63,15 +71,22 @@ def main() -> int:
         result["missing_text"] = len(timeline.items) - len(articles)
         results[name] = result
     print(_summary(results))
+    scale = 500 if args.quick else args.scale
+    big_us = _busy_store(everything, scale)
     cost = {
         "tag_us_median": round(statistics.median(tag_us)),
         "event_file_us_median": round(statistics.median(file_us)),
         "ratio": round(statistics.median(file_us) / statistics.median(tag_us), 3),
         "articles": len(file_us),
+        "busy_store_reports": scale,
+        "busy_store_file_us": {k: round(v) for k, v in _spread(big_us).items()},
+        "busy_store_ratio": round(statistics.median(big_us) / statistics.median(tag_us), 3),
     }
     print(
         f"\nfiling a report: median {cost['event_file_us_median']} µs; tagging it: "
-        f"{cost['tag_us_median']} µs (ratio {cost['ratio']}, {cost['articles']} articles)"
+        f"{cost['tag_us_median']} µs (ratio {cost['ratio']}, {cost['articles']} articles); "
+        f"in a store of {scale} reports: median {cost['busy_store_file_us']['median']} µs, "
+        f"p95 {cost['busy_store_file_us']['p95']} µs (ratio {cost['busy_store_ratio']})"
     )
     path = write_result("stories", {"timelines": results, "cost": cost})
     print(f"written {path.relative_to(ROOT)}")
@@ -121,6 +136,35 @@ def _events(articles: list[EnrichedArticle]) -> tuple[dict[str, str], list[float
     events = store.events()
     conn.close()
     return events, spent
+
+
+def _busy_store(articles: list[EnrichedArticle], size: int) -> list[float]:
+    """Seconds to file each of the last 500 of `size` reports: the real reports repeated,
+    each round shifted by two days (so windows overlap) under new ids."""
+    conn = event_store.connect(Path(":memory:"))
+    store = event_store.EventStore(conn)
+    reports = [report_of(a) for a in sorted(articles, key=lambda a: a.published_at or a.fetched_at)]
+    spent = []
+    for n in range(size):
+        base = reports[n % len(reports)]
+        shift = timedelta(days=2 * (n // len(reports)))
+        report = dataclasses.replace(
+            base,
+            article_id=f"{base.article_id}-{n}",
+            copy_id=f"{base.copy_id}-{n // len(reports)}",
+            published=base.published + shift,
+        )
+        started = time.perf_counter()
+        store.assign(report, "{}")
+        if n >= size - 500:
+            spent.append((time.perf_counter() - started) * 1e6)
+    conn.close()
+    return spent
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"median": statistics.median(ordered), "p95": ordered[int(0.95 * (len(ordered) - 1))]}
 
 
 def score(reference: dict[str, list[str]], found: dict[str, str]) -> dict[str, Any]:

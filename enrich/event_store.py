@@ -13,7 +13,7 @@ already published. The store keeps each article as last enriched and marks every
 whose event id differs from the one last published for it (`stale`); the enrich stage
 publishes those again and marks them published once the bus has them, so every article's
 latest message carries its event's current id. The kept articles are dropped
-`KEEP_ARTICLES` after their publication (a later rename still renames them in the store).
+`KEEP_ARTICLES` before the newest report (a later rename still renames them in the store).
 
 Redelivery is harmless: a report already filed with the same reading keeps its event.
 A re-enrichment that reads an article differently files it again; links made before stay.
@@ -145,12 +145,17 @@ class EventStore:
             list(done.items()),
         )
 
-    def forget_articles(self, now: datetime) -> None:
-        """Drop the kept articles published more than KEEP_ARTICLES ago."""
+    def forget_articles(self) -> None:
+        """Drop the kept articles published more than KEEP_ARTICLES before the newest
+        report (not the clock: a replay of last year's raw topic keeps what it needs)."""
+        (newest,) = self.conn.execute("SELECT MAX(published) FROM event_reports").fetchone()
+        if newest is None:
+            return
+        cutoff = datetime.strptime(newest, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         self.conn.execute(
             "UPDATE event_reports SET article = NULL, stale = 0 "
             "WHERE published < ? AND article IS NOT NULL",
-            (_stamp(now - KEEP_ARTICLES),),
+            (_stamp(cutoff - KEEP_ARTICLES),),
         )
 
     def event_of(self, article_id: str) -> str | None:

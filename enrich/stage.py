@@ -6,7 +6,6 @@ the articles already published with the old id are published again with the new 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 
 from chipwire.bus import ENRICHED_TOPIC, Bus, Message
 from chipwire.contract import EnrichedArticle, RawArticle
@@ -36,21 +35,19 @@ class EnrichSink:
         enriched = article.model_copy(update={"event_id": event_id})
         publish(self.bus, ENRICHED_TOPIC, enriched, stage=self.name)
         self._pending[article.id] = event_id
-        for renamed in self.events.stale(skip=self._pending):
-            again = EnrichedArticle.model_validate_json(renamed.article)
-            publish(
-                self.bus,
-                ENRICHED_TOPIC,
-                again.model_copy(update={"event_id": renamed.event_id}),
-                stage=self.name,
-            )
-            self._pending[renamed.article_id] = renamed.event_id
         return enriched
 
     def flush(self) -> None:
+        """Publish again the articles whose event was renamed (by this batch, or by one
+        whose flush failed), then make the batch durable."""
+        for renamed in self.events.stale(skip=self._pending):
+            again = EnrichedArticle.model_validate_json(renamed.article)
+            update = {"event_id": renamed.event_id}
+            publish(self.bus, ENRICHED_TOPIC, again.model_copy(update=update), stage=self.name)
+            self._pending[renamed.article_id] = renamed.event_id
         pending, self._pending = self._pending, {}
         self.bus.flush()  # raises: the batch is read again and the stale ones stay marked
         self.events.published(pending)
         if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
-            self.events.forget_articles(datetime.now(UTC))
+            self.events.forget_articles()
             self._pruned_at = time.monotonic()

@@ -335,3 +335,16 @@ def test_the_cli_prints_the_story(indexed: tuple[Path, list[EnrichedArticle]]) -
     assert "3 reports from 3 outlets, first by Harbor Ledger" in table.stdout
     missing = CliRunner().invoke(app, ["story", "nope"], env=env)
     assert missing.exit_code == 1 and "no indexed article" in missing.stderr
+
+
+def test_articles_are_kept_to_publish_again_for_thirty_days_of_news(
+    sink: EnrichSink, events: EventStore
+) -> None:
+    old = sink.enrich(raw(LEDGER))
+    sink.enrich(raw(MONTH_LATER))  # 35 days on
+    events.forget_articles()
+    kept = events.conn.execute(
+        "SELECT article_id FROM event_reports WHERE article IS NOT NULL"
+    ).fetchall()
+    assert kept == [(article_id(MONTH_LATER[0]),)]
+    assert events.event_of(old.id) == old.id  # its event is still known
