@@ -30,6 +30,7 @@ from pathlib import Path
 from enrich.event_stories import WINDOW, Report, same_event
 
 KEEP_ARTICLES = timedelta(days=30)
+CACHED_REPORTS = 100_000  # parsed reports kept in memory (about 2 KB each)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS event_reports (
@@ -40,7 +41,7 @@ CREATE TABLE IF NOT EXISTS event_reports (
     article TEXT,               -- the enriched article as last enriched, to publish again
     stale INTEGER NOT NULL      -- 1: its event id differs from the one last published
 );
-CREATE INDEX IF NOT EXISTS event_reports_event ON event_reports (event_id);
+CREATE INDEX IF NOT EXISTS event_reports_event ON event_reports (event_id, published, article_id);
 CREATE INDEX IF NOT EXISTS event_reports_published ON event_reports (published);
 CREATE INDEX IF NOT EXISTS event_reports_stale ON event_reports (article_id) WHERE stale = 1;
 CREATE TABLE IF NOT EXISTS event_keys (
@@ -75,6 +76,7 @@ class EventStore:
     def __init__(self, conn: sqlite3.Connection, window: timedelta = WINDOW) -> None:
         self.conn = conn
         self.window = window
+        self._reports: dict[str, Report] = {}
 
     def assign(self, report: Report, article: str | None = None) -> str:
         """File the report (and the article's JSON, to publish it again after a rename)
@@ -98,7 +100,7 @@ class EventStore:
             linked = {
                 self._event_of(other)
                 for other in self._candidates(report)
-                if same_event(report, Report.from_json(other[1]), self.window)
+                if same_event(report, self._report(other), self.window)
             }
             event_id = min([_anchor(report), *(self._anchor_of(e) for e in linked)])[1]
             self.conn.executemany(
@@ -112,7 +114,7 @@ class EventStore:
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?)",
-                [(key, stamp, report.article_id) for key in report.lookup_keys()],
+                [(key, stamp, report.article_id) for key in report.filed_keys()],
             )
             self.conn.execute("COMMIT")
         except BaseException:
@@ -169,22 +171,33 @@ class EventStore:
         rows = self.conn.execute("SELECT article_id, event_id FROM event_reports")
         return {str(a): str(e) for a, e in rows}
 
-    def _candidates(self, report: Report) -> Iterable[tuple[str, str]]:
+    def _candidates(self, report: Report) -> Iterable[str]:
         low = _stamp(report.published - self.window)
         high = _stamp(report.published + self.window)
         keys = sorted(report.lookup_keys())
         marks = ", ".join("?" * len(keys))
         # copies are one event at any distance in time; everything else within the window
         rows = self.conn.execute(
-            f"SELECT DISTINCT r.article_id, r.report FROM event_keys k "
-            f"JOIN event_reports r ON r.article_id = k.article_id "
-            f"WHERE k.key IN ({marks}) AND (k.key LIKE 'copy:%' OR k.published BETWEEN ? AND ?)",
+            f"SELECT DISTINCT article_id FROM event_keys "
+            f"WHERE key IN ({marks}) AND (key LIKE 'copy:%' OR published BETWEEN ? AND ?)",
             (*keys, low, high),
         )
-        return [(str(a), str(r)) for a, r in rows]
+        return [str(a) for (a,) in rows if a != report.article_id]
 
-    def _event_of(self, candidate: tuple[str, str]) -> str:
-        event = self.event_of(candidate[0])
+    def _report(self, article_id: str) -> Report:
+        """A filed report, parsed once (reports change only when filed again)."""
+        cached = self._reports.get(article_id)
+        if cached is None:
+            (text,) = self.conn.execute(
+                "SELECT report FROM event_reports WHERE article_id = ?", (article_id,)
+            ).fetchone()
+            if len(self._reports) >= CACHED_REPORTS:
+                self._reports.clear()
+            cached = self._reports[article_id] = Report.from_json(text)
+        return cached
+
+    def _event_of(self, article_id: str) -> str:
+        event = self.event_of(article_id)
         assert event is not None
         return event
 
@@ -197,6 +210,7 @@ class EventStore:
         return (str(row[0]), str(row[1]))
 
     def _forget(self, article_id: str) -> None:
+        self._reports.pop(article_id, None)
         self.conn.execute("DELETE FROM event_keys WHERE article_id = ?", (article_id,))
         self.conn.execute("DELETE FROM event_reports WHERE article_id = ?", (article_id,))
 

@@ -142,11 +142,28 @@ class Report:
     numbers: frozenset[str]
     words: frozenset[str]  # content words (Chinese: character bigrams)
 
+    def filed_keys(self) -> frozenset[str]:
+        """Where the store files this report. Every report that `same_event` may join to
+        it looks under one of these (`lookup_keys`): copies under the copy id; reports of
+        a move under it; and, for the words-only rule (one language, a shared chip or
+        company), under each entity and language, apart for reports with and without a
+        move, so that two reports of a move never meet there."""
+        entity = "moved" if self.moves else "entity"
+        return frozenset(
+            {
+                f"copy:{self.copy_id}",
+                *(f"move:{m}" for m in self.moves),
+                *(f"{entity}:{self.language}:{e}" for e in self.entities),
+            }
+        )
+
     def lookup_keys(self) -> frozenset[str]:
-        """Where a matching report must also be filed (the store looks candidates up here)."""
-        moves = {f"move:{m}" for m in self.moves}
-        entities = {f"entity:{e}" for e in self.entities}
-        return frozenset({f"copy:{self.copy_id}", *moves, *entities})
+        keys = {f"copy:{self.copy_id}", *(f"entity:{self.language}:{e}" for e in self.entities)}
+        if self.moves:
+            keys.update(f"move:{m}" for m in self.moves)
+        else:
+            keys.update(f"moved:{self.language}:{e}" for e in self.entities)
+        return frozenset(keys)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -230,7 +247,8 @@ def similarity(a: Report, b: Report) -> float:
     """Jaccard of the reports' words; 0 across languages (their words never meet)."""
     if a.language != b.language or not a.words or not b.words:
         return 0.0
-    return len(a.words & b.words) / len(a.words | b.words)
+    shared = len(a.words & b.words)
+    return shared / (len(a.words) + len(b.words) - shared)
 
 
 def language_of(article: EnrichedArticle) -> str:
