@@ -152,3 +152,22 @@ def test_locked_writer_is_a_retry(tmp_path: Path) -> None:
     second.commit()
     assert second.search(SearchRequest(query="customs")).total == 1
     second.close()
+
+
+def test_a_hit_read_from_the_stored_fields_is_the_hit_of_the_whole_article(
+    tmp_path: Path,
+) -> None:
+    # hits skip validating the whole article; they must still carry every field a hit has
+    from index.backend import SearchHit, Snippet
+    from index.tantivy_schema import from_stored, hit_from_stored
+
+    backend = TantivyBackend(tmp_path / "index")
+    backend.upsert(list(ALL))
+    backend.commit()
+    searcher = backend._index.searcher()
+    for article in ALL:
+        query = tantivy.Query.term_query(backend._schema, "id", article.id)
+        stored = searcher.doc(searcher.search(query, limit=1).hits[0][1]).to_dict()
+        lead = Snippet.plain(article.summary or article.text)
+        assert hit_from_stored(stored, 1.5, "") == SearchHit.of(from_stored(stored), 1.5, lead)
+    backend.close()
