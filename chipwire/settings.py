@@ -61,7 +61,27 @@ class Settings(BaseSettings):
     search: Literal["tantivy", "elasticsearch"] = Field("tantivy", description="Search backend")
 
     # polling and fetching
-    poll_interval_s: float = Field(300.0, gt=0, description="Seconds between feed polls")
+    poll_interval_s: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds between feed polls until a feed's publishing rate is known",
+    )
+    poll_min_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="Adaptive polling: shortest interval (a source's own poll_interval_s wins)",
+    )
+    poll_max_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Adaptive polling: longest interval, whatever the feed or server says",
+    )
+    poll_tighten_hours: float = Field(
+        6.0,
+        ge=0,
+        description="After a policy shift, the feeds that covered its subject are polled at "
+        "their shortest interval for this many hours",
+    )
     crawl_shards: int = Field(
         1, ge=1, description="Crawler replicas sharing the sources (each owns a stable part)"
     )
