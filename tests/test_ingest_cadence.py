@@ -6,14 +6,18 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chipwire.bus.embedded import EmbeddedBus
+from chipwire.runner import Pipeline
 from chipwire.settings import Settings
 from ingest import cadence, state
 from ingest.cadence import Bounds, Hint
 from ingest.sources import Source
+from tests.alertkit import article, publish_all
 from tests.crawlkit import close_crawlers, crawler  # noqa: F401
 from tests.loopback import LoopbackServer
 
@@ -102,7 +106,8 @@ def feed(server: LoopbackServer, minutes_apart: int, count: int, extra: str = ""
         "</pubDate></item>"
         for i in range(count)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{extra}{items}</channel></rss>'
+    channel = f"<channel><title>t</title>{extra}{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
 
 
 def _poll(settings: Settings, source: Source) -> state.FeedState:
@@ -165,3 +170,29 @@ def test_after_a_shift_a_covering_feed_is_due_at_its_floor(
 
 def _at(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def test_a_shift_tightens_the_feeds_that_covered_its_subject(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, extract_workers=0, http_port=0)
+    shift = [
+        article(1, "restrict", 1, "a.example.com"),
+        article(2, "restrict", 2, "b.example.org"),
+        article(3, "ease", 15, "c.example.net"),
+        article(4, "ease", 16, "d.example.info"),
+    ]
+    elsewhere = article(5, "restrict", 3, "e.example.com", subject="HBM")
+    with Pipeline(settings, ("crawl", "alert")) as pipeline:
+        assert isinstance(pipeline.bus, EmbeddedBus)
+        publish_all(pipeline.bus, [*shift, elsewhere])
+        pipeline.runners["alert"].drain(timeout_s=20)
+        assert pipeline.alert_sink is not None and len(pipeline.alert_sink.alerts) == 1
+    conn = state.connect(settings.state_db)
+    try:
+        feeds = {f.source_id: f for f in state.all_feed_states(conn) if f.tighten_until}
+    finally:
+        conn.close()
+    covering = {"a-example-com", "b-example-org", "c-example-net", "d-example-info"}
+    assert set(feeds) == covering  # e.example.com wrote about another subject
+    hours = (feeds["a-example-com"].tighten_until or 0) - time.time()
+    assert 5.9 * 3600 < hours <= 6 * 3600
+    assert feeds["c-example-net"].tighten_reason == "CN restrict→ease on H200"
