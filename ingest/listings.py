@@ -78,6 +78,7 @@ class Listing:
     # feed body says (None when no body was read: the last ones still hold)
     http_hints: tuple[Hint, ...] = ()
     feed_hints: tuple[Hint, ...] | None = None
+    title: str | None = None  # the feed's own title, when it has one
 
 
 Adapter = Callable[[Source, Get, FeedState], Listing]
@@ -113,6 +114,7 @@ def list_feed(source: Source, get: Get, previous: FeedState) -> Listing:
         rejected=parsed.rejected,
         http_hints=http_hints,
         feed_hints=feed_hints(parsed.ttl_s, parsed.update_period_s),
+        title=parsed.title,
     )
 
 
