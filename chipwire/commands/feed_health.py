@@ -69,12 +69,15 @@ def feed_statuses(settings: Settings) -> list[FeedStatus]:
         given_up = state.given_up_counts(conn)
     finally:
         conn.close()
+    waiting: dict[str, list[state.PendingPage]] = {}
+    for page in pending:
+        waiting.setdefault(page.source_id or "", []).append(page)
     return [
         _status(
             source_id,
             sources.get(source_id),
             states.get(source_id, state.FeedState(source_id)),
-            [p for p in pending if p.source_id == source_id],
+            waiting.get(source_id, []),
             given_up.get(source_id, 0),
         )
         for source_id in sorted(set(sources) | set(states))
