@@ -3,8 +3,9 @@
 The file edited is `settings.sources_file`. While that is still the list shipped with
 chipwire, the first edit copies it to `<data_dir>/sources.yaml`, which the settings use
 from then on. Edits go through ruamel.yaml's round-trip mode, so comments, order and
-flow style stay as written; a removed source's own comment may stay behind. Every change
-is validated (the Source model and unique ids) before the file is replaced atomically.
+flow style stay as written; `remove` takes the comment lines directly above the entry
+with it. Every change is validated (the Source model and unique ids) before the file is
+replaced atomically.
 """
 
 from __future__ import annotations
@@ -92,7 +93,21 @@ class SourcesFile:
         self.sources()
 
     def remove(self, source_id: str) -> None:
-        del self.entries[self._position(source_id)]
+        """Delete the entry and the comment lines directly above it (up to the blank line
+        before them); every other comment stays where it was, the next entry's included.
+        Done on the text, where "directly above" is plain to see."""
+        position = self._position(source_id)
+        lines = self._text().splitlines(keepends=True)
+        fresh = _yaml().load("".join(lines))["sources"]
+        start = _comments_above(lines, fresh.lc.item(position)[0])
+        if position + 1 < len(fresh):
+            end = _notes_above(lines, fresh.lc.item(position + 1)[0])
+        else:
+            end = _notes_above(lines, len(lines))
+        before = lines[start - 1].strip() if start else ""
+        if end < len(lines) and not lines[end].strip() and (not before or before.endswith(":")):
+            end += 1  # one blank line between entries, none right after `sources:`
+        self.document = _yaml().load("".join(lines[:start] + lines[end:]))
 
     def set_enabled(self, source_id: str, enabled: bool) -> bool:
         """Enable or disable a source; False when it already was."""
@@ -119,11 +134,28 @@ class SourcesFile:
     def save(self) -> None:
         """Validate, then replace the file atomically (a crash leaves the old or the new)."""
         self.sources()
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        temporary.write_text(self._text(), encoding="utf-8")
+        os.replace(temporary, self.path)
+
+    def _text(self) -> str:
         text = io.StringIO()
         _yaml().dump(self.document, text)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        temporary.write_text(text.getvalue(), encoding="utf-8")
-        os.replace(temporary, self.path)
+        return text.getvalue()
+
+
+def _comments_above(lines: list[str], line: int) -> int:
+    """The first of the comment lines directly above `line`."""
+    while line > 0 and lines[line - 1].lstrip().startswith("#"):
+        line -= 1
+    return line
+
+
+def _notes_above(lines: list[str], line: int) -> int:
+    """The first of the blank and comment lines directly above `line`."""
+    while line > 0 and (not lines[line - 1].strip() or lines[line - 1].lstrip().startswith("#")):
+        line -= 1
+    return line
 
 
 def feed_key(url: str) -> str:

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from chipwire.cli import app
-from chipwire.settings import Settings
+from chipwire.settings import SHIPPED_SOURCES, Settings
 from ingest.opml import read_opml, write_opml
 from ingest.sources import Source, load_all_sources
+from ingest.sources_file import SourcesFile
 from tests.crawlkit import close_crawlers, crawler  # noqa: F401
 from tests.loopback import LoopbackServer
 
@@ -299,3 +300,29 @@ def test_status_reports_health_cadence_items_and_publish_to_fetch_delay(
     assert row["interval_s"] == 1200 and row["interval_reason"] == "server asks ttl 20m"
     code, out, _ = cli(tmp_path, "status", sources=sources)
     assert code == 0 and "ttl 20m" in out and "wire" in out
+
+
+def test_removing_a_shipped_source_keeps_every_other_sources_comment(tmp_path: Path) -> None:
+    shipped = SHIPPED_SOURCES.read_text(encoding="utf-8")
+    lines = shipped.splitlines()
+    path = tmp_path / "sources.yaml"
+    every = load_all_sources(SHIPPED_SOURCES)
+    # first, after a flow mapping, before and after a section heading, last but one, last
+    picked = ["federal-register-bis", "bis-press", "ustr", "ec-dg-trade", "csis", "merics"]
+    for source in [s for s in every if s.id in picked]:
+        at = lines.index(f"  - id: {source.id}")
+        own = at
+        while lines[own - 1].lstrip().startswith("#"):
+            own -= 1
+        path.write_text(shipped, encoding="utf-8")
+        edited = SourcesFile.open(Settings(data_dir=tmp_path, sources_file=path))
+        edited.remove(source.id)
+        edited.save()
+        text = path.read_text(encoding="utf-8")
+        kept = [line for line in lines if line.lstrip().startswith("#")]
+        gone = set(lines[own:at])
+        assert [line for line in text.splitlines() if line.lstrip().startswith("#")] == [
+            line for line in kept if line not in gone
+        ], source.id
+        assert "\n\n\n" not in text and "sources:\n\n" not in text
+        assert load_all_sources(path) == [s for s in every if s.id != source.id]
