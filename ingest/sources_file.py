@@ -46,14 +46,16 @@ class SourcesFile:
 
     @classmethod
     def open(cls, settings: Settings) -> SourcesFile:
-        """The user's sources file, created from the shipped list when they have none."""
+        """The user's sources file, created from the shipped list when they have none (an
+        empty one when sources_file names a file that does not exist yet)."""
         path, created = settings.sources_file, False
         if path.resolve() == SHIPPED_SOURCES.resolve():
             path, created = settings.data_dir / USER_FILE, True
             path.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(SHIPPED_SOURCES, path)
         try:
-            document = _yaml().load(path.read_text(encoding="utf-8"))
+            text = "sources: []\n" if not path.exists() else path.read_text(encoding="utf-8")
+            document = _yaml().load(text)
         except OSError as exc:
             raise SourcesError(f"cannot read sources file {path}: {exc}") from exc
         except YAMLError as exc:

@@ -326,3 +326,9 @@ def test_removing_a_shipped_source_keeps_every_other_sources_comment(tmp_path: P
         ], source.id
         assert "\n\n\n" not in text and "sources:\n\n" not in text
         assert load_all_sources(path) == [s for s in every if s.id != source.id]
+
+
+def test_a_sources_file_named_but_missing_is_started_by_the_first_add(tmp_path: Path) -> None:
+    code, _, err = cli(tmp_path, "add", "https://chips.example.com/feed.xml", sources=None)
+    assert code == 0, err
+    assert [s.id for s in load_all_sources(tmp_path / "sources.yaml")] == ["chips-example-com"]
