@@ -58,11 +58,11 @@ def test_tightening_never_lengthens_the_interval(times: list[float], bounds: Bou
     )
 
 
-@given(st.lists(st.floats(0, 1e8), min_size=3, max_size=30, unique=True), st.floats(0.01, 1))
+@given(st.lists(st.integers(0, 10**8), min_size=3, max_size=30, unique=True), st.integers(1, 100))
 def test_a_feed_that_publishes_faster_is_polled_no_less_often(
-    times: list[float], speedup: float
+    times: list[int], speedup: int
 ) -> None:
-    faster = [t * speedup for t in times]
+    faster = [t / speedup for t in times]
     assert cadence.choose(faster, BOUNDS).seconds <= cadence.choose(times, BOUNDS).seconds
 
 
