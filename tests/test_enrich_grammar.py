@@ -134,6 +134,11 @@ def test_a_given_name_is_not_a_chip_without_nvidia_near(text: str) -> None:
     assert tag_text(text).tags.chips == []
 
 
+def test_a_vendor_written_in_lower_case_still_names_its_models() -> None:
+    assert chips("A filing shows nvidia plans the B350 for China.") == ["B350"]
+    assert chips("A filing shows someone plans the B350 for China.") == []
+
+
 def test_a_family_word_is_a_tag_but_never_the_subject_of_a_move() -> None:
     result = tag_text("The U.S. warned that using Huawei Ascend chips anywhere violates its rules.")
     assert [c.id for c in result.tags.chips] == ["Ascend"]
