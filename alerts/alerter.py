@@ -76,6 +76,7 @@ class Alerter:
     def ingest(self, article: EnrichedArticle) -> set[tuple[str, str]]:
         """Record what the article says (idempotent); returns the pairs it touched."""
         found = observations_of(article, self.settings)
+        store.record_coverage(self.conn, article.source.id, {o.subject for o in found})
         queries = saved_searches.queries(self.conn)  # matched on every article, for the page
         if found:
             queries |= {q for q in map(self._query_of, self.subscriptions) if q}

@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from alerts import store
 from alerts.alerter import Alerter
 from alerts.matching import QueryMatcher
 from chipwire.bus import ALERTS_TOPIC, Bus, Message
@@ -23,6 +24,8 @@ from chipwire.metrics import PUBLISH_TO_ALERT, observe_freshness
 from chipwire.settings import Settings
 
 Clock = Callable[[], datetime]
+# called for each new shift with the ids of the sources that have covered its subject
+ShiftHook = Callable[[AlertEvent, list[str]], None]
 log = logging.getLogger(__name__)
 
 
@@ -40,8 +43,11 @@ class AlertSink:
         settings: Settings,
         clock: Clock = utc_now,
         matcher: QueryMatcher | None = None,
+        on_shift: ShiftHook | None = None,
     ) -> None:
         self.bus = bus
+        self.conn = conn
+        self.on_shift = on_shift
         self.alerter = Alerter(conn, settings, matcher)
         self.clock = clock
         self.retry_every = timedelta(seconds=settings.alert_retry_s)
@@ -62,10 +68,20 @@ class AlertSink:
         for alert in self.alerter.evaluate(touched, now):
             publish(self.bus, ALERTS_TOPIC, alert, stage="alert")
             self.alerts.append(alert)
+            self._tell(alert)
         self.bus.flush()
         for source, published_at in evaluated:
             observe_freshness(PUBLISH_TO_ALERT, source, published_at)
         self._send(now)
+
+    def _tell(self, alert: AlertEvent) -> None:
+        """The shift hook (the crawler polls the covering feeds more often): best effort."""
+        if self.on_shift is None:
+            return
+        try:
+            self.on_shift(alert, store.sources_covering(self.conn, alert.subject))
+        except Exception:
+            log.exception("alert: the shift hook failed for %s", alert.id)
 
     def on_idle(self) -> None:
         """Called by the runner when the topic is quiet: retries and digests still go out."""

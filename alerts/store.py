@@ -35,6 +35,11 @@ CREATE TABLE IF NOT EXISTS alert_observations (
     outlet TEXT NOT NULL,
     PRIMARY KEY (subject, jurisdiction, article_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS subject_sources (
+    subject TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    PRIMARY KEY (subject, source_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS query_matches (
     query TEXT NOT NULL,
     article_id TEXT NOT NULL,
@@ -103,6 +108,22 @@ def record(conn: sqlite3.Connection, observations: Iterable[Observation]) -> set
             "INSERT OR REPLACE INTO alert_observations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
         )
     return {(r[0], r[1]) for r in rows}
+
+
+def record_coverage(conn: sqlite3.Connection, source_id: str, subjects: Iterable[str]) -> None:
+    """Remember that this source has published on these subjects (adaptive polling)."""
+    with conn:
+        conn.executemany(
+            "INSERT OR IGNORE INTO subject_sources VALUES (?, ?)",
+            [(subject, source_id) for subject in subjects],
+        )
+
+
+def sources_covering(conn: sqlite3.Connection, subject: str) -> list[str]:
+    rows = conn.execute(
+        "SELECT source_id FROM subject_sources WHERE subject = ? ORDER BY source_id", (subject,)
+    ).fetchall()
+    return [str(source_id) for (source_id,) in rows]
 
 
 def timeline(conn: sqlite3.Connection, subject: str, jurisdiction: str) -> list[Observation]:

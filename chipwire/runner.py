@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,7 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerts import store as alert_store
 from alerts.matching import QueryMatcher
-from alerts.stage import AlertSink
+from alerts.stage import AlertSink, ShiftHook
 from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
@@ -117,7 +118,11 @@ class Pipeline:
         alert_conn = alert_store.connect(self.settings.alerts_db)
         self._closers.append(alert_conn.close)
         self.alert_sink = AlertSink(
-            self.bus, alert_conn, self.settings, matcher=self._saved_search_matcher()
+            self.bus,
+            alert_conn,
+            self.settings,
+            matcher=self._saved_search_matcher(),
+            on_shift=self._tighten_covering_feeds(),
         )
         return self.alert_sink
 
@@ -131,6 +136,23 @@ class Pipeline:
         matcher = PercolatorMatcher(ElasticBackend.from_settings(self.settings))
         self._closers.insert(0, matcher.close)
         return matcher
+
+    def _tighten_covering_feeds(self) -> ShiftHook | None:
+        """After a shift, the feeds that covered its subject are polled at their shortest
+        interval for poll_tighten_hours (ingest/cadence.py): written into the crawler's
+        state file when this process crawls or shares the crawler's data directory."""
+        hours = self.settings.poll_tighten_hours
+        if hours <= 0 or (self.state_conn is None and not self.settings.state_db.exists()):
+            return None
+        conn = state.connect(self.settings.state_db)  # the alert thread's own connection
+        self._closers.append(conn.close)
+
+        def tighten(event: AlertEvent, source_ids: list[str]) -> None:
+            reason = f"{event.jurisdiction} {event.previous}→{event.current} on {event.subject}"
+            state.tighten(conn, source_ids, time.time() + hours * 3600, reason)
+            log.info("polling %d source(s) more often for %g h: %s", len(source_ids), hours, reason)
+
+        return tighten
 
     def _runner(self, name: str, sink: Sink) -> StageRunner:
         consumer = self.bus.consumer(STAGE_GROUPS[name], [STAGE_TOPICS[name]])

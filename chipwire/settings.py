@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     sources_file: Path = Field(
         SHIPPED_SOURCES,
         description="Sources to poll (YAML: feeds, the Federal Register API, agency listing "
-        "pages; docs/SOURCES.md); default: the list shipped with chipwire",
+        "pages; docs/SOURCES.md); default: <data_dir>/sources.yaml once `chipwire sources` "
+        "has edited one, else the list shipped with chipwire",
     )
     log_level: str = Field("INFO", description="Python logging level")
     log_format: Literal["text", "json"] = Field(
@@ -61,7 +62,27 @@ class Settings(BaseSettings):
     search: Literal["tantivy", "elasticsearch"] = Field("tantivy", description="Search backend")
 
     # polling and fetching
-    poll_interval_s: float = Field(300.0, gt=0, description="Seconds between feed polls")
+    poll_interval_s: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds between feed polls until a feed's publishing rate is known",
+    )
+    poll_min_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description="Adaptive polling: shortest interval (a source's own poll_interval_s wins)",
+    )
+    poll_max_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Adaptive polling: longest interval, whatever the feed or server says",
+    )
+    poll_tighten_hours: float = Field(
+        6.0,
+        ge=0,
+        description="After a policy shift, the feeds that covered its subject are polled at "
+        "their shortest interval for this many hours",
+    )
     crawl_shards: int = Field(
         1, ge=1, description="Crawler replicas sharing the sources (each owns a stable part)"
     )
@@ -228,6 +249,15 @@ class Settings(BaseSettings):
     health_stall_s: float = Field(
         300.0, gt=0, description="/healthz: a stage failing or stuck this long is unhealthy (503)"
     )
+
+    @model_validator(mode="after")
+    def _user_sources(self) -> Settings:
+        """Unless sources_file is set, the file `chipwire sources add|import|…` made in
+        data_dir, once there is one."""
+        edited = self.data_dir / "sources.yaml"
+        if "sources_file" not in self.model_fields_set and edited.is_file():
+            self.sources_file = edited
+        return self
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> Settings:

@@ -28,7 +28,7 @@ from chipwire.errors import Discard, Retry
 from chipwire.events import encode
 from chipwire.metrics import ARTICLES, FEED_POLLS
 from chipwire.settings import Settings
-from ingest import dedupe, state
+from ingest import cadence, dedupe, state
 from ingest.canonical import canonical_url
 from ingest.extract import Extracted, extract_page
 from ingest.feeds import FeedItem
@@ -85,7 +85,7 @@ class Crawler:
         now = time.time() if now is None else now
         sources = list(sources)
         with self._db:
-            due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
+            due = [s for s in sources if self._due(s, now)]
         reports = self.poll_feeds(due)
         try:
             self.retry_due_pages(sources, now)
@@ -108,7 +108,7 @@ class Crawler:
             listing = list_new(source, self._listing_get, previous)
             if listing.not_modified:
                 return self._feed_done(
-                    previous, listing, interval, FeedReport(source.id, "not-modified")
+                    previous, listing, source, FeedReport(source.id, "not-modified")
                 )
         except (Discard, Retry) as exc:
             return self._feed_failed(source, previous, interval, exc)
@@ -133,7 +133,7 @@ class Crawler:
         if listing.rejected:
             outcomes["bad-link"] = outcomes.get("bad-link", 0) + listing.rejected
         report = FeedReport(source.id, "ok", len(listing.items), outcomes)
-        return self._feed_done(previous, listing, max(interval, listing.ttl_s or 0), report)
+        return self._feed_done(previous, listing, source, report)
 
     def _listing_get(
         self,
@@ -355,12 +355,18 @@ class Crawler:
         self.on_accept()
 
     def _feed_done(
-        self, previous: state.FeedState, listing: Listing, wait_s: float, report: FeedReport
+        self, previous: state.FeedState, listing: Listing, source: Source, report: FeedReport
     ) -> FeedReport:
         if report.outcomes.get("stopped") or report.outcomes.get("unfinished"):
             # items were left for later: the next poll must get the full feed, not a 304,
             # and an adapter must list them again (its cursor stays where it was)
             listing = replace(listing, etag=None, last_modified=None, cursor=None)
+        new_items = sum(n for k, n in report.outcomes.items() if k not in cadence.NOT_NEW)
+        dates = [item.published_at for item in listing.items]
+        tempo, wait = cadence.after_success(
+            previous, dates, new_items, listing.feed_hints, listing.http_hints,
+            cadence.bounds_of(source, self.settings), time.time(),
+        )  # fmt: skip
         self._save_feed_state(
             replace(
                 previous,
@@ -369,8 +375,9 @@ class Crawler:
                 cursor=listing.cursor or previous.cursor,
                 error_count=0,
                 last_error=None,
+                cadence=tempo,
             ),
-            wait_s,
+            wait.seconds,
         )
         FEED_POLLS.labels(report.status).inc()
         log.info(
@@ -413,6 +420,10 @@ class Crawler:
         )
         with self._db:
             state.save_feed_state(self.conn, polled)
+
+    def _due(self, source: Source, now: float) -> bool:
+        feed = state.feed_state(self.conn, source.id)
+        return cadence.is_due(feed, cadence.bounds_of(source, self.settings), now)
 
     def _mark(self, aid: str, url: str, status: str) -> None:
         with self._db:

@@ -65,6 +65,8 @@ class ParsedFeed:
     ttl_s: float | None
     warning: str | None  # feedparser's bozo exception, when the feed was only partly well-formed
     rejected: int = 0  # items dropped for a missing, malformed or non-http(s) link
+    title: str | None = None
+    update_period_s: float | None = None  # sy:updatePeriod / sy:updateFrequency
 
 
 def parse_feed(body: bytes, feed_url: str, content_type: str | None = None) -> ParsedFeed:
@@ -100,7 +102,15 @@ def parse_feed(body: bytes, feed_url: str, content_type: str | None = None) -> P
             rejected += 1
         else:
             items.append(item)
-    return ParsedFeed(items, _ttl(parsed.get("feed", {})), warning, rejected)
+    channel = parsed.get("feed", {})
+    return ParsedFeed(
+        items,
+        _ttl(channel),
+        warning,
+        rejected,
+        title=str(channel.get("title") or "")[:_MAX_TITLE] or None,
+        update_period_s=_update_period(channel),
+    )
 
 
 def _feedparser(body: bytes, headers: dict[str, str]) -> feedparser.FeedParserDict:
@@ -262,7 +272,8 @@ def _parse_json_feed(body: bytes, feed_url: str) -> ParsedFeed:
             rejected += 1
         else:
             items.append(item)
-    return ParsedFeed(items, None, None, rejected)
+    title = document.get("title")
+    return ParsedFeed(items, None, None, rejected, title=str(title)[:_MAX_TITLE] if title else None)
 
 
 def _json_item(entry: dict[str, Any], feed_url: str) -> FeedItem | None:
@@ -332,3 +343,16 @@ def _date(entry: feedparser.FeedParserDict) -> datetime | None:
 def _ttl(feed: feedparser.FeedParserDict) -> float | None:
     ttl = str(feed.get("ttl") or "").strip()
     return float(ttl) * 60 if ttl.isdigit() else None
+
+
+_PERIODS = {"hourly": 3600.0, "daily": 86400.0, "weekly": 7 * 86400.0}
+_PERIODS |= {"monthly": 30 * 86400.0, "yearly": 365 * 86400.0}
+
+
+def _update_period(feed: feedparser.FeedParserDict) -> float | None:
+    """RSS syndication module: the period (default daily) divided by the frequency."""
+    period = str(feed.get("sy_updateperiod") or "").strip().lower()
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    if period not in _PERIODS or not frequency.isdigit() or int(frequency) == 0:
+        return None
+    return _PERIODS[period] / int(frequency)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -36,6 +37,7 @@ import lxml.html
 from lxml import etree
 
 from chipwire.errors import Discard
+from ingest.cadence import Hint, feed_hints, header_hints
 from ingest.canonical import is_http_url
 from ingest.extract import decode_html
 from ingest.feeds import MAX_ITEMS, MAX_LINK, FeedItem, parse_feed
@@ -72,6 +74,11 @@ class Listing:
     ttl_s: float | None = None
     warning: str | None = None
     rejected: int = 0  # items without a usable link
+    # adaptive polling (ingest/cadence.py): the response's caching headers, and what the
+    # feed body says (None when no body was read: the last ones still hold)
+    http_hints: tuple[Hint, ...] = ()
+    feed_hints: tuple[Hint, ...] | None = None
+    title: str | None = None  # the feed's own title, when it has one
 
 
 Adapter = Callable[[Source, Get, FeedState], Listing]
@@ -87,8 +94,15 @@ def list_new(source: Source, get: Get, previous: FeedState) -> Listing:
 
 def list_feed(source: Source, get: Get, previous: FeedState) -> Listing:
     result = get(source.feed, etag=previous.etag, last_modified=previous.last_modified)
+    http_hints = header_hints(result.headers, time.time())
     if result.not_modified:
-        return Listing([], not_modified=True, etag=_etag(result), last_modified=_lm(result))
+        return Listing(
+            [],
+            not_modified=True,
+            etag=_etag(result),
+            last_modified=_lm(result),
+            http_hints=http_hints,
+        )
     # relative links resolve against where the feed is now, after redirects
     parsed = parse_feed(result.body, result.url, result.headers.get("content-type"))
     return Listing(
@@ -98,6 +112,9 @@ def list_feed(source: Source, get: Get, previous: FeedState) -> Listing:
         ttl_s=parsed.ttl_s,
         warning=parsed.warning,
         rejected=parsed.rejected,
+        http_hints=http_hints,
+        feed_hints=feed_hints(parsed.ttl_s, parsed.update_period_s),
+        title=parsed.title,
     )
 
 

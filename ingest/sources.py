@@ -143,7 +143,12 @@ def load_all_sources(path: Path) -> list[Source]:
         raise SourcesError(f"cannot read sources file {path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise SourcesError(f"sources file {path} is not valid YAML: {exc}") from exc
-    entries = (data or {}).get("sources") if isinstance(data, dict) else None
+    return validate_entries(data, path)
+
+
+def validate_entries(data: object, path: Path) -> list[Source]:
+    """The sources of a parsed sources file, or SourcesError saying where and why."""
+    entries = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise SourcesError(f"sources file {path} must hold a top-level 'sources:' list")
     sources: list[Source] = []

@@ -6,10 +6,12 @@ transaction, so a crash either loses nothing or repeats nothing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from chipwire import outbox
 
@@ -48,13 +50,61 @@ _SEEN_COLUMNS = {
 # Columns of the feeds table added after the first release.
 _FEED_COLUMNS = {
     "cursor": "TEXT",  # an adapter's position: the newest publication date it has listed
+    "cadence": "TEXT",  # Cadence as JSON: what adaptive polling has observed (ingest/cadence.py)
+    # written only by `tighten` (the alerter's hook), never by a poll's save
+    "tighten_until": "REAL",
+    "tighten_reason": "TEXT",
 }
 _FEED_FIELDS = (
-    "source_id, etag, last_modified, next_check_at, error_count, last_error, last_polled_at, cursor"
+    "source_id, etag, last_modified, next_check_at, error_count, last_error, last_polled_at, "
+    "cursor, cadence"
 )
+_READ_FIELDS = _FEED_FIELDS + ", tighten_until, tighten_reason"
 
 # Final statuses: the URL is never fetched again. Anything else may be retried.
 DONE = ("published", "discarded", "gave-up")
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """What adaptive polling keeps about a feed between polls (ingest/cadence.py)."""
+
+    item_times: tuple[float, ...] = ()  # newest publication times listed (epoch seconds)
+    delays: tuple[float, ...] = ()  # recent publish-to-fetch delays of new items (seconds)
+    items_seen: int = 0  # new items taken since the feed was first polled
+    last_success_at: float | None = None
+    interval_s: float | None = None  # the interval chosen at the last successful poll
+    reason: str | None = None  # why that interval
+    feed_hints: tuple[tuple[float, str], ...] = ()  # ttl, sy:updatePeriod of the last body
+    http_hints: tuple[tuple[float, str], ...] = ()  # max-age, Expires of the last response
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Cadence:
+        try:
+            data = json.loads(text or "{}")
+            return cls(
+                item_times=tuple(float(t) for t in data.get("item_times", ())),
+                delays=tuple(float(d) for d in data.get("delays", ())),
+                items_seen=int(data.get("items_seen", 0)),
+                last_success_at=_number(data.get("last_success_at")),
+                interval_s=_number(data.get("interval_s")),
+                reason=data.get("reason"),
+                feed_hints=_hints(data.get("feed_hints", ())),
+                http_hints=_hints(data.get("http_hints", ())),
+            )
+        except (ValueError, TypeError, AttributeError):  # an unreadable record starts afresh
+            return cls()
+
+
+def _hints(pairs: list[list[object]]) -> tuple[tuple[float, str], ...]:
+    return tuple((float(str(s)), str(w)) for s, w in pairs)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 @dataclass(frozen=True)
@@ -67,6 +117,27 @@ class FeedState:
     last_error: str | None = None
     last_polled_at: float | None = None
     cursor: str | None = None
+    cadence: Cadence = field(default_factory=Cadence)
+    tighten_until: float | None = None  # polled at its shortest interval until then
+    tighten_reason: str | None = None
+
+
+def _feed_state(row: Any) -> FeedState:
+    source_id, etag, last_modified, next_check, errors, error, polled, cursor, *rest = row
+    cadence, until, why = rest
+    return FeedState(
+        source_id,
+        etag,
+        last_modified,
+        next_check,
+        errors,
+        error,
+        polled,
+        cursor,
+        cadence=Cadence.from_json(cadence if isinstance(cadence, str) else None),
+        tighten_until=until if isinstance(until, float | int) else None,
+        tighten_reason=why if isinstance(why, str) else None,
+    )
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -87,16 +158,21 @@ def connect(path: Path) -> sqlite3.Connection:
 
 def feed_state(conn: sqlite3.Connection, source_id: str) -> FeedState:
     row = conn.execute(
-        f"SELECT {_FEED_FIELDS} FROM feeds WHERE source_id = ?",
+        f"SELECT {_READ_FIELDS} FROM feeds WHERE source_id = ?",
         (source_id,),
     ).fetchone()
-    return FeedState(*row) if row else FeedState(source_id)
+    return _feed_state(row) if row else FeedState(source_id)
 
 
 def save_feed_state(conn: sqlite3.Connection, state: FeedState) -> None:
+    """Store a poll's outcome. The tightening columns are left as they are: the alerter
+    may have set them while the poll was running."""
+    names = [n.strip() for n in _FEED_FIELDS.split(",")]
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:])
     with conn:
         conn.execute(
-            f"INSERT OR REPLACE INTO feeds ({_FEED_FIELDS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO feeds ({_FEED_FIELDS}) VALUES ({', '.join('?' * len(names))}) "
+            f"ON CONFLICT (source_id) DO UPDATE SET {updates}",
             (
                 state.source_id,
                 state.etag,
@@ -106,13 +182,26 @@ def save_feed_state(conn: sqlite3.Connection, state: FeedState) -> None:
                 state.last_error,
                 state.last_polled_at,
                 state.cursor,
+                state.cadence.to_json(),
             ),
         )
 
 
 def all_feed_states(conn: sqlite3.Connection) -> list[FeedState]:
-    rows = conn.execute(f"SELECT {_FEED_FIELDS} FROM feeds ORDER BY source_id").fetchall()
-    return [FeedState(*row) for row in rows]
+    rows = conn.execute(f"SELECT {_READ_FIELDS} FROM feeds ORDER BY source_id").fetchall()
+    return [_feed_state(row) for row in rows]
+
+
+def tighten(conn: sqlite3.Connection, source_ids: list[str], until: float, reason: str) -> None:
+    """Poll these sources at their shortest interval until `until` (after a policy shift
+    on a subject they cover); the interval chosen at their next poll is the short one."""
+    with conn:
+        conn.executemany(
+            "INSERT INTO feeds (source_id, tighten_until, tighten_reason) VALUES (?, ?, ?) "
+            "ON CONFLICT (source_id) DO UPDATE SET tighten_until = MAX(COALESCE("
+            "tighten_until, 0), excluded.tighten_until), tighten_reason = excluded.tighten_reason",
+            [(source_id, until, reason) for source_id in source_ids],
+        )
 
 
 def unseen(conn: sqlite3.Connection, article_ids: list[str], now: float) -> set[str]:

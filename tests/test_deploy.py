@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from packaging.utils import canonicalize_name
 
 from chipwire.settings import SHIPPED_SOURCES, Settings
 from ingest.sources import load_sources
@@ -295,7 +296,7 @@ def _pins(path: Path) -> dict[str, str]:
         if line and not line.startswith((" ", "#")):
             spec = line.split(";", 1)[0].strip()
             name, _, pinned = spec.partition("==")
-            pins.setdefault(name.lower().replace("_", "-"), pinned)
+            pins.setdefault(canonicalize_name(name), pinned)
     return pins
 
 
@@ -309,11 +310,11 @@ def test_the_lock_files_pin_every_dependency_and_agree() -> None:
     test = _pins(ROOT / "requirements" / "test.lock")
     for dep in project["dependencies"]:
         req = Requirement(dep)
-        name = req.name.lower().replace("_", "-")
+        name = canonicalize_name(req.name)
         assert name in run and name in test, f"{name} is not locked: run `make lock`"
         assert run[name] in req.specifier, f"run.lock's {name} {run[name]} is outside {req}"
     for dep in project["optional-dependencies"]["test"]:
-        name = Requirement(dep).name.lower().replace("_", "-")
+        name = canonicalize_name(Requirement(dep).name)
         assert name in test, f"{name} is not in test.lock: run `make lock`"
     for name, pinned in run.items():
         assert test.get(name) == pinned, f"{name}: run.lock {pinned}, test.lock {test.get(name)}"
