@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,13 +11,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import track
+from rich.progress import Progress, track
 
-from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, open_bus
-from chipwire.commands.failures import UserError
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, begin, open_bus
+from chipwire.commands.failures import RUNTIME, UserError
 from chipwire.contract import RawArticle
 from chipwire.errors import Quarantine
-from chipwire.events import publish
 from chipwire.settings import Settings
 
 console = Console()
@@ -185,22 +183,23 @@ def _refit(cache: Path | None) -> None:
 
 
 def reenrich(
-    batch: Annotated[int, typer.Option(help="Messages read per poll")] = 500,
+    batch: Annotated[
+        int, typer.Option(help="Messages read per poll, and published per wait")
+    ] = 500,
     idle_s: Annotated[float, typer.Option(help="Stop after the raw topic is idle this long")] = 2.0,
 ) -> None:
     """Replay the raw topic from the beginning through the current taxonomy."""
-    from chipwire.events import decode
+    from chipwire.events import decode, encode
     from enrich.lexicon import load_lexicon
     from enrich.tag import tag_article
 
     settings = Settings()
     bus = open_bus(settings)
-    group = f"reenrich-{uuid.uuid4().hex[:12]}"
-    consumer = bus.consumer(group, [RAW_TOPIC], from_beginning=True)
+    reader = bus.reader([RAW_TOPIC])  # no consumer group: nothing to join, nothing to keep
     latest: dict[str, RawArticle] = {}
-    read = skipped = 0
+    read = skipped = undelivered = 0
     try:
-        while batch_messages := consumer.poll(batch, idle_s):
+        while batch_messages := reader.poll(batch, idle_s):
             for message in batch_messages:
                 read += 1
                 try:
@@ -211,20 +210,25 @@ def reenrich(
                     continue
                 latest.pop(raw.id, None)
                 latest[raw.id] = raw  # a later version of an article replaces the earlier
-        for raw in track(
-            list(latest.values()),
-            description="re-enriching",
-            console=Console(stderr=True),
-            transient=True,
-        ):
-            publish(bus, ENRICHED_TOPIC, tag_article(raw), stage="enrich")
-        bus.flush()
-        consumer.commit()
+        articles = list(latest.values())
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("re-enriching", total=len(articles))
+            for start in range(0, len(articles), batch):
+                out = begin(bus, ENRICHED_TOPIC)  # sent while the next article is tagged
+                for raw in articles[start : start + batch]:
+                    out.add(*encode(tag_article(raw), stage="enrich"))
+                undelivered += sum(outcome != "delivered" for outcome in out.wait())
+                progress.advance(task, min(batch, len(articles) - start))
     finally:
-        consumer.close()
+        reader.close()
         bus.close()
+    if undelivered:
+        raise UserError(
+            f"{undelivered} of {len(latest)} re-enriched articles were not published (the bus "
+            "refused them or was unreachable); run reenrich again",
+            RUNTIME,
+        )
     console.print(
         f"re-enriched {len(latest)} articles ({read} raw messages, {skipped} invalid) "
-        f"with enrichment_version "
-        f"{load_lexicon().version} (consumer group {group})"
+        f"with enrichment_version {load_lexicon().version}"
     )
