@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         description="Prefix of every topic and consumer group on Kafka (the demo uses its own)",
     )
     kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = Field(
-        "lz4", description="Producer compression (lz4: measured in docs/benchmarks.md)"
+        "zstd", description="Producer compression (zstd: chosen in docs/benchmarks.md)"
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions for created topics")
     kafka_replication: int = Field(1, ge=1, description="Replication factor for created topics")

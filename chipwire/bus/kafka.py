@@ -369,6 +369,8 @@ class KafkaReader:
             self._consumer.seek_to_beginning(*partitions)
         else:
             self._consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolved now: the first poll fetches at once ("latest" = now)
+            self._consumer.position(tp)
 
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Message]:
         fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
