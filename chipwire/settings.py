@@ -132,9 +132,6 @@ class Settings(BaseSettings):
     )
     kafka_linger_ms: int = Field(10, ge=0, description="Producer wait to fill a batch")
     kafka_batch_bytes: int = Field(262_144, gt=0, description="Producer batch size per partition")
-    kafka_max_poll_records: int = Field(
-        1_000, gt=0, description="Most records one consumer poll returns"
-    )
     kafka_fetch_min_bytes: int = Field(
         1, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
     )

@@ -52,7 +52,7 @@ def fetch_config(settings: Settings) -> dict[str, Any]:
         **client_config(settings),
         "enable_auto_commit": False,  # commit only after the stage's work is durable
         "isolation_level": "read_committed",
-        "max_poll_records": settings.kafka_max_poll_records,
+        "max_poll_records": settings.stage_batch_records,  # a stage's batch in one poll
         "fetch_min_bytes": settings.kafka_fetch_min_bytes,
         # Some brokers (tansu) hold every fetch for its full wait even when data arrives:
         # the wait bounds that latency per hop (100 ms: 10 idle fetches a second).
