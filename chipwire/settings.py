@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
     search: Literal["tantivy", "elasticsearch"] = Field("tantivy", description="Search backend")
     stage_batch_records: int = Field(
-        500,
+        1_000,
         ge=1,
         description="Most messages a stage handles per batch (one publish wait, one commit)",
     )

@@ -197,7 +197,7 @@ def reenrich(
     bus = open_bus(settings)
     reader = bus.reader([RAW_TOPIC])  # no consumer group: nothing to join, nothing to keep
     latest: dict[str, RawArticle] = {}
-    read = skipped = undelivered = 0
+    read = skipped = failed = undelivered = 0
     try:
         while batch_messages := reader.poll(batch, idle_s):
             for message in batch_messages:
@@ -216,7 +216,14 @@ def reenrich(
             for start in range(0, len(articles), batch):
                 out = begin(bus, ENRICHED_TOPIC)  # sent while the next article is tagged
                 for raw in articles[start : start + batch]:
-                    out.add(*encode(tag_article(raw), stage="enrich"))
+                    try:
+                        enriched = tag_article(raw)
+                    except Exception as exc:  # one article must not end the replay
+                        failed += 1
+                        why = escape(f"{type(exc).__name__}: {exc}")
+                        console.print(f"[yellow]could not re-enrich {raw.id}: {why}[/]")
+                        continue
+                    out.add(*encode(enriched, stage="enrich"))
                 undelivered += sum(outcome != "delivered" for outcome in out.wait())
                 progress.advance(task, min(batch, len(articles) - start))
     finally:
@@ -229,6 +236,6 @@ def reenrich(
             RUNTIME,
         )
     console.print(
-        f"re-enriched {len(latest)} articles ({read} raw messages, {skipped} invalid) "
-        f"with enrichment_version {load_lexicon().version}"
+        f"re-enriched {len(latest) - failed} articles ({read} raw messages, {skipped} invalid, "
+        f"{failed} the tagger failed on) with enrichment_version {load_lexicon().version}"
     )
