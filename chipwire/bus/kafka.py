@@ -364,6 +364,9 @@ class KafkaReader:
             for topic in topics
             for p in sorted(self._consumer.partitions_for_topic(topic) or ())
         ]
+        self._partitions = partitions
+        if not partitions:  # no such topic: nothing to read
+            return
         self._consumer.assign(partitions)
         if from_beginning:
             self._consumer.seek_to_beginning(*partitions)
@@ -373,6 +376,9 @@ class KafkaReader:
             self._consumer.position(tp)
 
     def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Message]:
+        if not self._partitions:
+            time.sleep(timeout_s)  # as long as an empty topic would take to answer
+            return []
         fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         batch: list[Message] = []
         for tp, records in fetched.items():

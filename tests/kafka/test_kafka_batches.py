@@ -150,3 +150,15 @@ def test_one_off_commands_do_not_wait_for_a_slow_group_join(
     assert "reindexed 20 messages; the index holds 20 articles" in reindexed
     assert tailed.count(STORIES[next(iter(STORIES))][0]) == 20
     assert max(reenrich_s, reindex_s, tail_s) < 15  # a group join alone would take ~22 s
+
+
+def test_reenrich_before_any_topic_exists_reads_nothing_and_says_so(
+    tansu: Tansu, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHIPWIRE_BUS", "kafka")
+    monkeypatch.setenv("CHIPWIRE_KAFKA_BOOTSTRAP", tansu.bootstrap)
+    monkeypatch.setenv("CHIPWIRE_KAFKA_TOPIC_PREFIX", unique("none") + ".")
+    monkeypatch.setenv("CHIPWIRE_DATA_DIR", str(tmp_path / "data"))
+    outcome = CliRunner().invoke(app, ["reenrich", "--idle-s", "0.5"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "re-enriched 0 articles (0 raw messages" in outcome.output
