@@ -183,7 +183,14 @@ class KafkaPublication:
     def wait(self) -> list[Outcome]:
         if not self._results:
             return []
-        self._producer.flush()
+        settings = self._bus.settings
+        limit_s = (settings.kafka_delivery_timeout_ms + settings.kafka_request_timeout_ms) / 1000
+        try:
+            self._producer.flush(timeout=limit_s)
+        except kerr.KafkaError as exc:
+            # A request in flight when the broker vanished can stay unanswered past the
+            # delivery timeout (kafka-python 3.0.12): those records count as not delivered.
+            log.warning("kafka: flush of %s ended after %.0f s: %r", self._topic, limit_s, exc)
         outcomes, refused = self._settle()
         if len(refused) > 1:
             # A refused batch, and the poisoned producer, fail innocent records with the
@@ -203,6 +210,9 @@ class KafkaPublication:
         for index, result in enumerate(self._results):
             local = isinstance(result, BaseException)  # refused before sending: no harm done
             error = result if local else result.exception
+            if not local and not result.is_done:
+                error = kerr.KafkaTimeoutError("not acknowledged before the wait ended")
+                poisoned = True  # its producer may hold the request forever: start afresh
             if error is None:
                 outcomes.append("delivered")
                 continue
