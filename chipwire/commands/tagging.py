@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, track
 
-from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, begin, open_bus
+from chipwire.bus import RAW_TOPIC, open_bus
 from chipwire.commands.failures import RUNTIME, UserError
 from chipwire.contract import RawArticle
 from chipwire.errors import Quarantine
@@ -189,15 +189,22 @@ def reenrich(
     idle_s: Annotated[float, typer.Option(help="Stop after the raw topic is idle this long")] = 2.0,
 ) -> None:
     """Replay the raw topic from the beginning through the current taxonomy."""
-    from chipwire.events import decode, encode
+    from datetime import timedelta
+
+    from chipwire.errors import Retry
+    from chipwire.events import decode
+    from enrich import event_store
     from enrich.lexicon import load_lexicon
-    from enrich.tag import tag_article
+    from enrich.stage import EnrichSink
 
     settings = Settings()
     bus = open_bus(settings)
+    events_conn = event_store.connect(settings.events_db)
+    events = event_store.EventStore(events_conn, timedelta(hours=settings.event_window_h))
+    sink = EnrichSink(bus, events)
     reader = bus.reader([RAW_TOPIC])  # no consumer group: nothing to join, nothing to keep
     latest: dict[str, RawArticle] = {}
-    read = skipped = failed = undelivered = 0
+    read = skipped = failed = unpublished = 0
     try:
         while batch_messages := reader.poll(batch, idle_s):
             for message in batch_messages:
@@ -214,25 +221,28 @@ def reenrich(
         with Progress(console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("re-enriching", total=len(articles))
             for start in range(0, len(articles), batch):
-                out = begin(bus, ENRICHED_TOPIC)  # sent while the next article is tagged
-                for raw in articles[start : start + batch]:
+                chunk = articles[start : start + batch]
+                for raw in chunk:  # each one goes out while the next is tagged
                     try:
-                        enriched = tag_article(raw)
+                        sink.enrich(raw)
                     except Exception as exc:  # one article must not end the replay
                         failed += 1
                         why = escape(f"{type(exc).__name__}: {exc}")
                         console.print(f"[yellow]could not re-enrich {raw.id}: {why}[/]")
-                        continue
-                    out.add(*encode(enriched, stage="enrich"))
-                undelivered += sum(outcome != "delivered" for outcome in out.wait())
-                progress.advance(task, min(batch, len(articles) - start))
+                try:
+                    sink.flush()  # one wait for the chunk
+                except (Retry, Quarantine) as exc:
+                    unpublished += len(chunk)
+                    console.print(f"[yellow]{len(chunk)} articles not published: {exc}[/]")
+                progress.advance(task, len(chunk))
     finally:
         reader.close()
         bus.close()
-    if undelivered:
+        events_conn.close()
+    if unpublished:
         raise UserError(
-            f"{undelivered} of {len(latest)} re-enriched articles were not published (the bus "
-            "refused them or was unreachable); run reenrich again",
+            f"{unpublished} of {len(latest)} re-enriched articles may not be published (the "
+            "bus refused them or was unreachable); run reenrich again",
             RUNTIME,
         )
     console.print(

@@ -19,6 +19,8 @@ from chipwire.cli import app
 from chipwire.events import encode
 from chipwire.settings import Settings
 from chipwire.stage import StageRunner
+from enrich import event_store
+from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
 from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, read_keys, tansu, unique
 from tests.kafka.tansu_broker import Tansu
@@ -99,7 +101,8 @@ def test_a_batch_cut_off_mid_publish_is_published_again_and_nothing_is_lost(
     assert all(bus.publish_many(RAW_TOPIC, records))
 
     cutting = CutMidBatch(bus, proxy, at=BATCH + BATCH // 2)  # halfway through batch 2
-    sink = EnrichSink(cutting)  # type: ignore[arg-type]  # a Bus, by delegation
+    events = EventStore(event_store.connect(Path(":memory:")))
+    sink = EnrichSink(cutting, events)  # type: ignore[arg-type]  # a Bus, by delegation
     consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
     runner = StageRunner(consumer, sink, bus, max_records=BATCH, retry_backoff_s=0.2)
     stop = threading.Event()
