@@ -161,7 +161,7 @@ def test_one_off_commands_do_not_wait_for_a_slow_group_join(
     print(f"reenrich {reenrich_s:.1f} s, reindex {reindex_s:.1f} s, tail {tail_s:.1f} s")
     assert "re-enriched 20 articles (20 raw messages" in reenriched
     assert "the index holds 20 articles" in reindexed  # (renamed events come twice)
-    assert tailed.count(STORIES[next(iter(STORIES))][0]) == 20
+    assert tailed.count(STORIES[next(iter(STORIES))][0]) >= 20  # every enriched message
     assert max(reenrich_s, reindex_s, tail_s) < 15  # a group join alone would take ~22 s
 
 
