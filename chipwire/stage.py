@@ -3,7 +3,8 @@
 Outcomes are decided here and nowhere else:
 - success: counted, offsets committed after the sink's flush succeeded;
 - Quarantine (or the same message failing `max_attempts` times): dead-lettered with
-  the reason in headers, then skipped;
+  the reason in headers, then skipped (from a flush: once the batch is split down to the
+  one message that fails alone);
 - Retry (sink or bus down): nothing committed, the batch is re-read after a backoff;
 - any other exception from `handle` or `flush` is a failure of the message in hand (a
   failed flush is bisected to find it), retried, and dead-lettered at `max_attempts`.
@@ -147,6 +148,10 @@ class StageRunner:
         except Retry:
             raise
         except Exception as exc:
+            if len(batch) == 1 and isinstance(exc, Quarantine):  # can never succeed
+                self._dead_letter(batch[0], exc.reason, exc.detail)
+                self._dead.add((batch[0].topic, batch[0].partition, batch[0].offset))
+                return 0
             if len(batch) == 1:
                 return self._failed(batch[0], exc, "flush")
             log.warning(

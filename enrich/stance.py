@@ -62,8 +62,9 @@ def decide_stance(weighted: list[Weighted], *, two_way: bool = False) -> StanceD
     if _mixed(restrict, ease, lead, two_way or headline == set(DIRECTIONS)):
         decision.stance = "mixed"
         both: defaultdict[str, float] = defaultdict(float)
+        moves = lead if any(lead.values()) else totals  # announced, but only in the body
         for direction in DIRECTIONS:
-            for jurisdiction, weight in lead[direction].items():
+            for jurisdiction, weight in moves[direction].items():
                 both[jurisdiction] += weight
         decision.jurisdiction = _top(both)
         decision.reason = (

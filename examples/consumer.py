@@ -1,5 +1,6 @@
 """Read chipwire's enriched-article stream with kafka-python (contract: docs/STREAM.md).
 
+pip install kafka-python zstandard   # chipwire publishes zstd-compressed batches
 KAFKA_BOOTSTRAP=127.0.0.1:9092 python examples/consumer.py
 """
 

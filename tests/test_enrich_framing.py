@@ -395,3 +395,14 @@ def test_officials_one_talks_with_are_not_the_actor() -> None:
     )
     assert result.stance == "ease"
     assert result.acting_jurisdiction == "NL"
+
+
+def test_opposite_moves_announced_only_in_the_body_are_mixed_without_crashing() -> None:
+    from enrich.stance import Weighted, decide_stance
+
+    body_only = [
+        Weighted("restrict", "US", 0.9, up_front=False),
+        Weighted("ease", "US", 0.8, up_front=False),
+    ]
+    decision = decide_stance(body_only, two_way=True)  # raised ValueError: empty max()
+    assert (decision.stance, decision.jurisdiction) == ("mixed", "US")

@@ -120,3 +120,29 @@ def test_reenrich_replays_the_raw_topic_idempotently_by_id(
     assert all(a.enrichment_version == load_lexicon().version for a in published)
     latest = [a for a in published if a.url == first_url]
     assert all(a.text.endswith("Updated.") for a in latest)
+
+
+def test_reenrich_goes_on_past_an_article_the_tagger_fails_on(
+    bus: EmbeddedBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import enrich.stage
+
+    broken = article_id(next(iter(STORIES)))
+    tag = enrich.stage.tag_article
+
+    def tagger_with_a_bug(article: RawArticle) -> EnrichedArticle:
+        if article.id == broken:
+            raise ValueError("max() arg is an empty sequence")
+        return tag(article)
+
+    monkeypatch.setattr(enrich.stage, "tag_article", tagger_with_a_bug)
+    monkeypatch.setenv("CHIPWIRE_DATA_DIR", str(tmp_path))
+    outcome = CliRunner().invoke(app, ["reenrich", "--idle-s", "0.2"])
+    assert outcome.exit_code == 0, outcome.output
+    assert f"could not re-enrich {broken}: ValueError" in outcome.output
+    assert "re-enriched 1 articles (2 raw messages, 0 invalid, 1 the tagger failed on)" in (
+        " ".join(outcome.output.split())
+    )
+    assert "Traceback" not in outcome.output
+    published = [EnrichedArticle.model_validate_json(v) for v in read_all(bus, ENRICHED_TOPIC, "x")]
+    assert [a.id for a in published] == [article_id(u) for u in STORIES if article_id(u) != broken]

@@ -71,6 +71,11 @@ class Bus(Protocol):
         self, group: str, topics: Sequence[str], *, from_beginning: bool = True
     ) -> Consumer: ...
 
+    def reader(self, topics: Sequence[str], *, from_beginning: bool = True) -> Consumer:
+        """Read `topics` outside any consumer group (no join to wait for; commit() keeps
+        nothing): for one-off passes such as a replay, a re-index or `tail`."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -85,6 +90,46 @@ class ReportsOutcomes(Protocol):
     def deliver(
         self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
     ) -> list[Outcome]: ...
+
+
+class Publication(Protocol):
+    """A batch being published: records go out as they are added, `wait()` settles them."""
+
+    def add(self, key: str, value: bytes, headers: Mapping[str, str]) -> None: ...
+
+    def wait(self) -> list[Outcome]:
+        """Wait once for the whole batch; element i is the outcome of the i-th add()."""
+        ...
+
+
+@runtime_checkable
+class PublishesAhead(Protocol):
+    """A bus that sends each record when it is added, before the batch is settled."""
+
+    def begin(self, topic: str) -> Publication: ...
+
+
+@dataclass
+class _Collected:
+    """A publication on a bus that only publishes whole batches: collect, then deliver."""
+
+    bus: Bus
+    topic: str
+    records: list[tuple[str, bytes, Mapping[str, str]]] = field(default_factory=list)
+
+    def add(self, key: str, value: bytes, headers: Mapping[str, str]) -> None:
+        self.records.append((key, value, headers))
+
+    def wait(self) -> list[Outcome]:
+        records, self.records = self.records, []
+        return deliver(self.bus, self.topic, records) if records else []
+
+
+def begin(bus: Bus, topic: str) -> Publication:
+    """Start publishing a batch to `topic`; the stage adds records, then waits once."""
+    if isinstance(bus, PublishesAhead):
+        return bus.begin(topic)
+    return _Collected(bus, topic)
 
 
 def deliver(

@@ -96,6 +96,10 @@ class EmbeddedBus:
     ) -> EmbeddedConsumer:
         return EmbeddedConsumer(self, group, list(topics), from_beginning=from_beginning)
 
+    def reader(self, topics: Sequence[str], *, from_beginning: bool = True) -> EmbeddedConsumer:
+        """A consumer outside any group: its positions live in memory only."""
+        return EmbeddedConsumer(self, None, list(topics), from_beginning=from_beginning)
+
     def end_offsets(self, topic: str) -> int:
         (end,) = (
             _connect(self.path)
@@ -134,7 +138,7 @@ class EmbeddedBus:
 
 class EmbeddedConsumer:
     def __init__(
-        self, bus: EmbeddedBus, group: str, topics: list[str], *, from_beginning: bool
+        self, bus: EmbeddedBus, group: str | None, topics: list[str], *, from_beginning: bool
     ) -> None:
         self._bus = bus
         self._group = group
@@ -143,10 +147,12 @@ class EmbeddedConsumer:
         self._position: dict[str, int] = {}
         self._committed: dict[str, int] = {}
         for topic in topics:
-            row = self._conn.execute(
-                "SELECT next_offset FROM group_offsets WHERE grp = ? AND topic = ?",
-                (group, topic),
-            ).fetchone()
+            row = None
+            if group is not None:
+                row = self._conn.execute(
+                    "SELECT next_offset FROM group_offsets WHERE grp = ? AND topic = ?",
+                    (group, topic),
+                ).fetchone()
             if row is not None:
                 start = int(row[0])
             else:
@@ -182,6 +188,9 @@ class EmbeddedConsumer:
     def commit(self) -> None:
         changed = {t: o for t, o in self._position.items() if self._committed.get(t) != o}
         if not changed:
+            return
+        if self._group is None:  # a reader: nothing to keep
+            self._committed.update(changed)
             return
         self._conn.executemany(
             "INSERT INTO group_offsets VALUES (?, ?, ?) "

@@ -26,6 +26,7 @@ from kafka.structs import OffsetAndMetadata
 from chipwire.bus import TOPICS, Message, Outcome, kafka_topics
 from chipwire.bus.kafka_config import (
     consumer_config,
+    fetch_config,
     producer_config,
     to_message,
     wire_headers,
@@ -69,7 +70,7 @@ class KafkaBus:
                 self._producer_pid = os.getpid()
             return self._producer
 
-    def _rebuild_producer(self, failed: KafkaProducer) -> None:
+    def rebuild_producer(self, failed: KafkaProducer) -> None:
         with self._lock:
             if id(self._producer) != id(failed):
                 return
@@ -94,67 +95,13 @@ class KafkaBus:
         self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
     ) -> list[Outcome]:
         """Send a batch and wait for every record's own result."""
-        outcomes, refused = self._send(topic, records)
-        if len(refused) > 1:
-            # A refused batch, and the poisoned producer, fail innocent records with the
-            # culprit's error: send each suspect alone to tell which ones the broker refuses.
-            for index in refused:
-                (outcomes[index],), _ = self._send(topic, [records[index]])
-        return outcomes
+        publication = self.begin(topic)
+        for key, value, headers in records:
+            publication.add(key, value, headers)
+        return publication.wait()
 
-    def _send(
-        self, topic: str, records: Sequence[tuple[str, bytes, Mapping[str, str]]]
-    ) -> tuple[list[Outcome], list[int]]:
-        """Outcomes per record, and which records the broker itself refused."""
-        producer = self.producer()
-        results: list[Any] = []
-        for index, (key, value, headers) in enumerate(records):
-            try:
-                results.append(
-                    producer.send(
-                        self.settings.kafka_topic_prefix + topic,
-                        value=value,
-                        key=key.encode("utf-8"),
-                        headers=wire_headers(headers),
-                    )
-                )
-            except kerr.KafkaTimeoutError as exc:
-                # No metadata or no buffer: every later send would block just as long.
-                log.warning("kafka: send to %s blocked: %s", topic, exc)
-                results.extend([exc] * (len(records) - index))
-                break
-            except (kerr.KafkaError, TypeError, ValueError) as exc:
-                results.append(exc)
-        producer.flush()
-        outcomes: list[Outcome] = []
-        refused: list[int] = []
-        failures: Counter[tuple[str, str]] = Counter()
-        poisoned = False
-        for index, result in enumerate(results):
-            local = isinstance(result, BaseException)  # refused before sending: no harm done
-            error = result if local else result.exception
-            if error is None:
-                outcomes.append("delivered")
-                continue
-            outcomes.append("rejected" if isinstance(error, REJECTED_ERRORS) else "retry")
-            if not local and outcomes[-1] == "rejected":
-                refused.append(index)
-            if not local and not isinstance(error, kerr.RetriableError):
-                poisoned = True
-            failures[(outcomes[-1], repr(error))] += 1
-        for (outcome, error_text), count in failures.items():
-            level = logging.ERROR if outcome == "rejected" else logging.WARNING
-            log.log(
-                level,
-                "kafka: %d record(s) to %s not delivered (%s): %s",
-                count,
-                topic,
-                outcome,
-                error_text,
-            )
-        if poisoned:  # kafka-python's idempotent producer fails every later send after this
-            self._rebuild_producer(producer)
-        return outcomes, refused
+    def begin(self, topic: str) -> KafkaPublication:
+        return KafkaPublication(self, topic)
 
     def flush(self, timeout_s: float | None = None) -> None:
         if self._producer is not None and self._producer_pid == os.getpid():
@@ -186,11 +133,108 @@ class KafkaBus:
             prefix,
         )
 
+    def reader(self, topics: Sequence[str], *, from_beginning: bool = True) -> KafkaReader:
+        prefix = self.settings.kafka_topic_prefix
+        return KafkaReader(
+            fetch_config(self.settings), [prefix + t for t in topics], from_beginning, prefix
+        )
+
     def close(self) -> None:
         with self._lock:
             producer, self._producer = self._producer, None
         if producer is not None and self._producer_pid == os.getpid():
             producer.close(timeout=30)
+
+
+class KafkaPublication:
+    """One batch: each record is handed to the producer as it is added (kafka-python fills
+    its batches and sends them in the background), and `wait()` flushes once and reads
+    every record's own future."""
+
+    def __init__(self, bus: KafkaBus, topic: str) -> None:
+        self._bus = bus
+        self._topic = topic
+        self._producer = bus.producer()
+        self._records: list[tuple[str, bytes, Mapping[str, str]]] = []
+        self._results: list[Any] = []  # a future, or the exception that refused the send
+        self._blocked: kerr.KafkaTimeoutError | None = None
+
+    def add(self, key: str, value: bytes, headers: Mapping[str, str]) -> None:
+        self._records.append((key, value, headers))
+        if self._blocked is not None:  # no metadata or no buffer: every send would block
+            self._results.append(self._blocked)
+            return
+        try:
+            self._results.append(
+                self._producer.send(
+                    self._bus.settings.kafka_topic_prefix + self._topic,
+                    value=value,
+                    key=key.encode("utf-8"),
+                    headers=wire_headers(headers),
+                )
+            )
+        except kerr.KafkaTimeoutError as exc:
+            log.warning("kafka: send to %s blocked: %s", self._topic, exc)
+            self._blocked = exc
+            self._results.append(exc)
+        except (kerr.KafkaError, TypeError, ValueError) as exc:
+            self._results.append(exc)
+
+    def wait(self) -> list[Outcome]:
+        if not self._results:
+            return []
+        settings = self._bus.settings
+        limit_s = (settings.kafka_delivery_timeout_ms + settings.kafka_request_timeout_ms) / 1000
+        try:
+            self._producer.flush(timeout=limit_s)
+        except kerr.KafkaError as exc:
+            # A request in flight when the broker vanished can stay unanswered past the
+            # delivery timeout (kafka-python 3.0.12): those records count as not delivered.
+            log.warning("kafka: flush of %s ended after %.0f s: %r", self._topic, limit_s, exc)
+        outcomes, refused = self._settle()
+        if len(refused) > 1:
+            # A refused batch, and the poisoned producer, fail innocent records with the
+            # culprit's error: send each suspect alone to tell which ones the broker refuses.
+            for index in refused:
+                alone = KafkaPublication(self._bus, self._topic)
+                alone.add(*self._records[index])
+                (outcomes[index],) = alone.wait()
+        return outcomes
+
+    def _settle(self) -> tuple[list[Outcome], list[int]]:
+        """Outcomes per record, and which records the broker itself refused."""
+        outcomes: list[Outcome] = []
+        refused: list[int] = []
+        failures: Counter[tuple[str, str]] = Counter()
+        poisoned = False
+        for index, result in enumerate(self._results):
+            local = isinstance(result, BaseException)  # refused before sending: no harm done
+            error = result if local else result.exception
+            if not local and not result.is_done:
+                error = kerr.KafkaTimeoutError("not acknowledged before the wait ended")
+                poisoned = True  # its producer may hold the request forever: start afresh
+            if error is None:
+                outcomes.append("delivered")
+                continue
+            outcomes.append("rejected" if isinstance(error, REJECTED_ERRORS) else "retry")
+            if not local and outcomes[-1] == "rejected":
+                refused.append(index)
+            if not local and not isinstance(error, kerr.RetriableError):
+                poisoned = True
+            failures[(outcomes[-1], repr(error))] += 1
+        for (outcome, error_text), count in failures.items():
+            level = logging.ERROR if outcome == "rejected" else logging.WARNING
+            log.log(
+                level,
+                "kafka: %d record(s) to %s not delivered (%s): %s",
+                count,
+                self._topic,
+                outcome,
+                error_text,
+            )
+        if poisoned:  # kafka-python's idempotent producer fails every later send after this
+            self._bus.rebuild_producer(self._producer)
+        return outcomes, refused
 
 
 class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -313,3 +357,53 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
                 self._consumer.seek(tp, self._start_at[tp])
                 moved.add(tp)
         return moved
+
+
+class KafkaReader:
+    """The bus Consumer without a group: every partition assigned, so the first records
+    come at once instead of after a group join (seconds). Positions live in memory."""
+
+    def __init__(
+        self, config: dict[str, Any], topics: list[str], from_beginning: bool, prefix: str = ""
+    ) -> None:
+        self._consumer = KafkaConsumer(**config)
+        self._prefix = prefix
+        self._rewind_to: dict[TopicPartition, int] = {}
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in sorted(self._consumer.partitions_for_topic(topic) or ())
+        ]
+        self._partitions = partitions
+        if not partitions:  # no such topic: nothing to read
+            return
+        self._consumer.assign(partitions)
+        if from_beginning:
+            self._consumer.seek_to_beginning(*partitions)
+        else:
+            self._consumer.seek_to_end(*partitions)
+        for tp in partitions:  # resolved now: the first poll fetches at once ("latest" = now)
+            self._consumer.position(tp)
+
+    def poll(self, max_records: int = 100, timeout_s: float = 1.0) -> list[Message]:
+        if not self._partitions:
+            time.sleep(timeout_s)  # as long as an empty topic would take to answer
+            return []
+        fetched = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        batch: list[Message] = []
+        for tp, records in fetched.items():
+            if records:
+                self._rewind_to.setdefault(tp, records[0].offset)
+                batch.extend(to_message(r, self._prefix) for r in records)
+        return batch
+
+    def commit(self) -> None:
+        self._rewind_to.clear()
+
+    def rewind(self) -> None:
+        targets, self._rewind_to = self._rewind_to, {}
+        for tp, offset in targets.items():
+            self._consumer.seek(tp, offset)
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)

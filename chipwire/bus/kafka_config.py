@@ -46,20 +46,30 @@ def producer_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def consumer_config(settings: Settings, group: str, from_beginning: bool) -> dict[str, Any]:
+def fetch_config(settings: Settings) -> dict[str, Any]:
+    """How a consumer fetches: large batches, a bounded wait."""
     return {
         **client_config(settings),
-        "group_id": settings.kafka_topic_prefix + group,
         "enable_auto_commit": False,  # commit only after the stage's work is durable
-        "auto_offset_reset": "earliest" if from_beginning else "latest",
         "isolation_level": "read_committed",
+        "max_poll_records": settings.stage_batch_records,  # a stage's batch in one poll
+        "fetch_min_bytes": settings.kafka_fetch_min_bytes,
+        # Some brokers (tansu) hold every fetch for its full wait even when data arrives:
+        # the wait bounds that latency per hop (100 ms: 10 idle fetches a second).
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+        "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
+        "allow_auto_create_topics": False,
+    }
+
+
+def consumer_config(settings: Settings, group: str, from_beginning: bool) -> dict[str, Any]:
+    return {
+        **fetch_config(settings),
+        "group_id": settings.kafka_topic_prefix + group,
+        "auto_offset_reset": "earliest" if from_beginning else "latest",
         "session_timeout_ms": settings.kafka_session_timeout_ms,
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "max_poll_interval_ms": settings.kafka_max_poll_interval_ms,
-        # Some brokers (tansu) hold every fetch for its full wait even when data arrives:
-        # 100 ms bounds that latency per hop, for 10 idle fetches a second.
-        "fetch_max_wait_ms": 100,
-        "allow_auto_create_topics": False,
     }
 
 

@@ -123,7 +123,7 @@ def reindex(
     """Rebuild the search index from the enriched topic (stop `chipwire run` first).
 
     The embedded index folder is moved aside (or removed), then every enriched article is
-    read from the beginning with a one-off consumer group and indexed by id."""
+    read from the beginning (outside any consumer group) and indexed by id."""
     from chipwire.stage import StageRunner
     from index import open_backend
     from index.stage import IndexSink
@@ -138,9 +138,9 @@ def reindex(
             shutil.rmtree(settings.index_dir)
     bus = open_bus(settings)
     backend = open_backend(settings)
-    consumer = bus.consumer(f"chipwire-reindex-{time.time_ns()}", [ENRICHED_TOPIC])
+    consumer = bus.reader([ENRICHED_TOPIC])
     try:
-        runner = StageRunner(consumer, IndexSink(backend, bus), bus)
+        runner = StageRunner(consumer, IndexSink(backend, bus), bus, settings.stage_batch_records)
         with console.status("reindexing the enriched topic…"):
             handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
         console.print(f"reindexed {handled} messages; the index holds {backend.count()} articles")

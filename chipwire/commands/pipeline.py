@@ -245,8 +245,10 @@ def tail(
         )
     settings = _settings()
     bus = open_bus(settings)
-    consumer = bus.consumer(
-        group or f"chipwire-tail-{time.time_ns()}", [name], from_beginning=from_beginning
+    consumer = (
+        bus.consumer(group, [name], from_beginning=from_beginning)
+        if group
+        else bus.reader([name], from_beginning=from_beginning)
     )
     out = Console()
     try:

