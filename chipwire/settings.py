@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     )
     respect_robots: bool = Field(True, description="Obey robots.txt for article pages")
     fetch_concurrency: int = Field(
-        16,
+        8,
         ge=1,
         description="Global cap: fetches and extractions in flight at once, over all feeds",
     )

@@ -156,31 +156,10 @@ class Crawler:
     close = stop
 
     async def _poll_feed(self, source: Source) -> FeedReport:
-        blocking = self.tasks.blocking
-        previous = await blocking(self._feed_state, source.id)
-        interval = source.poll_interval_s or self.settings.poll_interval_s
-        try:
-            listing = await blocking(list_new, source, self._listing_get, previous)
-            if listing.not_modified:
-                report = FeedReport(source.id, "not-modified")
-                return await blocking(self._feed_done, previous, listing, interval, report)
-        except (Discard, Retry) as exc:
-            if self.stopping.is_set():
-                return FeedReport(source.id, "stopped")
-            return await blocking(self._feed_failed, source, previous, interval, exc)
-        except Exception as exc:  # a bug or a surprise must still leave state and backoff
-            log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
-            failure = Retry("error", f"{type(exc).__name__}: {exc}")
-            return await blocking(self._feed_failed, source, previous, interval, failure)
-        if listing.warning:
-            log.warning(
-                "feed %s is not well-formed, using what parsed: %s", source.feed, listing.warning
-            )
-        if listing.rejected:
-            log.warning(
-                "feed %s: %d item(s) without a usable link skipped", source.feed, listing.rejected
-            )
-            ARTICLES.labels("bad-link").inc(listing.rejected)
+        listed = await self.tasks.blocking(self._list, source)
+        if isinstance(listed, FeedReport):
+            return listed  # not modified, failed or stopped: nothing more to do
+        previous, listing, interval = listed
         try:
             outcomes = await self._take_items(source, listing.items)
         except Exception:  # never lose the poll's state because one step went wrong
@@ -190,11 +169,37 @@ class Crawler:
             outcomes["bad-link"] = outcomes.get("bad-link", 0) + listing.rejected
         report = FeedReport(source.id, "ok", len(listing.items), outcomes)
         wait_s = max(interval, listing.ttl_s or 0)
-        return await blocking(self._feed_done, previous, listing, wait_s, report)
+        return await self.tasks.blocking(self._feed_done, previous, listing, wait_s, report)
 
-    def _feed_state(self, source_id: str) -> state.FeedState:
+    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing, float]:
+        """The feed's listing, in one worker step with its state: a poll that ends here
+        (not modified, failed) is saved at once; one with items goes on to take them."""
         with self._db:
-            return state.feed_state(self.conn, source_id)
+            previous = state.feed_state(self.conn, source.id)
+        interval = source.poll_interval_s or self.settings.poll_interval_s
+        try:
+            listing = list_new(source, self._listing_get, previous)
+            if listing.not_modified:
+                report = FeedReport(source.id, "not-modified")
+                return self._feed_done(previous, listing, interval, report)
+        except (Discard, Retry) as exc:
+            if self.stopping.is_set():
+                return FeedReport(source.id, "stopped")
+            return self._feed_failed(source, previous, interval, exc)
+        except Exception as exc:  # a bug or a surprise must still leave state and backoff
+            log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
+            failure = Retry("error", f"{type(exc).__name__}: {exc}")
+            return self._feed_failed(source, previous, interval, failure)
+        if listing.warning:
+            log.warning(
+                "feed %s is not well-formed, using what parsed: %s", source.feed, listing.warning
+            )
+        if listing.rejected:
+            log.warning(
+                "feed %s: %d item(s) without a usable link skipped", source.feed, listing.rejected
+            )
+            ARTICLES.labels("bad-link").inc(listing.rejected)
+        return previous, listing, interval
 
     def _listing_get(
         self,
@@ -226,6 +231,17 @@ class Crawler:
         )
 
     async def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
+        fresh, outcomes = await self.tasks.blocking(self._fresh, items)
+        work = [self._take_item(source, aid, item, canonical) for aid, item, canonical in fresh]
+        for status in await asyncio.gather(*work):
+            outcomes[status] = outcomes.get(status, 0) + 1
+            ARTICLES.labels(status).inc()
+        return outcomes
+
+    def _fresh(
+        self, items: list[FeedItem]
+    ) -> tuple[list[tuple[str, FeedItem, str]], dict[str, int]]:
+        """The items worth fetching now (id, item, canonical URL), and the others counted."""
         by_id: dict[str, tuple[FeedItem, str]] = {}
         bad = 0
         for item in items:
@@ -236,21 +252,14 @@ class Crawler:
                 bad += 1
                 continue
             by_id.setdefault(article_id(canonical), (item, canonical))
-        fresh = await self.tasks.blocking(self._unseen, list(by_id))
+        with self._db:
+            fresh = state.unseen(self.conn, list(by_id), time.time())
         outcomes: dict[str, int] = {"seen": len(by_id) - len(fresh)}
         if bad:
             outcomes["bad-link"] = bad
             ARTICLES.labels("bad-link").inc(bad)
         ARTICLES.labels("seen").inc(outcomes["seen"])
-        work = [self._take_item(source, aid, *by_id[aid]) for aid in by_id if aid in fresh]
-        for status in await asyncio.gather(*work):
-            outcomes[status] = outcomes.get(status, 0) + 1
-            ARTICLES.labels(status).inc()
-        return outcomes
-
-    def _unseen(self, article_ids: list[str]) -> set[str]:
-        with self._db:
-            return state.unseen(self.conn, article_ids, time.time())
+        return [(aid, *by_id[aid]) for aid in by_id if aid in fresh], outcomes
 
     async def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
         """One feed item: wait for its host's slot (holding no thread), fetch the page in a

@@ -220,7 +220,7 @@ class _GuardedTransport(httpx.HTTPTransport):
 def make_client(settings: Settings, allowed: AddressPolicy | None = None) -> httpx.Client:
     limits = httpx.Limits(
         max_connections=settings.fetch_concurrency * 2,
-        max_keepalive_connections=settings.fetch_concurrency,
+        max_keepalive_connections=settings.fetch_concurrency * 2,
     )
     return httpx.Client(
         transport=_GuardedTransport(
@@ -310,6 +310,8 @@ def _get_once(
             body = b""
             if response.status_code == 200:
                 body = _read_capped(response, url, max_bytes, deadline)
+            else:
+                _drain(response, deadline)
             return FetchResult(
                 str(response.url), response.status_code, body, dict(response.headers)
             )
@@ -352,6 +354,17 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: f
         if time.monotonic() > deadline:
             raise Retry("timeout", f"{url}: body not done in time")
     return bytes(body)
+
+
+def _drain(response: httpx.Response, deadline: float, limit: int = 65_536) -> None:
+    """Read a short non-200 body (a 304's is empty) to its end, so that the connection goes
+    back to the pool instead of being closed: a new connection per 304 costs more CPU than
+    the rest of the poll. A longer body is left, and its connection closed."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > limit or time.monotonic() > deadline:
+            return
 
 
 def _inflater(encoding: str) -> zlib._Decompress | None:
