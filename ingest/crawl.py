@@ -93,6 +93,9 @@ class Crawler:
         self._polling_lock = threading.Lock()
         self._retries: Future[dict[str, int]] | None = None
         self._taking: set[str] = set()  # article ids being taken (touched on the loop only)
+        # how long each feed's last poll took: the slowest start first, so that a cycle
+        # ends with its slowest feed's deadline rather than after it (longest job first)
+        self._took: dict[str, float] = {}
 
     def start_due(
         self, sources: Iterable[Source], now: float | None = None
@@ -105,12 +108,12 @@ class Crawler:
         with self._db:
             due = [s for s in sources if state.feed_state(self.conn, s.id).next_check_at <= now]
         started: dict[str, Future[FeedReport]] = {}
-        for source in due:
+        for source in self._slowest_first(due):
             with self._polling_lock:
                 if source.id in self._polling:
                     continue
                 self._polling.add(source.id)
-            future = self.tasks.spawn(self._poll_feed(source))
+            future = self.tasks.spawn(self._timed_poll(source))
             future.add_done_callback(functools.partial(self._polled, source.id))
             started[source.id] = future
         if self._retries is None or self._retries.done():
@@ -140,8 +143,13 @@ class Crawler:
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
         """Poll these feeds now, all at once, and wait for every one."""
-        futures = [(s.id, self.tasks.spawn(self._poll_feed(s))) for s in sources]
-        return [_report(future, source_id) for source_id, future in futures]
+        futures = {
+            s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
+        }
+        return [_report(futures[s.id], s.id) for s in sources]
+
+    def _slowest_first(self, sources: list[Source]) -> list[Source]:
+        return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
 
     def poll_feed(self, source: Source) -> FeedReport:
         return self.poll_feeds([source])[0]
@@ -155,7 +163,15 @@ class Crawler:
 
     close = stop
 
+    async def _timed_poll(self, source: Source) -> FeedReport:
+        started = time.monotonic()
+        try:
+            return await self._poll_feed(source)
+        finally:
+            self._took[source.id] = time.monotonic() - started
+
     async def _poll_feed(self, source: Source) -> FeedReport:
+        """One feed, top to bottom: list it, take its new items, save its state."""
         listed = await self.tasks.blocking(self._list, source)
         if isinstance(listed, FeedReport):
             return listed  # not modified, failed or stopped: nothing more to do
