@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -71,7 +72,18 @@ def test_a_feed_dripping_its_headers_never_delays_a_healthy_feeds_polls(
 def test_a_5000_item_feed_paced_on_its_host_does_not_hold_up_another_hosts_feed(
     server: LoopbackServer, elsewhere: LoopbackServer, settings: Settings
 ) -> None:
-    server.add("/page.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    paging = threading.Event()
+    body = page("Shipment held at Lanport", BODY).encode()
+
+    def one_page(request: BaseHTTPRequestHandler) -> None:
+        paging.set()
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    server.add_handler("/page.html", one_page)
     server.add("/big.xml", rss([server.url(f"/page.html?n={n}") for n in range(5000)]))
     big = Source(id="big", name="Big", feed=server.url("/big.xml"))
     healthy = healthy_feed(elsewhere)
@@ -79,6 +91,7 @@ def test_a_5000_item_feed_paced_on_its_host_does_not_hold_up_another_hosts_feed(
     c = crawler(settings.model_copy(update={"host_min_interval_s": 1.0}))
 
     first = c.start_due([big, healthy])
+    assert paging.wait(30)  # the big feed is taking its items, one a second
     assert first["healthy"].result(timeout=15).outcomes == {"seen": 0, "ok": 2}
     assert c.polling() == {"big"}
     later = c.start_due([big, healthy], now=time.time() + 3600)
