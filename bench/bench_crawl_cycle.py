@@ -36,7 +36,14 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# this checkout, or with --code=DIR another one's crawler (e.g. `git archive` of a commit)
+sys.path.insert(
+    0,
+    next(
+        (a[7:] for a in sys.argv if a.startswith("--code=")),
+        str(Path(__file__).resolve().parent.parent),
+    ),
+)
 
 import httpx
 
@@ -181,6 +188,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="100 feeds, 3 s deadline, 1 round")
     parser.add_argument("--feeds", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--code", help="=DIR: the chipwire checkout whose crawler is measured")
     args = parser.parse_args()
     feeds, rounds = (100, 1) if args.quick else (args.feeds, args.rounds)
     tmp = Path(tempfile.mkdtemp(prefix="chipwire-bench-cycle-"))
@@ -220,13 +228,14 @@ def main() -> int:
                 statuses[key] = statuses.get(key, 0) + 1
             print(f"round {n + 1}: A {a[-1]} B {b[-1]} {statuses}", flush=True)
     finally:
-        crawler.close()
+        getattr(crawler, "close", lambda: None)()
         bare.close()
         server.kill()
     med = {k: statistics.median(r[k] for r in a) for k in a[0]}
     bare_med = {k: statistics.median(r[k] for r in b) for k in b[0]}
     deadline = settings.fetch_timeout_s
     result = {
+        "code": args.code or "this checkout",
         "feeds": feeds,
         "rounds": rounds,
         "deadline_s": deadline,
