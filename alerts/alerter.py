@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from alerts import mail, saved_query, saved_searches, store
+from alerts import mail, saved_query, saved_searches, store, upgrade
 from alerts.corroborate import Change, PairState, Profile, replay
 from alerts.observe import Observation, observations_of
 from chipwire.contract import AlertEvent, EnrichedArticle
@@ -36,6 +36,33 @@ class Alerter:
             min_publishers=settings.alert_min_publishers,
             min_confidence=settings.alert_min_confidence,
         )
+        if upgrade.pending(conn):
+            now = datetime.now(UTC)
+            upgrade.adopt(conn, [s.recipient for s in self.subscriptions], now)
+            self._settle_history(now)
+            upgrade.mark_adopted(conn)
+
+    def _settle_history(self, now: datetime) -> None:
+        """Every shift in the stored history becomes a known alert that nobody is mailed
+        ("adopted"): an upgrade must not mail what happened before it."""
+        stamp = now.isoformat()
+        for subject, jurisdiction in store.pairs(self.conn):
+            for change in self.state(subject, jurisdiction).changes:
+                if not change.is_shift:
+                    continue
+                event = to_event(change, now)
+                alert_id = store.equivalent_alert(self.conn, event, self.dedupe_window)
+                if alert_id is None:
+                    store.add_alert(self.conn, event)
+                    alert_id = event.id
+                for sub in self.subscriptions:
+                    if _wants(sub, subject, jurisdiction) and not store.delivery(
+                        self.conn, alert_id, sub.recipient
+                    ):
+                        adopted = store.Delivery(
+                            alert_id, sub.recipient, sub.delivery, "adopted", 0, "", stamp, stamp
+                        )
+                        store.put_delivery(self.conn, adopted)
 
     # -- reading articles ------------------------------------------------------------------
 

@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 # delivery statuses: pending (to send or retry), sent (SMTP accepted), written (.eml file),
-# suppressed (realert window), digest (waiting for the daily digest)
+# suppressed (realert window), digest (waiting for the daily digest), adopted (a shift
+# already in the history when the first release's tables were adopted: never mailed)
 DONE = ("sent", "written")
 
 
@@ -224,7 +225,7 @@ def mailed_near(
     rows = conn.execute(
         "SELECT a.confirmed_at FROM deliveries d JOIN alert_shifts a USING (alert_id) "
         "WHERE d.recipient = ? AND a.subject = ? AND a.jurisdiction = ? AND a.alert_id != ? "
-        "AND d.status != 'suppressed'",
+        "AND d.status NOT IN ('suppressed', 'adopted')",
         (recipient, event.subject, event.jurisdiction, event.id),
     ).fetchall()
     return any(abs(datetime.fromisoformat(r[0]) - event.confirmed_at) < window for r in rows)

@@ -278,13 +278,16 @@ def _fold(text: str) -> str:
 
 
 def _plural_end(text: str, end: int) -> int:
-    """The end of a model token, past a plural "s" ("H20s"); -1 if the token runs on."""
+    """The end of a model token, past a plural "s" ("H20s"); -1 if the token runs on
+    (a compound modifier in lower case does not run on: "H20-based")."""
     if text[end : end + 1] == "s" and text[end + 1 : end + 2] not in _ALNUM:
         return end + 1
     if text[end : end + 2] == "'s":
         return end
     nxt = text[end : end + 1]
-    if nxt and (nxt in _ALNUM or (nxt == "-" and text[end + 1 : end + 2] in _ALNUM)):
+    after = text[end + 1 : end + 2]
+    # "H20-E" runs on into another code; "H20-based", "Ampere-architecture" end the token
+    if nxt and (nxt in _ALNUM or (nxt == "-" and after in _ALNUM and not after.islower())):
         return -1
     return end
 

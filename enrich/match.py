@@ -15,7 +15,7 @@ import ahocorasick
 import yaml
 
 from enrich.agency_grammar import AgencyGrammar
-from enrich.grammar import ChipGrammar, chip_grammar
+from enrich.grammar import ChipGrammar, Found, chip_grammar
 from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -174,17 +174,27 @@ class Matcher:
                 listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
         found = []
         for low, high in ((m.start, m.end) for m in chips if m in listed):
-            for start in [a for a in anchored if low <= a < high]:
+            for start in [a for a in anchored if low < a < high]:
                 del anchored[start]  # no grammar look inside a model the list found
         for model in self.grammar.find_at(text, folded, anchored):
-            if any(m.start < model.end and model.start < m.end for m in chips):
-                continue
+            overlapping = [m for m in chips if m.start < model.end and model.start < m.end]
+            if any(not _covers(model, m) for m in overlapping):
+                continue  # the listed id wins unless the grammar reads a longer name
             surface = text[model.start : model.end]
             extra = "word" if model.kind == "family" else ""  # a tag, not a subject
             found.append(
                 Mention(model.start, model.end, model.kind, model.chip.model, surface, extra)
             )
         return found
+
+
+def _covers(model: Found, listed: Mention) -> bool:
+    """ "Blackwell Ultra" over the listed "Blackwell", "Grace Hopper" over "Hopper"."""
+    return (
+        model.start <= listed.start
+        and listed.end <= model.end
+        and model.end - model.start > listed.end - listed.start
+    )
 
 
 def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:

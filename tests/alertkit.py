@@ -10,11 +10,13 @@ from alerts import store
 from alerts.alerter import Alerter
 from alerts.corroborate import Change, Profile, replay
 from alerts.observe import observations_of
+from alerts.stage import AlertSink
 from chipwire.bus import ENRICHED_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.contract import EnrichedArticle, Signal, SourceRef
 from chipwire.events import encode
 from chipwire.settings import Settings
+from chipwire.stage import StageRunner
 
 DAY0 = datetime(2026, 1, 10, tzinfo=UTC)
 
@@ -91,3 +93,24 @@ def publish_all(bus: EmbeddedBus, articles: list[EnrichedArticle]) -> None:
 
 def memory_alerter(settings: Settings) -> Alerter:
     return Alerter(store.connect(Path(":memory:")), settings)
+
+
+class Clock:
+    """An explicit clock for the alerter (the tests never wait on wall time)."""
+
+    def __init__(self, now: datetime = DAY0 + timedelta(days=50, hours=9)) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def run_alerter(
+    bus: EmbeddedBus, settings: Settings, clock: Clock | None = None, group: str = "chipwire-alert"
+) -> AlertSink:
+    """Drain the enriched topic through the alerter stage; its connection stays open so the
+    test can ask for mail status."""
+    conn = store.connect(settings.alerts_db)
+    sink = AlertSink(bus, conn, settings, clock or Clock())
+    StageRunner(bus.consumer(group, [ENRICHED_TOPIC]), sink, bus).drain(timeout_s=20)
+    return sink

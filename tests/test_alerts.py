@@ -16,12 +16,11 @@ from typer.testing import CliRunner
 
 from alerts import mail, store
 from alerts.stage import AlertSink
-from chipwire.bus import ALERTS_TOPIC, ENRICHED_TOPIC
+from chipwire.bus import ALERTS_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.cli import app
 from chipwire.settings import Settings, Subscription
-from chipwire.stage import StageRunner
-from tests.alertkit import article, publish_all
+from tests.alertkit import Clock, article, publish_all, run_alerter
 from tests.smtp import Inbox, free_port
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -31,23 +30,6 @@ SHIFT = [
     article(3, "ease", 15, "c.example.net"),
     article(4, "ease", 16, "d.example.info"),
 ]
-
-
-class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def run_alerter(
-    bus: EmbeddedBus, settings: Settings, clock: Clock | None = None, group: str = "chipwire-alert"
-) -> AlertSink:
-    conn = store.connect(settings.alerts_db)
-    sink = AlertSink(bus, conn, settings, clock or Clock())
-    StageRunner(bus.consumer(group, [ENRICHED_TOPIC]), sink, bus).drain(timeout_s=20)
-    return sink  # its connection stays open so the test can ask for mail status
 
 
 def smtp_settings(tmp_path: Path, port: int, **overrides: Any) -> Settings:

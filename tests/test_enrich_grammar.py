@@ -110,6 +110,35 @@ def test_a_listed_alias_keeps_its_listed_id() -> None:
     assert chips("AMD's MI308X and Huawei's Ascend 950PR chips.") == ["MI308", "Ascend 950"]
 
 
+@pytest.mark.parametrize(
+    ("text", "models"),
+    [
+        ("Nvidia showed the Blackwell Ultra chip.", ["Blackwell Ultra"]),
+        ("Rubin Ultra follows in 2027.", ["Rubin Ultra"]),
+        ("Nvidia's Grace CPU ships beside the Grace Hopper Superchip.", ["Grace", "Grace Hopper"]),
+        ("Memory bandwidth is 2.4x that of Grace Blackwell.", ["Grace Blackwell"]),
+        ("Clouds deploy Nvidia's Hopper- and Ampere-architecture GPUs.", ["Hopper", "Ampere"]),
+    ],
+)
+def test_a_longer_product_name_wins_over_the_listed_family_inside_it(
+    text: str, models: list[str]
+) -> None:
+    assert [c.id for c in tag_text(text).tags.chips] == models
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Grace Kelly flew to Paris.", "Richard Feynman taught physics at Caltech."],
+)
+def test_a_given_name_is_not_a_chip_without_nvidia_near(text: str) -> None:
+    assert tag_text(text).tags.chips == []
+
+
+def test_a_vendor_written_in_lower_case_still_names_its_models() -> None:
+    assert chips("A filing shows nvidia plans the B350 for China.") == ["B350"]
+    assert chips("A filing shows someone plans the B350 for China.") == []
+
+
 def test_a_family_word_is_a_tag_but_never_the_subject_of_a_move() -> None:
     result = tag_text("The U.S. warned that using Huawei Ascend chips anywhere violates its rules.")
     assert [c.id for c in result.tags.chips] == ["Ascend"]

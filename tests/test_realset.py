@@ -159,3 +159,23 @@ def test_eval_real_without_a_cache_says_so(tmp_path: Path) -> None:
 
 def test_the_labels_directory_ships_its_readme() -> None:
     assert (LABELS_DIR / "README.md").is_file()
+
+
+def test_a_page_in_both_real_sets_is_read_the_same_way_in_each() -> None:
+    """The alert timelines and the real-text set label some of the same pages: a page's
+    moves in a timeline are among its signals in the set, and a page the set calls no move
+    has none in a timeline (one convention for both, DECISIONS.md)."""
+    by_url = {item["url"]: item["labels"] for item in ITEMS}
+    timelines = Path(__file__).resolve().parents[1] / "alerts" / "timelines"
+    shared = 0
+    for path in sorted(timelines.glob("*.json")):
+        for entry in json.loads(path.read_text(encoding="utf-8"))["items"]:
+            labels = by_url.get(entry.get("url"))
+            if labels is None:
+                continue
+            shared += 1
+            moves = {(m["subject"], m["jurisdiction"], m["direction"]) for m in entry["moves"]}
+            signals = {(s["subject"], s["jurisdiction"], s["direction"]) for s in labels["signals"]}
+            assert moves <= signals, (path.name, entry["id"], moves, signals)
+            assert bool(moves) == (labels["stance"] != "none"), (path.name, entry["id"])
+    assert shared >= 10
