@@ -154,6 +154,8 @@ def _pipeline_run(
     }
     if "host_min_interval_s" in Settings.model_fields:
         config["host_min_interval_s"] = 0  # one loopback host serves every page
+    if "host_concurrency" in Settings.model_fields:
+        config["host_concurrency"] = 8  # ... as 41 sites would, eight pages at a time
     toml = "\n".join(f"{key} = {json.dumps(value)}" for key, value in config.items())
     (work / "chipwire.toml").write_text(toml + "\n", encoding="utf-8")
     os.environ["CHIPWIRE_CONFIG"] = str(work / "chipwire.toml")

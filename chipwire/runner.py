@@ -88,7 +88,12 @@ class Pipeline:
             self.crawler = Crawler(
                 settings, self.state_conn, client, extractor, self.relay_wake.set
             )
-            self._closers += [client.close, self.state_conn.close, self.relay_conn.close]
+            self._closers += [
+                self.crawler.close,
+                client.close,
+                self.state_conn.close,
+                self.relay_conn.close,
+            ]
             if extractor is not None:
                 self._closers.append(lambda: extractor.shutdown(cancel_futures=True))
         self.backend: SearchBackend | None = None
@@ -269,8 +274,10 @@ def run_forever(
             )
         stop.wait()
         log.info("stopping: finishing batches in hand")
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)  # a tick only starts polls: it ends at once
         if pipeline.crawler is not None:
-            pipeline.crawler.stopping.set()  # pages not started yet wait for the next run
+            pipeline.crawler.stop()  # polls and fetches in flight are abandoned
         if web is not None:
             web.should_exit = True
         pipeline.relay_wake.set()
@@ -278,8 +285,6 @@ def run_forever(
             thread.join(timeout=60)
         if committed is not None:
             committed.set()
-        if scheduler is not None:
-            scheduler.shutdown(wait=True)
         if pipeline.crawler is not None and pipeline.connected:
             _final_relay(pipeline)
         elif pipeline.crawler is not None:
@@ -376,7 +381,7 @@ def _schedule_crawl(pipeline: Pipeline, stop: threading.Event) -> BackgroundSche
             CONFIG_ERRORS.labels("sources").inc()
             log.error("sources file rejected, polling the last good list: %s", exc)
         try:
-            crawler.poll_due(last_good)
+            crawler.start_due(last_good)  # each due feed's poll is its own task
         except Exception:  # one bad tick must not end the schedule
             log.exception("crawl tick failed")
 

@@ -106,10 +106,15 @@ class Settings(BaseSettings):
         False, description="Allow fetching loopback/private IPs (demo and tests only)"
     )
     respect_robots: bool = Field(True, description="Obey robots.txt for article pages")
-    fetch_concurrency: int = Field(8, ge=1, description="Pages fetched in parallel")
+    fetch_concurrency: int = Field(
+        8,
+        ge=1,
+        description="Global cap: fetches and extractions in flight at once, over all feeds",
+    )
     host_min_interval_s: float = Field(
         1.0, ge=0, description="Politeness: seconds between requests to one host"
     )
+    host_concurrency: int = Field(1, ge=1, description="Politeness: requests in flight per host")
     extract_workers: int = Field(
         2, ge=0, description="Extraction processes (one per core; 0 extracts in-process)"
     )

@@ -3,12 +3,17 @@
 A source is listed by its adapter (ingest/listings.py: a feed, the Federal Register API,
 an agency's listing page); everything after the listing is the same for every kind.
 
-`Crawler.poll_feed` is the whole story of one feed, top to bottom. Every feed item's
-fate is counted exactly once in chipwire_articles_total{status}.
+`Crawler._poll_feed` is the whole story of one feed, top to bottom. Each feed poll is its
+own task on the crawl's event loop (ingest/taskloop.py): it waits for its host's politeness
+slot (ingest/hosts.py) and for a worker without holding a thread, so no feed can hold up
+another. Every feed item's fate is counted exactly once in chipwire_articles_total{status}.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import json
 import logging
 import re
@@ -16,7 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
@@ -33,14 +38,15 @@ from ingest.canonical import canonical_url
 from ingest.extract import Extracted, extract_page
 from ingest.feeds import FeedItem
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
+from ingest.hosts import HostSlots
 from ingest.listings import Listing, list_new
 from ingest.robots import RobotsCache
 from ingest.sources import Source
+from ingest.taskloop import TaskLoop
 from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 
-FEEDS_IN_PARALLEL = 4
 MAX_BACKOFF_S = 24 * 3600.0
 EXTRACT_TIMEOUT_S = 60.0
 MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
@@ -77,40 +83,123 @@ class Crawler:
             self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
         # one SQLite connection shared by the feed and page threads: one writer at a time
         self._db = threading.RLock()
-        # set at shutdown: items not started yet are left for the next run (still unseen)
+        # set at shutdown: fetches in flight are abandoned, items not started stay unseen
         self.stopping = threading.Event()
-        self.hosts = HostThrottle(settings.host_min_interval_s, self.stopping)
+        self.hosts = HostSlots(settings.host_min_interval_s, settings.host_concurrency)
+        self.tasks = TaskLoop(settings.fetch_concurrency)  # the global concurrency cap
+        # feeds being polled: a feed still at work from an earlier tick is not started again,
+        # so a long one keeps its progress
+        self._polling: set[str] = set()
+        self._polling_lock = threading.Lock()
+        self._retries: Future[dict[str, int]] | None = None
+        self._taking: set[str] = set()  # article ids being taken (touched on the loop only)
+        # how long each feed's last poll took: the slowest start first, so that a cycle
+        # ends with its slowest feed's deadline rather than after it (longest job first)
+        self._took: dict[str, float] = {}
 
-    def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
+    def start_due(
+        self, sources: Iterable[Source], now: float | None = None
+    ) -> dict[str, Future[FeedReport]]:
+        """The scheduler's tick: start a poll of every due feed that is not still being
+        polled, and the page retries that are due, then return at once. Each started poll's
+        future is returned by source id."""
         now = time.time() if now is None else now
         sources = list(sources)
         with self._db:
             due = [s for s in sources if self._due(s, now)]
-        reports = self.poll_feeds(due)
-        try:
-            self.retry_due_pages(sources, now)
-        except Exception:  # retries are next tick's work too; the poll results stand
-            log.exception("page retries failed")
+        started: dict[str, Future[FeedReport]] = {}
+        for source in self._slowest_first(due):
+            with self._polling_lock:
+                if source.id in self._polling:
+                    continue
+                self._polling.add(source.id)
+            future = self.tasks.spawn(self._timed_poll(source))
+            future.add_done_callback(functools.partial(self._polled, source.id))
+            started[source.id] = future
+        if self._retries is None or self._retries.done():
+            self._retries = self.tasks.spawn(self._retry_due_pages(sources, now))
+            self._retries.add_done_callback(_log_retries_failure)
+        return started
+
+    def _polled(self, source_id: str, done: Future[FeedReport]) -> None:
+        with self._polling_lock:
+            self._polling.discard(source_id)
+        if not done.cancelled() and done.exception() is not None:
+            log.error("feed poll failed: source=%s: %r", source_id, done.exception())
+
+    def polling(self) -> set[str]:
+        """The feeds whose poll is under way."""
+        with self._polling_lock:
+            return set(self._polling)
+
+    def poll_due(self, sources: Iterable[Source], now: float | None = None) -> list[FeedReport]:
+        """`start_due`, then wait for those polls and the page retries (`run_once`, tests)."""
+        started = self.start_due(sources, now)
+        reports = [_report(future, source_id) for source_id, future in started.items()]
+        if self._retries is not None:
+            with contextlib.suppress(CancelledError, Exception):  # logged when it failed
+                self._retries.result()
         return reports
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
-        """Poll several feeds at once, so one slow feed does not idle the extractors."""
-        if len(sources) <= 1:
-            return [self.poll_feed(s) for s in sources]
-        with ThreadPoolExecutor(min(FEEDS_IN_PARALLEL, len(sources))) as pool:
-            return list(pool.map(self.poll_feed, sources))
+        """Poll these feeds now, all at once, and wait for every one."""
+        futures = {
+            s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
+        }
+        return [_report(futures[s.id], s.id) for s in sources]
+
+    def _slowest_first(self, sources: list[Source]) -> list[Source]:
+        return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
 
     def poll_feed(self, source: Source) -> FeedReport:
+        return self.poll_feeds([source])[0]
+
+    def stop(self) -> None:
+        """Shutdown: abandon every poll and fetch in flight within a fraction of a second.
+        What was accepted is in the outbox; items not taken stay unseen and the feed's
+        state (ETag, next check) is left as it was, so the next run takes them."""
+        self.stopping.set()
+        self.tasks.close()
+
+    close = stop
+
+    async def _timed_poll(self, source: Source) -> FeedReport:
+        started = time.monotonic()
+        try:
+            return await self._poll_feed(source)
+        finally:
+            self._took[source.id] = time.monotonic() - started
+
+    async def _poll_feed(self, source: Source) -> FeedReport:
+        """One feed, top to bottom: list it, take its new items, save its state."""
+        listed = await self.tasks.blocking(self._list, source)
+        if isinstance(listed, FeedReport):
+            return listed  # not modified, failed or stopped: nothing more to do
+        previous, listing = listed
+        try:
+            outcomes = await self._take_items(source, listing.items)
+        except Exception:  # never lose the poll's state because one step went wrong
+            log.exception("feed items failed: source=%s", source.id)
+            outcomes = {"unfinished": len(listing.items)}
+        if listing.rejected:
+            outcomes["bad-link"] = outcomes.get("bad-link", 0) + listing.rejected
+        report = FeedReport(source.id, "ok", len(listing.items), outcomes)
+        return await self.tasks.blocking(self._feed_done, previous, listing, source, report)
+
+    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing]:
+        """The feed's listing, in one worker step with its state: a poll that ends here
+        (not modified, failed) is saved at once; one with items goes on to take them."""
         with self._db:
             previous = state.feed_state(self.conn, source.id)
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
             listing = list_new(source, self._listing_get, previous)
             if listing.not_modified:
-                return self._feed_done(
-                    previous, listing, source, FeedReport(source.id, "not-modified")
-                )
+                report = FeedReport(source.id, "not-modified")
+                return self._feed_done(previous, listing, source, report)
         except (Discard, Retry) as exc:
+            if self.stopping.is_set():
+                return FeedReport(source.id, "stopped")
             return self._feed_failed(source, previous, interval, exc)
         except Exception as exc:  # a bug or a surprise must still leave state and backoff
             log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
@@ -125,15 +214,7 @@ class Crawler:
                 "feed %s: %d item(s) without a usable link skipped", source.feed, listing.rejected
             )
             ARTICLES.labels("bad-link").inc(listing.rejected)
-        try:
-            outcomes = self._take_items(source, listing.items)
-        except Exception:  # never lose the poll's state because one step went wrong
-            log.exception("feed items failed: source=%s", source.id)
-            outcomes = {"unfinished": len(listing.items)}
-        if listing.rejected:
-            outcomes["bad-link"] = outcomes.get("bad-link", 0) + listing.rejected
-        report = FeedReport(source.id, "ok", len(listing.items), outcomes)
-        return self._feed_done(previous, listing, source, report)
+        return previous, listing
 
     def _listing_get(
         self,
@@ -143,9 +224,15 @@ class Crawler:
         last_modified: str | None = None,
         paging: bool = False,
     ) -> FetchResult:
-        """A source adapter's fetch: a listing's follow-up pages wait for the host's slot."""
+        """A source adapter's fetch (in a worker): a listing's follow-up pages wait for the
+        host's next start time (a few pages at most: `max_pages`)."""
         if paging:
-            self.hosts.wait(host_of(url))
+            try:
+                asyncio.run_coroutine_threadsafe(
+                    self.hosts.paced(host_of(url)), self.tasks.loop
+                ).result()
+            except CancelledError as exc:
+                raise Retry("stopped", url) from exc
         return fetch(
             self.client,
             url,
@@ -155,9 +242,21 @@ class Crawler:
             etag=etag,
             last_modified=last_modified,
             kind="feed",  # a feed, an API page or a listing page: the source's own list
+            stop=self.stopping,
         )
 
-    def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
+    async def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
+        fresh, outcomes = await self.tasks.blocking(self._fresh, items)
+        work = [self._take_item(source, aid, item, canonical) for aid, item, canonical in fresh]
+        for status in await asyncio.gather(*work):
+            outcomes[status] = outcomes.get(status, 0) + 1
+            ARTICLES.labels(status).inc()
+        return outcomes
+
+    def _fresh(
+        self, items: list[FeedItem]
+    ) -> tuple[list[tuple[str, FeedItem, str]], dict[str, int]]:
+        """The items worth fetching now (id, item, canonical URL), and the others counted."""
         by_id: dict[str, tuple[FeedItem, str]] = {}
         bad = 0
         for item in items:
@@ -175,30 +274,54 @@ class Crawler:
             outcomes["bad-link"] = bad
             ARTICLES.labels("bad-link").inc(bad)
         ARTICLES.labels("seen").inc(outcomes["seen"])
-        work = [(aid, *by_id[aid]) for aid in by_id if aid in fresh]
-        with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:
-            for status in pool.map(lambda w: self._take_item(source, *w), work):
-                outcomes[status] = outcomes.get(status, 0) + 1
-                ARTICLES.labels(status).inc()
-        return outcomes
+        return [(aid, *by_id[aid]) for aid in by_id if aid in fresh], outcomes
 
-    def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
-        """One feed item: fetch page → extract → near-dup → accept. Returns its outcome."""
+    async def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
+        """One feed item: wait for its host's slot (holding no thread), fetch the page in a
+        worker, then extract, near-dup and accept it in a worker. Returns its outcome."""
         if self.stopping.is_set():
             return "stopped"
+        if aid in self._taking:
+            return "seen"  # another feed, or the page retries, is taking it right now
+        self._taking.add(aid)
+        try:
+            async with self.hosts.slot(host_of(item.url)):
+                if self.stopping.is_set():
+                    return "stopped"
+                fetched = await self.tasks.blocking(self._fetch_item, item)
+            return await self.tasks.blocking(self._settle, source, aid, item, canonical, fetched)
+        finally:
+            self._taking.discard(aid)
+
+    def _fetch_item(self, item: FeedItem) -> FetchResult | Exception:
+        """robots.txt, then the page; a failure is returned, to be settled with the rest."""
         try:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
-            self.hosts.wait(host_of(item.url))
-            if self.stopping.is_set():
-                return "stopped"
-            page = fetch(
+            return fetch(
                 self.client,
                 item.url,
                 max_bytes=self.settings.max_page_bytes,
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=self.settings.max_redirects,
+                stop=self.stopping,
             )
+        except Exception as exc:
+            return exc
+
+    def _settle(
+        self,
+        source: Source,
+        aid: str,
+        item: FeedItem,
+        canonical: str,
+        fetched: FetchResult | Exception,
+    ) -> str:
+        """Extract → near-dup → accept a fetched page, or record why not."""
+        try:
+            if isinstance(fetched, Exception):
+                raise fetched
+            page = fetched
             extracted = self._extract(page)
             if extracted is None:
                 raise Discard("no-text", item.url)
@@ -211,6 +334,8 @@ class Crawler:
             self._mark(aid, item.url, "discarded")
             return exc.reason
         except Retry as exc:
+            if self.stopping.is_set():
+                return "stopped"  # abandoned at shutdown: the page is simply taken next run
             hint = exc.retry_after_s if isinstance(exc, Throttled) else None
             return self._retry_later(source, aid, item, str(exc), hint) or "retry"
         except Exception as exc:
@@ -271,30 +396,36 @@ class Crawler:
     def retry_due_pages(
         self, sources: Iterable[Source], now: float | None = None
     ) -> dict[str, int]:
+        return self.tasks.call(self._retry_due_pages(list(sources), now))
+
+    async def _retry_due_pages(
+        self, sources: list[Source], now: float | None = None
+    ) -> dict[str, int]:
         """Fetch again the pages whose retry is due, whether or not their feed still lists
         them (a 15-minute outage must not lose the articles published during it)."""
         by_id = {s.id: s for s in sources}
-        with self._db:
-            due = state.due_pages(self.conn, time.time() if now is None else now)
+        due = await self.tasks.blocking(self._due_pages, time.time() if now is None else now)
         outcomes: dict[str, int] = {}
-        work: list[tuple[Source, str, FeedItem, str]] = []
+        work = []
         for page in due:
             source = by_id.get(page.source_id or "")
             item = _item_from_json(page.item)
             if source is None or item is None:
-                with self._db:
-                    state.mark(self.conn, page.article_id, page.url, "gave-up")
+                await self.tasks.blocking(self._mark, page.article_id, page.url, "gave-up")
                 log.warning("article given up: its source is gone: url=%s", page.url)
                 continue
-            work.append((source, page.article_id, item, canonical_url(item.url)))
+            work.append(self._take_item(source, page.article_id, item, canonical_url(item.url)))
         if not work:
             return outcomes
-        with ThreadPoolExecutor(self.settings.fetch_concurrency) as pool:
-            for status in pool.map(lambda w: self._take_item(*w), work):
-                outcomes[status] = outcomes.get(status, 0) + 1
-                ARTICLES.labels(status).inc()
+        for status in await asyncio.gather(*work):
+            outcomes[status] = outcomes.get(status, 0) + 1
+            ARTICLES.labels(status).inc()
         log.info("page retries: %s", outcomes)
         return outcomes
+
+    def _due_pages(self, now: float) -> list[state.PendingPage]:
+        with self._db:
+            return state.due_pages(self.conn, now)
 
     def _extract(self, page: FetchResult) -> Extracted | None:
         args = (page.body, page.headers.get("content-type"), page.url)
@@ -412,6 +543,10 @@ class Crawler:
         )
         return FeedReport(source.id, exc.reason)
 
+    def _due(self, source: Source, now: float) -> bool:
+        feed = state.feed_state(self.conn, source.id)
+        return cadence.is_due(feed, cadence.bounds_of(source, self.settings), now)
+
     def _save_feed_state(self, updated: state.FeedState, wait_s: float) -> None:
         """Store a poll's outcome with its time and the time of the next check."""
         now = time.time()
@@ -420,10 +555,6 @@ class Crawler:
         )
         with self._db:
             state.save_feed_state(self.conn, polled)
-
-    def _due(self, source: Source, now: float) -> bool:
-        feed = state.feed_state(self.conn, source.id)
-        return cadence.is_due(feed, cadence.bounds_of(source, self.settings), now)
 
     def _mark(self, aid: str, url: str, status: str) -> None:
         with self._db:
@@ -438,30 +569,23 @@ class Crawler:
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=3,
                 kind="robots",
+                stop=self.stopping,
             )
         except Discard:
             return None
         return result.body
 
 
-class HostThrottle:
-    """At most one request per host every `interval_s` (politeness), shared by all threads."""
+def _log_retries_failure(done: Future[dict[str, int]]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("page retries failed: %r", done.exception())
 
-    def __init__(self, interval_s: float, stop: threading.Event | None = None) -> None:
-        self.interval_s = interval_s
-        self.stop = stop or threading.Event()
-        self._next: dict[str, float] = {}
-        self._lock = threading.Lock()
 
-    def wait(self, host: str) -> None:
-        if self.interval_s <= 0:
-            return
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(host, 0.0))
-            self._next[host] = slot + self.interval_s
-        if slot > now:
-            self.stop.wait(slot - now)  # rate limiting; returns at once at shutdown
+def _report(future: Future[FeedReport], source_id: str) -> FeedReport:
+    try:
+        return future.result()
+    except CancelledError:  # the crawler stopped while this feed was being polled
+        return FeedReport(source_id, "stopped")
 
 
 def _item_json(item: FeedItem) -> str:

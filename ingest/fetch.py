@@ -5,6 +5,8 @@
 - Bodies are streamed and capped after decompression (a gzip bomb stops at the cap).
 - Each fetch is bounded by wall-clock time, not only per read: connect, headers and body
   (a server dripping its headers or body at 1 byte/s stops at the deadline).
+- A fetch in flight is abandoned within a fraction of a second when its `stop` event is set
+  (shutdown), even while the server drips its headers.
 - Redirects are followed by hand, at most `max_redirects`, loops detected.
 - Conditional GET with ETag / Last-Modified; 304 means unchanged.
 """
@@ -15,6 +17,7 @@ import contextvars
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
@@ -111,6 +114,17 @@ _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
+# Set by the crawler at shutdown: a read waits at most STOP_POLL_S between looks at it.
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
+    "fetch_stop", default=None
+)
+STOP_POLL_S = 0.2
+
+
+class Abandoned(Exception):
+    """The fetch's stop event was set: it was given up mid-way (not the server's fault)."""
+
+
 def _bounded(timeout: float | None) -> float | None:
     deadline = _DEADLINE.get()
     if deadline is None:
@@ -126,7 +140,23 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._inner = inner
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _bounded(timeout))
+        budget = _bounded(timeout)
+        stop = _STOP.get()
+        if stop is None:
+            return self._inner.read(max_bytes, budget)
+        # short waits, so that a stop is seen while a server holds the connection silent
+        ends = None if budget is None else time.monotonic() + budget
+        while not stop.is_set():
+            left = None if ends is None else ends - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ReadTimeout("timed out")
+            try:
+                return self._inner.read(
+                    max_bytes, STOP_POLL_S if left is None else min(STOP_POLL_S, left)
+                )
+            except httpcore.ReadTimeout:
+                continue  # nothing was read: the socket is as it was
+        raise Abandoned("the crawler is stopping")
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         self._inner.write(buffer, _bounded(timeout))
@@ -190,7 +220,7 @@ class _GuardedTransport(httpx.HTTPTransport):
 def make_client(settings: Settings, allowed: AddressPolicy | None = None) -> httpx.Client:
     limits = httpx.Limits(
         max_connections=settings.fetch_concurrency * 2,
-        max_keepalive_connections=settings.fetch_concurrency,
+        max_keepalive_connections=settings.fetch_concurrency * 2,
     )
     return httpx.Client(
         transport=_GuardedTransport(
@@ -213,9 +243,11 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     kind: str = "page",
+    stop: threading.Event | None = None,
 ) -> FetchResult:
-    """GET `url` safely. Raises Discard for permanent failures, Retry for transient ones.
-    Each call is counted once in chipwire_fetches_total{kind, status}."""
+    """GET `url` safely. Raises Discard for permanent failures, Retry for transient ones
+    (`Retry("stopped")` when `stop` was set mid-way). Each call is counted once in
+    chipwire_fetches_total{kind, status}."""
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -223,6 +255,7 @@ def fetch(
         headers["If-Modified-Since"] = last_modified
     deadline = time.monotonic() + deadline_s
     token = _DEADLINE.set(deadline)
+    stop_token = _STOP.set(stop)
     try:
         result = _fetch(client, url, headers, max_bytes, deadline, max_redirects)
     except PipelineError as exc:
@@ -232,6 +265,7 @@ def fetch(
         FETCHES.labels(kind, "error").inc()
         raise
     finally:
+        _STOP.reset(stop_token)
         _DEADLINE.reset(token)
     FETCHES.labels(kind, "not-modified" if result.not_modified else "ok").inc()
     return result
@@ -276,9 +310,13 @@ def _get_once(
             body = b""
             if response.status_code == 200:
                 body = _read_capped(response, url, max_bytes, deadline)
+            else:
+                _drain(response, deadline)
             return FetchResult(
                 str(response.url), response.status_code, body, dict(response.headers)
             )
+    except Abandoned as exc:
+        raise Retry("stopped", url) from exc
     except zlib.error as exc:
         raise Discard("bad-encoding", f"{url}: {exc}") from exc
     except httpx.ConnectError as exc:
@@ -316,6 +354,17 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: f
         if time.monotonic() > deadline:
             raise Retry("timeout", f"{url}: body not done in time")
     return bytes(body)
+
+
+def _drain(response: httpx.Response, deadline: float, limit: int = 65_536) -> None:
+    """Read a short non-200 body (a 304's is empty) to its end, so that the connection goes
+    back to the pool instead of being closed: a new connection per 304 costs more CPU than
+    the rest of the poll. A longer body is left, and its connection closed."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > limit or time.monotonic() > deadline:
+            return
 
 
 def _inflater(encoding: str) -> zlib._Decompress | None:

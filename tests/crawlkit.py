@@ -29,6 +29,7 @@ def close_crawlers() -> Iterator[None]:
     yield
     while _OPEN:
         made = _OPEN.pop()
+        made.close()
         made.client.close()
         made.conn.close()
 

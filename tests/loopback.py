@@ -125,10 +125,13 @@ def redirect(location: str, status: int = 302) -> Handler:
     return handler
 
 
-def header_drip(seconds: int) -> Handler:
-    """A server that sends its status line and headers one byte a second."""
+def header_drip(seconds: int, started: threading.Event | None = None) -> Handler:
+    """A server that sends its status line and headers one byte a second (`started` is set
+    when a request arrives)."""
 
     def handler(request: BaseHTTPRequestHandler) -> None:
+        if started is not None:
+            started.set()
         head = b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-Drip-%d: x\r\n" % i for i in range(seconds))
         for i in range(len(head)):
             try:

@@ -24,10 +24,11 @@ class RunProcess:
         self.log = tmp / "run.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, command: str = "run") -> None:
+        """`chipwire run`, or another of its process commands (`crawl`, …)."""
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "chipwire", "run"], env=self.env, stdout=log, stderr=log
+                [sys.executable, "-m", "chipwire", command], env=self.env, stdout=log, stderr=log
             )
 
     def kill(self) -> None:

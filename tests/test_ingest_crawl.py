@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,6 @@ from chipwire.bus import RAW_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.settings import Settings
 from ingest import state
-from ingest.crawl import FeedReport
 from ingest.sources import Source
 from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
 from tests.loopback import LoopbackServer, header_drip, redirect
@@ -55,6 +55,15 @@ def feed(server: LoopbackServer, items: list[tuple[str, str]]) -> str:
     )
     channel = f"<channel><title>t</title>{entries}</channel>"
     return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
+
+
+def serve_page(request: BaseHTTPRequestHandler) -> None:
+    body = page("Shipment held at Lanport", BODY).encode()
+    request.send_response(200)
+    request.send_header("Content-Type", "text/html")
+    request.send_header("Content-Length", str(len(body)))
+    request.end_headers()
+    request.wfile.write(body)
 
 
 def site(server: LoopbackServer) -> list[Source]:
@@ -353,12 +362,15 @@ def test_sources_status_shows_feed_health_and_pending_page_retries(
     assert "a1.html" in outcome.output and "http-503" in outcome.output
 
 
-def test_a_stopping_crawler_starts_no_new_page(server: LoopbackServer, settings: Settings) -> None:
+def test_a_stopping_crawler_changes_nothing_and_the_next_run_takes_the_items(
+    server: LoopbackServer, settings: Settings
+) -> None:
     sources = site(server)
     c = crawler(settings)
     c.stopping.set()
-    assert c.poll_feed(sources[0]).outcomes == {"seen": 0, "stopped": 3}
-    assert raw_articles(c.conn) == []
+    assert c.poll_feed(sources[0]).status == "stopped"
+    assert raw_articles(c.conn) == [] and not any(p.startswith("/a") for p in server.hits)
+    assert state.feed_state(c.conn, "wire").last_polled_at is None  # due again at once
     c.stopping.clear()  # the items were left unseen: the next run takes them
     assert c.poll_feed(sources[0]).outcomes["ok"] == 2
 
@@ -367,15 +379,22 @@ def test_shutdown_does_not_wait_out_the_politeness_delay(
     server: LoopbackServer, settings: Settings
 ) -> None:
     sources = site(server)
+    first_page = threading.Event()
+
+    def a1(request: BaseHTTPRequestHandler) -> None:
+        first_page.set()
+        serve_page(request)
+
+    server.add_handler("/a1.html", a1)
     c = crawler(settings.model_copy(update={"host_min_interval_s": 30.0}))
-    reports: list[FeedReport] = []
-    worker = threading.Thread(target=lambda: reports.append(c.poll_feed(sources[0])))
-    worker.start()
-    deadline = time.monotonic() + 10
-    while not any(p.startswith("/a") for p in server.hits) and time.monotonic() < deadline:
-        time.sleep(0.02)  # waiting for the first page fetch, with a deadline
+    poll = c.tasks.spawn(c._poll_feed(sources[0]))
+    assert first_page.wait(10)  # the second page now waits 30 s for its host's slot
     stopped_at = time.monotonic()
-    c.stopping.set()
-    worker.join(timeout=10)
-    assert not worker.is_alive() and time.monotonic() - stopped_at < 3
-    assert reports[0].outcomes.get("stopped") == 1  # the second page waited 30 s before
+    c.stop()
+    assert poll.cancelled() and time.monotonic() - stopped_at < 3
+    c.tasks.pool.shutdown(wait=True)  # a page already fetched is accepted whole, or not at all
+    accepted = len(raw_articles(c.conn))
+    assert accepted <= 1  # the page that waited for its slot was never fetched
+    after = crawler(settings)  # the next run takes what was left, and nothing twice
+    assert after.poll_feed(sources[0]).outcomes.get("ok") == 2 - accepted
+    assert len(raw_articles(after.conn)) == 2

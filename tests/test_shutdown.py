@@ -1,16 +1,18 @@
 """`chipwire run` as a real process stops cleanly and in time: SIGTERM during a crawl
-exits within 5 s with everything accepted kept; two quick Ctrl-C never crash it."""
+exits within 5 s with everything accepted kept, even while a server drips its headers;
+two quick Ctrl-C never crash it."""
 
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.loopback import LoopbackServer, trickle
+from tests.loopback import LoopbackServer, header_drip, trickle
 from tests.runkit import RunProcess
 from tests.test_e2e_process import ARTICLES, page, wait_for
 
@@ -113,3 +115,32 @@ def test_two_quick_ctrl_c_stop_now_without_a_traceback(
     assert took < 2, log  # the second Ctrl-C does not wait for the grace period
     assert "Traceback" not in log
     assert "stopping now" in log
+
+
+@pytest.mark.timeout(120)
+def test_sigterm_while_a_server_drips_headers_abandons_the_fetch_and_exits_at_once(
+    tmp_path: Path, site: LoopbackServer, request: pytest.FixtureRequest
+) -> None:
+    """The drip's fetch has a 60 s deadline: the crawl must give it up on the signal, not
+    be left behind by the grace period's forced exit ("stopping now")."""
+    dripping = threading.Event()
+    site.add_handler("/drip.xml", header_drip(600, dripping))
+    run = RunProcess(
+        tmp_path,
+        f"sources:\n  - {{id: drip, name: Drip, feed: '{site.url('/drip.xml')}'}}\n",
+        "poll_interval_s = 2\nallow_private_addresses = true\nextract_workers = 1\n"
+        "fetch_timeout_s = 60\n",
+    )
+    request.addfinalizer(run.kill)
+    run.start("crawl")
+    assert dripping.wait(60), run.log.read_text()
+    assert run.proc is not None
+    started = time.monotonic()
+    run.proc.send_signal(signal.SIGTERM)
+    code = run.proc.wait(timeout=30)
+    took = time.monotonic() - started
+    log = run.log.read_text()
+    print(f"SIGTERM during a header drip: exit {code} after {took:.2f}s")
+    assert code == 0 and took < 5, log
+    assert "Traceback" not in log
+    assert "stopping now" not in log  # the crawl stopped by itself, within the grace period

@@ -1,0 +1,112 @@
+"""No feed can stall another: each poll is its own task, a page waiting for its host's
+politeness slot holds no worker, a feed still being polled is not started twice, and a
+stop abandons what is in flight at once. Hostile peers are real servers on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+
+import pytest
+
+from chipwire.settings import Settings
+from ingest import state
+from ingest.sources import Source
+from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
+from tests.loopback import LoopbackServer, header_drip
+from tests.test_ingest_crawl import BODY, OTHER, page
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[LoopbackServer]:
+    """A second host: politeness is per host name, and 127.0.0.2 is not 127.0.0.1."""
+    srv = LoopbackServer("127.0.0.2")
+    yield srv
+    srv.close()
+
+
+def rss(links: list[str]) -> str:
+    items = "".join(
+        f"<item><title>item {i}</title><link>{u}</link></item>" for i, u in enumerate(links)
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
+    )
+
+
+def healthy_feed(server: LoopbackServer) -> Source:
+    server.add("/a.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add("/b.html", page("Folding phone unveiled", OTHER), Content_Type="text/html")
+    server.add("/ok.xml", rss([server.url("/a.html"), server.url("/b.html")]))
+    return Source(id="healthy", name="Healthy", feed=server.url("/ok.xml"))
+
+
+def test_a_feed_dripping_its_headers_never_delays_a_healthy_feeds_polls(
+    server: LoopbackServer, elsewhere: LoopbackServer, settings: Settings
+) -> None:
+    dripping = threading.Event()
+    server.add_handler("/drip.xml", header_drip(600, dripping))
+    drip = Source(id="drip", name="Drip", feed=server.url("/drip.xml"))
+    healthy = healthy_feed(elsewhere)
+    c = crawler(settings.model_copy(update={"fetch_timeout_s": 60.0, "host_min_interval_s": 0.5}))
+
+    first = c.start_due([drip, healthy])  # the tick returns at once
+    assert dripping.wait(5)
+    assert first["healthy"].result(timeout=10).outcomes == {"seen": 0, "ok": 2}
+    assert c.polling() == {"drip"}  # still held by its server, 60 s deadline
+
+    # the healthy feed falls due again: polled again now; the drip is not started twice
+    later = c.start_due([drip, healthy], now=time.time() + 3600)
+    assert set(later) == {"healthy"}
+    assert later["healthy"].result(timeout=10).outcomes == {"seen": 2}
+    assert server.hits["/drip.xml"] == 1 and not first["drip"].done()
+
+    stopped_at = time.monotonic()
+    c.stop()  # shutdown abandons the drip at once, and leaves its state as it was
+    assert first["drip"].cancelled() and time.monotonic() - stopped_at < 2
+    assert state.feed_state(c.conn, "drip").last_polled_at is None
+
+
+def test_a_5000_item_feed_paced_on_its_host_does_not_hold_up_another_hosts_feed(
+    server: LoopbackServer, elsewhere: LoopbackServer, settings: Settings
+) -> None:
+    paging = threading.Event()
+    body = page("Shipment held at Lanport", BODY).encode()
+
+    def one_page(request: BaseHTTPRequestHandler) -> None:
+        paging.set()
+        request.send_response(200)
+        request.send_header("Content-Type", "text/html")
+        request.send_header("Content-Length", str(len(body)))
+        request.end_headers()
+        request.wfile.write(body)
+
+    server.add_handler("/page.html", one_page)
+    server.add("/big.xml", rss([server.url(f"/page.html?n={n}") for n in range(5000)]))
+    big = Source(id="big", name="Big", feed=server.url("/big.xml"))
+    healthy = healthy_feed(elsewhere)
+    # one page a second on the big feed's host: its items would take over 15 minutes
+    c = crawler(settings.model_copy(update={"host_min_interval_s": 1.0}))
+
+    first = c.start_due([big, healthy])
+    assert paging.wait(30)  # the big feed is taking its items, one a second
+    assert first["healthy"].result(timeout=15).outcomes == {"seen": 0, "ok": 2}
+    assert c.polling() == {"big"}
+    later = c.start_due([big, healthy], now=time.time() + 3600)
+    assert set(later) == {"healthy"}  # the big feed keeps its progress: not listed again
+    assert later["healthy"].result(timeout=10).outcomes == {"seen": 2}
+    assert server.hits["/big.xml"] == 1
+
+    c.stop()
+    assert first["big"].cancelled()
+    c.tasks.pool.shutdown(wait=True)
+    fetched = sum(n for path, n in server.hits.items() if path.startswith("/page.html"))
+    assert 1 <= fetched < 30  # paced, one a second
+    # a page is accepted whole or left unseen for the next run: the stop marks none failed
+    accepted = sum(a.source.id == "big" for a in raw_articles(c.conn))
+    assert accepted <= fetched
+    [(seen,)] = c.conn.execute("SELECT COUNT(*) FROM seen").fetchall()
+    assert seen == accepted + 2  # the big feed's accepted pages and the healthy feed's two
+    assert state.feed_state(c.conn, "big").last_polled_at is None
