@@ -30,7 +30,7 @@ from chipwire.metrics import ARTICLES, FEED_POLLS
 from chipwire.settings import Settings
 from ingest import dedupe, state
 from ingest.canonical import canonical_url
-from ingest.extract import Extracted, extract_page
+from ingest.extract import Extracted, extract_page, split_authors
 from ingest.feeds import FeedItem
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
 from ingest.listings import Listing, list_new
@@ -69,7 +69,7 @@ class Crawler:
         self.client = client
         self.extractor = extractor
         # what runs in the workers: a module-level function (it is pickled by reference)
-        self.extract_fn: Callable[[bytes, str | None, str], Extracted | None] = extract_page
+        self.extract_fn: Callable[[bytes, str | None, str, bool], Extracted | None] = extract_page
         self.on_accept = on_accept
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
@@ -199,7 +199,7 @@ class Crawler:
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=self.settings.max_redirects,
             )
-            extracted = self._extract(page)
+            extracted = self._extract(page, with_metadata=not _gives_metadata(item))
             if extracted is None:
                 raise Discard("no-text", item.url)
             if extracted.decode_warning:
@@ -296,8 +296,8 @@ class Crawler:
         log.info("page retries: %s", outcomes)
         return outcomes
 
-    def _extract(self, page: FetchResult) -> Extracted | None:
-        args = (page.body, page.headers.get("content-type"), page.url)
+    def _extract(self, page: FetchResult, with_metadata: bool) -> Extracted | None:
+        args = (page.body, page.headers.get("content-type"), page.url, with_metadata)
         if self.extractor is None:
             return self.extract_fn(*args)
         if isinstance(self.extractor, WorkerPool):
@@ -334,7 +334,7 @@ class Crawler:
                 title=extracted.title or item.title,
                 text=extracted.text,
                 summary=extracted.summary or _TAGS.sub("", item.summary).strip(),
-                authors=extracted.authors,
+                authors=extracted.authors or split_authors(item.author),
                 language=extracted.language or item.language or source.language,
                 published_at=_published(item.published_at, extracted.published_at),
                 fetched_at=datetime.now(UTC),
@@ -461,6 +461,7 @@ def _item_json(item: FeedItem) -> str:
             "summary": item.summary,
             "published_at": item.published_at.isoformat() if item.published_at else None,
             "guid": item.guid,
+            "author": item.author,
             "agency": item.agency,
             "document_type": item.document_type,
             "language": item.language,
@@ -480,6 +481,7 @@ def _item_from_json(text: str | None) -> FeedItem | None:
             summary=str(data.get("summary") or ""),
             published_at=datetime.fromisoformat(published) if published else None,
             guid=str(data.get("guid") or data["url"]),
+            author=str(data.get("author") or ""),
             agency=_optional(data.get("agency")),
             document_type=_optional(data.get("document_type")),
             language=_optional(data.get("language")),
@@ -491,6 +493,12 @@ def _item_from_json(text: str | None) -> FeedItem | None:
 
 def _optional(value: object) -> str | None:
     return str(value) if value else None
+
+
+def _gives_metadata(item: FeedItem) -> bool:
+    """Whether the feed item names the article and dates it: then the page is read for its
+    text alone (trafilatura's metadata pass is about a third of the extraction's cost)."""
+    return bool(item.title.strip()) and item.published_at is not None
 
 
 def _published(from_feed: datetime | None, from_page: datetime | None) -> datetime | None:
