@@ -205,9 +205,8 @@ def reindex(
     read from the beginning with a one-off consumer group and indexed by id."""
     import shutil
 
-    from chipwire.stage import StageRunner
     from index import open_backend
-    from index.stage import IndexSink
+    from index.stage import IndexSink, index_runner
 
     settings = _settings()
     if settings.search == "tantivy" and settings.index_dir.exists():
@@ -221,7 +220,7 @@ def reindex(
     backend = open_backend(settings)
     consumer = bus.consumer(f"chipwire-reindex-{time.time_ns()}", [ENRICHED_TOPIC])
     try:
-        runner = StageRunner(consumer, IndexSink(backend, bus), bus)
+        runner = index_runner(consumer, IndexSink(backend, bus), bus, settings)
         with console.status("reindexing the enriched topic…"):
             handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
         console.print(f"reindexed {handled} messages; the index holds {backend.count()} articles")
