@@ -6,7 +6,8 @@ ignores: third-party text never enters the repository), with invented tags, stan
 
 Indexing: our TantivyBackend (upsert = delete-then-add by id, tag/facet fields, stored
 article) against bare tantivy `add_document` on the same three text fields, both in
-batches of 200 with a commit per batch (the indexer's cadence), alternating A/B/A/B.
+batches of 1,000 (the indexer's `index_commit_docs`) with a commit per batch,
+alternating A/B/A/B.
 Queries: a fixed mix (terms, AND/NOT, phrases, fields, wildcards, filters) through
 `search()` with snippets and facets, against bare `parse_query` + `search` top-20.
 
@@ -37,7 +38,7 @@ from index.backend import SearchRequest
 from index.tantivy_backend import TantivyBackend
 
 CACHE = common.RESULTS / "index-bench-texts.json"
-BATCH = 200
+BATCH = 1000  # the indexer's size threshold (index_commit_docs)
 CHIPS = ["H200", "H20", "B200", "MI308", "Ascend910"]
 COMPANIES = ["nvidia", "amd", "asml", "huawei", "tsmc", "alibaba"]
 AGENCIES = ["CN:GAC", "CN:MOFCOM", "US:BIS", "NL:MFA", "JP:METI"]

@@ -189,6 +189,7 @@ def _pipeline_run(
         "raw_messages": len(texts),
         "articles_per_s": report.accepted / seconds,
         "cpu_cores_used": cpu / seconds,
+        "cpu_ms_per_article": 1000 * cpu / max(1, report.accepted),
         "phase_seconds": phases,
         "handled": report.handled,
         "alerts": len(report.alerts),
@@ -261,23 +262,31 @@ def _load_pages(copies: int, base_url: str) -> None:
     _PAGES[:] = [*iter_real_pages(copies), *sample_pages(base_url)]
 
 
-def _bare_share(name: str, share: int, workers: int) -> dict[str, str]:
-    """Worker: extract every `workers`-th page; return the scored pages' texts."""
+def _bare_share(name: str, share: int, workers: int) -> tuple[dict[str, str], float]:
+    """Worker: extract every `workers`-th page; return the scored pages' texts and the
+    CPU seconds it took."""
     extract = BARE[name]
     texts = {}
+    started = time.process_time()
     for page in _PAGES[share::workers]:
         text = extract(page.body)
         if page.scored:
             texts[page.source_key] = text
-    return texts
+    return texts, time.process_time() - started
 
 
 def _bare_run(pool: Any, workers: int, name: str, pages: int) -> dict[str, Any]:
     started = time.perf_counter()
     shares = pool.starmap(_bare_share, [(name, share, workers) for share in range(workers)])
     seconds = time.perf_counter() - started
-    texts = {key: text for share in shares for key, text in share.items()}
-    return {"seconds": seconds, "pages_per_s": pages / seconds, "texts": texts}
+    texts = {key: text for share, _ in shares for key, text in share.items()}
+    cpu = sum(cpu for _, cpu in shares)
+    return {
+        "seconds": seconds,
+        "pages_per_s": pages / seconds,
+        "cpu_ms_per_page": 1000 * cpu / pages,
+        "texts": texts,
+    }
 
 
 def _summary(
@@ -298,6 +307,13 @@ def _summary(
                     for a, b in zip(pipeline_runs, runs, strict=True)
                 ]
             ),
+            "cpu_ms_per_page": common.spread([r["cpu_ms_per_page"] for r in runs]),
+            "cpu_ratio_pipeline_to_bare": common.spread(
+                [
+                    b["cpu_ms_per_page"] / a["cpu_ms_per_article"]
+                    for a, b in zip(pipeline_runs, runs, strict=True)
+                ]
+            ),
             "quality": aeb.score(truth, runs[-1]["texts"]),
             "runs": [{k: v for k, v in r.items() if k != "texts"} for r in runs],
         }
@@ -311,6 +327,10 @@ def _summary(
         "feeds_give_title_and_date": not args.page_metadata,
         "pipeline_articles_per_s": common.spread([r["articles_per_s"] for r in pipeline_runs]),
         "pipeline_cpu_cores_used": common.spread([r["cpu_cores_used"] for r in pipeline_runs]),
+        "pipeline_cpu_ms_per_article": common.spread(
+            [r["cpu_ms_per_article"] for r in pipeline_runs]
+        ),
+        "load_avg_1m": os.getloadavg()[0],
         "bare": bare,
         "peak_rss_mib": rss,
         "quality_pipeline": aeb.score(truth, by_hash),
@@ -343,6 +363,16 @@ def _print(s: dict[str, Any], path: Path) -> None:
     for name, b in s["bare"].items():
         rows.append(
             [f"**ratio pipeline ÷ {BARE_LABELS[name]}**", fmt(b["ratio_pipeline_to_bare"], 2)]
+        )
+    rows.append(["pipeline CPU ms per article", fmt(s["pipeline_cpu_ms_per_article"])])
+    for name, b in s["bare"].items():
+        rows.append([f"{BARE_LABELS[name]}: CPU ms per page", fmt(b["cpu_ms_per_page"])])
+    for name, b in s["bare"].items():
+        rows.append(
+            [
+                f"CPU ratio: {BARE_LABELS[name]} ms per page ÷ pipeline ms per article",
+                fmt(b["cpu_ratio_pipeline_to_bare"], 2),
+            ]
         )
     rss = s["peak_rss_mib"]
     rows += [
