@@ -6,7 +6,7 @@ It is evaluated here on one article's words: text fields (title, summary, text; 
 default is all three) match lower-cased words, a phrase matches consecutive words (slop
 is ignored), `*`/`?` wildcards and `~N` fuzzy terms match single words; keyword fields
 (chips, companies, countries, agencies, topics, stance, jurisdiction, source, language,
-id, story_id) match the article's tags and ids exactly. Boosts do not matter for a match.
+id, story_id, event_id) match the article's tags and ids exactly. Boosts do not matter for a match.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class _Doc:
             "language": {(article.language or "").lower()},
             "id": {article.id.lower()},
             "story_id": {article.story_id.lower()},
+            "event_id": {(article.event_id or "").lower()},
         }
 
     def fields(self, field: str | None) -> list[list[str]]:

@@ -67,7 +67,10 @@ class RawArticle(_Model):
 
     schema_version: Literal[1] = 1
     id: str = Field(description="Stable id: hash of canonical_url")
-    story_id: str = Field(description="Cluster of near-duplicates and rewrites of one event")
+    story_id: str = Field(
+        description="Copy cluster: syndicated copies and light rewrites of one text (the id "
+        "of its first article); corroboration counts one report per story_id"
+    )
     url: str
     canonical_url: str
     source: SourceRef
@@ -176,6 +179,11 @@ class EnrichedArticle(RawArticle):
     acting_jurisdiction: str | None = None
     relevance: float = Field(default=0.0, ge=0.0, le=1.0)
     enrichment_version: str = ""
+    event_id: str | None = Field(
+        default=None,
+        description="Event story: reports of the same event across outlets and languages "
+        "(the id of its earliest report as known when enriched); copies share it too",
+    )
 
 
 class AlertEvent(_Model):

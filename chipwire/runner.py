@@ -11,6 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import TracebackType
 from typing import Self
 
@@ -26,6 +27,8 @@ from chipwire.health import Health, stage_health
 from chipwire.metrics import CONFIG_ERRORS
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
+from enrich import event_store
+from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
 from index import open_backend
 from index.backend import SearchBackend
@@ -102,7 +105,10 @@ class Pipeline:
 
     def _sink(self, name: str) -> Sink:
         if name == "enrich":
-            return EnrichSink(self.bus)
+            events = event_store.connect(self.settings.events_db)
+            self._closers.append(events.close)
+            window = timedelta(hours=self.settings.event_window_h)
+            return EnrichSink(self.bus, EventStore(events, window))
         if name == "index":
             self.backend = open_backend(self.settings)
             self._closers.insert(0, self.backend.close)

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     near_duplicate_threshold: float = Field(
         0.7, gt=0, le=1, description="MinHash Jaccard above which two texts are one story"
     )
+    event_window_h: float = Field(
+        72,
+        gt=0,
+        description="Hours apart within which two outlets' reports of one move can be one "
+        "event story (docs/SOURCES.md)",
+    )
 
     # kafka
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers")
@@ -268,6 +274,10 @@ class Settings(BaseSettings):
     @property
     def alerts_db(self) -> Path:
         return self.data_dir / "alerts.sqlite"
+
+    @property
+    def events_db(self) -> Path:
+        return self.data_dir / "events.sqlite"
 
     def subscriptions(self) -> list[Subscription]:
         """The configured subscriptions, or one immediate all-subjects one per recipient."""

@@ -66,6 +66,7 @@ DECIDING_FEATURES = (
     "frame_retrospective",
     "relevance",
     "about_chips",
+    *(f"wording_{stance}" for stance in ("restrict", "ease", "mixed", "none")),
 )
 LEGISLATURES = frozenset({"US:CONGRESS", "CN:NPC", "EU:PARLIAMENT"})
 

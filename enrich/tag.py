@@ -24,6 +24,7 @@ from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
 from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance
 from enrich.text import Sentence, cut_related_block, headline_end, split_sentences
+from enrich.wording import wording_features
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 FRAMED_OUT_CAP = 0.4  # below the stance's MIN_CONFIDENCE: kept as a signal, not the news
@@ -142,6 +143,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         rules.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
         rules.stance, rules.jurisdiction = "none", None
     features = stance_features(moves, frame, rules, relevance, about_chips, readings)
+    features.update(wording_features(title, text))
     stance, jurisdiction, fitted = decide(features, moves, rules)
     explanation.stance_reason = f"{fitted}; rules: {rules.reason}"
     explanation.totals = rules.by_jurisdiction

@@ -24,6 +24,7 @@ from chipwire.contract import EnrichedArticle, Stance
 from chipwire.errors import Retry
 from chipwire.health import Health
 from index.backend import MAX_LIMIT, SearchBackend, SearchRequest, SearchResponse
+from index.event_story import EventStory, event_story
 from index.query import QueryError
 
 SEARCHES = Counter("chipwire_searches_total", "Search API requests by outcome", ["status"])
@@ -147,6 +148,16 @@ def create_app(
         if found is None:
             raise HTTPException(status_code=404, detail="no article with this id")
         return found
+
+    @app.get("/api/articles/{article_id}/story", response_model=EventStory)
+    def story(article_id: str) -> EventStory:
+        """The article's event story: its first reporter and every outlet's report, in any
+        language, with each one's delay behind the first and from publication to fetch."""
+        backend = holder.get()
+        found = backend.get(article_id)
+        if found is None:
+            raise HTTPException(status_code=404, detail="no article with this id")
+        return event_story(backend, found)
 
     @app.get("/healthz", response_model=None)
     def healthz() -> dict[str, object] | JSONResponse:

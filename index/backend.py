@@ -78,10 +78,13 @@ class Snippet(BaseModel):
 class SearchHit(BaseModel):
     id: str
     story_id: str
+    event_id: str | None = Field(None, description="Event story (docs/SOURCES.md)")
     title: str
     url: str
     source: str = Field(description="Source name")
     published_at: datetime | None
+    fetched_at: datetime | None = Field(None, description="When chipwire first fetched it")
+    language: str | None = None
     stance: Stance
     acting_jurisdiction: str | None
     relevance: float
@@ -94,10 +97,13 @@ class SearchHit(BaseModel):
         return cls(
             id=article.id,
             story_id=article.story_id,
+            event_id=article.event_id,
             title=article.title,
             url=article.url,
             source=article.source.name,
             published_at=article.published_at,
+            fetched_at=article.fetched_at,
+            language=article.language,
             stance=article.stance,
             acting_jurisdiction=article.acting_jurisdiction,
             relevance=article.relevance,

@@ -46,6 +46,7 @@ MATCH_FIELDS = {
     "source": "source_match",
     "language": "language",
     "story_id": "story_id",
+    "event_id": "event_id",
     "id": "id",
 }
 FACET_FIELDS = {

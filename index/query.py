@@ -32,6 +32,7 @@ KEYWORD_FIELDS = (
     "source",
     "language",
     "story_id",
+    "event_id",
     "id",
 )
 FIELD_ALIASES = {
@@ -44,6 +45,7 @@ FIELD_ALIASES = {
     "topic": "topics",
     "lang": "language",
     "story": "story_id",
+    "event": "event_id",
 }
 STANCES = ("restrict", "ease", "mixed", "none")
 _DATES = "use the since/until filters (--since 30d, --until 2026-02-01)"
@@ -218,7 +220,7 @@ def _convert_field(item: lq.SearchField, outer: str | None) -> Node:
     if name in FILTER_ONLY:
         raise QueryError(f"'{item.name}:' is a filter, not a query field: {FILTER_ONLY[name]}")
     if field is None:
-        known = ", ".join(sorted(set(FIELD_ALIASES) - {"story_id"}))
+        known = ", ".join(sorted(set(FIELD_ALIASES) - {"story_id", "event_id"}))
         raise QueryError(f"unknown field '{item.name}:'; known fields: {known}")
     expr = item.expr
     if isinstance(expr, lq.SearchField) and field in KEYWORD_FIELDS:

@@ -21,7 +21,7 @@ from index.cjk import MAX_TOKEN_CHARS, is_chinese, zh_tokens
 
 ANALYZER = "chipwire_en"
 ZH_ANALYZER = "chipwire_zh"
-SCHEMA_VERSION = 2  # bump on any change below; the index is rebuilt from the enriched topic
+SCHEMA_VERSION = 3  # bump on any change below; the index is rebuilt from the enriched topic
 
 TEXT_FIELDS = ("title", "summary", "text")
 ZH_FIELDS = {name: f"{name}_zh" for name in TEXT_FIELDS}  # text field -> its Chinese twin
@@ -38,6 +38,7 @@ MATCH_FIELDS = {
     "source": "source_lc",
     "language": "language_lc",
     "story_id": "story_id",
+    "event_id": "event_id",
     "id": "id",
 }
 
@@ -63,7 +64,7 @@ def make_zh_analyzer() -> tantivy.TextAnalyzer:
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
-    for name in ("id", "story_id"):
+    for name in ("id", "story_id", "event_id"):
         builder.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
     for name in TEXT_FIELDS:
         builder.add_text_field(name, stored=True, tokenizer_name=ANALYZER, index_option="position")
@@ -71,7 +72,7 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(name, tokenizer_name=ZH_ANALYZER, index_option="position")
     for name in FACETED:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
-    for name in sorted(set(MATCH_FIELDS.values()) - {"id", "story_id", "stance"}):
+    for name in sorted(set(MATCH_FIELDS.values()) - {"id", "story_id", "event_id", "stance"}):
         builder.add_text_field(name, tokenizer_name="raw", index_option="basic")
     builder.add_date_field("date", stored=False, indexed=True, fast=True)
     builder.add_float_field("relevance", indexed=True, fast=True)
@@ -84,6 +85,8 @@ def to_document(article: EnrichedArticle) -> tantivy.Document:
     doc = tantivy.Document()
     doc.add_text("id", article.id)
     doc.add_text("story_id", article.story_id)
+    if article.event_id:
+        doc.add_text("event_id", article.event_id)
     doc.add_text("title", article.title)
     doc.add_text("summary", article.summary)
     doc.add_text("text", article.text)

@@ -57,6 +57,12 @@ def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, 
     assert by_path[copy.path].story_id == by_path[original.path].story_id
     others = [a.story_id for p, a in by_path.items() if p not in (copy.path, original.path)]
     assert len(set(others)) == len(others)
+    # ...and its event story, which also joins other outlets' own reports of one move
+    assert by_path[copy.path].event_id == by_path[original.path].event_id
+    copies_per_event: dict[str | None, set[str]] = {}
+    for article in by_path.values():
+        copies_per_event.setdefault(article.event_id, set()).add(article.story_id)
+    assert max(len(c) for c in copies_per_event.values()) >= 2
 
     # unrelated stories carry no policy move
     for article in DEMO_ARTICLES:
@@ -79,7 +85,12 @@ def test_demo_corpus_end_to_end_then_restart(tmp_path: Path, smtp: tuple[Inbox, 
     # the restart fetched nothing new, published nothing, mailed nothing
     assert second.accepted == 0 and second.alerts == []
     assert bus.end_offsets(RAW_TOPIC) == len(DEMO_ARTICLES)
-    assert bus.end_offsets(ENRICHED_TOPIC) == len(DEMO_ARTICLES)
+    # each article once, and again only when a report that arrived later renamed its event
+    last_event: dict[str, str | None] = {}
+    for article in enriched:
+        assert last_event.get(article.id, "") != article.event_id, article.title
+        last_event[article.id] = article.event_id
+    assert len(last_event) == len(DEMO_ARTICLES) == bus.end_offsets(RAW_TOPIC)
     assert len(inbox.messages) == 1
     consumer.close()
     bus.close()

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from enrich.decider import (
     CLASSES,
@@ -24,6 +26,7 @@ from enrich.fit import TRAINING_FILE, fit, load_rows
 from enrich.framing import Frame
 from enrich.stance import StanceDecision, Weighted
 from enrich.tag import tag_text
+from enrich.wording import load_wording, tokens, wording_features
 
 pytest.importorskip("sklearn", reason="scikit-learn is a test extra (pip install -e '.[test]')")
 
@@ -86,7 +89,23 @@ def test_features_are_named_and_come_from_the_reading() -> None:
     assert features["restrict_up_front"] == 0.0
     assert features["rules_ease"] == 1.0
     assert features["ease_official"] == 1.0
-    assert set(committed().features) <= set(features)
+    wording = wording_features("Beijing approves chip imports", "The ministry approved them.")
+    assert set(committed().features) <= set(features) | set(wording)
+
+
+def test_the_wording_model_reads_a_lead_in_either_language() -> None:
+    model = load_wording()
+    assert model is not None
+    for lead in ("Lawmakers urge Commerce to weigh new curbs", "海关总署暂停进口", ""):
+        probabilities = model.probabilities(lead)
+        assert set(probabilities) == set(CLASSES)
+        assert sum(probabilities.values()) == pytest.approx(1.0)
+
+
+@given(st.text(max_size=300))
+def test_wording_tokens_never_fail_and_stay_lower_case(text: str) -> None:
+    for token in tokens(text):
+        assert token == token.lower() and token.strip() == token and token
 
 
 def test_money_for_chipmakers_is_not_an_easing_of_trade() -> None:

@@ -383,8 +383,7 @@ def test_losing_a_permission_restricts_and_a_city_is_no_person() -> None:
         "The Commerce Department told Samsung on Friday that its plant in Xi'an would lose "
         "validated end-user status at the end of the year."
     )
-    assert result.stance == "restrict"
-    assert result.acting_jurisdiction == "US"
+    assert result.read_stance == ("restrict", "US")
 
 
 def test_officials_one_talks_with_are_not_the_actor() -> None:

@@ -18,6 +18,8 @@ from chipwire.contract import EnrichedArticle, RawArticle, SourceRef, article_id
 from chipwire.events import encode, publish
 from chipwire.schemas import SCHEMA_DIR
 from chipwire.stage import StageRunner
+from enrich import event_store
+from enrich.event_store import EventStore
 from enrich.lexicon import load_lexicon
 from enrich.stage import EnrichSink
 
@@ -63,7 +65,11 @@ def bus(tmp_path: Path) -> EmbeddedBus:
 
 
 def test_sink_publishes_one_valid_enriched_article_per_raw(bus: EmbeddedBus) -> None:
-    runner = StageRunner(bus.consumer("enrich", [RAW_TOPIC]), EnrichSink(bus), bus)
+    runner = StageRunner(
+        bus.consumer("enrich", [RAW_TOPIC]),
+        EnrichSink(bus, EventStore(event_store.connect(Path(":memory:")))),
+        bus,
+    )
     assert runner.drain(idle_s=0.2) == 2
     schema = json.loads((SCHEMA_DIR / f"{ENRICHED_TOPIC}.json").read_text())
     articles = {}
@@ -83,7 +89,11 @@ def test_sink_publishes_one_valid_enriched_article_per_raw(bus: EmbeddedBus) -> 
 
 def test_an_invalid_raw_message_is_dead_lettered_and_the_rest_go_on(bus: EmbeddedBus) -> None:
     bus.publish(RAW_TOPIC, "broken", b'{"not": "an article"}', {})
-    runner = StageRunner(bus.consumer("enrich", [RAW_TOPIC]), EnrichSink(bus), bus)
+    runner = StageRunner(
+        bus.consumer("enrich", [RAW_TOPIC]),
+        EnrichSink(bus, EventStore(event_store.connect(Path(":memory:")))),
+        bus,
+    )
     assert runner.drain(idle_s=0.2) == 3
     assert len(read_all(bus, ENRICHED_TOPIC, "check")) == 2
     assert len(read_all(bus, DLQ_TOPIC, "check")) == 1

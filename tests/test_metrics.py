@@ -84,10 +84,17 @@ def test_metrics_after_a_loopback_run_and_from_serve(
         return proc
 
     run = start("run")
+
+    def through(stage: str) -> bool:
+        return (
+            sample(scrape(port), f"chipwire_publish_to_{stage}_seconds_count", source="wire") == 2
+        )
+
+    # the index and alert stages consume independently: wait for both
     wait_for(
-        lambda: sample(scrape(port), "chipwire_publish_to_alert_seconds_count", source="wire") == 2,
+        lambda: through("alert") and through("indexed"),
         90,
-        "both articles through the alert stage",
+        "both articles through the alert and index stages",
     )
     text = scrape(port)
     for name in sorted(documented_metrics()):

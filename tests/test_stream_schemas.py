@@ -82,7 +82,9 @@ def test_every_message_of_the_demo_run_honours_the_contract(
     bus.close()
 
     assert report.accepted == len(DEMO_ARTICLES)
-    assert len(messages[RAW_TOPIC]) == len(messages[ENRICHED_TOPIC]) == len(DEMO_ARTICLES)
+    assert len(messages[RAW_TOPIC]) == len(DEMO_ARTICLES)
+    # every article enriched, some again when a later report renamed their event story
+    assert {m.key for m in messages[ENRICHED_TOPIC]} == {m.key for m in messages[RAW_TOPIC]}
     assert len(messages[ALERTS_TOPIC]) >= 1
     everything = [m for topic in TOPIC_MODELS for m in messages[topic]]
     assert contract_violations(everything) == []

@@ -69,7 +69,7 @@ def test_an_article_page_lists_the_storys_other_outlets(site: httpx.Client) -> N
         by_story.setdefault(hit["story_id"], []).append(hit)
     first, second = next(group for group in by_story.values() if len(group) > 1)[:2]
     page = site.get(f"/articles/{first['id']}").text
-    section = page[page.index("Other outlets on this story") :]
+    section = page[page.index("The story's other outlets") :]
     assert f'href="/articles/{second["id"]}"' in section
     assert f'href="/articles/{first["id"]}"' not in section
 

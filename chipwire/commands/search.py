@@ -1,4 +1,5 @@
-"""`chipwire search QUERY`: search the index from the terminal (a table, or JSON)."""
+"""`chipwire search QUERY`: search the index from the terminal (a table, or JSON);
+`chipwire story ARTICLE_ID`: the article's event story, outlet by outlet."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from rich.text import Text
 from chipwire.commands.failures import one_line
 from chipwire.errors import Retry
 from chipwire.settings import Settings
+from chipwire.web.view import delay
 from index import open_backend
 from index.backend import SearchRequest, SearchResponse
+from index.event_story import event_story
 from index.query import QueryError
 
 err = Console(stderr=True)
@@ -28,6 +31,7 @@ STANCE_STYLE = {"restrict": "red", "ease": "green", "mixed": "yellow", "none": "
 
 def register(app: typer.Typer) -> None:
     app.command()(search)
+    app.command()(story)
 
 
 def search(
@@ -82,6 +86,49 @@ def search(
         typer.echo(response.model_dump_json(indent=2))
     else:
         show(response, Console())
+
+
+def story(
+    article_id: Annotated[str, typer.Argument(help="Article id (from search, or --json)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the EventStory as JSON")] = False,
+) -> None:
+    """The article's event story: its first reporter and every outlet's report, in any
+    language, with the delay behind the first and from publication to chipwire's fetch."""
+    backend = open_backend(Settings())
+    try:
+        article = backend.get(article_id)
+        if article is None:
+            _fail(f"no indexed article with id {article_id!r}", code=1)
+        found = event_story(backend, article)
+    except Retry as exc:
+        _fail(f"the search backend is unavailable: {exc}", code=1)
+    finally:
+        backend.close()
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    out = Console()
+    table = Table(expand=True)
+    for column in ("outlet", "published", "language", "after the first", "published → seen"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("report", ratio=1)
+    for r in found.outlets:
+        when = r.published_at.strftime("%Y-%m-%d %H:%M") if r.published_at else "—"
+        table.add_row(
+            r.outlet + (f" ({r.reports})" if r.reports > 1 else ""),
+            when,
+            r.language or "—",
+            delay(r.after_first_s),
+            delay(r.seen_after_s),
+            Text(r.title, style="bold" if r.article_id == article_id else ""),
+        )
+    out.print(table)
+    out.print(
+        f"event {found.event_id or '(none: enriched before event stories)'}: "
+        f"{found.articles} reports from {len(found.outlets)} outlets, "
+        f"first by {escape(found.first.outlet)}",
+        highlight=False,
+    )
 
 
 def _when(value: str | None) -> datetime | None:

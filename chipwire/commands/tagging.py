@@ -14,11 +14,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import track
 
-from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, open_bus
+from chipwire.bus import RAW_TOPIC, open_bus
 from chipwire.commands.failures import UserError
 from chipwire.contract import RawArticle
 from chipwire.errors import Quarantine
-from chipwire.events import publish
 from chipwire.settings import Settings
 
 console = Console()
@@ -189,12 +188,18 @@ def reenrich(
     idle_s: Annotated[float, typer.Option(help="Stop after the raw topic is idle this long")] = 2.0,
 ) -> None:
     """Replay the raw topic from the beginning through the current taxonomy."""
+    from datetime import timedelta
+
     from chipwire.events import decode
+    from enrich import event_store
     from enrich.lexicon import load_lexicon
-    from enrich.tag import tag_article
+    from enrich.stage import EnrichSink
 
     settings = Settings()
     bus = open_bus(settings)
+    events_conn = event_store.connect(settings.events_db)
+    events = event_store.EventStore(events_conn, timedelta(hours=settings.event_window_h))
+    sink = EnrichSink(bus, events)
     group = f"reenrich-{uuid.uuid4().hex[:12]}"
     consumer = bus.consumer(group, [RAW_TOPIC], from_beginning=True)
     latest: dict[str, RawArticle] = {}
@@ -217,12 +222,13 @@ def reenrich(
             console=Console(stderr=True),
             transient=True,
         ):
-            publish(bus, ENRICHED_TOPIC, tag_article(raw), stage="enrich")
-        bus.flush()
+            sink.enrich(raw)
+        sink.flush()
         consumer.commit()
     finally:
         consumer.close()
         bus.close()
+        events_conn.close()
     console.print(
         f"re-enriched {len(latest)} articles ({read} raw messages, {skipped} invalid) "
         f"with enrichment_version "

@@ -26,10 +26,12 @@ from chipwire.web.view import (
     STANCE_COLOURS,
     STANCES,
     SearchForm,
+    delay,
     histogram,
     marked_text,
 )
-from index.backend import WEEK_FACET, SearchBackend, SearchRequest, SearchResponse
+from index.backend import WEEK_FACET, SearchBackend, SearchResponse
+from index.event_story import event_story
 from index.query import QueryError
 
 _PAGES = Environment(
@@ -38,6 +40,7 @@ _PAGES = Environment(
     autoescape=select_autoescape(["html.j2"]),
 )
 _PAGES.globals.update(
+    delay=delay,
     filter_labels=FILTER_LABELS,
     list_filters=LIST_FILTERS,
     stances=STANCES,
@@ -78,12 +81,9 @@ def create_router(settings: Settings) -> APIRouter:
         article = backend.get(article_id)
         if article is None:
             return render("missing.html.j2", 404, what="article", name=article_id)
-        story = backend.search(
-            SearchRequest(query=f'story:"{article.story_id}"', limit=50, facets=False)
-        )
-        others = [h for h in story.hits if h.id != article.id]
+        story = event_story(backend, article)
         return render(
-            "article.html.j2", article=article, segments=marked_text(article), others=others
+            "article.html.j2", article=article, segments=marked_text(article), story=story
         )
 
     @router.get("/policy", response_class=HTMLResponse)

@@ -224,3 +224,17 @@ def _locate(text: str, s: Signal) -> tuple[int, int] | None:
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def delay(seconds: float | None) -> str:
+    """A delay as a reader says it: "—", "12 min", "3.5 h", "2 days"; negative is "before"."""
+    if seconds is None:
+        return "—"
+    size = abs(seconds)
+    if size < 3600:
+        text = f"{round(size / 60)} min"
+    elif size < 2 * 86400:
+        text = f"{size / 3600:.1f} h"
+    else:
+        text = f"{size / 86400:.1f} days"
+    return f"{text} before" if seconds < 0 else text
