@@ -6,11 +6,12 @@ ignores: third-party text never enters the repository), with invented tags, stan
 
 Indexing: our TantivyBackend (upsert = delete-then-add by id, tag/facet fields, stored
 article) against bare tantivy `add_document` on the same three text fields, both in
-batches of 200 with a commit per batch (the indexer's cadence), alternating A/B/A/B.
+batches of --batch (default 1,000, the indexer's `index_commit_docs`) with a commit per batch,
+alternating A/B/A/B.
 Queries: a fixed mix (terms, AND/NOT, phrases, fields, wildcards, filters) through
 `search()` with snippets and facets, against bare `parse_query` + `search` top-20.
 
-    python bench/bench_index.py [--docs 10000] [--runs 2] [--quick]
+    python bench/bench_index.py [--docs 10000] [--runs 2] [--batch 1000] [--quick]
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from index.backend import SearchRequest
 from index.tantivy_backend import TantivyBackend
 
 CACHE = common.RESULTS / "index-bench-texts.json"
-BATCH = 200
+BATCH = 1000  # the indexer's size threshold (index_commit_docs)
 CHIPS = ["H200", "H20", "B200", "MI308", "Ascend910"]
 COMPANIES = ["nvidia", "amd", "asml", "huawei", "tsmc", "alibaba"]
 AGENCIES = ["CN:GAC", "CN:MOFCOM", "US:BIS", "NL:MFA", "JP:METI"]
@@ -130,11 +131,11 @@ def _refs(rng: random.Random, pool: list[str], most: int) -> list[EntityRef]:
     return [EntityRef(id=i, name=i) for i in rng.sample(pool, rng.randint(0, most))]
 
 
-def index_ours(docs: list[EnrichedArticle], path: Path) -> float:
+def index_ours(docs: list[EnrichedArticle], path: Path, batch: int) -> float:
     backend = TantivyBackend(path)
     started = time.perf_counter()
-    for i in range(0, len(docs), BATCH):
-        backend.upsert(docs[i : i + BATCH])
+    for i in range(0, len(docs), batch):
+        backend.upsert(docs[i : i + batch])
         backend.commit()
     elapsed = time.perf_counter() - started
     assert backend.count() == len(docs)
@@ -149,12 +150,12 @@ def bare_schema() -> tantivy.Schema:
     return builder.build()
 
 
-def index_bare(docs: list[EnrichedArticle], path: Path) -> float:
+def index_bare(docs: list[EnrichedArticle], path: Path, batch: int) -> float:
     index = tantivy.Index(bare_schema(), path=str(path))
     writer = index.writer(heap_size=64_000_000, num_threads=1)
     started = time.perf_counter()
-    for i in range(0, len(docs), BATCH):
-        for doc in docs[i : i + BATCH]:
+    for i in range(0, len(docs), batch):
+        for doc in docs[i : i + batch]:
             writer.add_document(
                 tantivy.Document(title=doc.title, summary=doc.summary, text=doc.text)
             )
@@ -200,6 +201,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=2, help="A/B indexing rounds")
     parser.add_argument("--rounds", type=int, default=20, help="passes over the query mix")
+    parser.add_argument("--batch", type=int, default=BATCH, help="documents per commit")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 docs, 1 round")
     args = parser.parse_args()
     if args.quick:
@@ -213,7 +215,7 @@ def main() -> None:
                 target = work / f"{name}-{run}"
                 shutil.rmtree(target, ignore_errors=True)
                 target.mkdir()
-                rates.append(fn(docs, target))
+                rates.append(fn(docs, target, args.batch))
                 print(f"run {run} {name}: {rates[-1]:.0f} docs/s", flush=True)
         q_ours = latencies_ours(work / "ours-0", args.rounds)
         q_plain = latencies_ours(work / "ours-0", args.rounds, facets=False)
@@ -222,7 +224,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     result = {
         "docs": args.docs,
-        "batch": BATCH,
+        "batch": args.batch,
         "mean_text_chars": round(statistics.mean(len(d.text) for d in docs)),
         "index_docs_per_s": {"ours": common.spread(ours), "bare": common.spread(bare)},
         "index_ratio_ours_over_bare": statistics.median(ours) / statistics.median(bare),

@@ -118,39 +118,47 @@ def sample_pages(base_url: str) -> list[BenchPage]:
     ]
 
 
-def feed_paths(page_count: int) -> list[str]:
+def feed_paths(page_count: int, undated: bool = False) -> list[str]:
     feeds = (page_count + ITEMS_PER_FEED - 1) // ITEMS_PER_FEED
-    return [f"/feeds/bench-{n:03d}.xml" for n in range(feeds)]
+    folder = "/feeds/undated" if undated else "/feeds"
+    return [f"{folder}/bench-{n:03d}.xml" for n in range(feeds)]
 
 
-def sources_yaml(base_url: str, page_count: int) -> str:
-    """A sources file listing every generated feed."""
+def sources_yaml(base_url: str, page_count: int, undated: bool = False) -> str:
+    """A sources file listing every generated feed (`undated`: the feeds whose items
+    carry no date, so a pipeline must read each page's own metadata)."""
     sources = [
         {"id": f"bench-{n:03d}", "name": f"Bench feed {n}", "feed": base_url + path}
-        for n, path in enumerate(feed_paths(page_count))
+        for n, path in enumerate(feed_paths(page_count, undated))
     ]
     return yaml.safe_dump({"sources": sources}, sort_keys=False)
 
 
 def rss_feed(
-    base_url: str, number: int, pages: Sequence[tuple[str, str]], first_index: int
+    base_url: str,
+    number: int,
+    pages: Sequence[tuple[str, str]],
+    first_index: int,
+    undated: bool = False,
 ) -> bytes:
-    """One feed of (path, title) items with pubDates a minute apart, newest first."""
+    """One feed of (path, title) items with pubDates a minute apart, newest first, and a
+    byline, as most news feeds give them (`undated`: titles only)."""
     items = []
     for offset, (path, title) in enumerate(pages):
         index = first_index + offset
         when = format_datetime(_EPOCH - timedelta(minutes=index))
         tracking = "?utm_source=rss&utm_medium=bench" if number % 2 else ""
+        dated = "" if undated else f"<pubDate>{when}</pubDate><dc:creator>Bench Desk</dc:creator>"
         items.append(
             "<item>"
             f"<title>{escape(title)}</title>"
             f"<link>{escape(base_url + path + tracking)}</link>"
             f'<guid isPermaLink="false">bench-{index}</guid>'
-            f"<pubDate>{when}</pubDate>"
-            "</item>"
+            f"{dated}</item>"
         )
     return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
         f"<title>Bench feed {number}</title><link>{escape(base_url)}/</link>"
         "<description>Generated benchmark feed</description>"
         f"{''.join(items)}</channel></rss>"
@@ -186,10 +194,12 @@ class BenchSite:
         for page in sample_pages(base_url):
             self._add(page)
         resources = {"/robots.txt": Resource(ROBOTS_TXT, "text/plain", _EPOCH)}
-        for number, path in enumerate(feed_paths(self.page_count)):
-            first = number * ITEMS_PER_FEED
-            chunk = self._items[first : first + ITEMS_PER_FEED]
-            resources[path] = _gz(rss_feed(base_url, number, chunk, first), "application/rss+xml")
+        for undated in (False, True):
+            for number, path in enumerate(feed_paths(self.page_count, undated)):
+                first = number * ITEMS_PER_FEED
+                chunk = self._items[first : first + ITEMS_PER_FEED]
+                body = rss_feed(base_url, number, chunk, first, undated)
+                resources[path] = _gz(body, "application/rss+xml")
         sources = sources_yaml(base_url, self.page_count).encode()
         resources["/sources.yaml"] = Resource(sources, "application/yaml", _EPOCH)
         with self._lock:

@@ -16,13 +16,14 @@ crawler stops accepting (and re-fetches later) instead of filling the disk.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+import orjson
 
 from chipwire.bus import Bus, Outcome, deliver
 from chipwire.errors import Retry
@@ -91,7 +92,7 @@ def add(
         raise Retry("outbox-full", f"{max_backlog} messages already wait for the bus")
     conn.execute(
         "INSERT INTO outbox (topic, key, value, headers) VALUES (?, ?, ?, ?)",
-        (topic, key, value, json.dumps(dict(headers))),
+        (topic, key, value, orjson.dumps(dict(headers)).decode()),
     )
 
 
@@ -156,7 +157,7 @@ def relay_pass(conn: sqlite3.Connection, bus: Bus, batch_size: int = 500) -> Rel
     ).fetchall()
     by_topic: dict[str, list[tuple[int, str, bytes, dict[str, str]]]] = {}
     for seq, topic, key, value, headers in rows:
-        by_topic.setdefault(topic, []).append((seq, key, bytes(value), json.loads(headers)))
+        by_topic.setdefault(topic, []).append((seq, key, bytes(value), orjson.loads(headers)))
     result = RelayPass()
     for topic, items in by_topic.items():
         outcomes = deliver(bus, topic, [(k, v, h) for _, k, v, h in items])

@@ -34,7 +34,7 @@ from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
 from index import open_backend
 from index.backend import SearchBackend
-from index.stage import IndexSink
+from index.stage import IndexSink, index_runner
 from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
@@ -162,6 +162,8 @@ class Pipeline:
     def _runner(self, name: str, sink: Sink) -> StageRunner:
         consumer = self.bus.consumer(STAGE_GROUPS[name], [STAGE_TOPICS[name]])
         self._closers.insert(0, consumer.close)
+        if name == "index":
+            return index_runner(consumer, sink, self.bus, self.settings)
         return StageRunner(consumer, sink, self.bus, self.settings.stage_batch_records)
 
     def sources(self) -> list[Source]:

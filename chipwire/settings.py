@@ -194,6 +194,14 @@ class Settings(BaseSettings):
     )
 
     # search
+    index_commit_interval_s: float = Field(
+        1.0,
+        gt=0,
+        description="The indexer commits the index (then its bus offsets) at most this often",
+    )
+    index_commit_docs: int = Field(
+        1000, ge=1, description="It commits sooner once this many articles wait to be indexed"
+    )
     es_url: str = Field("http://127.0.0.1:9200", description="Elasticsearch URL")
     es_index: str = Field("chipwire-articles", description="Elasticsearch alias")
     es_rollover_max_age: str = Field(

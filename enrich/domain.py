@@ -68,7 +68,3 @@ def needed(folded_text: str) -> float:
     found = rules()
     words = len(folded_text.split())
     return min(found.max_evidence, max(found.min_evidence, words / found.words_per_evidence))
-
-
-def in_domain(mentions: list[Mention], folded_text: str) -> bool:
-    return evidence(mentions, folded_text) >= needed(folded_text)

@@ -15,7 +15,7 @@ from enrich.actors import Actor
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
 from enrich.decider import Move, decide, stance_features
 from enrich.domain import evidence as domain_evidence
-from enrich.domain import in_domain
+from enrich.domain import needed as domain_needed
 from enrich.explain import Explanation, SentenceTrace
 from enrich.framing import Frame, article_frame
 from enrich.lexicon import Lexicon, load_lexicon
@@ -126,7 +126,8 @@ def tag_text(text: str, title: str = "") -> TagResult:
         candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
-    about_chips = in_domain(all_mentions, folded)
+    chip_evidence = domain_evidence(all_mentions, folded)  # once: it scans the whole text
+    about_chips = chip_evidence >= domain_needed(folded)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
     frame = article_frame(by_sentence, weights)
@@ -137,7 +138,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     relevance, why = relevance_score(_features(candidates, by_sentence, weights, agencies))
     if not about_chips:
         relevance = min(relevance, OFF_DOMAIN_RELEVANCE)
-        why += f"; not about chips (domain evidence {domain_evidence(all_mentions, folded)})"
+        why += f"; not about chips (domain evidence {chip_evidence})"
     if relevance < 0.3 and rules.stance != "none":
         rules.reason += f"; relevance {relevance:.2f} too low for a policy move: none"
         rules.stance, rules.jurisdiction = "none", None

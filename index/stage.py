@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from chipwire.bus import DLQ_TOPIC, Bus, Message
+from chipwire.bus import DLQ_TOPIC, Bus, Consumer, Message
 from chipwire.contract import EnrichedArticle
 from chipwire.events import decode
 from chipwire.metrics import MESSAGES, PUBLISH_TO_INDEXED, observe_freshness
+from chipwire.settings import Settings
+from chipwire.stage import Sink, StageRunner
 from index.backend import SearchBackend
 
 log = logging.getLogger(__name__)
@@ -64,3 +66,17 @@ class IndexSink:
             "dlq_offset": str(message.offset),
         }
         self.bus.publish(DLQ_TOPIC, message.key, message.value, headers)
+
+
+def index_runner(consumer: Consumer, sink: Sink, bus: Bus, settings: Settings) -> StageRunner:
+    """The indexer's loop: an index commit fsyncs, so batches gather for up to
+    `index_commit_interval_s` or `index_commit_docs` articles, whichever comes first. The
+    runner commits the bus offsets only after the index commit: a crash re-reads (and
+    re-indexes by id) what the index had not made durable."""
+    return StageRunner(
+        consumer,
+        sink,
+        bus,
+        max_records=settings.index_commit_docs,
+        linger_s=settings.index_commit_interval_s,
+    )

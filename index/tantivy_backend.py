@@ -3,7 +3,7 @@
 One process writes (tantivy's writer lock enforces it across processes); any number of
 processes read. The writer is created on the first upsert, so a reader (`chipwire search`,
 a separate web process) never takes the lock. Idempotence: every upsert deletes the id's
-previous document before adding the new one, in the same commit.
+previous documents before adding the new ones (one delete per batch), in the same commit.
 """
 
 from __future__ import annotations
@@ -111,12 +111,19 @@ class TantivyBackend:
     # writing
 
     def upsert(self, articles: Sequence[EnrichedArticle]) -> None:
+        """One delete for the whole batch's ids, then the adds: a delete only reaches
+        documents added before it, and a later version of an id in the batch wins."""
+        latest = {article.id: article for article in articles}
+        documents = [to_document(a) for a in latest.values()]  # first: a bad one deletes nothing
+        if not documents:
+            return
         writer = self._get_writer()
-        for article in articles:
-            document = to_document(article)  # first, so a bad article deletes nothing
-            writer.delete_documents_by_term("id", article.id)
+        writer.delete_documents_by_query(
+            tantivy.Query.term_set_query(self._schema, "id", list(latest))
+        )
+        for document in documents:
             writer.add_document(document)
-            self._pending += 1
+        self._pending += len(documents)
 
     def commit(self) -> list[Rejected]:
         if self._writer is None or not self._pending:

@@ -52,6 +52,7 @@ class FeedItem:
     summary: str
     published_at: datetime | None
     guid: str
+    author: str = ""  # the byline, when the feed gives one (RSS author/dc:creator, Atom author)
     # set by official-source adapters (ingest/listings.py); a plain feed item leaves them empty
     agency: str | None = None
     document_type: str | None = None
@@ -288,7 +289,15 @@ def _json_item(entry: dict[str, Any], feed_url: str) -> FeedItem | None:
         summary=str(summary)[:_MAX_SUMMARY],
         published_at=published,
         guid=str(entry.get("id") or url)[:_MAX_TITLE],
+        author=_json_authors(entry.get("authors") or entry.get("author")),
     )
+
+
+def _json_authors(value: object) -> str:
+    """JSON Feed 1.1 `authors` (a list of objects) or 1.0 `author` (one object)."""
+    found = value if isinstance(value, list) else [value]
+    names = [str(a.get("name") or "").strip() for a in found if isinstance(a, dict)]
+    return "; ".join(n for n in names if n)[:_MAX_TITLE]
 
 
 def _iso_date(value: object) -> datetime | None:
@@ -327,6 +336,7 @@ def _item(entry: feedparser.FeedParserDict, feed_url: str) -> FeedItem | None:
         summary=str(entry.get("summary") or "")[:_MAX_SUMMARY],
         published_at=_date(entry),
         guid=str(entry.get("id") or url)[:_MAX_TITLE],
+        author=str(entry.get("author") or "")[:_MAX_TITLE],
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,10 @@ from chipwire.bus import DLQ_TOPIC, ENRICHED_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.errors import Retry
 from chipwire.events import encode, publish
+from chipwire.settings import Settings
 from chipwire.stage import StageRunner
 from index.backend import SearchRequest
-from index.stage import IndexSink
+from index.stage import IndexSink, index_runner
 from index.tantivy_backend import TantivyBackend
 from tests.test_search_samples import ALL, CUSTOMS, LITHO
 
@@ -89,5 +91,27 @@ def test_a_date_the_index_cannot_hold_is_dropped_and_indexing_goes_on(
     assert stored is not None and stored.published_at is None
     assert "published_at 2999-01-01" in caplog.text
     assert bus.consumer("check", [DLQ_TOPIC]).poll(10, 0.2) == []
+    backend.close()
+    bus.close()
+
+
+def test_the_indexer_commits_at_its_size_threshold_or_its_timer(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """One index commit (an fsync) per `index_commit_docs` articles or per
+    `index_commit_interval_s`, whichever comes first; offsets follow each commit."""
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    backend = TantivyBackend(tmp_path / "index")
+    for article in ALL:
+        publish(bus, ENRICHED_TOPIC, article, "enrich")
+    policy = settings.model_copy(update={"index_commit_docs": 4, "index_commit_interval_s": 0.3})
+    consumer = bus.consumer("indexer", [ENRICHED_TOPIC])
+    stage = index_runner(consumer, IndexSink(backend), bus, policy)
+    assert stage.step(1.0) == 4  # full at 4: committed without waiting for the timer
+    assert backend.count() == 4 and consumer.lag() == len(ALL) - 4
+    started = time.monotonic()
+    assert stage.step(1.0) == len(ALL) - 4  # the rest, once the timer ran out
+    assert time.monotonic() - started >= 0.3
+    assert backend.count() == len(ALL) and consumer.lag() == 0
     backend.close()
     bus.close()

@@ -78,10 +78,23 @@ def site(server: LoopbackServer) -> list[Source]:
     server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n")
     server.add(
         "/feed.xml",
-        feed(server, [("one", "/a1.html"), ("three", "/a3.html"), ("four", "/private/a4.html")]),
+        feed(
+            server,
+            [
+                ("Shipment held at Lanport", "/a1.html"),
+                ("Folding phone unveiled", "/a3.html"),
+                ("Members only", "/private/a4.html"),
+            ],
+        ),
         ETag='"f1"',
     )
-    server.add("/copy.xml", feed(server, [("two", "/a2.html"), ("one again", "/a1.html")]))
+    server.add(
+        "/copy.xml",
+        feed(
+            server,
+            [("Lanport holds GPU container", "/a2.html"), ("Shipment held at Lanport", "/a1.html")],
+        ),
+    )
     server.add("/broken.xml", "<html>this is not a feed</html>")
     return [
         Source(id="wire", name="Wire", feed=server.url("/feed.xml")),
@@ -285,7 +298,7 @@ def test_a_feed_dripping_its_headers_does_not_hold_up_a_healthy_one(
 ) -> None:
     server.add_handler("/drip.xml", header_drip(600))
     server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
-    server.add("/ok.xml", feed(server, [("one", "/a1.html")]))
+    server.add("/ok.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
     c = crawler(settings.model_copy(update={"fetch_timeout_s": 2.0}))
     started = time.monotonic()
     reports = c.poll_feeds(
@@ -306,7 +319,7 @@ def test_articles_published_during_an_outage_arrive_after_the_site_recovers(
     15-minute outage lost every new article. Now the page is due again after a backoff at
     least as long as Retry-After, even once its feed no longer lists it."""
     server.add("/a1.html", "down for maintenance", status=503, Retry_After="900")
-    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    server.add("/news.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
     source = Source(id="news", name="News", feed=server.url("/news.xml"))
     c = crawler(settings.model_copy(update={"page_retry_base_s": 60.0}))
     before = time.time()
@@ -329,7 +342,7 @@ def test_a_page_failing_past_the_retry_window_is_given_up_and_logged(
     server: LoopbackServer, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     server.add("/a1.html", "boom", status=500)
-    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    server.add("/news.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
     source = Source(id="news", name="News", feed=server.url("/news.xml"))
     c = crawler(settings.model_copy(update={"page_retry_max_age_h": 0.0}))
     assert c.poll_feed(source).outcomes == {"seen": 0, "gave-up": 1}
@@ -347,7 +360,7 @@ def test_sources_status_shows_feed_health_and_pending_page_retries(
     from chipwire.cli import app
 
     server.add("/a1.html", "down", status=503, Retry_After="600")
-    server.add("/news.xml", feed(server, [("one", "/a1.html")]))
+    server.add("/news.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
     source = Source(id="news", name="News", feed=server.url("/news.xml"))
     settings.sources_file.write_text(
         f"sources:\n  - id: news\n    name: News\n    feed: {source.feed}\n"
@@ -398,3 +411,37 @@ def test_shutdown_does_not_wait_out_the_politeness_delay(
     after = crawler(settings)  # the next run takes what was left, and nothing twice
     assert after.poll_feed(sources[0]).outcomes.get("ok") == 2 - accepted
     assert len(raw_articles(after.conn)) == 2
+
+
+def test_a_feed_item_with_title_and_date_names_the_article_and_the_page_gives_its_text(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    """The page's own metadata is read only when the feed lacks the title or the date."""
+    dated_page = page("Page headline, never used", BODY).replace(
+        "<head>",
+        "<head><meta name='author' content='Page Byline'>"
+        "<meta property='article:published_time' content='2025-06-01'>",
+    )
+    server.add("/dated.html", dated_page, Content_Type="text/html")
+    undated_page = page("Folding phone unveiled", OTHER).replace(
+        "<head>", "<head><meta name='author' content='Jo Reviewer'>"
+    )
+    server.add("/undated.html", undated_page, Content_Type="text/html")
+    items = (
+        "<item><title>Lanport holds a GPU shipment</title>"
+        f"<link>{server.url('/dated.html')}</link><author>desk@wire.test (Ann Desk)</author>"
+        "<pubDate>Tue, 13 Jan 2026 09:00:00 GMT</pubDate></item>"
+        f"<item><title>no date here</title><link>{server.url('/undated.html')}</link></item>"
+    )
+    server.add("/meta.xml", f'<rss version="2.0"><channel><title>m</title>{items}</channel></rss>')
+    c = crawler(settings)
+    c.poll_feed(Source(id="m", name="M", feed=server.url("/meta.xml")))
+    by_url = {a.url.rsplit("/", 1)[1]: a for a in raw_articles(c.conn)}
+    dated = by_url["dated.html"]
+    assert dated.title == "Lanport holds a GPU shipment"
+    assert dated.authors and "Ann Desk" in dated.authors[0]
+    assert dated.published_at is not None and dated.published_at.year == 2026
+    assert "graphics processors" in dated.text
+    undated = by_url["undated.html"]
+    assert undated.title == "Folding phone unveiled"  # the page's own metadata
+    assert undated.authors == ["Jo Reviewer"]

@@ -143,7 +143,9 @@ def test_workers_exit_when_their_parent_is_killed() -> None:
     assert all(_gone(p) for p in pids), pids
 
 
-def extract_or_die(body: bytes, content_type: str | None, url: str) -> Extracted | None:
+def extract_or_die(
+    body: bytes, content_type: str | None, url: str, with_metadata: bool = True
+) -> Extracted | None:
     """extract_page, except that a page marked KILL kills its worker (as an OOM kill
     would), and a page marked KILL-ONCE does so only the first time."""
     if b"KILL-ONCE" in body:
@@ -153,7 +155,7 @@ def extract_or_die(body: bytes, content_type: str | None, url: str) -> Extracted
             os.kill(os.getpid(), signal.SIGKILL)
     elif b"KILL" in body:
         os.kill(os.getpid(), signal.SIGKILL)
-    return extract_page(body, content_type, url)
+    return extract_page(body, content_type, url, with_metadata)
 
 
 def test_the_crawler_survives_killed_workers(
@@ -167,8 +169,10 @@ def test_the_crawler_survives_killed_workers(
     )
     server.add("/a3.html", once, Content_Type="text/html")
     server.add("/bomb.html", "<html><body>KILL</body></html>", Content_Type="text/html")
-    server.add("/f.xml", feed(server, [("one", "/a1.html"), ("bomb", "/bomb.html")]))
-    server.add("/g.xml", feed(server, [("three", "/a3.html")]))
+    server.add(
+        "/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html"), ("bomb", "/bomb.html")])
+    )
+    server.add("/g.xml", feed(server, [("Folding phone unveiled", "/a3.html")]))
     workers = WorkerPool(1, preload=())
     c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
     c.extract_fn = extract_or_die

@@ -124,9 +124,8 @@ def reindex(
 
     The embedded index folder is moved aside (or removed), then every enriched article is
     read from the beginning (outside any consumer group) and indexed by id."""
-    from chipwire.stage import StageRunner
     from index import open_backend
-    from index.stage import IndexSink
+    from index.stage import IndexSink, index_runner
 
     settings = _settings()
     if settings.search == "tantivy" and settings.index_dir.exists():
@@ -140,7 +139,7 @@ def reindex(
     backend = open_backend(settings)
     consumer = bus.reader([ENRICHED_TOPIC])
     try:
-        runner = StageRunner(consumer, IndexSink(backend, bus), bus, settings.stage_batch_records)
+        runner = index_runner(consumer, IndexSink(backend, bus), bus, settings)
         with console.status("reindexing the enriched topic…"):
             handled = runner.drain(idle_s=2.0, timeout_s=24 * 3600)
         console.print(f"reindexed {handled} messages; the index holds {backend.count()} articles")
