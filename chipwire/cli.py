@@ -97,9 +97,23 @@ def log_formatter(log_format: str = "text") -> logging.Formatter:
     return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record arrives: a thread that outlives one
+    command (an SMTP or HTTP server in tests, a redirected stream) never writes to a
+    stream that was closed since."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def setup_logging(level: str, log_format: str = "text") -> None:
     """Configure the root logger once; uvicorn's loggers use the same handler."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.setFormatter(log_formatter(log_format))
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -488,16 +488,20 @@ class Crawler:
     def _feed_done(
         self, previous: state.FeedState, listing: Listing, source: Source, report: FeedReport
     ) -> FeedReport:
-        if report.outcomes.get("stopped") or report.outcomes.get("unfinished"):
-            # items were left for later: the next poll must get the full feed, not a 304,
-            # and an adapter must list them again (its cursor stays where it was)
+        left_for_later = bool(report.outcomes.get("stopped") or report.outcomes.get("unfinished"))
+        if left_for_later:
+            # the next poll must get the full feed, not a 304, and an adapter must list
+            # the items again (its cursor stays where it was)
             listing = replace(listing, etag=None, last_modified=None, cursor=None)
         new_items = sum(n for k, n in report.outcomes.items() if k not in cadence.NOT_NEW)
         dates = [item.published_at for item in listing.items]
+        bounds = cadence.bounds_of(source, self.settings)
         tempo, wait = cadence.after_success(
             previous, dates, new_items, listing.feed_hints, listing.http_hints,
-            cadence.bounds_of(source, self.settings), time.time(),
+            bounds, time.time(),
         )  # fmt: skip
+        # work left undone comes back at the shortest interval, whatever the feed's tempo
+        wait_s = min(wait.seconds, bounds.floor_s) if left_for_later else wait.seconds
         self._save_feed_state(
             replace(
                 previous,
@@ -508,7 +512,7 @@ class Crawler:
                 last_error=None,
                 cadence=tempo,
             ),
-            wait.seconds,
+            wait_s,
         )
         FEED_POLLS.labels(report.status).inc()
         log.info(
