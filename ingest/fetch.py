@@ -20,6 +20,7 @@ import ssl
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -216,15 +217,58 @@ class _GuardedTransport(httpx.HTTPTransport):
             network_backend=_GuardedBackend(allowed),
         )
 
+    def idle(self) -> bool:
+        """No request in flight: closing it now breaks nothing."""
+        return all(c.is_idle() for c in self._pool.connections)
+
+
+class _PerOrigin(httpx.BaseTransport):
+    """A small guarded pool per origin (scheme, host, port). httpcore looks for a free
+    connection by scanning every connection of its pool for every queued request: one
+    shared pool over many hosts made that scan, and the connections it closed to open
+    others, most of a 304 poll's CPU. The least recently used origins' pools are closed
+    once idle, so idle sockets stay bounded."""
+
+    def __init__(self, make: Callable[[], _GuardedTransport], max_origins: int) -> None:
+        self._make = make
+        self._max_origins = max_origins
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], _GuardedTransport] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        return self._for((url.raw_scheme, url.raw_host, url.port)).handle_request(request)
+
+    def _for(self, origin: tuple[bytes, bytes, int | None]) -> _GuardedTransport:
+        with self._lock:
+            pool = self._pools.pop(origin, None) or self._make()
+            self._pools[origin] = pool  # the most recently used, last
+            retired = [
+                self._pools.pop(key)
+                for key in list(self._pools)[: max(0, len(self._pools) - self._max_origins)]
+                if self._pools[key].idle()
+            ]
+        for old in retired:
+            old.close()
+        return pool
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            pool.close()
+
 
 def make_client(settings: Settings, allowed: AddressPolicy | None = None) -> httpx.Client:
-    limits = httpx.Limits(
-        max_connections=settings.fetch_concurrency * 2,
-        max_keepalive_connections=settings.fetch_concurrency * 2,
+    policy = allowed or (any_unicast if settings.allow_private_addresses else public_only)
+    per_origin = httpx.Limits(
+        max_connections=settings.fetch_concurrency,
+        max_keepalive_connections=max(2, settings.host_concurrency),
     )
     return httpx.Client(
-        transport=_GuardedTransport(
-            allowed or (any_unicast if settings.allow_private_addresses else public_only), limits
+        transport=_PerOrigin(
+            lambda: _GuardedTransport(policy, per_origin),
+            max_origins=settings.fetch_concurrency * 8,
         ),
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(settings.fetch_timeout_s, connect=min(5.0, settings.fetch_timeout_s)),
