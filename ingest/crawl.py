@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 24 * 3600.0
 EXTRACT_TIMEOUT_S = 60.0
 MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
+# feed states are written in batches (one commit for many 304s): at this many, at each
+# tick, at the end of a cycle and at shutdown. A crash loses at most one tick's feed
+# states: those feeds are polled again and their items found seen, nothing accepted is lost
+SAVE_FEED_STATES_EVERY = 200
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -96,6 +100,7 @@ class Crawler:
         # how long each feed's last poll took: the slowest start first, so that a cycle
         # ends with its slowest feed's deadline rather than after it (longest job first)
         self._took: dict[str, float] = {}
+        self._unsaved: dict[str, state.FeedState] = {}  # polls' outcomes not yet written
 
     def start_due(
         self, sources: Iterable[Source], now: float | None = None
@@ -106,7 +111,9 @@ class Crawler:
         now = time.time() if now is None else now
         sources = list(sources)
         with self._db:
-            due = [s for s in sources if self._due(s, now)]
+            self._write_feed_states()
+            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
+        due = [s for s in sources if self._due(known.get(s.id) or state.FeedState(s.id), s, now)]
         started: dict[str, Future[FeedReport]] = {}
         for source in self._slowest_first(due):
             with self._polling_lock:
@@ -139,6 +146,7 @@ class Crawler:
         if self._retries is not None:
             with contextlib.suppress(CancelledError, Exception):  # logged when it failed
                 self._retries.result()
+        self.save_feed_states()
         return reports
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
@@ -146,7 +154,9 @@ class Crawler:
         futures = {
             s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
         }
-        return [_report(futures[s.id], s.id) for s in sources]
+        reports = [_report(futures[s.id], s.id) for s in sources]
+        self.save_feed_states()
+        return reports
 
     def _slowest_first(self, sources: list[Source]) -> list[Source]:
         return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
@@ -160,6 +170,7 @@ class Crawler:
         state (ETag, next check) is left as it was, so the next run takes them."""
         self.stopping.set()
         self.tasks.close()
+        self.save_feed_states()
 
     close = stop
 
@@ -190,6 +201,8 @@ class Crawler:
         """The feed's listing, in one worker step with its state: a poll that ends here
         (not modified, failed) is saved at once; one with items goes on to take them."""
         with self._db:
+            if source.id in self._unsaved:  # polled again before its last outcome was written
+                self._write_feed_states()
             previous = state.feed_state(self.conn, source.id)
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
@@ -515,7 +528,9 @@ class Crawler:
             wait_s,
         )
         FEED_POLLS.labels(report.status).inc()
-        log.info(
+        # a 304 is the common case: one line per feed per cycle would be most of the log
+        log.log(
+            logging.DEBUG if listing.not_modified else logging.INFO,
             "feed polled: source=%s status=%s items=%d outcomes=%s",
             report.source_id,
             report.status,
@@ -547,8 +562,7 @@ class Crawler:
         )
         return FeedReport(source.id, exc.reason)
 
-    def _due(self, source: Source, now: float) -> bool:
-        feed = state.feed_state(self.conn, source.id)
+    def _due(self, feed: state.FeedState, source: Source, now: float) -> bool:
         return cadence.is_due(feed, cadence.bounds_of(source, self.settings), now)
 
     def _save_feed_state(self, updated: state.FeedState, wait_s: float) -> None:
@@ -558,7 +572,19 @@ class Crawler:
             updated, next_check_at=now + min(wait_s, MAX_BACKOFF_S), last_polled_at=now
         )
         with self._db:
-            state.save_feed_state(self.conn, polled)
+            self._unsaved[polled.source_id] = polled
+            if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
+                self._write_feed_states()
+
+    def save_feed_states(self) -> None:
+        """Write the polls' outcomes not written yet."""
+        with self._db:
+            self._write_feed_states()
+
+    def _write_feed_states(self) -> None:  # holding self._db
+        if self._unsaved:
+            state.save_feed_states(self.conn, list(self._unsaved.values()))
+            self._unsaved.clear()
 
     def _mark(self, aid: str, url: str, status: str) -> None:
         with self._db:
