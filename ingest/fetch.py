@@ -178,11 +178,59 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class _GuardedBackend(httpcore.SyncBackend):
-    """Resolves the host itself, checks every address, and connects to the checked one."""
+Resolver = Callable[[str, int], list[str]]  # (host, port) -> its addresses
 
-    def __init__(self, allowed: AddressPolicy) -> None:
+
+def system_resolver(host: str, port: int) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+# Lookups hanging at once (a resolver that never answers): past this, a new lookup waits
+# for a free one within its own deadline instead of adding a thread.
+_LOOKUPS = threading.BoundedSemaphore(32)
+
+
+def _resolve_in_time(resolve: Resolver, host: str, port: int, timeout: float | None) -> list[str]:
+    """`resolve(host, port)` bounded by the fetch's deadline: the system resolver cannot be
+    interrupted, so it runs in a daemon thread that is left behind when time runs out (it
+    ends with the resolver's own timeout) and the fetch goes on without it."""
+    budget = _bounded(timeout)
+    ends = None if budget is None else time.monotonic() + budget
+    if not _LOOKUPS.acquire(timeout=-1 if budget is None else budget):
+        raise httpcore.ConnectTimeout(f"resolving {host}: too many lookups hanging")
+    answer: list[list[str] | BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer.append(resolve(host, port))
+        except BaseException as exc:  # handed to the fetch, which says what went wrong
+            answer.append(exc)
+        finally:
+            _LOOKUPS.release()
+            done.set()
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    stop = _STOP.get()
+    while not done.wait(STOP_POLL_S if ends is None else min(STOP_POLL_S, ends - time.monotonic())):
+        if stop is not None and stop.is_set():
+            raise Abandoned("the crawler is stopping")
+        if ends is not None and time.monotonic() >= ends:
+            raise httpcore.ConnectTimeout(f"resolving {host} took longer than the deadline")
+    if isinstance(answer[0], socket.gaierror):
+        raise httpcore.ConnectError(f"cannot resolve {host}: {answer[0]}") from answer[0]
+    if isinstance(answer[0], BaseException):
+        raise httpcore.ConnectError(f"cannot resolve {host}: {answer[0]!r}") from answer[0]
+    return answer[0]
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves the host itself within the fetch's deadline, checks every address, and
+    connects to the checked one."""
+
+    def __init__(self, allowed: AddressPolicy, resolve: Resolver = system_resolver) -> None:
         self._allowed = allowed
+        self._resolve = resolve
 
     def connect_tcp(
         self,
@@ -192,11 +240,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = [str(info[4][0]) for info in infos]
+        addresses = _resolve_in_time(self._resolve, host, port, timeout)
+        if not addresses:
+            raise httpcore.ConnectError(f"cannot resolve {host}: no address")
         blocked = [a for a in addresses if not self._allowed(a)]
         if blocked:
             raise httpcore.ConnectError(f"blocked address for {host}: {blocked[0]}")
@@ -207,14 +253,14 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, allowed: AddressPolicy, limits: httpx.Limits) -> None:
+    def __init__(self, backend: _GuardedBackend, limits: httpx.Limits) -> None:
         super().__init__(limits=limits, trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(allowed),
+            network_backend=backend,
         )
 
     def idle(self) -> bool:
@@ -259,15 +305,20 @@ class _PerOrigin(httpx.BaseTransport):
             pool.close()
 
 
-def make_client(settings: Settings, allowed: AddressPolicy | None = None) -> httpx.Client:
+def make_client(
+    settings: Settings,
+    allowed: AddressPolicy | None = None,
+    resolve: Resolver = system_resolver,
+) -> httpx.Client:
     policy = allowed or (any_unicast if settings.allow_private_addresses else public_only)
+    backend = _GuardedBackend(policy, resolve)
     per_origin = httpx.Limits(
         max_connections=settings.fetch_concurrency,
         max_keepalive_connections=max(2, settings.host_concurrency),
     )
     return httpx.Client(
         transport=_PerOrigin(
-            lambda: _GuardedTransport(policy, per_origin),
+            lambda: _GuardedTransport(backend, per_origin),
             max_origins=settings.fetch_concurrency * 8,
         ),
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
