@@ -5,8 +5,9 @@ an agency's listing page); everything after the listing is the same for every ki
 
 `Crawler._poll_feed` is the whole story of one feed, top to bottom. Each feed poll is its
 own task on the crawl's event loop (ingest/taskloop.py): it waits for its host's politeness
-slot (ingest/hosts.py) and for a worker without holding a thread, so no feed can hold up
-another. Every feed item's fate is counted exactly once in chipwire_articles_total{status}.
+slot (ingest/hosts.py), for a listing's follow-up page's slot, and for a worker without
+holding a thread, so no feed can hold up another. Every feed item's fate is counted
+exactly once in chipwire_articles_total{status}.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from ingest.extract import Extracted, extract_page, split_authors
 from ingest.feeds import FeedItem
 from ingest.fetch import FetchResult, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
-from ingest.listings import Listing, list_new
+from ingest.listings import Fetch, Listing, Steps, advance, listing_steps
 from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.taskloop import TaskLoop
@@ -55,6 +56,16 @@ MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
 # states: those feeds are polled again and their items found seen, nothing accepted is lost
 SAVE_FEED_STATES_EVERY = 200
 _TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class _Paging:
+    """A listing under way that asks for a follow-up page: it waits for its host's slot on
+    the loop, then goes on in a worker."""
+
+    previous: state.FeedState
+    steps: Steps
+    request: Fetch
 
 
 @dataclass
@@ -184,6 +195,9 @@ class Crawler:
     async def _poll_feed(self, source: Source) -> FeedReport:
         """One feed, top to bottom: list it, take its new items, save its state."""
         listed = await self.tasks.blocking(self._list, source)
+        while isinstance(listed, _Paging):
+            await self.hosts.paced(host_of(listed.request.url))
+            listed = await self.tasks.blocking(self._list_more, source, listed)
         if isinstance(listed, FeedReport):
             return listed  # not modified, failed or stopped: nothing more to do
         previous, listing = listed
@@ -197,16 +211,35 @@ class Crawler:
         report = FeedReport(source.id, "ok", len(listing.items), outcomes)
         return await self.tasks.blocking(self._feed_done, previous, listing, source, report)
 
-    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing]:
+    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
         """The feed's listing, in one worker step with its state: a poll that ends here
-        (not modified, failed) is saved at once; one with items goes on to take them."""
+        (not modified, failed) is saved at once; one with items goes on to take them; a
+        listing that needs a follow-up page comes back to wait for its host's slot."""
         with self._db:
             if source.id in self._unsaved:  # polled again before its last outcome was written
                 self._write_feed_states()
             previous = state.feed_state(self.conn, source.id)
+        return self._listing(source, previous, listing_steps(source, previous), None)
+
+    def _list_more(
+        self, source: Source, paging: _Paging
+    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
+        """A listing's follow-up page, its host's slot taken: fetch it and go on."""
+        return self._listing(source, paging.previous, paging.steps, paging.request)
+
+    def _listing(
+        self, source: Source, previous: state.FeedState, steps: Steps, request: Fetch | None
+    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
+        """Run the source's adapter in this worker until it is done or asks for a page that
+        must wait for its host (`_Paging`)."""
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
-            listing = list_new(source, self._listing_get, previous)
+            step = advance(steps, None if request is None else self._listing_get(request))
+            while isinstance(step, Fetch) and not step.paging:
+                step = advance(steps, self._listing_get(step))
+            if isinstance(step, Fetch):
+                return _Paging(previous, steps, step)
+            listing = step
             if listing.not_modified:
                 report = FeedReport(source.id, "not-modified")
                 return self._feed_done(previous, listing, source, report)
@@ -229,31 +262,16 @@ class Crawler:
             ARTICLES.labels("bad-link").inc(listing.rejected)
         return previous, listing
 
-    def _listing_get(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        paging: bool = False,
-    ) -> FetchResult:
-        """A source adapter's fetch (in a worker): a listing's follow-up pages wait for the
-        host's next start time (a few pages at most: `max_pages`)."""
-        if paging:
-            try:
-                asyncio.run_coroutine_threadsafe(
-                    self.hosts.paced(host_of(url)), self.tasks.loop
-                ).result()
-            except CancelledError as exc:
-                raise Retry("stopped", url) from exc
+    def _listing_get(self, request: Fetch) -> FetchResult:
+        """A source adapter's fetch (in a worker; a follow-up page's host slot is taken)."""
         return fetch(
             self.client,
-            url,
+            request.url,
             max_bytes=self.settings.max_feed_bytes,
             deadline_s=self.settings.fetch_timeout_s,
             max_redirects=self.settings.max_redirects,
-            etag=etag,
-            last_modified=last_modified,
+            etag=request.etag,
+            last_modified=request.last_modified,
             kind="feed",  # a feed, an API page or a listing page: the source's own list
             stop=self.stopping,
         )
