@@ -26,8 +26,6 @@ from concurrent.futures import CancelledError, Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-import httpx
-
 from chipwire.bus import RAW_TOPIC
 from chipwire.contract import RawArticle, SourceRef, article_id
 from chipwire.errors import Discard, Retry
@@ -38,7 +36,7 @@ from ingest import cadence, dedupe, state
 from ingest.canonical import canonical_url
 from ingest.extract import Extracted, extract_page, split_authors
 from ingest.feeds import FeedItem
-from ingest.fetch import FetchResult, Throttled, fetch, host_of
+from ingest.fetch import FetchResult, GuardedClient, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
 from ingest.listings import Fetch, Listing, Steps, advance, listing_steps
 from ingest.robots import RobotsCache
@@ -81,7 +79,7 @@ class Crawler:
         self,
         settings: Settings,
         conn: sqlite3.Connection,
-        client: httpx.Client,
+        client: GuardedClient,
         extractor: WorkerPool | Executor | None,
         on_accept: Callable[[], None] = lambda: None,
     ) -> None:
