@@ -253,10 +253,10 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, backend: _GuardedBackend, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+    def __init__(self, backend: _GuardedBackend, limits: httpx.Limits, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, limits=limits, trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -324,13 +324,14 @@ def make_client(
 ) -> GuardedClient:
     policy = allowed or (any_unicast if settings.allow_private_addresses else public_only)
     backend = _GuardedBackend(policy, resolve)
+    tls = httpx.create_ssl_context()  # loading the CA bundle costs ms: once, not per origin
     per_origin = httpx.Limits(
         max_connections=settings.fetch_concurrency,
         max_keepalive_connections=max(2, settings.host_concurrency),
     )
     return GuardedClient(
         _PerOrigin(
-            lambda: _GuardedTransport(backend, per_origin),
+            lambda: _GuardedTransport(backend, per_origin, tls),
             max_origins=settings.fetch_concurrency * 8,
         ),
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
