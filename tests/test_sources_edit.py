@@ -344,17 +344,17 @@ def test_the_crawl_reads_the_sources_file_again_only_when_it_changed(tmp_path: P
     path = tmp_path / "sources.yaml"
     path.write_text(SOURCES)
     watch = SourcesWatch(path)
-    assert [s.id for s in watch.current()][0] == "wire"
+    assert watch.current()[0].id == "wire"
     before = path.stat()
     # same size and modification time: taken as unchanged, not parsed again
     path.write_text(SOURCES.replace("wire", "w1re"))
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert [s.id for s in watch.current()][0] == "wire"
+    assert watch.current()[0].id == "wire"
     path.write_text(SOURCES.replace("id: wire", "id: wire-2"))
-    assert [s.id for s in watch.current()][0] == "wire-2"
+    assert watch.current()[0].id == "wire-2"
     path.write_text("sources: [")
     for _ in range(2):  # a bad file is refused at every look, not only at the first
         with pytest.raises(SourcesError, match="not valid YAML"):
             watch.current()
     path.write_text(SOURCES)
-    assert [s.id for s in watch.current()][0] == "wire"
+    assert watch.current()[0].id == "wire"
