@@ -196,7 +196,7 @@ def _resolve_in_time(resolve: Resolver, host: str, port: int, timeout: float | N
     ends with the resolver's own timeout) and the fetch goes on without it."""
     budget = _bounded(timeout)
     ends = None if budget is None else time.monotonic() + budget
-    if not _LOOKUPS.acquire(timeout=-1 if budget is None else budget):
+    if not _LOOKUPS.acquire(timeout=budget):
         raise httpcore.ConnectTimeout(f"resolving {host}: too many lookups hanging")
     answer: list[list[str] | BaseException] = []
     done = threading.Event()
