@@ -164,12 +164,16 @@ FILE_OF = {
     "subjects": "actions.yaml",
     "agencies": "agencies.yaml",
     "countries": "countries.yaml",
+    "companies": "companies.yaml",
+    "people": "people.yaml",
 }
 RECORDS = {
     "actions": ("id", "keywords"),
     "subjects": ("id", "aliases"),
     "agencies": ("id", "aliases"),
     "countries": ("code", "names"),
+    "companies": ("name", "aliases"),
+    "people": ("name", "aliases"),
 }
 
 
