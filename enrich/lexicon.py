@@ -127,6 +127,7 @@ class Lexicon:
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
+    subject_marks: tuple[str, ...] = ()
     outlet_marks: tuple[str, ...] = ()
     version: str = ""
 
@@ -317,6 +318,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["reaction"], "reaction", "reaction")
     lex.add(data["lobbying"], "lobbying", "lobbying")
     lex.cjk_attributive = tuple(data["cjk_attributive"])
+    lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])

@@ -77,6 +77,19 @@ NO_MOVES = [
 ]
 
 
+SPOKEN_OF = [
+    ("ko", "산업통상자원부 관계자는 일본이 불화수소 수출을 허가했다고 밝혔다."),
+    ("ja", "韓国の産業通商資源部によると、日本は韓国向けフッ化水素の輸出を許可した。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), SPOKEN_OF)
+def test_the_subject_marked_country_acts_not_the_ministry_that_tells(
+    language: str, text: str
+) -> None:
+    assert tag_text(text).read_stance == ("ease", "JP"), language
+
+
 @pytest.mark.parametrize(("language", "text"), NO_MOVES)
 def test_a_negated_or_considered_move_is_none(language: str, text: str) -> None:
     result = tag_text(text)
