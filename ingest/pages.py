@@ -111,7 +111,7 @@ def fetch_and_extract(
 
 
 def _extract_page() -> ExtractFn:
-    # trafilatura loads where pages are extracted only (the workers, preloaded there)
+    # trafilatura loads where pages are extracted only (the workers import it as they start)
     from ingest.extract import extract_page
 
     return extract_page

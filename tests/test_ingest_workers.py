@@ -54,7 +54,7 @@ def double(x: int) -> int:
 
 @pytest.fixture
 def pool() -> Iterator[WorkerPool]:
-    made = WorkerPool(1, preload=())
+    made = WorkerPool(1, imports=())
     yield made
     made.shutdown()
 
@@ -84,7 +84,7 @@ def slow_double(x: int, started: str) -> int:
 
 
 def test_a_task_in_flight_when_another_kills_the_pool_is_not_blamed(tmp_path: Path) -> None:
-    pool = WorkerPool(2, preload=())
+    pool = WorkerPool(2, imports=())
     started = tmp_path / "started"
     results: list[object] = []
     try:
@@ -114,7 +114,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 from ingest.workers import WorkerPool
 from tests.test_ingest_workers import double
-pool = WorkerPool(2, preload=())
+pool = WorkerPool(2, imports=())
 pool.run(double, 1, timeout_s=60)
 print(" ".join(map(str, pool.pids())), flush=True)
 time.sleep(3600)  # waits to be killed by the test
@@ -176,7 +176,7 @@ def test_the_crawler_survives_killed_workers(
         "/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html"), ("bomb", "/bomb.html")])
     )
     server.add("/g.xml", feed(server, [("Folding phone unveiled", "/a3.html")]))
-    workers = WorkerPool(1, preload=())
+    workers = WorkerPool(1, imports=())
     c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
     c.extract_fn = extract_or_die
     try:
@@ -210,7 +210,7 @@ def test_a_page_is_fetched_in_the_worker_and_its_bytes_never_cross_the_pipe(
     assert len(big) > 300_000
     server.add("/big.html", big, Content_Type="text/html")
     server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/big.html")]))
-    workers = MeasuredPool(1, preload=())
+    workers = MeasuredPool(1, imports=())
     workers.sent = []
     c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
     try:
@@ -236,7 +236,7 @@ def test_a_worker_refuses_a_private_address_the_crawler_is_not_allowed(
     server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
     server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
     strict = settings.model_copy(update={"allow_private_addresses": False})
-    workers = WorkerPool(1, preload=())
+    workers = WorkerPool(1, imports=())
     c = Crawler(strict, state.connect(strict.state_db), make_client(settings), workers)
     try:
         report = c.poll_feed(Source(id="f", name="F", feed=server.url("/f.xml")))
@@ -255,7 +255,7 @@ def test_stopping_the_crawler_abandons_a_page_a_worker_is_fetching(
     server.add_handler("/drip.html", header_drip(600, dripping))
     server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/drip.html")]))
     slow = settings.model_copy(update={"fetch_timeout_s": 60})
-    workers = WorkerPool(1, preload=())
+    workers = WorkerPool(1, imports=())
     c = Crawler(slow, state.connect(slow.state_db), make_client(slow), workers)
     reports: list[object] = []
     polling = threading.Thread(
