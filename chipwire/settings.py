@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text, or one JSON object per line (uvicorn too)"
     )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        description="glibc malloc arenas in a pipeline process, as MALLOC_ARENA_MAX "
+        "(0: glibc's default of 8 per core; fewer keeps the many threads' freed memory "
+        "from piling up)",
+    )
 
     # the two modes
     bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
