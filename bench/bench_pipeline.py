@@ -17,6 +17,7 @@ run) and alone import trafilatura, so the bench process, which also runs the pip
 holds no page store and no extractor, and the pipeline tree's memory is the pipeline's.
 
     python bench/bench_pipeline.py [--copies 11] [--runs 2] [--workers 2] [--quick]
+        [--page-metadata] [--fetch-in-workers]
 """
 
 from __future__ import annotations
@@ -100,6 +101,11 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="feeds without dates, so the pipeline reads every page's own metadata",
     )
+    parser.add_argument(
+        "--fetch-in-workers",
+        action="store_true",
+        help="the extraction workers fetch their pages (setting fetch_in_workers)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.copies, args.runs = 1, 1
@@ -169,6 +175,8 @@ def _pipeline_run(
         "extract_workers": args.workers,
         "log_level": "WARNING",
     }
+    if args.fetch_in_workers:
+        config["fetch_in_workers"] = True
     if "host_min_interval_s" in Settings.model_fields:
         config["host_min_interval_s"] = 0  # one loopback host serves every page
     if "host_concurrency" in Settings.model_fields:

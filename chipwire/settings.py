@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     extract_workers: int = Field(
         2, ge=0, description="Extraction processes (one per core; 0 extracts in-process)"
     )
+    fetch_in_workers: bool = Field(
+        False,
+        description="Extraction processes fetch their pages themselves (page bytes never "
+        "cross a pipe), but a slow site then holds a worker; off: the crawler's threads fetch",
+    )
     feed_error_limit: int = Field(
         10, ge=1, description="Errors in a row before a feed backs off to max"
     )

@@ -40,7 +40,7 @@ from ingest.feeds import FeedItem
 from ingest.fetch import ClientConfig, FetchResult, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
 from ingest.listings import Listing, list_new
-from ingest.pages import ExtractFn, PageDone, PageJob, fetch_and_extract
+from ingest.pages import ExtractFn, PageDone, PageJob, extract_fetched, fetch_and_extract
 from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.taskloop import TaskLoop
@@ -301,7 +301,9 @@ class Crawler:
 
     def _fetch_and_extract(self, item: FeedItem) -> PageDone | Exception:
         """robots.txt here, then the page fetched and extracted in a worker (its bytes never
-        come back); a failure is returned, to be settled with the rest."""
+        cross the pipe) with `fetch_in_workers`, else fetched here (a slow site holds a
+        thread, not a core) and extracted in a worker; a failure is returned, to be settled
+        with the rest."""
         try:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
@@ -315,19 +317,33 @@ class Crawler:
             )
             if self.extractor is None:
                 return fetch_and_extract(job, self.extract_fn, self.client, self.stopping)
-            timeout_s = self.settings.fetch_timeout_s + EXTRACT_TIMEOUT_S
-            if isinstance(self.extractor, WorkerPool):
-                # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
-                done = self.extractor.run(
-                    fetch_and_extract, job, self.extract_fn, timeout_s=timeout_s, what=item.url
-                )
-            else:
-                future = self.extractor.submit(fetch_and_extract, job, self.extract_fn)
-                done = future.result(timeout=timeout_s)
-            FETCHES.labels("page", done.fetch_status).inc()  # counted in the worker's own registry
-            return done
+            if self.settings.fetch_in_workers:
+                timeout_s = self.settings.fetch_timeout_s + EXTRACT_TIMEOUT_S
+                done = self._in_worker(timeout_s, item.url, fetch_and_extract, job, self.extract_fn)
+                FETCHES.labels("page", done.fetch_status).inc()  # the worker's registry is its own
+                return done
+            page = fetch(
+                self.client,
+                item.url,
+                max_bytes=job.max_bytes,
+                deadline_s=job.deadline_s,
+                max_redirects=job.max_redirects,
+                stop=self.stopping,
+            )
+            content_type = page.headers.get("content-type")
+            args = (page.body, content_type, page.url, job.with_metadata, self.extract_fn)
+            return self._in_worker(EXTRACT_TIMEOUT_S, item.url, extract_fetched, *args)
         except Exception as exc:
             return exc
+
+    def _in_worker(
+        self, timeout_s: float, url: str, fn: Callable[..., PageDone], *args: object
+    ) -> PageDone:
+        if isinstance(self.extractor, WorkerPool):
+            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
+            return self.extractor.run(fn, *args, timeout_s=timeout_s, what=url)
+        assert self.extractor is not None
+        return self.extractor.submit(fn, *args).result(timeout=timeout_s)
 
     def _settle(
         self,

@@ -102,12 +102,25 @@ def fetch_and_extract(
         )
     except Exception as exc:
         return PageDone(job.url, fetch_status(exc), failure=PageFailure.of(exc))
+    return extract_fetched(
+        page.body, page.headers.get("content-type"), page.url, job.with_metadata, extract
+    )
+
+
+def extract_fetched(
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    with_metadata: bool,
+    extract: ExtractFn | None = None,
+) -> PageDone:
+    """Extract a page the crawler fetched itself (`fetch_in_workers` off). Never raises."""
     try:
         extract = extract or _extract_page()
-        found = extract(page.body, page.headers.get("content-type"), page.url, job.with_metadata)
+        found = extract(body, content_type, url, with_metadata)
     except Exception as exc:  # a bug or a surprise in extraction: the crawler retries later
-        return PageDone(page.url, "ok", failure=PageFailure.of(exc))
-    return PageDone(page.url, "ok", extracted=found)
+        return PageDone(url, "ok", failure=PageFailure.of(exc))
+    return PageDone(url, "ok", extracted=found)
 
 
 def _extract_page() -> ExtractFn:

@@ -161,8 +161,9 @@ def extract_or_die(
     return extract_page(body, content_type, url, with_metadata)
 
 
+@pytest.mark.parametrize("in_workers", [False, True], ids=["fetch-here", "fetch-in-worker"])
 def test_the_crawler_survives_killed_workers(
-    server: LoopbackServer, settings: Settings, tmp_path: Path
+    server: LoopbackServer, settings: Settings, tmp_path: Path, in_workers: bool
 ) -> None:
     """One dead worker made every later article fail until restart. Now the page in hand
     is retried once in a fresh worker, and a page that kills two is discarded."""
@@ -176,6 +177,7 @@ def test_the_crawler_survives_killed_workers(
         "/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html"), ("bomb", "/bomb.html")])
     )
     server.add("/g.xml", feed(server, [("Folding phone unveiled", "/a3.html")]))
+    settings = settings.model_copy(update={"fetch_in_workers": in_workers})
     workers = WorkerPool(1, imports=())
     c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
     c.extract_fn = extract_or_die
@@ -184,7 +186,8 @@ def test_the_crawler_survives_killed_workers(
         assert first.outcomes == {"seen": 0, "ok": 1, "worker-killed": 1}
         second = c.poll_feed(Source(id="g", name="G", feed=server.url("/g.xml")))
         assert second.outcomes == {"seen": 0, "ok": 1}  # killed once, retried, accepted
-        assert server.hits["/a3.html?utm_source=rss"] == 2  # the retry fetched it afresh
+        # in a worker, the retry fetches the page afresh
+        assert server.hits["/a3.html?utm_source=rss"] == (2 if in_workers else 1)
         titles = sorted(a.title for a in raw_articles(c.conn))
         assert titles == ["Folding phone unveiled", "Shipment held at Lanport"]
     finally:
@@ -210,9 +213,10 @@ def test_a_page_is_fetched_in_the_worker_and_its_bytes_never_cross_the_pipe(
     assert len(big) > 300_000
     server.add("/big.html", big, Content_Type="text/html")
     server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/big.html")]))
+    in_workers = settings.model_copy(update={"fetch_in_workers": True})
     workers = MeasuredPool(1, imports=())
     workers.sent = []
-    c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
+    c = Crawler(in_workers, state.connect(settings.state_db), make_client(settings), workers)
     try:
         report = c.poll_feed(Source(id="f", name="F", feed=server.url("/f.xml")))
         assert report.outcomes == {"seen": 0, "ok": 1}
@@ -235,7 +239,9 @@ def test_a_worker_refuses_a_private_address_the_crawler_is_not_allowed(
     worker, applies the settings' address policy on its own."""
     server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
     server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
-    strict = settings.model_copy(update={"allow_private_addresses": False})
+    strict = settings.model_copy(
+        update={"allow_private_addresses": False, "fetch_in_workers": True}
+    )
     workers = WorkerPool(1, imports=())
     c = Crawler(strict, state.connect(strict.state_db), make_client(settings), workers)
     try:
@@ -254,7 +260,7 @@ def test_stopping_the_crawler_abandons_a_page_a_worker_is_fetching(
     dripping = threading.Event()
     server.add_handler("/drip.html", header_drip(600, dripping))
     server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/drip.html")]))
-    slow = settings.model_copy(update={"fetch_timeout_s": 60})
+    slow = settings.model_copy(update={"fetch_timeout_s": 60, "fetch_in_workers": True})
     workers = WorkerPool(1, imports=())
     c = Crawler(slow, state.connect(slow.state_db), make_client(slow), workers)
     reports: list[object] = []
