@@ -26,6 +26,7 @@ from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
 from chipwire.health import Health, stage_health
+from chipwire.memory import limit_malloc_arenas
 from chipwire.metrics import CONFIG_ERRORS
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
@@ -71,6 +72,7 @@ class Pipeline:
     ):
         """`connect=False` opens only what works without the bus (the crawler and its
         outbox); `connect()` then adds the topics and the consuming stages."""
+        limit_malloc_arenas(settings.malloc_arenas)  # before any of our threads starts
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.bus: Bus = open_bus(settings)

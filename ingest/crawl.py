@@ -30,15 +30,16 @@ from chipwire.bus import RAW_TOPIC
 from chipwire.contract import RawArticle, SourceRef, article_id
 from chipwire.errors import Discard, Retry
 from chipwire.events import encode
-from chipwire.metrics import ARTICLES, FEED_POLLS
+from chipwire.metrics import ARTICLES, FEED_POLLS, FETCHES
 from chipwire.settings import Settings
 from ingest import cadence, dedupe, state
 from ingest.canonical import canonical_url
-from ingest.extract import Extracted, extract_page, split_authors
+from ingest.extracted import Extracted, split_authors
 from ingest.feeds import FeedItem
-from ingest.fetch import FetchResult, GuardedClient, Throttled, fetch, host_of
+from ingest.fetch import ClientConfig, FetchResult, GuardedClient, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
 from ingest.listings import Fetch, Listing, Steps, advance, listing_steps
+from ingest.pages import ExtractFn, PageDone, PageJob, extract_fetched, fetch_and_extract
 from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.taskloop import TaskLoop
@@ -47,7 +48,8 @@ from ingest.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 24 * 3600.0
-EXTRACT_TIMEOUT_S = 60.0
+EXTRACT_TIMEOUT_S = 60.0  # on top of the fetch's own deadline
+WORKER_CONNECTIONS = 2  # a worker fetches one page at a time
 MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
 # feed states are written in batches (one commit for many 304s): at this many, at each
 # tick, at the end of a cycle and at shutdown. A crash loses at most one tick's feed
@@ -87,8 +89,10 @@ class Crawler:
         self.conn = conn
         self.client = client
         self.extractor = extractor
-        # what runs in the workers: a module-level function (it is pickled by reference)
-        self.extract_fn: Callable[[bytes, str | None, str, bool], Extracted | None] = extract_page
+        # what extracts in the workers: a module-level function (pickled by reference);
+        # None is ingest.extract.extract_page, which only the workers import
+        self.extract_fn: ExtractFn | None = None
+        self._worker_client = ClientConfig.of(settings, connections=WORKER_CONNECTIONS)
         self.on_accept = on_accept
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
@@ -178,6 +182,8 @@ class Crawler:
         What was accepted is in the outbox; items not taken stay unseen and the feed's
         state (ETag, next check) is left as it was, so the next run takes them."""
         self.stopping.set()
+        if isinstance(self.extractor, WorkerPool):
+            self.extractor.stop()
         self.tasks.close()
         self.save_feed_states()
 
@@ -306,8 +312,8 @@ class Crawler:
         return [(aid, *by_id[aid]) for aid in by_id if aid in fresh], outcomes
 
     async def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
-        """One feed item: wait for its host's slot (holding no thread), fetch the page in a
-        worker, then extract, near-dup and accept it in a worker. Returns its outcome."""
+        """One feed item: wait for its host's slot (holding no thread), fetch and extract
+        the page in an extraction worker, then near-dup and accept it. Returns its outcome."""
         if self.stopping.is_set():
             return "stopped"
         if aid in self._taking:
@@ -317,26 +323,56 @@ class Crawler:
             async with self.hosts.slot(host_of(item.url)):
                 if self.stopping.is_set():
                     return "stopped"
-                fetched = await self.tasks.blocking(self._fetch_item, item)
-            return await self.tasks.blocking(self._settle, source, aid, item, canonical, fetched)
+                done = await self.tasks.blocking(self._fetch_and_extract, item)
+            return await self.tasks.blocking(self._settle, source, aid, item, canonical, done)
         finally:
             self._taking.discard(aid)
 
-    def _fetch_item(self, item: FeedItem) -> FetchResult | Exception:
-        """robots.txt, then the page; a failure is returned, to be settled with the rest."""
+    def _fetch_and_extract(self, item: FeedItem) -> PageDone | Exception:
+        """robots.txt here, then the page fetched and extracted in a worker (its bytes never
+        cross the pipe) with `fetch_in_workers`, else fetched here (a slow site holds a
+        thread, not a core) and extracted in a worker; a failure is returned, to be settled
+        with the rest."""
         try:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
-            return fetch(
-                self.client,
-                item.url,
+            job = PageJob(
+                url=item.url,
+                with_metadata=not _gives_metadata(item),
                 max_bytes=self.settings.max_page_bytes,
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=self.settings.max_redirects,
+                client=self._worker_client,
+            )
+            if self.extractor is None:
+                return fetch_and_extract(job, self.extract_fn, self.client, self.stopping)
+            if self.settings.fetch_in_workers:
+                timeout_s = self.settings.fetch_timeout_s + EXTRACT_TIMEOUT_S
+                done = self._in_worker(timeout_s, item.url, fetch_and_extract, job, self.extract_fn)
+                FETCHES.labels("page", done.fetch_status).inc()  # the worker's registry is its own
+                return done
+            page = fetch(
+                self.client,
+                item.url,
+                max_bytes=job.max_bytes,
+                deadline_s=job.deadline_s,
+                max_redirects=job.max_redirects,
                 stop=self.stopping,
             )
+            content_type = page.headers.get("content-type")
+            args = (page.body, content_type, page.url, job.with_metadata, self.extract_fn)
+            return self._in_worker(EXTRACT_TIMEOUT_S, item.url, extract_fetched, *args)
         except Exception as exc:
             return exc
+
+    def _in_worker(
+        self, timeout_s: float, url: str, fn: Callable[..., PageDone], *args: object
+    ) -> PageDone:
+        if isinstance(self.extractor, WorkerPool):
+            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
+            return self.extractor.run(fn, *args, timeout_s=timeout_s, what=url)
+        assert self.extractor is not None
+        return self.extractor.submit(fn, *args).result(timeout=timeout_s)
 
     def _settle(
         self,
@@ -344,19 +380,21 @@ class Crawler:
         aid: str,
         item: FeedItem,
         canonical: str,
-        fetched: FetchResult | Exception,
+        done: PageDone | Exception,
     ) -> str:
-        """Extract → near-dup → accept a fetched page, or record why not."""
+        """Near-dup → accept an extracted page, or record why not."""
         try:
-            if isinstance(fetched, Exception):
-                raise fetched
-            page = fetched
-            extracted = self._extract(page, with_metadata=not _gives_metadata(item))
-            if extracted is None:
+            if isinstance(done, Exception):
+                raise done
+            if done.failure is not None:
+                if done.failure.trace:
+                    log.error("extraction failed: url=%s\n%s", done.url, done.failure.trace)
+                raise done.failure.exception()
+            if done.extracted is None:
                 raise Discard("no-text", item.url)
-            if extracted.decode_warning:
-                log.warning("page decode: %s url=%s", extracted.decode_warning, page.url)
-            self._accept(source, aid, item, canonical, page, extracted)
+            if done.extracted.decode_warning:
+                log.warning("page decode: %s url=%s", done.extracted.decode_warning, done.url)
+            self._accept(source, aid, item, canonical, done.extracted)
             return "ok"
         except Discard as exc:
             log.info("article discarded: %s url=%s", exc.reason, item.url)
@@ -456,24 +494,12 @@ class Crawler:
         with self._db:
             return state.due_pages(self.conn, now)
 
-    def _extract(self, page: FetchResult, with_metadata: bool) -> Extracted | None:
-        args = (page.body, page.headers.get("content-type"), page.url, with_metadata)
-        if self.extractor is None:
-            return self.extract_fn(*args)
-        if isinstance(self.extractor, WorkerPool):
-            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
-            return self.extractor.run(
-                self.extract_fn, *args, timeout_s=EXTRACT_TIMEOUT_S, what=page.url
-            )
-        return self.extractor.submit(self.extract_fn, *args).result(timeout=EXTRACT_TIMEOUT_S)
-
     def _accept(
         self,
         source: Source,
         aid: str,
         item: FeedItem,
         canonical: str,
-        page: FetchResult,
         extracted: Extracted,
     ) -> None:
         signature = dedupe.from_bytes(extracted.fingerprint)

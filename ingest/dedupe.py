@@ -10,7 +10,8 @@ import re
 import zlib
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+from ingest.sketches import MinHash, MinHashLSH
 
 NUM_PERM = 64
 SCHEME = "affine32"  # pinned: stored signatures must be compared under the same scheme

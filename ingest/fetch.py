@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -115,10 +115,14 @@ _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 )
 
 
+class Stopping(Protocol):
+    """A threading.Event, or a multiprocessing one (in an extraction worker)."""
+
+    def is_set(self) -> bool: ...
+
+
 # Set by the crawler at shutdown: a read waits at most STOP_POLL_S between looks at it.
-_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
-    "fetch_stop", default=None
-)
+_STOP: contextvars.ContextVar[Stopping | None] = contextvars.ContextVar("fetch_stop", default=None)
 STOP_POLL_S = 0.2
 
 
@@ -317,25 +321,55 @@ class GuardedClient(httpx.Client):
         self.base_headers = dict(self.headers)  # httpx's defaults and ours, merged once
 
 
+@dataclass(frozen=True)
+class ClientConfig:
+    """What a guarded client is made of: small and picklable, so that an extraction worker
+    builds the same client as the crawler's."""
+
+    user_agent: str
+    timeout_s: float
+    connections: int
+    keepalive_per_origin: int
+    allow_private_addresses: bool
+
+    @classmethod
+    def of(cls, settings: Settings, connections: int | None = None) -> ClientConfig:
+        return cls(
+            user_agent=settings.user_agent,
+            timeout_s=settings.fetch_timeout_s,
+            connections=connections or settings.fetch_concurrency,
+            keepalive_per_origin=max(2, settings.host_concurrency),
+            allow_private_addresses=settings.allow_private_addresses,
+        )
+
+
 def make_client(
     settings: Settings,
     allowed: AddressPolicy | None = None,
     resolve: Resolver = system_resolver,
 ) -> GuardedClient:
-    policy = allowed or (any_unicast if settings.allow_private_addresses else public_only)
+    return client_from(ClientConfig.of(settings), allowed, resolve)
+
+
+def client_from(
+    config: ClientConfig,
+    allowed: AddressPolicy | None = None,
+    resolve: Resolver = system_resolver,
+) -> GuardedClient:
+    policy = allowed or (any_unicast if config.allow_private_addresses else public_only)
     backend = _GuardedBackend(policy, resolve)
     tls = httpx.create_ssl_context()  # loading the CA bundle costs ms: once, not per origin
     per_origin = httpx.Limits(
-        max_connections=settings.fetch_concurrency,
-        max_keepalive_connections=max(2, settings.host_concurrency),
+        max_connections=config.connections,
+        max_keepalive_connections=config.keepalive_per_origin,
     )
     return GuardedClient(
         _PerOrigin(
             lambda: _GuardedTransport(backend, per_origin, tls),
-            max_origins=settings.fetch_concurrency * 8,
+            max_origins=config.connections * 8,
         ),
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-        timeout=httpx.Timeout(settings.fetch_timeout_s, connect=min(5.0, settings.fetch_timeout_s)),
+        headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
+        timeout=httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s)),
     )
 
 
@@ -349,7 +383,7 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     kind: str = "page",
-    stop: threading.Event | None = None,
+    stop: Stopping | None = None,
 ) -> FetchResult:
     """GET `url` safely. Raises Discard for permanent failures, Retry for transient ones
     (`Retry("stopped")` when `stop` was set mid-way). Each call is counted once in
@@ -364,17 +398,23 @@ def fetch(
     stop_token = _STOP.set(stop)
     try:
         result = _fetch(client, url, headers, max_bytes, deadline, max_redirects)
-    except PipelineError as exc:
-        FETCHES.labels(kind, exc.reason).inc()
-        raise
-    except Exception:
-        FETCHES.labels(kind, "error").inc()
+    except Exception as exc:
+        FETCHES.labels(kind, fetch_status(exc)).inc()
         raise
     finally:
         _STOP.reset(stop_token)
         _DEADLINE.reset(token)
-    FETCHES.labels(kind, "not-modified" if result.not_modified else "ok").inc()
+    FETCHES.labels(kind, fetch_status(result)).inc()
     return result
+
+
+def fetch_status(outcome: FetchResult | Exception) -> str:
+    """A fetch's label in chipwire_fetches_total{status}."""
+    if isinstance(outcome, PipelineError):
+        return outcome.reason
+    if isinstance(outcome, Exception):
+        return "error"
+    return "not-modified" if outcome.not_modified else "ok"
 
 
 def _fetch(

@@ -42,7 +42,7 @@ from lxml import etree
 from chipwire.errors import Discard
 from ingest.cadence import Hint, feed_hints, header_hints
 from ingest.canonical import is_http_url
-from ingest.extract import decode_html
+from ingest.decode import decode_html
 from ingest.feeds import MAX_ITEMS, MAX_LINK, FeedItem, parse_feed
 from ingest.fetch import FetchResult
 from ingest.sources import FederalRegisterParams, HtmlListParams, Source
