@@ -44,7 +44,7 @@ TOPIC_ALIASES = {
 def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(demo)
-    for stage in ("crawl", "enrich", "alert"):  # `index` is a group: commands/indexing.py
+    for stage in ("crawl", "enrich", "events", "alert"):  # `index` is a group: commands/indexing.py
         app.command(name=stage, help=f"Run only the {stage} stage (for one service per stage).")(
             _stage_command(stage)
         )
@@ -66,7 +66,7 @@ def run() -> None:
 
     Ctrl-C (SIGINT) or SIGTERM stops cleanly: the batch in hand is finished and committed.
     """
-    run_stages(("crawl", "enrich", "index", "alert"))
+    run_stages(("crawl", "enrich", "events", "index", "alert"))
 
 
 def _stage_command(stage: str) -> Any:
