@@ -1,4 +1,4 @@
-"""`chipwire run|demo|crawl|enrich|alert|tail|serve`: the commands that move articles
+"""`chipwire run|demo|crawl|enrich|events|alert|tail|serve`: the commands that move articles
 (`chipwire index`, the index stage, lives with the index's commands in indexing.py)."""
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOPICS, open_bus
+from chipwire.bus import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    ENRICHED_TOPIC,
+    RAW_TOPIC,
+    TAGGED_TOPIC,
+    TOPICS,
+    open_bus,
+)
 from chipwire.commands.failures import (
     UserError,
     clean,
@@ -35,6 +43,7 @@ log = logging.getLogger("chipwire.run")
 GRACE_S = 3.0  # after SIGTERM/SIGINT: finish the batch in hand, then stop now
 TOPIC_ALIASES = {
     "raw": RAW_TOPIC,
+    "tagged": TAGGED_TOPIC,
     "enriched": ENRICHED_TOPIC,
     "alerts": ALERTS_TOPIC,
     "dlq": DLQ_TOPIC,
