@@ -18,7 +18,11 @@ figure of the same run is the baseline of the ratios. Orders alternate between r
   index replicas share Elasticsearch, which cannot run here). Offsets are committed
   after each index commit (`index_commit_interval_s`), so a run ends on a commit.
 
-The machine has 2 cores: throughput can grow up to 2 processes and flattens after.
+The machine has 2 cores: throughput can grow up to 2 processes and flattens after. The
+CPU the stage's processes used while the clock ran is read from /proc: `cores used`
+(CPU s per wall s) shows how much of the machine the processes got, and messages per
+CPU second (which other load on the machine hardly moves) shows whether more replicas
+cost more per message.
 
     python bench/bench_scaleout.py [--enrich 3000] [--index 6000] [--runs 2] [--quick]
 """
@@ -35,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +78,21 @@ def settled(logs: list[Path]) -> bool:
     return len(held) == len(set(held)) == PARTITIONS
 
 
+@dataclass(frozen=True)
+class Measured:
+    rate: float  # messages per second
+    cores: float  # CPU seconds of the stage's processes per wall second
+    assignments: int  # partition assignments logged while the clock ran (0: no rebalance)
+
+
+def cpu_s(procs: list[subprocess.Popen[bytes]]) -> float:
+    return sum((common._stat(p.pid) or (0, 0.0))[1] for p in procs)
+
+
+def assignments(logs: list[Path]) -> int:
+    return sum(len(ASSIGNED.findall(log.read_text(errors="replace"))) for log in logs)
+
+
 def committed(admin: KafkaAdminClient, group: str) -> int:
     offsets = admin.list_group_offsets(group).get(group, {})
     return sum(max(0, o.offset) for o in offsets.values())
@@ -102,8 +122,8 @@ def wait_committed(admin: KafkaAdminClient, group: str, count: int, what: str) -
         time.sleep(0.1)
 
 
-def measure(stage: str, replicas: int, records: Records, bootstrap: str, work: Path) -> float:
-    """Messages per second of `replicas` processes of `stage` over `records`."""
+def measure(stage: str, replicas: int, records: Records, bootstrap: str, work: Path) -> Measured:
+    """`replicas` processes of `stage` over `records`."""
     prefix = f"scale.{uuid.uuid4().hex[:8]}."
     settings = Settings(
         bus="kafka", kafka_bootstrap=bootstrap, kafka_topic_prefix=prefix, kafka_partitions=3
@@ -150,8 +170,12 @@ def measure(stage: str, replicas: int, records: Records, bootstrap: str, work: P
         for at in range(0, len(records), 1000):
             outcomes = deliver(bus, INPUT[stage], records[at : at + 1000])
             assert outcomes.count("delivered") == len(outcomes), "input not published"
+        before, cpu_before = assignments(logs), cpu_s(procs)
         wait_committed(admin, group, PARTITIONS + len(records), f"{stage} x{replicas}")
-        return len(records) / (time.perf_counter() - started)
+        wall = time.perf_counter() - started
+        return Measured(
+            len(records) / wall, (cpu_s(procs) - cpu_before) / wall, assignments(logs) - before
+        )
     finally:
         admin.close()
         bus.close()
@@ -185,6 +209,8 @@ def main() -> int:
     }
     counts = list(range(1, args.max_replicas + 1))
     rates: dict[str, dict[int, list[float]]] = {s: {k: [] for k in counts} for s in inputs}
+    rebalances: dict[str, dict[int, list[int]]] = {s: {k: [] for k in counts} for s in inputs}
+    cores: dict[str, dict[int, list[float]]] = {s: {k: [] for k in counts} for s in inputs}
     loads: list[float] = []
     with running_tansu(binary) as broker, tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
@@ -192,10 +218,24 @@ def main() -> int:
             for stage, records in inputs.items():
                 for replicas in order:
                     loads.append(os.getloadavg()[0])
-                    rate = measure(stage, replicas, records, broker.bootstrap, Path(tmp))
-                    rates[stage][replicas].append(rate)
-                    print(f"run {run + 1}: {stage} x{replicas}: {rate:.0f} msgs/s", flush=True)
+                    got = measure(stage, replicas, records, broker.bootstrap, Path(tmp))
+                    rates[stage][replicas].append(got.rate)
+                    cores[stage][replicas].append(got.cores)
+                    rebalances[stage][replicas].append(got.assignments)
+                    print(
+                        f"run {run + 1}: {stage} x{replicas}: {got.rate:.0f} msgs/s, "
+                        f"{got.cores:.2f} cores, {got.assignments} assignment(s) while "
+                        f"measured, load {loads[-1]:.1f}",
+                        flush=True,
+                    )
 
+    per_cpu = {
+        stage: {
+            k: [r / max(c, 1e-9) for r, c in zip(rates[stage][k], cores[stage][k], strict=True)]
+            for k in counts
+        }
+        for stage in inputs
+    }
     rows = []
     summary: dict[str, Any] = {}
     for stage, by_count in rates.items():
@@ -207,6 +247,9 @@ def main() -> int:
                 "msgs_per_s": round(med, 1),
                 "runs": [round(v, 1) for v in values],
                 "ratio_to_1": round(med / base, 2),
+                "assignments_while_measured": rebalances[stage][replicas],
+                "cores_used": [round(c, 2) for c in cores[stage][replicas]],
+                "msgs_per_cpu_s": [round(v, 1) for v in per_cpu[stage][replicas]],
             }
             rows.append(
                 [
@@ -215,6 +258,8 @@ def main() -> int:
                     f"{med:.0f}",
                     f"{min(values):.0f}–{max(values):.0f}",
                     f"{med / base:.2f}",
+                    f"{statistics.median(cores[stage][replicas]):.2f}",
+                    f"{statistics.median(per_cpu[stage][replicas]):.0f}",
                 ]
             )
     result = {
@@ -225,7 +270,20 @@ def main() -> int:
         "stages": summary,
     }
     path = common.write_result("scaleout", result)
-    print(common.table(["stage", "processes", "msgs/s (median)", "range", "× 1 process"], rows))
+    print(
+        common.table(
+            [
+                "stage",
+                "processes",
+                "msgs/s (median)",
+                "range",
+                "× 1 process",
+                "cores used",
+                "msgs per CPU s",
+            ],
+            rows,
+        )
+    )
     print(f"result: {path}")
     return 0
 
