@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import uvicorn
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,7 +23,7 @@ from alerts import store as alert_store
 from alerts.matching import QueryMatcher
 from alerts.stage import AlertSink, ShiftHook
 from chipwire import outbox
-from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, TAGGED_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
 from chipwire.health import Health, stage_health
 from chipwire.memory import limit_malloc_arenas
@@ -31,6 +31,7 @@ from chipwire.metrics import CONFIG_ERRORS
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
 from enrich import event_store
+from enrich.event_stage import EventSink
 from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
 from index import open_backend
@@ -39,13 +40,33 @@ from index.stage import IndexSink, index_runner
 from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
-from ingest.sources import Source, SourcesError, SourcesWatch, in_shard, load_sources
+from ingest.sources import (
+    Source,
+    SourcesError,
+    SourcesWatch,
+    in_partitions,
+    in_shard,
+    load_sources,
+)
 from ingest.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from chipwire.bus.kafka_membership import CrawlGroup
 
 log = logging.getLogger(__name__)
 
-STAGE_GROUPS = {"enrich": "chipwire-enrich", "index": "chipwire-index", "alert": "chipwire-alert"}
-STAGE_TOPICS = {"enrich": RAW_TOPIC, "index": ENRICHED_TOPIC, "alert": ENRICHED_TOPIC}
+STAGE_GROUPS = {
+    "enrich": "chipwire-enrich",
+    "events": "chipwire-events",
+    "index": "chipwire-index",
+    "alert": "chipwire-alert",
+}
+STAGE_TOPICS = {
+    "enrich": RAW_TOPIC,
+    "events": TAGGED_TOPIC,
+    "index": ENRICHED_TOPIC,
+    "alert": ENRICHED_TOPIC,
+}
 
 
 @dataclass
@@ -99,6 +120,7 @@ class Pipeline:
             ]
             if extractor is not None:
                 self._closers.append(lambda: extractor.shutdown(cancel_futures=True))
+        self.crawl_group: CrawlGroup | None = None
         self.backend: SearchBackend | None = None
         self.alert_sink: AlertSink | None = None
         self.runners: dict[str, StageRunner] = {}
@@ -108,17 +130,26 @@ class Pipeline:
     def connect(self) -> None:
         """Create the topics and open the consuming stages: the part that needs the bus."""
         self.bus.ensure_topics()
+        if self.crawler is not None and self.settings.crawl_sharding == "group":
+            from chipwire.bus.kafka_membership import CrawlGroup
+
+            self.crawl_group = CrawlGroup(self.settings)
+            self._closers.insert(0, self.crawl_group.close)
         for name in STAGE_GROUPS:
-            if name in self.stages:
+            if name in self.stages and not self._events_inline(name):
                 self.runners[name] = self._runner(name, self._sink(name))
         self.connected = True
 
+    def _events_inline(self, name: str) -> bool:
+        """One process running enrich and events hands each tagged article straight on."""
+        return name == "events" and "enrich" in self.stages
+
     def _sink(self, name: str) -> Sink:
         if name == "enrich":
-            events = event_store.connect(self.settings.events_db)
-            self._closers.append(events.close)
-            window = timedelta(hours=self.settings.event_window_h)
-            return EnrichSink(self.bus, EventStore(events, window))
+            inline = self._event_sink() if "events" in self.stages else None
+            return EnrichSink(self.bus, inline)
+        if name == "events":
+            return self._event_sink()
         if name == "index":
             self.backend = open_backend(self.settings)
             self._closers.insert(0, self.backend.close)
@@ -133,6 +164,12 @@ class Pipeline:
             on_shift=self._tighten_covering_feeds(),
         )
         return self.alert_sink
+
+    def _event_sink(self) -> EventSink:
+        conn = event_store.connect(self.settings.events_db)
+        self._closers.append(conn.close)
+        window = timedelta(hours=self.settings.event_window_h)
+        return EventSink(self.bus, EventStore(conn, window))
 
     def _saved_search_matcher(self) -> QueryMatcher | None:
         """On Elasticsearch, saved searches are percolator queries; embedded, the default."""
@@ -170,11 +207,14 @@ class Pipeline:
         return StageRunner(consumer, sink, self.bus, self.settings.stage_batch_records)
 
     def sources(self) -> list[Source]:
-        """The enabled sources this crawler replica owns (the file is parsed again only
-        when it changed)."""
-        return in_shard(
-            self._sources.current(), self.settings.crawl_shards, self.settings.crawl_shard
-        )
+        """The enabled sources this replica polls now (the file is parsed again only when it
+        changed): with crawl_sharding = group, those of the partitions the crawl group gives
+        it (none before it joined); otherwise crawl_shard of crawl_shards."""
+        current = self._sources.current()
+        if self.settings.crawl_sharding != "group":
+            return in_shard(current, self.settings.crawl_shards, self.settings.crawl_shard)
+        owned = self.crawl_group.owned() if self.crawl_group is not None else frozenset()
+        return in_partitions(current, self.settings.crawl_group_partitions, owned)
 
     @staticmethod
     def sources_of(settings: Settings) -> list[Source]:

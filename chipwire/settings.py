@@ -101,6 +101,17 @@ class Settings(BaseSettings):
     crawl_shard: int = Field(
         0, ge=0, description="This replica's share of the sources: 0 .. crawl_shards - 1"
     )
+    crawl_sharding: Literal["static", "group"] = Field(
+        "static",
+        description="static: crawl_shard of crawl_shards; group (Kafka only): the live "
+        "crawler replicas share the sources, and a lost replica's sources move to the others",
+    )
+    crawl_group_partitions: int = Field(
+        12,
+        ge=1,
+        description="crawl_sharding=group: source partitions shared by the replicas (the most "
+        "replicas that get a share)",
+    )
     fetch_timeout_s: float = Field(15.0, gt=0, description="Wall-clock limit per HTTP fetch")
     max_feed_bytes: int = Field(5_000_000, gt=0, description="Largest feed body accepted")
     max_page_bytes: int = Field(5_000_000, gt=0, description="Largest page body accepted")
@@ -304,6 +315,8 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"crawl_shard {self.crawl_shard} is not below crawl_shards {self.crawl_shards}"
             )
+        if self.crawl_sharding == "group" and self.bus != "kafka":
+            raise ValueError("crawl_sharding = 'group' needs bus = 'kafka' (a consumer group)")
         return self
 
     @classmethod

@@ -164,6 +164,11 @@ def in_shard(sources: list[Source], shards: int, shard: int) -> list[Source]:
     return [s for s in sources if shards <= 1 or shard_of(s.id, shards) == shard]
 
 
+def in_partitions(sources: list[Source], partitions: int, owned: frozenset[int]) -> list[Source]:
+    """The sources of the `owned` partitions, each source in partition shard_of(id)."""
+    return [s for s in sources if shard_of(s.id, partitions) in owned]
+
+
 def load_all_sources(path: Path) -> list[Source]:
     """Every source of the file, disabled ones included."""
     try:

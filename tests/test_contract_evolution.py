@@ -51,7 +51,7 @@ def with_future_fields(value: bytes) -> bytes:
 
 
 def test_a_record_with_unknown_fields_flows_through_every_stage(settings: Settings) -> None:
-    with Pipeline(settings, ("enrich", "index", "alert")) as pipeline:
+    with Pipeline(settings, ("enrich", "events", "index", "alert")) as pipeline:
         key, value, headers = encode(raw_article("customs"), stage="crawl")
         pipeline.bus.publish(RAW_TOPIC, key, with_future_fields(value), headers)
         pipeline.runners["enrich"].drain()
@@ -76,7 +76,7 @@ def test_a_record_with_unknown_fields_flows_through_every_stage(settings: Settin
 
 
 def test_tombstones_are_skipped_not_dead_lettered(settings: Settings) -> None:
-    with Pipeline(settings, ("enrich", "index", "alert")) as pipeline:
+    with Pipeline(settings, ("enrich", "events", "index", "alert")) as pipeline:
         pipeline.bus.publish(RAW_TOPIC, "gone-1", b"", {})
         pipeline.bus.publish(ENRICHED_TOPIC, "gone-2", b"", {})
         for runner in pipeline.runners.values():

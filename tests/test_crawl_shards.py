@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from chipwire.runner import Pipeline
 from chipwire.settings import Settings
-from ingest.sources import load_sources, shard_of
+from ingest.sources import Source, in_partitions, load_sources, shard_of
 
 
 @given(
@@ -56,3 +56,22 @@ def test_replicas_split_the_sources_between_them(tmp_path: Path) -> None:
 def test_a_shard_beyond_the_replicas_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="crawl_shard 3 is not below crawl_shards 3"):
         Settings(data_dir=tmp_path, crawl_shards=3, crawl_shard=3)
+
+
+@given(
+    st.lists(st.from_regex(r"[a-z0-9][a-z0-9_.-]{0,20}", fullmatch=True), unique=True),
+    st.integers(min_value=1, max_value=24),
+    st.integers(min_value=1, max_value=5),
+)
+def test_a_group_split_of_the_partitions_gives_each_source_one_owner(
+    ids: list[str], partitions: int, replicas: int
+) -> None:
+    sources = [Source(id=i, name=i, feed=f"http://127.0.0.1:9/{i}.xml") for i in ids]
+    shares = [frozenset(range(r, partitions, replicas)) for r in range(replicas)]  # disjoint
+    owned = [s.id for share in shares for s in in_partitions(sources, partitions, share)]
+    assert sorted(owned) == sorted(ids)
+
+
+def test_group_sharding_needs_kafka(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="crawl_sharding = 'group' needs bus = 'kafka'"):
+        Settings(data_dir=tmp_path, crawl_sharding="group")

@@ -22,7 +22,7 @@ from ingest.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 K8S = ROOT / "deploy" / "k8s"
-STAGES = {"crawl", "enrich", "index", "alert", "serve"}
+STAGES = {"crawl", "enrich", "events", "index", "alert", "serve"}
 SERVES_HTTP = {"index", "serve"}
 SETTING_VARS = {f"CHIPWIRE_{name.upper()}" for name in Settings.model_fields} | {"CHIPWIRE_CONFIG"}
 

@@ -19,6 +19,7 @@ from chipwire.events import encode, publish
 from chipwire.schemas import SCHEMA_DIR
 from chipwire.stage import StageRunner
 from enrich import event_store
+from enrich.event_stage import EventSink
 from enrich.event_store import EventStore
 from enrich.lexicon import load_lexicon
 from enrich.stage import EnrichSink
@@ -67,7 +68,7 @@ def bus(tmp_path: Path) -> EmbeddedBus:
 def test_sink_publishes_one_valid_enriched_article_per_raw(bus: EmbeddedBus) -> None:
     runner = StageRunner(
         bus.consumer("enrich", [RAW_TOPIC]),
-        EnrichSink(bus, EventStore(event_store.connect(Path(":memory:")))),
+        EnrichSink(bus, EventSink(bus, EventStore(event_store.connect(Path(":memory:"))))),
         bus,
     )
     assert runner.drain(idle_s=0.2) == 2
@@ -91,7 +92,7 @@ def test_an_invalid_raw_message_is_dead_lettered_and_the_rest_go_on(bus: Embedde
     bus.publish(RAW_TOPIC, "broken", b'{"not": "an article"}', {})
     runner = StageRunner(
         bus.consumer("enrich", [RAW_TOPIC]),
-        EnrichSink(bus, EventStore(event_store.connect(Path(":memory:")))),
+        EnrichSink(bus, EventSink(bus, EventStore(event_store.connect(Path(":memory:"))))),
         bus,
     )
     assert runner.drain(idle_s=0.2) == 3

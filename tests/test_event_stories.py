@@ -24,6 +24,7 @@ from chipwire.cli import app
 from chipwire.contract import EnrichedArticle, RawArticle, SourceRef, article_id
 from chipwire.settings import Settings
 from enrich import event_store
+from enrich.event_stage import EventSink
 from enrich.event_store import EventStore
 from enrich.event_stories import Report, numbers_in, same_event
 from enrich.stage import EnrichSink
@@ -113,7 +114,7 @@ def events(tmp_path: Path) -> Iterator[EventStore]:
 
 @pytest.fixture
 def sink(bus: EmbeddedBus, events: EventStore) -> EnrichSink:
-    return EnrichSink(bus, events)
+    return EnrichSink(bus, EventSink(bus, events))
 
 
 def published(bus: EmbeddedBus) -> dict[str, EnrichedArticle]:
@@ -284,7 +285,8 @@ def test_the_rule_is_symmetric(drawn: list[Report]) -> None:
 @pytest.fixture
 def indexed(tmp_path: Path, events: EventStore) -> tuple[Path, list[EnrichedArticle]]:
     delays = [timedelta(minutes=3), timedelta(minutes=40), timedelta(hours=2)]
-    sink = EnrichSink(EmbeddedBus(tmp_path / "log.sqlite"), events)
+    log = EmbeddedBus(tmp_path / "log.sqlite")
+    sink = EnrichSink(log, EventSink(log, events))
     articles = [sink.enrich(raw(r, seen_after=d)) for r, d in zip(SAME_EVENT, delays, strict=True)]
     articles.append(sink.enrich(raw(MONTH_LATER)))
     backend = TantivyBackend(tmp_path / "data" / "index")

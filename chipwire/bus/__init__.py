@@ -16,9 +16,13 @@ if TYPE_CHECKING:
 
 RAW_TOPIC = "chipwire.articles.raw.v1"
 ENRICHED_TOPIC = "chipwire.articles.enriched.v1"
+# tagged, before its event story is known: from enrich replicas to the one event stage
+TAGGED_TOPIC = "chipwire.articles.tagged.v1"
 ALERTS_TOPIC = "chipwire.alerts.v1"
 DLQ_TOPIC = "chipwire.dlq.v1"
-TOPICS = (RAW_TOPIC, ENRICHED_TOPIC, ALERTS_TOPIC, DLQ_TOPIC)
+# no messages: its partitions, shared by a consumer group, map to crawler replicas' sources
+CRAWL_SHARDS_TOPIC = "chipwire.crawl.shards.v1"
+TOPICS = (RAW_TOPIC, TAGGED_TOPIC, ENRICHED_TOPIC, ALERTS_TOPIC, DLQ_TOPIC)
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,7 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
         self, config: dict[str, Any], topics: list[str], from_beginning: bool, prefix: str = ""
     ) -> None:
         self._consumer = KafkaConsumer(**config)
+        self._group = str(config["group_id"])
         self._prefix = prefix
         self._lock = threading.Lock()
         self._polled: dict[TopicPartition, int] = {}  # next offset after what poll() returned
@@ -342,6 +343,14 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         # Blocking calls are not allowed here (IO thread); poll() finishes the job.
+        log.info(  # which replica reads what: one line per rebalance
+            "kafka: group %s assigned %s",
+            self._group,
+            ", ".join(
+                f"{tp.topic.removeprefix(self._prefix)}[{tp.partition}]" for tp in sorted(assigned)
+            )
+            or "nothing",
+        )
         with self._lock:
             self._unchecked.update(tp for tp in assigned if tp in self._start_at)
         self._joined.set()

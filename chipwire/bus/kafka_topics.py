@@ -16,7 +16,15 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka import errors as kerr
 from kafka.admin import ConfigResource, NewTopic
 
-from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOPICS, Message
+from chipwire.bus import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    ENRICHED_TOPIC,
+    RAW_TOPIC,
+    TAGGED_TOPIC,
+    TOPICS,
+    Message,
+)
 from chipwire.bus.kafka_config import client_config, to_message
 from chipwire.settings import Settings
 
@@ -37,6 +45,7 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
     articles = {"cleanup.policy": "compact,delete", "retention.ms": retention}
     return {
         RAW_TOPIC: articles,
+        TAGGED_TOPIC: articles,
         ENRICHED_TOPIC: articles,
         ALERTS_TOPIC: {"cleanup.policy": "delete", "retention.ms": retention},
         DLQ_TOPIC: {
@@ -47,15 +56,19 @@ def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def ensure_topics(
-    settings: Settings, names: Sequence[str] = TOPICS, probe_timeout_s: float | None = None
+    settings: Settings,
+    names: Sequence[str] = TOPICS,
+    probe_timeout_s: float | None = None,
+    partitions: int | None = None,
 ) -> list[str]:
-    """Create the missing topics; returns the names created now. `probe_timeout_s` bounds
-    the wait for an unreachable broker (kafka-python's default is about 30 s)."""
+    """Create the missing topics (with `partitions`, default kafka_partitions); returns the
+    names created now. `probe_timeout_s` bounds the wait for an unreachable broker
+    (kafka-python's default is about 30 s)."""
     configs = topic_configs(settings)
     new = [
         NewTopic(
             settings.kafka_topic_prefix + name,
-            settings.kafka_partitions,
+            partitions or settings.kafka_partitions,
             settings.kafka_replication,
             topic_configs=configs.get(name, {}),
         )

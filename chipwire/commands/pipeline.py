@@ -1,4 +1,4 @@
-"""`chipwire run|demo|crawl|enrich|alert|tail|serve`: the commands that move articles
+"""`chipwire run|demo|crawl|enrich|events|alert|tail|serve`: the commands that move articles
 (`chipwire index`, the index stage, lives with the index's commands in indexing.py)."""
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chipwire.bus import ALERTS_TOPIC, DLQ_TOPIC, ENRICHED_TOPIC, RAW_TOPIC, TOPICS, open_bus
+from chipwire.bus import (
+    ALERTS_TOPIC,
+    DLQ_TOPIC,
+    ENRICHED_TOPIC,
+    RAW_TOPIC,
+    TAGGED_TOPIC,
+    TOPICS,
+    open_bus,
+)
 from chipwire.commands.failures import (
     UserError,
     clean,
@@ -35,6 +43,7 @@ log = logging.getLogger("chipwire.run")
 GRACE_S = 3.0  # after SIGTERM/SIGINT: finish the batch in hand, then stop now
 TOPIC_ALIASES = {
     "raw": RAW_TOPIC,
+    "tagged": TAGGED_TOPIC,
     "enriched": ENRICHED_TOPIC,
     "alerts": ALERTS_TOPIC,
     "dlq": DLQ_TOPIC,
@@ -44,7 +53,7 @@ TOPIC_ALIASES = {
 def register(app: typer.Typer) -> None:
     app.command()(run)
     app.command()(demo)
-    for stage in ("crawl", "enrich", "alert"):  # `index` is a group: commands/indexing.py
+    for stage in ("crawl", "enrich", "events", "alert"):  # `index` is a group: commands/indexing.py
         app.command(name=stage, help=f"Run only the {stage} stage (for one service per stage).")(
             _stage_command(stage)
         )
@@ -66,7 +75,7 @@ def run() -> None:
 
     Ctrl-C (SIGINT) or SIGTERM stops cleanly: the batch in hand is finished and committed.
     """
-    run_stages(("crawl", "enrich", "index", "alert"))
+    run_stages(("crawl", "enrich", "events", "index", "alert"))
 
 
 def _stage_command(stage: str) -> Any:

@@ -196,6 +196,7 @@ def reenrich(
     from chipwire.errors import Retry
     from chipwire.events import decode
     from enrich import event_store
+    from enrich.event_stage import EventSink
     from enrich.lexicon import load_lexicon
     from enrich.stage import EnrichSink
 
@@ -203,7 +204,7 @@ def reenrich(
     bus = open_bus(settings)
     events_conn = event_store.connect(settings.events_db)
     events = event_store.EventStore(events_conn, timedelta(hours=settings.event_window_h))
-    sink = EnrichSink(bus, events)
+    sink = EnrichSink(bus, EventSink(bus, events))  # tagged and filed in this process
     reader = bus.reader([RAW_TOPIC])  # no consumer group: nothing to join, nothing to keep
     latest: dict[str, RawArticle] = {}
     read = skipped = failed = unpublished = 0

@@ -20,6 +20,7 @@ from chipwire.events import encode
 from chipwire.settings import Settings
 from chipwire.stage import StageRunner
 from enrich import event_store
+from enrich.event_stage import EventSink
 from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
 from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, read_keys, tansu, unique
@@ -102,7 +103,7 @@ def test_a_batch_cut_off_mid_publish_is_published_again_and_nothing_is_lost(
 
     cutting = CutMidBatch(bus, proxy, at=BATCH + BATCH // 2)  # halfway through batch 2
     events = EventStore(event_store.connect(Path(":memory:")))
-    sink = EnrichSink(cutting, events)  # type: ignore[arg-type]  # a Bus, by delegation
+    sink = EnrichSink(cutting, EventSink(cutting, events))  # type: ignore[arg-type]  # a Bus
     consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
     runner = StageRunner(consumer, sink, bus, max_records=BATCH, retry_backoff_s=0.2)
     stop = threading.Event()

@@ -1,0 +1,136 @@
+"""Enrich at scale on a real broker (tansu, 3 partitions): two stateless enrich replicas
+share the raw topic and one event stage files every tagged article, so each article
+reaches the enriched topic with the event story one process gives it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC
+from chipwire.bus.kafka import KafkaBus
+from chipwire.contract import EnrichedArticle, article_id
+from chipwire.events import publish
+from chipwire.runner import Pipeline
+from chipwire.settings import Settings
+from tests.kafka.kafka_fixtures import kafka_settings, tansu, unique
+from tests.kafka.tansu_broker import Tansu
+from tests.test_event_stories import BRIEF, HUAXIA, LEDGER, MONTH_LATER, raw
+
+__all__ = ["tansu"]
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+ONE_EVENT = (LEDGER, BRIEF, HUAXIA)
+OTHERS = [  # unrelated launches, each its own event: enough keys to reach every partition
+    (
+        f"https://gadget-news.example/{n}",
+        "Gadget News",
+        "en",
+        LEDGER[3] + timedelta(days=9 * n),
+        f"A maker of handheld consoles showed model {n} with a brighter screen and longer battery.",
+    )
+    for n in range(1, 9)
+]
+
+
+@pytest.fixture
+def settings(tansu: Tansu, tmp_path: Path) -> Settings:
+    return kafka_settings(
+        tansu.bootstrap, tmp_path, kafka_topic_prefix=unique("scale") + ".", kafka_partitions=3
+    )
+
+
+def latest_enriched(
+    settings: Settings, expect: int, timeout_s: float = 60.0
+) -> dict[str, EnrichedArticle]:
+    """Each article's latest enriched message, once `expect` articles have one whose
+    event id no longer changes for a second."""
+    bus = KafkaBus(settings)
+    reader = bus.reader([ENRICHED_TOPIC])
+    latest: dict[str, EnrichedArticle] = {}
+    deadline, quiet_until = time.monotonic() + timeout_s, None
+    try:
+        while time.monotonic() < deadline:
+            batch = reader.poll(500, 0.3)
+            for message in batch:
+                article = EnrichedArticle.model_validate_json(message.value)
+                latest[article.id] = article
+            if batch or len(latest) < expect:
+                quiet_until = None
+            elif quiet_until is None:
+                quiet_until = time.monotonic() + 1.0
+            elif time.monotonic() > quiet_until:
+                break
+        return latest
+    finally:
+        reader.close()
+        bus.close()
+
+
+@pytest.fixture
+def running(settings: Settings) -> Iterator[list[Pipeline]]:
+    """Two enrich replicas and the one event stage, each a pipeline of its own."""
+    stop = threading.Event()
+    with ExitStack() as stack:
+        pipelines = [
+            stack.enter_context(Pipeline(replace_dir(settings, name), (stage,)))
+            for name, stage in (("e1", "enrich"), ("e2", "enrich"), ("ev", "events"))
+        ]
+        threads = [
+            threading.Thread(target=runner.run, args=(stop, 0.3), daemon=True)
+            for p in pipelines
+            for runner in p.runners.values()
+        ]
+        for thread in threads:
+            thread.start()
+        yield pipelines
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def replace_dir(settings: Settings, name: str) -> Settings:
+    return settings.model_copy(update={"data_dir": settings.data_dir / name})
+
+
+def wait_for_members(pipelines: list[Pipeline], timeout_s: float = 40.0) -> None:
+    """Until every runner has turned its loop a few times: the group has settled."""
+    runners = [r for p in pipelines for r in p.runners.values()]
+    since = time.monotonic()
+    deadline = since + timeout_s
+    loops = dict.fromkeys(map(id, runners), 0)
+    while min(loops.values()) < 3 and time.monotonic() < deadline:
+        for r in runners:
+            if r.last_loop_at > since:
+                loops[id(r)] += 1
+        since = time.monotonic()
+        time.sleep(0.4)
+
+
+def test_two_enrich_replicas_and_one_event_stage_give_each_article_its_event(
+    settings: Settings, running: list[Pipeline]
+) -> None:
+    wait_for_members(running)
+    bus = KafkaBus(settings)
+    # the later reports first: the event stage renames them when the earliest comes in
+    for report in (HUAXIA, BRIEF, MONTH_LATER, *OTHERS, LEDGER):
+        publish(bus, RAW_TOPIC, raw(report), stage="crawl")
+    bus.close()
+    expect = len(ONE_EVENT) + 1 + len(OTHERS)
+    latest = latest_enriched(settings, expect)
+
+    assert len(latest) == expect
+    first = article_id(LEDGER[0])
+    assert {latest[article_id(r[0])].event_id for r in ONE_EVENT} == {first}
+    later = latest[article_id(MONTH_LATER[0])]
+    assert later.event_id == later.id
+    assert all(latest[article_id(r[0])].event_id == article_id(r[0]) for r in OTHERS)
+    enrich = [p.runners["enrich"].handled["ok"] for p in running[:2]]
+    assert sum(enrich) >= expect and min(enrich) > 0, enrich  # both replicas tagged
+    assert running[2].runners["events"].handled["ok"] >= expect
