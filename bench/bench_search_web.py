@@ -278,7 +278,8 @@ def main() -> None:
     )
     print(f"api / bare p95 = {ratio:.2f}, p50 = {result['api_over_bare_p50']:.2f}  ({path})")
     if base_proc is not None:
-        print(f"base / bare p95 = {result['base_over_bare_p95']:.2f}, p50 = {result['base_over_bare_p50']:.2f}")
+        p95, p50 = result["base_over_bare_p95"], result["base_over_bare_p50"]
+        print(f"base / bare p95 = {p95:.2f}, p50 = {p50:.2f}")
     if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
 
