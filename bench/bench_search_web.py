@@ -182,6 +182,20 @@ def serve(data_dir: Path, port: int, code: Path | None = None) -> subprocess.Pop
     raise RuntimeError("chipwire serve did not answer within 60 s")
 
 
+def cpu_ms(pid: int) -> float:
+    """CPU time of all of a process's threads so far (Linux schedstat, nanoseconds): the
+    server's own work per request, which foreign load on the cores inflates far less than
+    the wall clock."""
+    tasks = Path(f"/proc/{pid}/task")
+    total = 0
+    for task in tasks.iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError):  # a thread that just ended
+            continue
+    return total / 1e6
+
+
 def percentiles(ms: list[float]) -> dict[str, float]:
     ordered = sorted(ms)
     return {
@@ -216,6 +230,7 @@ def main() -> None:
     times: dict[str, list[float]] = {"bare": [], "api": [], "page": []}
     if base_proc is not None:
         times["base"] = []
+    server_cpu: dict[str, list[float]] = {"bare": [], "api": [], "base": []}
     totals = {}
     try:
         with (
@@ -228,26 +243,33 @@ def main() -> None:
                 client.get("/", params=warm)
                 if base_proc is not None:
                     base.get("/api/search", params=warm)
-            for _ in range(args.rounds):
+            for round_no in range(args.rounds):
                 for params in SEARCHES:
                     req = request_of(params)
-                    started = time.perf_counter()
+                    started, cpu_before = time.perf_counter(), time.thread_time()
                     total = bare.search(req)
                     times["bare"].append((time.perf_counter() - started) * 1000)
-                    started = time.perf_counter()
-                    reply = client.get("/api/search", params=params)
-                    times["api"].append((time.perf_counter() - started) * 1000)
+                    server_cpu["bare"].append((time.thread_time() - cpu_before) * 1000)
+                    # with a baseline, it and this checkout take turns going first
+                    servers = [("api", client, proc)]
+                    if base_proc is not None:
+                        servers.append(("base", base, base_proc))
+                    replies = {}
+                    for name, server, process in servers[:: -1 if round_no % 2 else 1]:
+                        cpu_before = cpu_ms(process.pid)
+                        started = time.perf_counter()
+                        replies[name] = server.get("/api/search", params=params)
+                        times[name].append((time.perf_counter() - started) * 1000)
+                        server_cpu[name].append(cpu_ms(process.pid) - cpu_before)
+                    reply = replies["api"]
                     assert reply.status_code == 200 and reply.json()["total"] == total, params
+                    if "base" in replies:
+                        assert replies["base"].json() == reply.json(), params  # same answer
                     totals[params["query"] or str(params)] = total
                     started = time.perf_counter()
                     page = client.get("/", params=params)
                     times["page"].append((time.perf_counter() - started) * 1000)
                     assert page.status_code == 200, params
-                    if base_proc is not None:
-                        started = time.perf_counter()
-                        before = base.get("/api/search", params=params)
-                        times["base"].append((time.perf_counter() - started) * 1000)
-                        assert before.json() == reply.json(), params  # same answer
     finally:
         for server in (proc, base_proc):
             if server is not None:
@@ -264,6 +286,9 @@ def main() -> None:
         "latency_ms": summary,
         "api_over_bare_p95": round(ratio, 2),
         "api_over_bare_p50": round(summary["api"]["p50"] / summary["bare"]["p50"], 2),
+        "cpu_ms_per_search": {  # bare: the bench's thread; api, base: the server process
+            name: round(statistics.mean(v), 2) for name, v in server_cpu.items() if v
+        },
     }
     if base_proc is not None:
         result["baseline_code"] = str(args.baseline_code)
@@ -276,6 +301,7 @@ def main() -> None:
         f"{docs} docs: "
         + ", ".join(f"{k} p50 {v['p50']} ms p95 {v['p95']} ms" for k, v in summary.items())
     )
+    print(f"CPU ms per search (mean): {result['cpu_ms_per_search']}")
     print(f"api / bare p95 = {ratio:.2f}, p50 = {result['api_over_bare_p50']:.2f}  ({path})")
     if base_proc is not None:
         p95, p50 = result["base_over_bare_p95"], result["base_over_bare_p50"]
