@@ -11,9 +11,12 @@ rotation:
          stance counts) the backend asks for; the tantivy query object is the one our
          query builder makes, so both sides search for exactly the same thing;
 - api:   GET /api/search over HTTP (parse, search, snippets, facets, JSON);
-- page:  GET / (the same search rendered as the analyst's HTML page).
+- page:  GET / (the same search rendered as the analyst's HTML page);
+- base:  with `--baseline-code DIR`, GET /api/search on a second server running another
+         checkout's code (e.g. `git archive` of main unpacked in DIR), for a before/after
+         in the same rotation.
 
-    python bench/bench_search_web.py [--docs 100000] [--rounds 20]
+    python bench/bench_search_web.py [--docs 100000] [--rounds 20] [--baseline-code DIR]
 
 Results: bench/results/search-web-<UTC>.json; the summary goes to docs/benchmarks.md.
 """
@@ -155,7 +158,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(data_dir: Path, port: int, code: Path | None = None) -> subprocess.Popen[bytes]:
+    """`chipwire serve` from this checkout, or from `code` (ahead of the installed one)."""
     env = {
         **os.environ,
         "CHIPWIRE_DATA_DIR": str(data_dir),
@@ -163,8 +167,10 @@ def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "CHIPWIRE_SEARCH": "tantivy",
         "CHIPWIRE_LOG_LEVEL": "WARNING",
     }
-    chipwire = Path(sys.executable).with_name("chipwire")
-    proc = subprocess.Popen([str(chipwire), "serve"], env=env, stderr=subprocess.DEVNULL)
+    if code is not None:
+        env["PYTHONPATH"] = str(code.resolve())
+    command = [sys.executable, "-m", "chipwire", "serve"]
+    proc = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -174,6 +180,20 @@ def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             time.sleep(0.2)
     proc.kill()
     raise RuntimeError("chipwire serve did not answer within 60 s")
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time of all of a process's threads so far (Linux schedstat, nanoseconds): the
+    server's own work per request, which foreign load on the cores inflates far less than
+    the wall clock."""
+    tasks = Path(f"/proc/{pid}/task")
+    total = 0
+    for task in tasks.iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError):  # a thread that just ended
+            continue
+    return total / 1e6
 
 
 def percentiles(ms: list[float]) -> dict[str, float]:
@@ -191,6 +211,9 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--keep", type=Path, help="keep the data dir here (reused if present)")
+    parser.add_argument(
+        "--baseline-code", type=Path, help="another checkout whose API is timed as 'base'"
+    )
     args = parser.parse_args()
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="chipwire-bench-web-"))
     index_dir = data_dir / "index"
@@ -202,32 +225,56 @@ def main() -> None:
     docs = int(bare.index.searcher().num_docs)
     port = free_port()
     proc = serve(data_dir, port)
+    base_port = free_port()
+    base_proc = serve(data_dir, base_port, args.baseline_code) if args.baseline_code else None
     times: dict[str, list[float]] = {"bare": [], "api": [], "page": []}
+    if base_proc is not None:
+        times["base"] = []
+    server_cpu: dict[str, list[float]] = {"bare": [], "api": [], "base": []}
     totals = {}
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client,
+            httpx.Client(base_url=f"http://127.0.0.1:{base_port}", timeout=30) as base,
+        ):
             for warm in SEARCHES:  # first touch of each query's postings and fast fields
                 bare.search(request_of(warm))
                 client.get("/api/search", params=warm)
                 client.get("/", params=warm)
-            for _ in range(args.rounds):
+                if base_proc is not None:
+                    base.get("/api/search", params=warm)
+            for round_no in range(args.rounds):
                 for params in SEARCHES:
                     req = request_of(params)
-                    started = time.perf_counter()
+                    started, cpu_before = time.perf_counter(), time.thread_time()
                     total = bare.search(req)
                     times["bare"].append((time.perf_counter() - started) * 1000)
-                    started = time.perf_counter()
-                    reply = client.get("/api/search", params=params)
-                    times["api"].append((time.perf_counter() - started) * 1000)
+                    server_cpu["bare"].append((time.thread_time() - cpu_before) * 1000)
+                    # with a baseline, it and this checkout take turns going first
+                    servers = [("api", client, proc)]
+                    if base_proc is not None:
+                        servers.append(("base", base, base_proc))
+                    replies = {}
+                    for name, server, process in servers[:: -1 if round_no % 2 else 1]:
+                        cpu_before = cpu_ms(process.pid)
+                        started = time.perf_counter()
+                        replies[name] = server.get("/api/search", params=params)
+                        times[name].append((time.perf_counter() - started) * 1000)
+                        server_cpu[name].append(cpu_ms(process.pid) - cpu_before)
+                    reply = replies["api"]
                     assert reply.status_code == 200 and reply.json()["total"] == total, params
+                    if "base" in replies:
+                        assert replies["base"].json() == reply.json(), params  # same answer
                     totals[params["query"] or str(params)] = total
                     started = time.perf_counter()
                     page = client.get("/", params=params)
                     times["page"].append((time.perf_counter() - started) * 1000)
                     assert page.status_code == 200, params
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        for server in (proc, base_proc):
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=15)
     summary = {k: percentiles(v) for k, v in times.items()}
     ratio = summary["api"]["p95"] / summary["bare"]["p95"]
     result = {
@@ -238,13 +285,27 @@ def main() -> None:
         "index_build_s": build_s,
         "latency_ms": summary,
         "api_over_bare_p95": round(ratio, 2),
+        "api_over_bare_p50": round(summary["api"]["p50"] / summary["bare"]["p50"], 2),
+        "cpu_ms_per_search": {  # bare: the bench's thread; api, base: the server process
+            name: round(statistics.mean(v), 2) for name, v in server_cpu.items() if v
+        },
     }
+    if base_proc is not None:
+        result["baseline_code"] = str(args.baseline_code)
+        for stat in ("p50", "p95"):
+            result[f"base_over_bare_{stat}"] = round(
+                summary["base"][stat] / summary["bare"][stat], 2
+            )
     path = common.write_result("search-web", result)
     print(
         f"{docs} docs: "
         + ", ".join(f"{k} p50 {v['p50']} ms p95 {v['p95']} ms" for k, v in summary.items())
     )
-    print(f"api / bare p95 = {ratio:.2f}  ({path})")
+    print(f"CPU ms per search (mean): {result['cpu_ms_per_search']}")
+    print(f"api / bare p95 = {ratio:.2f}, p50 = {result['api_over_bare_p50']:.2f}  ({path})")
+    if base_proc is not None:
+        p95, p50 = result["base_over_bare_p95"], result["base_over_bare_p50"]
+        print(f"base / bare p95 = {p95:.2f}, p50 = {p50:.2f}")
     if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
 

@@ -398,10 +398,13 @@ def watch_index_size(settings: Settings, backend: SearchBackend | None = None) -
 def start_web(settings: Settings, health: Health | None = None) -> uvicorn.Server:
     """The web page, the API, /healthz and /metrics on settings.http_host:http_port, in a
     thread; /healthz also reports the stages `health` covers."""
+    from chipwire import heap
     from chipwire.web import create_web_app
 
+    app = create_web_app(settings, health)
+    heap.settle()  # the pipeline and the app are built: what is alive now stays
     config = uvicorn.Config(
-        create_web_app(settings, health),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_level="warning",

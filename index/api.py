@@ -140,7 +140,7 @@ def create_app(
         SEARCH_SECONDS.labels(backend.name).observe(time.perf_counter() - started)
         SEARCHES.labels("ok").inc()
         # serialised once here: returning the model would have FastAPI validate it again
-        return Response(response.model_dump_json(), media_type="application/json")
+        return Response(response.to_json(), media_type="application/json")
 
     @app.get("/api/articles/{article_id}", response_model=EnrichedArticle)
     def article(article_id: str) -> EnrichedArticle:

@@ -219,13 +219,15 @@ class TantivyBackend:
             for field in FACETED
         }
         facets["day"] = [
-            {"key": _day(b["key"]), "count": b["doc_count"]}
+            {"key": _day(b["key"]), "count": count}
             for b in result.get("day", {}).get("buckets", [])
-            if b["doc_count"]
+            if (count := b["doc_count"])
         ]
         facets[WEEK_FACET] = [
-            {"key": week_key(_day(w["key"]), s["key"]), "count": s["doc_count"]}
+            {"key": week_key(monday, s["key"]), "count": s["doc_count"]}
             for w in result.get(WEEK_FACET, {}).get("buckets", [])
+            if w["doc_count"]  # an empty week has no stance to count
+            for monday in (_day(w["key"]),)  # once per week, not once per stance
             for s in w.get("stance", {}).get("buckets", [])
         ]
         return facets

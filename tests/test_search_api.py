@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,8 +15,9 @@ from fastapi import FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chipwire.contract import EntityRef, Tags
 from index.api import create_app
-from index.backend import SearchBackend
+from index.backend import SearchBackend, SearchHit, SearchResponse, Snippet
 from index.elastic import ElasticBackend, make_client
 from index.tantivy_backend import TantivyBackend
 from tests.test_search_samples import ALL, APPROVAL, CUSTOMS, DUTCH
@@ -133,3 +135,50 @@ def test_no_query_text_makes_the_server_fail(shared_api: httpx.Client, text: str
     assert reply.status_code in (200, 400), reply.text
     if reply.status_code == 400:
         assert "Traceback" not in reply.text and reply.json()["detail"]
+
+
+texts = st.text(max_size=40)
+moments = st.none() | st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+numbers = st.floats(allow_nan=False, allow_infinity=False, width=64)
+hits = st.builds(
+    SearchHit,
+    id=texts,
+    story_id=texts,
+    event_id=st.none() | texts,
+    title=texts,
+    url=texts,
+    source=texts,
+    published_at=moments,
+    fetched_at=moments,
+    language=st.none() | texts,
+    stance=st.sampled_from(["restrict", "ease", "mixed", "none"]),
+    acting_jurisdiction=st.none() | texts,
+    relevance=numbers,
+    score=numbers,
+    snippet=st.builds(Snippet, html=texts, text=texts),
+    tags=st.builds(
+        Tags,
+        chips=st.lists(st.builds(EntityRef, id=texts, name=texts), max_size=2),
+        topics=st.lists(texts, max_size=2),
+    ),
+)
+buckets = st.lists(
+    st.fixed_dictionaries({"key": texts, "count": st.integers(0, 2**53)}), max_size=5
+)
+
+
+@given(
+    st.builds(
+        SearchResponse,
+        total=st.integers(0, 2**53),
+        hits=st.lists(hits, max_size=3),
+        facets=st.dictionaries(texts, buckets, max_size=3),
+        query=texts,
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_the_fast_json_is_the_documented_json_byte_for_byte(response: SearchResponse) -> None:
+    """The API writes responses with orjson: exactly the bytes of the response model."""
+    assert response.to_json() == response.model_dump_json().encode()

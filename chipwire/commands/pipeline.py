@@ -187,6 +187,7 @@ def serve() -> None:
     """Serve the web page (/) and the API (/api/…, /docs, /healthz, /metrics) alone."""
     import uvicorn
 
+    from chipwire import heap
     from chipwire.web import create_web_app
 
     settings = _settings()
@@ -196,8 +197,10 @@ def serve() -> None:
     from chipwire.runner import watch_index_size
 
     watch_index_size(settings)
+    app = create_web_app(settings)
+    heap.settle()
     uvicorn.run(
-        create_web_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_level="info",
