@@ -68,6 +68,17 @@ class Candidate:
     cue: CueReading
     stance_factor: float = 1.0  # background and concessions weigh less in the stance
     source: str = "agency"  # how the actor was found (SOURCE_FACTOR's keys)
+    attribution: Attribution = field(default_factory=lambda: Attribution())
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """How the sentence ties the move to its government, beyond who was picked."""
+
+    targeted: bool = False  # the government is named in the sentence, but not as actor
+    by_agent: bool = False  # named after "by": "was barred by Washington"
+    quoted_by: str | None = None  # another government says it: "Beijing said the U.S. ..."
+    recent: bool = False  # a recency marker in the sentence ("this week", "on Monday")
 
 
 @dataclass
@@ -135,6 +146,7 @@ def _candidates(
         return []
     action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
     certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor, lexicon)
+    attribution = _attribution(cue, actor, actors, mentions, tokens)
     confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
     cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
     return [
@@ -149,9 +161,45 @@ def _candidates(
             cue,
             stance_factor,
             actor.source,
+            attribution,
         )
         for subject in subjects
     ]
+
+
+def _reported_clause(cue: CueReading, actors: list[Actor], mentions: list[Mention]) -> list[Actor]:
+    """ "The White House said China agreed to suspend ...": after a speech verb, a
+    government named before the cue is the one moving; the speaker only reports it."""
+    said = max(
+        (m.start for m in mentions if m.kind == "speech" and m.start < cue.start), default=-1
+    )
+    reported = [a for a in actors if said < a.start < cue.start and (a.strength >= 0.8 or a.agency)]
+    if said < 0 or not reported:
+        return actors
+    return [a for a in actors if a.start > said]
+
+
+def _attribution(
+    cue: CueReading, actor: Actor, actors: list[Actor], mentions: list[Mention], tokens: Tokens
+) -> Attribution:
+    named = actor.source in ("agency", "country")
+    targeted = not named and any(
+        m.kind == "country" and m.key == actor.jurisdiction for m in mentions
+    )
+    at = tokens.index_at(actor.start)
+    before = [w for w in tokens.words(at - 2, at) if w != "the"]
+    by_agent = named and before[-1:] == ["by"] and actor.start > cue.start
+    speech = [m.start for m in mentions if m.kind == "speech" and m.start < cue.start]
+    speakers = [
+        a.jurisdiction
+        for a in actors
+        if a.strength >= 0.8
+        and speech
+        and a.start < max(speech)
+        and a.jurisdiction != actor.jurisdiction
+    ]
+    recent = any(m.kind == "background" and m.key == "recent" for m in mentions)
+    return Attribution(targeted, by_agent, speakers[0] if speakers else None, recent)
 
 
 def _company_acts(
@@ -214,7 +262,7 @@ def _choose_actor(
 ) -> Actor | None:
     here = tokens.index_at(cue.start)
     best: tuple[float, Actor] | None = None
-    for actor in actors:
+    for actor in _reported_clause(cue, actors, mentions):
         distance = tokens.index_at(actor.start) - here
         if distance < 0:
             score = actor.strength * max(0.6, 1.0 - 0.015 * -distance)
