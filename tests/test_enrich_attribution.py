@@ -146,3 +146,29 @@ def test_without_readable_weights_the_deciders_pick_stands(tmp_path: Path) -> No
     assert load_attribution(broken) is None
     assert load_attribution(tmp_path / "absent.json") is None
     assert acting_government("none", [move("US", "ease")], "US", None) is None
+
+
+def test_a_chinese_country_before_de_and_a_plain_noun_is_a_modifier() -> None:
+    # "bowing to US pressure, the Dutch government announced controls"
+    pressure = tag_text("荷兰政府屈服于美国的压力，宣布新的管制措施，限制阿斯麦光刻机对华出口。")
+    own_move = tag_text("美国的出口管制限制阿斯麦光刻机对华出口。")
+    assert pressure.acting_jurisdiction == "NL"
+    assert own_move.acting_jurisdiction == "US"
+
+
+def test_chinese_distances_are_counted_in_words_not_characters() -> None:
+    # the ministry that speaks before the exemption grants it, not the government the
+    # sentence blames after it
+    result = tag_text(
+        "中国商务部1日表示，充分考虑国内国际产业供应链的安全稳定，"
+        "对符合条件的芯片出口予以豁免，并强调荷兰政府的干预导致了混乱。"
+    )
+    assert (result.stance, result.acting_jurisdiction) == ("ease", "CN")
+
+
+def test_a_named_trade_minister_stands_for_the_government() -> None:
+    result = tag_text(
+        "Minister Liesje Schreinemacher announced that ASML will no longer be allowed to "
+        "export certain chip machines to China from September."
+    )
+    assert result.acting_jurisdiction == "NL"
