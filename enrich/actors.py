@@ -70,12 +70,14 @@ def _country_strength(
         return 0.0
     if before.endswith("'s") or before.endswith("'"):
         return 0.0  # after a possessive a country is a modifier: "chipmakers' China waivers"
-    if tokens.folded[mention.end - tokens.offset :].startswith(lexicon.cjk_attributive):
+    rest = tokens.folded[mention.end - tokens.offset :]
+    if rest.startswith(lexicon.cjk_attributive):
         return 0.0  # 美国企业, 中国芯片
-    if lexicon.subject_marks and tokens.folded[mention.end - tokens.offset :].startswith(
-        lexicon.subject_marks
-    ):
+    if lexicon.subject_marks and rest.startswith(lexicon.subject_marks):
         return 1.0  # 日本は, 일본이: the subject, as sure an agent as "by Japan"
+    if rest.startswith("的"):  # "美国的压力" is a modifier, "美国的出口管制" its own move
+        next_is_cue = any(0 < c - mention.end <= 3 for c in cue_starts)
+        return 0.85 if next_is_cue else 0.35
     partner = before in lexicon.target_prepositions and before not in AGENT_BY
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
         return 0.0 if partner else 0.95  # "talks with Chinese officials": not the actor

@@ -81,6 +81,11 @@ class Move:
     action: str = ""
     agency: str | None = None
     weak: bool = False  # read with little confidence: a hint of who acts, never the news
+    source: str = ""  # how the actor was found (enrich.signals.SOURCE_FACTOR's keys)
+    targeted: bool = False  # its government is named in the sentence, but not as actor
+    by_agent: bool = False  # its government is named after "by" ("was barred by X")
+    quoted_by: str | None = None  # another government reports it ("Beijing said the U.S.")
+    recent: bool = False  # the sentence marks it as recent ("this week")
 
 
 def stance_features(
@@ -230,11 +235,17 @@ def decide(
     possible = _possible(moves)
     stance = max(possible, key=lambda c: probabilities[c])
     why = "fitted: " + ", ".join(f"{c} {p:.2f}" for c, p in probabilities.items())
+    return stance, government_of(stance, moves, rules), why
+
+
+def government_of(stance: Stance, moves: Sequence[Move], rules: StanceDecision) -> str | None:
+    """The hand-set pick of the acting government for a stance: the rules' own when they
+    reached the same stance, else the government whose moves weigh most."""
     if stance == "none":
-        return "none", None, why
+        return None
     if stance == rules.stance and rules.jurisdiction:
-        return stance, rules.jurisdiction, why
-    return stance, _acting(stance, moves), why
+        return rules.jurisdiction
+    return _acting(stance, moves)
 
 
 def _possible(moves: Sequence[Move]) -> list[Stance]:

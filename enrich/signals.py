@@ -68,6 +68,17 @@ class Candidate:
     cue: CueReading
     stance_factor: float = 1.0  # background and concessions weigh less in the stance
     source: str = "agency"  # how the actor was found (SOURCE_FACTOR's keys)
+    attribution: Attribution = field(default_factory=lambda: Attribution())
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """How the sentence ties the move to its government, beyond who was picked."""
+
+    targeted: bool = False  # the government is named in the sentence, but not as actor
+    by_agent: bool = False  # named after "by": "was barred by Washington"
+    quoted_by: str | None = None  # another government says it: "Beijing said the U.S. ..."
+    recent: bool = False  # a recency marker in the sentence ("this week", "on Monday")
 
 
 @dataclass
@@ -135,6 +146,7 @@ def _candidates(
         return []
     action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
     certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor, lexicon)
+    attribution = _attribution(cue, actor, actors, mentions, tokens)
     confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
     cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
     return [
@@ -149,9 +161,45 @@ def _candidates(
             cue,
             stance_factor,
             actor.source,
+            attribution,
         )
         for subject in subjects
     ]
+
+
+def _reported_clause(cue: CueReading, actors: list[Actor], mentions: list[Mention]) -> list[Actor]:
+    """ "The White House said China agreed to suspend ...": after a speech verb, a
+    government named before the cue is the one moving; the speaker only reports it."""
+    said = max(
+        (m.start for m in mentions if m.kind == "speech" and m.start < cue.start), default=-1
+    )
+    reported = [a for a in actors if said < a.start < cue.start and (a.strength >= 0.8 or a.agency)]
+    if said < 0 or not reported:
+        return actors
+    return [a for a in actors if a.start > said]
+
+
+def _attribution(
+    cue: CueReading, actor: Actor, actors: list[Actor], mentions: list[Mention], tokens: Tokens
+) -> Attribution:
+    named = actor.source in ("agency", "country")
+    targeted = not named and any(
+        m.kind == "country" and m.key == actor.jurisdiction for m in mentions
+    )
+    at = tokens.index_at(actor.start)
+    before = [w for w in tokens.words(at - 2, at) if w != "the"]
+    by_agent = named and before[-1:] == ["by"] and actor.start > cue.start
+    speech = [m.start for m in mentions if m.kind == "speech" and m.start < cue.start]
+    speakers = [
+        a.jurisdiction
+        for a in actors
+        if a.strength >= 0.8
+        and speech
+        and a.start < max(speech)
+        and a.jurisdiction != actor.jurisdiction
+    ]
+    recent = any(m.kind == "background" and m.key == "recent" for m in mentions)
+    return Attribution(targeted, by_agent, speakers[0] if speakers else None, recent)
 
 
 def _company_acts(
@@ -172,7 +220,9 @@ def _company_acts(
     anchor_word = tokens.words(anchor, anchor + 1)
     participle = bool(anchor_word) and anchor_word[0].endswith(("ed", "en", "wn", "ld", "nt"))
     passive = bool(before) and before[0] in lexicon.passive_auxiliaries and participle
-    if passive or any(w in lexicon.receiving_verbs for w in words):
+    if passive or _cjk_passive(cue, tokens, lexicon):
+        return False
+    if any(w in lexicon.receiving_verbs for w in words):
         return False
     agents: list[tuple[int, bool]] = []
     for mention in mentions:
@@ -193,6 +243,12 @@ def _company_acts(
     return bool(agents) and min(agents)[1]
 
 
+def _cjk_passive(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """ "英伟达芯片不被允许进口": a passive marker just before the cue."""
+    at = cue.start - tokens.offset
+    return any(m in tokens.folded[max(0, at - 3) : at] for m in lexicon.cjk_passive)
+
+
 def _choose_actor(
     cue: CueReading,
     actors: list[Actor],
@@ -206,8 +262,9 @@ def _choose_actor(
 ) -> Actor | None:
     here = tokens.index_at(cue.start)
     best: tuple[float, Actor] | None = None
-    for actor in actors:
-        distance = tokens.index_at(actor.start) - here
+    for actor in _reported_clause(cue, actors, mentions):
+        # in words: a CJK token is one character
+        distance = (tokens.index_at(actor.start) - here) / tokens.scale
         if distance < 0:
             score = actor.strength * max(0.6, 1.0 - 0.015 * -distance)
         elif actor.strength >= 1.0 or actor.agency:

@@ -12,6 +12,7 @@ from typing import Any
 
 from chipwire.contract import EnrichedArticle, EntityRef, RawArticle, Signal, Stance, Tags
 from enrich.actors import Actor
+from enrich.attribution import acting_government
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
 from enrich.decider import Move, decide, stance_features
 from enrich.domain import evidence as domain_evidence
@@ -45,6 +46,8 @@ class TagResult:
     features: dict[str, float] = field(default_factory=dict, repr=False)
     # what the hand-set reading alone concludes: one of the decider's features
     read_stance: tuple[Stance, str | None] = ("none", None)
+    # the moves read, as the decider and the attribution saw them (for fitting)
+    moves: list[Move] = field(default_factory=list, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """The `chipwire tag --json` object."""
@@ -145,6 +148,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     features = stance_features(moves, frame, rules, relevance, about_chips, readings)
     features.update(wording_features(title, text))
     stance, jurisdiction, fitted = decide(features, moves, rules)
+    jurisdiction = acting_government(stance, moves, rules.jurisdiction, jurisdiction)
     explanation.stance_reason = f"{fitted}; rules: {rules.reason}"
     explanation.totals = rules.by_jurisdiction
     explanation.relevance_reason = why
@@ -158,6 +162,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         explanation=explanation,
         features=features,
         read_stance=(rules.stance, rules.jurisdiction),
+        moves=moves,
     )
 
 
@@ -189,6 +194,11 @@ def _moves(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Move]:
             candidate.action,
             candidate.agency,
             candidate.confidence < MIN_CONFIDENCE,
+            candidate.source,
+            candidate.attribution.targeted,
+            candidate.attribution.by_agent,
+            candidate.attribution.quoted_by,
+            candidate.attribution.recent,
         )
         for candidate, sentence, weight in candidates
         if candidate.confidence >= MIN_SIGNAL_CONFIDENCE
@@ -366,6 +376,10 @@ def _tags(
     mentions: list[Mention], agencies: list[str], signals: list[Signal], lexicon: Lexicon
 ) -> Tags:
     chips = _ordered(m.key for m in mentions if m.kind == "chip")
+    series = {m.key for m in mentions if m.kind == "chip" and m.extra == "series"} - {
+        m.key for m in mentions if m.kind == "chip" and m.extra != "series"
+    }
+    chips = [c for c in chips if c not in series or not _named_in_series(c, chips)]
     families = {lexicon.chip_family.get(c) for c in chips}
     chips += [
         f for f in _ordered(m.key for m in mentions if m.kind == "family") if f not in families
@@ -384,6 +398,11 @@ def _tags(
         countries=[EntityRef(id=c, name=lexicon.country_names.get(c, c)) for c in countries],
         topics=topics,
     )
+
+
+def _named_in_series(series: str, chips: list[str]) -> bool:
+    """A model of the series is named too: "MI350X" of "the MI350 series"."""
+    return any(c != series and c.startswith(series) for c in chips)
 
 
 def _ordered(items: Any) -> list[str]:

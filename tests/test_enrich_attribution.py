@@ -1,0 +1,174 @@
+"""Attribution: which government's move the article reports.
+
+The reading ties each move to its government and says how (named after "by", reported
+by another government, named only as a target, marked recent or recalled); the fitted
+model weighs those per government. Like the stance decider, CI refits it from the
+committed feature rows (enrich/model/training.jsonl: numbers and labels, no text).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from enrich.attribution import (
+    ATTRIBUTION_FEATURES,
+    ATTRIBUTION_FILE,
+    AttributionModel,
+    acting_government,
+    candidate_features,
+    load_attribution,
+)
+from enrich.decider import Move
+from enrich.fit import TRAINING_FILE, attribution_rows, fit_attribution, load_rows
+from enrich.stance import Weighted
+from enrich.tag import tag_text
+
+pytest.importorskip("sklearn", reason="scikit-learn is a test extra (pip install -e '.[test]')")
+
+
+def committed() -> AttributionModel:
+    model = load_attribution(ATTRIBUTION_FILE)
+    assert model is not None, f"{ATTRIBUTION_FILE} is missing or unreadable"
+    return model
+
+
+def move(government: str, direction: str, weight: float = 1.6, **flags: object) -> Move:
+    up_front = bool(flags.pop("up_front", True))
+    headline = bool(flags.pop("headline", False))
+    background = bool(flags.pop("background", False))
+    return Move(
+        Weighted(direction, government, weight, up_front, headline, True),
+        "reported",
+        background,
+        "export_control",
+        **flags,  # type: ignore[arg-type]
+    )
+
+
+def test_features_describe_each_government_part_in_the_news() -> None:
+    moves = [
+        move("US", "ease", headline=True, source="agency", recent=True),
+        move("CN", "restrict", 0.5, up_front=False, background=True, source="country"),
+        move("CN", "ease", 0.8, up_front=False, source="article", targeted=True),
+    ]
+    features = candidate_features("ease", moves, "US", "US")
+    us, cn = features["US"], features["CN"]
+    assert set(us) == set(ATTRIBUTION_FEATURES)
+    assert (us["main_news"], us["first_move"], us["headline"], us["recent_share"]) == (1, 1, 1, 1)
+    assert us["share_news"] == pytest.approx(1.6 / 2.4)
+    assert cn["share_opposite"] == 1.0  # the recalled restriction is CN's alone
+    assert cn["targeted_share"] == 1.0 and cn["named_actor_share"] == pytest.approx(0.5 / 1.3)
+    assert (cn["main_news"], cn["rules_pick"], cn["decider_pick"]) == (0, 0, 0)
+
+
+def test_the_reading_marks_a_passive_agent() -> None:
+    result = tag_text("Nvidia's H20 chips were barred by Washington from sale to China.")
+    assert [(m.weighted.jurisdiction, m.by_agent) for m in result.moves] == [("US", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "government", "speaker"),
+    [
+        ("China's commerce ministry said the U.S. had imposed new curbs on chips.", "US", "CN"),
+        (
+            "The White House said China agreed to suspend its export controls on gallium "
+            "used in chips.",
+            "CN",
+            "US",
+        ),
+    ],
+)
+def test_a_reported_move_belongs_to_the_government_in_the_reported_clause(
+    text: str, government: str, speaker: str
+) -> None:
+    result = tag_text(text)
+    assert [(m.weighted.jurisdiction, m.quoted_by) for m in result.moves] == [(government, speaker)]
+    assert result.acting_jurisdiction == government
+
+
+def test_a_speaker_with_no_other_government_after_it_is_the_actor() -> None:
+    result = tag_text("Beijing said it would ban Micron chips in critical infrastructure.")
+    assert [(m.weighted.jurisdiction, m.quoted_by) for m in result.moves] == [("CN", None)]
+
+
+def test_a_government_named_only_as_the_origin_is_marked_targeted() -> None:
+    result = tag_text("The anti-dumping probe targets analog chips imported from the US.")
+    assert [m.targeted for m in result.moves if m.weighted.jurisdiction == "US"] == [True]
+
+
+def test_same_day_markers_are_news_and_dated_past_is_background() -> None:
+    today = tag_text("Earlier in the day, Tokyo tightened export controls on chip tools.")
+    past = tag_text("In 2022, Tokyo tightened export controls on chip tools.")
+    assert [(m.background, m.recent) for m in today.moves] == [(False, True)]
+    assert [m.background for m in past.moves] == [True]
+    assert (today.stance, today.acting_jurisdiction) == ("restrict", "JP")
+    assert past.stance == "none"
+
+
+def test_the_leader_who_promises_a_sale_is_the_one_acting() -> None:
+    result = tag_text(
+        "The US president told China's leader he would allow sales of Nvidia's H200 chips."
+    )
+    assert (result.stance, result.acting_jurisdiction) == ("ease", "US")
+
+
+def test_the_weights_file_is_what_fit_gives_on_the_committed_rows() -> None:
+    rows = load_rows(TRAINING_FILE)
+    refitted = fit_attribution(rows)
+    model = committed()
+    assert refitted.features == model.features
+    assert refitted.coef == pytest.approx(model.coef, abs=1e-6)
+    for row in rows:
+        candidates = row.get("candidates") or {}
+        assert refitted.choose(candidates) == model.choose(candidates)
+
+
+def test_fitting_is_deterministic_and_uses_only_real_choices() -> None:
+    rows = load_rows(TRAINING_FILE)
+    assert fit_attribution(rows) == fit_attribution(rows)
+    x, y, weights = attribution_rows(rows)
+    assert len(x) == len(y) == len(weights) and sum(y) >= 30  # one labelled government per choice
+    assert all(len(r) == len(ATTRIBUTION_FEATURES) for r in x)
+
+
+def test_a_model_round_trips_through_json(tmp_path: Path) -> None:
+    path = tmp_path / "jurisdiction.json"
+    path.write_text(json.dumps({"model": committed().to_json()}), encoding="utf-8")
+    assert load_attribution(path) == committed()
+
+
+def test_without_readable_weights_the_deciders_pick_stands(tmp_path: Path) -> None:
+    broken = tmp_path / "jurisdiction.json"
+    broken.write_text("{not json", encoding="utf-8")
+    assert load_attribution(broken) is None
+    assert load_attribution(tmp_path / "absent.json") is None
+    assert acting_government("none", [move("US", "ease")], "US", None) is None
+
+
+def test_a_chinese_country_before_de_and_a_plain_noun_is_a_modifier() -> None:
+    # "bowing to US pressure, the Dutch government announced controls"
+    pressure = tag_text("荷兰政府屈服于美国的压力，宣布新的管制措施，限制阿斯麦光刻机对华出口。")
+    own_move = tag_text("美国的出口管制限制阿斯麦光刻机对华出口。")
+    assert pressure.acting_jurisdiction == "NL"
+    assert own_move.acting_jurisdiction == "US"
+
+
+def test_chinese_distances_are_counted_in_words_not_characters() -> None:
+    # the ministry that speaks before the exemption grants it, not the government the
+    # sentence blames after it
+    result = tag_text(
+        "中国商务部1日表示，充分考虑国内国际产业供应链的安全稳定，"
+        "对符合条件的芯片出口予以豁免，并强调荷兰政府的干预导致了混乱。"
+    )
+    assert (result.stance, result.acting_jurisdiction) == ("ease", "CN")
+
+
+def test_a_named_trade_minister_stands_for_the_government() -> None:
+    result = tag_text(
+        "Minister Liesje Schreinemacher announced that ASML will no longer be allowed to "
+        "export certain chip machines to China from September."
+    )
+    assert result.acting_jurisdiction == "NL"
