@@ -286,6 +286,11 @@ def test_companies_outlets_and_banks() -> None:
     assert kinds(text, "company") == ["OpenAI", "Foxconn", "Hikvision", "Nvidia", "Huawei"]
 
 
+def test_a_company_written_like_a_unit_matches_only_in_capitals() -> None:
+    assert kinds("The new SUV's engine makes 300 hp and 280 lb-ft.", "company") == []
+    assert kinds("HP and Dell said they would raise PC prices.", "company") == ["HP", "Dell"]
+
+
 def test_traditional_chinese_finds_simplified_aliases() -> None:
     text = "大陸海關總署表示，輝達H200晶片不被允許進入；美國商務部回應。"
     found = {(m.kind, m.key) for m in matcher().find(text)}
