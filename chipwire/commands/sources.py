@@ -50,10 +50,7 @@ def list_sources(
 ) -> None:
     """Every source in the sources file, disabled ones too; official ones are marked."""
     settings = Settings()
-    try:
-        sources = load_all_sources(settings.sources_file)
-    except SourcesError as exc:
-        raise fail(str(exc)) from exc
+    sources = _all_sources()
     if official:
         sources = [s for s in sources if s.official]
     if as_json:
@@ -201,11 +198,7 @@ def export(
     ] = None,
 ) -> None:
     """Every source (disabled ones too), as a sources file or as OPML."""
-    settings = Settings()
-    try:
-        sources = load_all_sources(settings.sources_file)
-    except SourcesError as exc:
-        raise fail(str(exc)) from exc
+    sources = _all_sources()
     if opml:
         data = write_opml(sources)
     else:
@@ -218,6 +211,14 @@ def export(
     else:
         output.write_bytes(data)
         err.print(f"wrote {len(sources)} source(s) to {output}", highlight=False)
+
+
+def _all_sources() -> list[Source]:
+    """Every source in the configured sources file, disabled ones too."""
+    try:
+        return load_all_sources(Settings().sources_file)
+    except SourcesError as exc:
+        raise fail(str(exc)) from exc
 
 
 def _open() -> SourcesFile:
