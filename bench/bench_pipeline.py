@@ -13,10 +13,11 @@ cores used, peak RSS, and the extraction quality of the pipeline's own texts (re
 from the embedded log) next to bare trafilatura's on the 181 unmodified pages.
 
 The bare pool's workers build their own share of the pages (untimed, before the first
-run), so the bench process, which also runs the pipeline, holds no page store and the
-pipeline tree's memory is the pipeline's.
+run) and alone import trafilatura, so the bench process, which also runs the pipeline,
+holds no page store and no extractor, and the pipeline tree's memory is the pipeline's.
 
     python bench/bench_pipeline.py [--copies 11] [--runs 2] [--workers 2] [--quick]
+        [--page-metadata] [--fetch-in-workers]
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ from typing import Any
 
 import aeb
 import common
-from bench_extract_baseline import extract_fast_metadata, extract_fast_text
 from corpus_server import DEFAULT_COPIES, BenchPage, iter_real_pages, sample_pages, sources_yaml
 
 HERE = Path(__file__).resolve().parent
 _PAGES: list[BenchPage] = []  # in a bare pool worker only: every page served
-BARE = {"bare_metadata": extract_fast_metadata, "bare_text_only": extract_fast_text}
+# bare extraction functions in bench_extract_baseline, imported in the bare pool's workers
+# only: trafilatura in the bench process would count as the pipeline's memory
+BARE = {"bare_metadata": "extract_fast_metadata", "bare_text_only": "extract_fast_text"}
 
 
 def main() -> None:
@@ -98,6 +100,11 @@ def _arguments() -> argparse.Namespace:
         "--page-metadata",
         action="store_true",
         help="feeds without dates, so the pipeline reads every page's own metadata",
+    )
+    parser.add_argument(
+        "--fetch-in-workers",
+        action="store_true",
+        help="the extraction workers fetch their pages (setting fetch_in_workers)",
     )
     args = parser.parse_args()
     if args.quick:
@@ -168,6 +175,8 @@ def _pipeline_run(
         "extract_workers": args.workers,
         "log_level": "WARNING",
     }
+    if args.fetch_in_workers:
+        config["fetch_in_workers"] = True
     if "host_min_interval_s" in Settings.model_fields:
         config["host_min_interval_s"] = 0  # one loopback host serves every page
     if "host_concurrency" in Settings.model_fields:
@@ -267,7 +276,9 @@ def _load_pages(copies: int, base_url: str) -> None:
 def _bare_share(name: str, share: int, workers: int) -> tuple[dict[str, str], float]:
     """Worker: extract every `workers`-th page; return the scored pages' texts and the
     CPU seconds it took."""
-    extract = BARE[name]
+    import bench_extract_baseline
+
+    extract = getattr(bench_extract_baseline, BARE[name])
     texts = {}
     started = time.process_time()
     for page in _PAGES[share::workers]:

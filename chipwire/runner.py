@@ -26,6 +26,7 @@ from chipwire import outbox
 from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, Bus, open_bus
 from chipwire.contract import AlertEvent
 from chipwire.health import Health, stage_health
+from chipwire.memory import limit_malloc_arenas
 from chipwire.metrics import CONFIG_ERRORS
 from chipwire.settings import Settings
 from chipwire.stage import Sink, StageRunner
@@ -38,7 +39,7 @@ from index.stage import IndexSink, index_runner
 from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
-from ingest.sources import Source, SourcesError, in_shard, load_sources
+from ingest.sources import Source, SourcesError, SourcesWatch, in_shard, load_sources
 from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Pipeline:
     ):
         """`connect=False` opens only what works without the bus (the crawler and its
         outbox); `connect()` then adds the topics and the consuming stages."""
+        limit_malloc_arenas(settings.malloc_arenas)  # before any of our threads starts
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.bus: Bus = open_bus(settings)
@@ -79,6 +81,7 @@ class Pipeline:
         self.relay_wake = threading.Event()
         self._closers: list[Callable[[], None]] = [self.bus.close]
         self.crawler: Crawler | None = None
+        self._sources = SourcesWatch(settings.sources_file)
         self.state_conn: sqlite3.Connection | None = None
         if "crawl" in stages:
             self.state_conn = state.connect(settings.state_db)
@@ -167,7 +170,11 @@ class Pipeline:
         return StageRunner(consumer, sink, self.bus, self.settings.stage_batch_records)
 
     def sources(self) -> list[Source]:
-        return self.sources_of(self.settings)
+        """The enabled sources this crawler replica owns (the file is parsed again only
+        when it changed)."""
+        return in_shard(
+            self._sources.current(), self.settings.crawl_shards, self.settings.crawl_shard
+        )
 
     @staticmethod
     def sources_of(settings: Settings) -> list[Source]:

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text, or one JSON object per line (uvicorn too)"
     )
+    malloc_arenas: int = Field(
+        2,
+        ge=0,
+        description="glibc malloc arenas in a pipeline process, as MALLOC_ARENA_MAX "
+        "(0: glibc's default of 8 per core; fewer keeps the many threads' freed memory "
+        "from piling up)",
+    )
 
     # the two modes
     bus: Literal["embedded", "kafka"] = Field("embedded", description="Message bus backend")
@@ -117,6 +124,11 @@ class Settings(BaseSettings):
     host_concurrency: int = Field(1, ge=1, description="Politeness: requests in flight per host")
     extract_workers: int = Field(
         2, ge=0, description="Extraction processes (one per core; 0 extracts in-process)"
+    )
+    fetch_in_workers: bool = Field(
+        False,
+        description="Extraction processes fetch their pages themselves (page bytes never "
+        "cross a pipe), but a slow site then holds a worker; off: the crawler's threads fetch",
     )
     feed_error_limit: int = Field(
         10, ge=1, description="Errors in a row before a feed backs off to max"

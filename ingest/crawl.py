@@ -5,8 +5,9 @@ an agency's listing page); everything after the listing is the same for every ki
 
 `Crawler._poll_feed` is the whole story of one feed, top to bottom. Each feed poll is its
 own task on the crawl's event loop (ingest/taskloop.py): it waits for its host's politeness
-slot (ingest/hosts.py) and for a worker without holding a thread, so no feed can hold up
-another. Every feed item's fate is counted exactly once in chipwire_articles_total{status}.
+slot (ingest/hosts.py), for a listing's follow-up page's slot, and for a worker without
+holding a thread, so no feed can hold up another. Every feed item's fate is counted
+exactly once in chipwire_articles_total{status}.
 """
 
 from __future__ import annotations
@@ -25,21 +26,20 @@ from concurrent.futures import CancelledError, Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-import httpx
-
 from chipwire.bus import RAW_TOPIC
 from chipwire.contract import RawArticle, SourceRef, article_id
 from chipwire.errors import Discard, Retry
 from chipwire.events import encode
-from chipwire.metrics import ARTICLES, FEED_POLLS
+from chipwire.metrics import ARTICLES, FEED_POLLS, FETCHES
 from chipwire.settings import Settings
 from ingest import cadence, dedupe, state
 from ingest.canonical import canonical_url
-from ingest.extract import Extracted, extract_page, split_authors
+from ingest.extracted import Extracted, split_authors
 from ingest.feeds import FeedItem
-from ingest.fetch import FetchResult, Throttled, fetch, host_of
+from ingest.fetch import ClientConfig, FetchResult, GuardedClient, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
-from ingest.listings import Listing, list_new
+from ingest.listings import Fetch, Listing, Steps, advance, listing_steps
+from ingest.pages import ExtractFn, PageDone, PageJob, extract_fetched, fetch_and_extract
 from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.taskloop import TaskLoop
@@ -48,9 +48,24 @@ from ingest.workers import WorkerPool
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 24 * 3600.0
-EXTRACT_TIMEOUT_S = 60.0
+EXTRACT_TIMEOUT_S = 60.0  # on top of the fetch's own deadline
+WORKER_CONNECTIONS = 2  # a worker fetches one page at a time
 MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
+# feed states are written in batches (one commit for many 304s): at this many, at each
+# tick, at the end of a cycle and at shutdown. A crash loses at most one tick's feed
+# states: those feeds are polled again and their items found seen, nothing accepted is lost
+SAVE_FEED_STATES_EVERY = 200
 _TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class _Paging:
+    """A listing under way that asks for a follow-up page: it waits for its host's slot on
+    the loop, then goes on in a worker."""
+
+    previous: state.FeedState
+    steps: Steps
+    request: Fetch
 
 
 @dataclass
@@ -66,7 +81,7 @@ class Crawler:
         self,
         settings: Settings,
         conn: sqlite3.Connection,
-        client: httpx.Client,
+        client: GuardedClient,
         extractor: WorkerPool | Executor | None,
         on_accept: Callable[[], None] = lambda: None,
     ) -> None:
@@ -74,8 +89,10 @@ class Crawler:
         self.conn = conn
         self.client = client
         self.extractor = extractor
-        # what runs in the workers: a module-level function (it is pickled by reference)
-        self.extract_fn: Callable[[bytes, str | None, str, bool], Extracted | None] = extract_page
+        # what extracts in the workers: a module-level function (pickled by reference);
+        # None is ingest.extract.extract_page, which only the workers import
+        self.extract_fn: ExtractFn | None = None
+        self._worker_client = ClientConfig.of(settings, connections=WORKER_CONNECTIONS)
         self.on_accept = on_accept
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
@@ -96,6 +113,7 @@ class Crawler:
         # how long each feed's last poll took: the slowest start first, so that a cycle
         # ends with its slowest feed's deadline rather than after it (longest job first)
         self._took: dict[str, float] = {}
+        self._unsaved: dict[str, state.FeedState] = {}  # polls' outcomes not yet written
 
     def start_due(
         self, sources: Iterable[Source], now: float | None = None
@@ -106,7 +124,9 @@ class Crawler:
         now = time.time() if now is None else now
         sources = list(sources)
         with self._db:
-            due = [s for s in sources if self._due(s, now)]
+            self._write_feed_states()
+            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
+        due = [s for s in sources if self._due(known.get(s.id) or state.FeedState(s.id), s, now)]
         started: dict[str, Future[FeedReport]] = {}
         for source in self._slowest_first(due):
             with self._polling_lock:
@@ -139,6 +159,7 @@ class Crawler:
         if self._retries is not None:
             with contextlib.suppress(CancelledError, Exception):  # logged when it failed
                 self._retries.result()
+        self.save_feed_states()
         return reports
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
@@ -146,7 +167,9 @@ class Crawler:
         futures = {
             s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
         }
-        return [_report(futures[s.id], s.id) for s in sources]
+        reports = [_report(futures[s.id], s.id) for s in sources]
+        self.save_feed_states()
+        return reports
 
     def _slowest_first(self, sources: list[Source]) -> list[Source]:
         return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
@@ -159,7 +182,10 @@ class Crawler:
         What was accepted is in the outbox; items not taken stay unseen and the feed's
         state (ETag, next check) is left as it was, so the next run takes them."""
         self.stopping.set()
+        if isinstance(self.extractor, WorkerPool):
+            self.extractor.stop()
         self.tasks.close()
+        self.save_feed_states()
 
     close = stop
 
@@ -173,6 +199,9 @@ class Crawler:
     async def _poll_feed(self, source: Source) -> FeedReport:
         """One feed, top to bottom: list it, take its new items, save its state."""
         listed = await self.tasks.blocking(self._list, source)
+        while isinstance(listed, _Paging):
+            await self.hosts.paced(host_of(listed.request.url))
+            listed = await self.tasks.blocking(self._list_more, source, listed)
         if isinstance(listed, FeedReport):
             return listed  # not modified, failed or stopped: nothing more to do
         previous, listing = listed
@@ -186,14 +215,35 @@ class Crawler:
         report = FeedReport(source.id, "ok", len(listing.items), outcomes)
         return await self.tasks.blocking(self._feed_done, previous, listing, source, report)
 
-    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing]:
+    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
         """The feed's listing, in one worker step with its state: a poll that ends here
-        (not modified, failed) is saved at once; one with items goes on to take them."""
+        (not modified, failed) is saved at once; one with items goes on to take them; a
+        listing that needs a follow-up page comes back to wait for its host's slot."""
         with self._db:
+            if source.id in self._unsaved:  # polled again before its last outcome was written
+                self._write_feed_states()
             previous = state.feed_state(self.conn, source.id)
+        return self._listing(source, previous, listing_steps(source, previous), None)
+
+    def _list_more(
+        self, source: Source, paging: _Paging
+    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
+        """A listing's follow-up page, its host's slot taken: fetch it and go on."""
+        return self._listing(source, paging.previous, paging.steps, paging.request)
+
+    def _listing(
+        self, source: Source, previous: state.FeedState, steps: Steps, request: Fetch | None
+    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
+        """Run the source's adapter in this worker until it is done or asks for a page that
+        must wait for its host (`_Paging`)."""
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
-            listing = list_new(source, self._listing_get, previous)
+            step = advance(steps, None if request is None else self._listing_get(request))
+            while isinstance(step, Fetch) and not step.paging:
+                step = advance(steps, self._listing_get(step))
+            if isinstance(step, Fetch):
+                return _Paging(previous, steps, step)
+            listing = step
             if listing.not_modified:
                 report = FeedReport(source.id, "not-modified")
                 return self._feed_done(previous, listing, source, report)
@@ -216,31 +266,16 @@ class Crawler:
             ARTICLES.labels("bad-link").inc(listing.rejected)
         return previous, listing
 
-    def _listing_get(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        paging: bool = False,
-    ) -> FetchResult:
-        """A source adapter's fetch (in a worker): a listing's follow-up pages wait for the
-        host's next start time (a few pages at most: `max_pages`)."""
-        if paging:
-            try:
-                asyncio.run_coroutine_threadsafe(
-                    self.hosts.paced(host_of(url)), self.tasks.loop
-                ).result()
-            except CancelledError as exc:
-                raise Retry("stopped", url) from exc
+    def _listing_get(self, request: Fetch) -> FetchResult:
+        """A source adapter's fetch (in a worker; a follow-up page's host slot is taken)."""
         return fetch(
             self.client,
-            url,
+            request.url,
             max_bytes=self.settings.max_feed_bytes,
             deadline_s=self.settings.fetch_timeout_s,
             max_redirects=self.settings.max_redirects,
-            etag=etag,
-            last_modified=last_modified,
+            etag=request.etag,
+            last_modified=request.last_modified,
             kind="feed",  # a feed, an API page or a listing page: the source's own list
             stop=self.stopping,
         )
@@ -277,8 +312,8 @@ class Crawler:
         return [(aid, *by_id[aid]) for aid in by_id if aid in fresh], outcomes
 
     async def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
-        """One feed item: wait for its host's slot (holding no thread), fetch the page in a
-        worker, then extract, near-dup and accept it in a worker. Returns its outcome."""
+        """One feed item: wait for its host's slot (holding no thread), fetch and extract
+        the page in an extraction worker, then near-dup and accept it. Returns its outcome."""
         if self.stopping.is_set():
             return "stopped"
         if aid in self._taking:
@@ -288,26 +323,56 @@ class Crawler:
             async with self.hosts.slot(host_of(item.url)):
                 if self.stopping.is_set():
                     return "stopped"
-                fetched = await self.tasks.blocking(self._fetch_item, item)
-            return await self.tasks.blocking(self._settle, source, aid, item, canonical, fetched)
+                done = await self.tasks.blocking(self._fetch_and_extract, item)
+            return await self.tasks.blocking(self._settle, source, aid, item, canonical, done)
         finally:
             self._taking.discard(aid)
 
-    def _fetch_item(self, item: FeedItem) -> FetchResult | Exception:
-        """robots.txt, then the page; a failure is returned, to be settled with the rest."""
+    def _fetch_and_extract(self, item: FeedItem) -> PageDone | Exception:
+        """robots.txt here, then the page fetched and extracted in a worker (its bytes never
+        cross the pipe) with `fetch_in_workers`, else fetched here (a slow site holds a
+        thread, not a core) and extracted in a worker; a failure is returned, to be settled
+        with the rest."""
         try:
             if self.settings.respect_robots and not self.robots.allowed(item.url):
                 raise Discard("robots-disallowed", item.url)
-            return fetch(
-                self.client,
-                item.url,
+            job = PageJob(
+                url=item.url,
+                with_metadata=not _gives_metadata(item),
                 max_bytes=self.settings.max_page_bytes,
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=self.settings.max_redirects,
+                client=self._worker_client,
+            )
+            if self.extractor is None:
+                return fetch_and_extract(job, self.extract_fn, self.client, self.stopping)
+            if self.settings.fetch_in_workers:
+                timeout_s = self.settings.fetch_timeout_s + EXTRACT_TIMEOUT_S
+                done = self._in_worker(timeout_s, item.url, fetch_and_extract, job, self.extract_fn)
+                FETCHES.labels("page", done.fetch_status).inc()  # the worker's registry is its own
+                return done
+            page = fetch(
+                self.client,
+                item.url,
+                max_bytes=job.max_bytes,
+                deadline_s=job.deadline_s,
+                max_redirects=job.max_redirects,
                 stop=self.stopping,
             )
+            content_type = page.headers.get("content-type")
+            args = (page.body, content_type, page.url, job.with_metadata, self.extract_fn)
+            return self._in_worker(EXTRACT_TIMEOUT_S, item.url, extract_fetched, *args)
         except Exception as exc:
             return exc
+
+    def _in_worker(
+        self, timeout_s: float, url: str, fn: Callable[..., PageDone], *args: object
+    ) -> PageDone:
+        if isinstance(self.extractor, WorkerPool):
+            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
+            return self.extractor.run(fn, *args, timeout_s=timeout_s, what=url)
+        assert self.extractor is not None
+        return self.extractor.submit(fn, *args).result(timeout=timeout_s)
 
     def _settle(
         self,
@@ -315,19 +380,21 @@ class Crawler:
         aid: str,
         item: FeedItem,
         canonical: str,
-        fetched: FetchResult | Exception,
+        done: PageDone | Exception,
     ) -> str:
-        """Extract → near-dup → accept a fetched page, or record why not."""
+        """Near-dup → accept an extracted page, or record why not."""
         try:
-            if isinstance(fetched, Exception):
-                raise fetched
-            page = fetched
-            extracted = self._extract(page, with_metadata=not _gives_metadata(item))
-            if extracted is None:
+            if isinstance(done, Exception):
+                raise done
+            if done.failure is not None:
+                if done.failure.trace:
+                    log.error("extraction failed: url=%s\n%s", done.url, done.failure.trace)
+                raise done.failure.exception()
+            if done.extracted is None:
                 raise Discard("no-text", item.url)
-            if extracted.decode_warning:
-                log.warning("page decode: %s url=%s", extracted.decode_warning, page.url)
-            self._accept(source, aid, item, canonical, page, extracted)
+            if done.extracted.decode_warning:
+                log.warning("page decode: %s url=%s", done.extracted.decode_warning, done.url)
+            self._accept(source, aid, item, canonical, done.extracted)
             return "ok"
         except Discard as exc:
             log.info("article discarded: %s url=%s", exc.reason, item.url)
@@ -427,24 +494,12 @@ class Crawler:
         with self._db:
             return state.due_pages(self.conn, now)
 
-    def _extract(self, page: FetchResult, with_metadata: bool) -> Extracted | None:
-        args = (page.body, page.headers.get("content-type"), page.url, with_metadata)
-        if self.extractor is None:
-            return self.extract_fn(*args)
-        if isinstance(self.extractor, WorkerPool):
-            # a page that kills (or hangs) a worker twice raises WorkerKilled: discarded
-            return self.extractor.run(
-                self.extract_fn, *args, timeout_s=EXTRACT_TIMEOUT_S, what=page.url
-            )
-        return self.extractor.submit(self.extract_fn, *args).result(timeout=EXTRACT_TIMEOUT_S)
-
     def _accept(
         self,
         source: Source,
         aid: str,
         item: FeedItem,
         canonical: str,
-        page: FetchResult,
         extracted: Extracted,
     ) -> None:
         signature = dedupe.from_bytes(extracted.fingerprint)
@@ -515,7 +570,9 @@ class Crawler:
             wait_s,
         )
         FEED_POLLS.labels(report.status).inc()
-        log.info(
+        # a 304 is the common case: one line per feed per cycle would be most of the log
+        log.log(
+            logging.DEBUG if listing.not_modified else logging.INFO,
             "feed polled: source=%s status=%s items=%d outcomes=%s",
             report.source_id,
             report.status,
@@ -547,8 +604,7 @@ class Crawler:
         )
         return FeedReport(source.id, exc.reason)
 
-    def _due(self, source: Source, now: float) -> bool:
-        feed = state.feed_state(self.conn, source.id)
+    def _due(self, feed: state.FeedState, source: Source, now: float) -> bool:
         return cadence.is_due(feed, cadence.bounds_of(source, self.settings), now)
 
     def _save_feed_state(self, updated: state.FeedState, wait_s: float) -> None:
@@ -558,7 +614,19 @@ class Crawler:
             updated, next_check_at=now + min(wait_s, MAX_BACKOFF_S), last_polled_at=now
         )
         with self._db:
-            state.save_feed_state(self.conn, polled)
+            self._unsaved[polled.source_id] = polled
+            if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
+                self._write_feed_states()
+
+    def save_feed_states(self) -> None:
+        """Write the polls' outcomes not written yet."""
+        with self._db:
+            self._write_feed_states()
+
+    def _write_feed_states(self) -> None:  # holding self._db
+        if self._unsaved:
+            state.save_feed_states(self.conn, list(self._unsaved.values()))
+            self._unsaved.clear()
 
     def _mark(self, aid: str, url: str, status: str) -> None:
         with self._db:

@@ -4,6 +4,7 @@ that kills two workers is given up; workers exit when the process that owns them
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -11,8 +12,10 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from chipwire.settings import Settings
 from ingest import state
@@ -21,7 +24,7 @@ from ingest.extract import Extracted, extract_page
 from ingest.fetch import make_client
 from ingest.sources import Source
 from ingest.workers import WorkerKilled, WorkerPool
-from tests.loopback import LoopbackServer
+from tests.loopback import LoopbackServer, header_drip
 from tests.test_ingest_crawl import BODY, OTHER, feed, page, raw_articles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +54,7 @@ def double(x: int) -> int:
 
 @pytest.fixture
 def pool() -> Iterator[WorkerPool]:
-    made = WorkerPool(1, preload=())
+    made = WorkerPool(1, imports=())
     yield made
     made.shutdown()
 
@@ -81,7 +84,7 @@ def slow_double(x: int, started: str) -> int:
 
 
 def test_a_task_in_flight_when_another_kills_the_pool_is_not_blamed(tmp_path: Path) -> None:
-    pool = WorkerPool(2, preload=())
+    pool = WorkerPool(2, imports=())
     started = tmp_path / "started"
     results: list[object] = []
     try:
@@ -111,7 +114,7 @@ import sys, time
 sys.path.insert(0, {root!r})
 from ingest.workers import WorkerPool
 from tests.test_ingest_workers import double
-pool = WorkerPool(2, preload=())
+pool = WorkerPool(2, imports=())
 pool.run(double, 1, timeout_s=60)
 print(" ".join(map(str, pool.pids())), flush=True)
 time.sleep(3600)  # waits to be killed by the test
@@ -158,8 +161,9 @@ def extract_or_die(
     return extract_page(body, content_type, url, with_metadata)
 
 
+@pytest.mark.parametrize("in_workers", [False, True], ids=["fetch-here", "fetch-in-worker"])
 def test_the_crawler_survives_killed_workers(
-    server: LoopbackServer, settings: Settings, tmp_path: Path
+    server: LoopbackServer, settings: Settings, tmp_path: Path, in_workers: bool
 ) -> None:
     """One dead worker made every later article fail until restart. Now the page in hand
     is retried once in a fresh worker, and a page that kills two is discarded."""
@@ -173,7 +177,8 @@ def test_the_crawler_survives_killed_workers(
         "/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html"), ("bomb", "/bomb.html")])
     )
     server.add("/g.xml", feed(server, [("Folding phone unveiled", "/a3.html")]))
-    workers = WorkerPool(1, preload=())
+    settings = settings.model_copy(update={"fetch_in_workers": in_workers})
+    workers = WorkerPool(1, imports=())
     c = Crawler(settings, state.connect(settings.state_db), make_client(settings), workers)
     c.extract_fn = extract_or_die
     try:
@@ -181,8 +186,96 @@ def test_the_crawler_survives_killed_workers(
         assert first.outcomes == {"seen": 0, "ok": 1, "worker-killed": 1}
         second = c.poll_feed(Source(id="g", name="G", feed=server.url("/g.xml")))
         assert second.outcomes == {"seen": 0, "ok": 1}  # killed once, retried, accepted
+        # in a worker, the retry fetches the page afresh
+        assert server.hits["/a3.html?utm_source=rss"] == (2 if in_workers else 1)
         titles = sorted(a.title for a in raw_articles(c.conn))
         assert titles == ["Folding phone unveiled", "Shipment held at Lanport"]
+    finally:
+        workers.shutdown()
+        c.client.close()
+        c.conn.close()
+
+
+class MeasuredPool(WorkerPool):
+    """A real worker pool that also weighs what each task sends over the pipe."""
+
+    sent: list[int]
+
+    def run(self, fn: Any, *args: Any, timeout_s: float, what: str = "") -> Any:
+        self.sent.append(len(pickle.dumps((fn, args))))
+        return super().run(fn, *args, timeout_s=timeout_s, what=what)
+
+
+def test_a_page_is_fetched_in_the_worker_and_its_bytes_never_cross_the_pipe(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    big = page("Shipment held at Lanport", BODY + "<!-- padding -->" * 20_000)
+    assert len(big) > 300_000
+    server.add("/big.html", big, Content_Type="text/html")
+    server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/big.html")]))
+    in_workers = settings.model_copy(update={"fetch_in_workers": True})
+    workers = MeasuredPool(1, imports=())
+    workers.sent = []
+    c = Crawler(in_workers, state.connect(settings.state_db), make_client(settings), workers)
+    try:
+        report = c.poll_feed(Source(id="f", name="F", feed=server.url("/f.xml")))
+        assert report.outcomes == {"seen": 0, "ok": 1}
+        assert [a.title for a in raw_articles(c.conn)] == ["Shipment held at Lanport"]
+        assert workers.sent and max(workers.sent) < 2_000  # the job, not the page
+        fetched = REGISTRY.get_sample_value(
+            "chipwire_fetches_total", {"kind": "page", "status": "ok"}
+        )
+        assert fetched is not None and fetched >= 1  # counted here, not only in the worker
+    finally:
+        workers.shutdown()
+        c.client.close()
+        c.conn.close()
+
+
+def test_a_worker_refuses_a_private_address_the_crawler_is_not_allowed(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    """The feed is read through a client allowed onto loopback; the page's fetch, in the
+    worker, applies the settings' address policy on its own."""
+    server.add("/a1.html", page("Shipment held at Lanport", BODY), Content_Type="text/html")
+    server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/a1.html")]))
+    strict = settings.model_copy(
+        update={"allow_private_addresses": False, "fetch_in_workers": True}
+    )
+    workers = WorkerPool(1, imports=())
+    c = Crawler(strict, state.connect(strict.state_db), make_client(settings), workers)
+    try:
+        report = c.poll_feed(Source(id="f", name="F", feed=server.url("/f.xml")))
+        assert report.outcomes == {"seen": 0, "blocked-address": 1}
+        assert not any(path.startswith("/a1.html") for path in server.hits)
+    finally:
+        workers.shutdown()
+        c.client.close()
+        c.conn.close()
+
+
+def test_stopping_the_crawler_abandons_a_page_a_worker_is_fetching(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    dripping = threading.Event()
+    server.add_handler("/drip.html", header_drip(600, dripping))
+    server.add("/f.xml", feed(server, [("Shipment held at Lanport", "/drip.html")]))
+    slow = settings.model_copy(update={"fetch_timeout_s": 60, "fetch_in_workers": True})
+    workers = WorkerPool(1, imports=())
+    c = Crawler(slow, state.connect(slow.state_db), make_client(slow), workers)
+    reports: list[object] = []
+    polling = threading.Thread(
+        target=lambda: reports.append(
+            c.poll_feed(Source(id="f", name="F", feed=server.url("/f.xml")))
+        )
+    )
+    try:
+        polling.start()
+        assert dripping.wait(30)
+        started = time.monotonic()
+        c.stop()
+        polling.join(timeout=10)
+        assert not polling.is_alive() and time.monotonic() - started < 5
     finally:
         workers.shutdown()
         c.client.close()
