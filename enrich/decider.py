@@ -104,6 +104,8 @@ def stance_features(
     features: dict[str, float] = {
         f"rules_{stance}": float(rules.stance == stance) for stance in CLASSES
     }
+    possible = _possible(moves)  # what the reading leaves open, so a refit can apply it too
+    features.update({f"can_{stance}": float(stance in possible) for stance in CLASSES})
     for outcome in CUE_OUTCOMES:
         found = [up_front for kind, up_front in readings if kind == outcome]
         features[f"cues_{outcome}_up_front"] = math.log1p(sum(found))
@@ -164,6 +166,11 @@ def stance_features(
     features["relevance"] = relevance
     features["about_chips"] = float(about_chips)
     return features
+
+
+def allowed(features: Mapping[str, float]) -> list[Stance]:
+    """The stances the reading leaves open (the `can_<stance>` flags); none always is."""
+    return [c for c in CLASSES if c == "none" or features.get(f"can_{c}", 0.0)]
 
 
 def _squash(weights: Any) -> float:
@@ -232,8 +239,7 @@ def decide(
     if model is None:
         return rules.stance, rules.jurisdiction, "no fitted model: the rules decide"
     probabilities = model.probabilities(features)
-    possible = _possible(moves)
-    stance = max(possible, key=lambda c: probabilities[c])
+    stance = max(allowed(features), key=lambda c: probabilities[c])
     why = "fitted: " + ", ".join(f"{c} {p:.2f}" for c, p in probabilities.items())
     return stance, government_of(stance, moves, rules), why
 

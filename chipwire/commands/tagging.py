@@ -92,6 +92,13 @@ def evaluate(
     fit: Annotated[
         bool, typer.Option("--fit", help="Refit the stance decider and write its weights")
     ] = False,
+    cv: Annotated[
+        bool,
+        typer.Option(
+            "--cv/--no-cv",
+            help="With --fit: first report grouped cross-validation on the fit split (minutes)",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
     errors: Annotated[bool, typer.Option(help="List per-text errors (dev set only)")] = False,
 ) -> None:
@@ -100,7 +107,7 @@ def evaluate(
     from enrich.eval import EVALSETS, SEEDS, load_labelled, score_labelled, score_seeds
 
     if fit:
-        _refit(real)
+        _refit(real, cv)
         return
     if which not in ("dev", "holdout", "seeds", "all"):
         raise typer.BadParameter("--set must be dev, holdout, seeds or all")
@@ -177,10 +184,10 @@ def _score_real(
     return results
 
 
-def _refit(cache: Path | None) -> None:
+def _refit(cache: Path | None, cross_validate: bool) -> None:
     from enrich.fit import refit
 
-    summary = refit(cache.expanduser() if cache else None)
+    summary = refit(cache.expanduser() if cache else None, cross_validate=cross_validate)
     console.print(summary)
 
 
