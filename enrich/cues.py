@@ -16,7 +16,7 @@ from itertools import pairwise
 
 from enrich.context import CLAUSE_PUNCT, Tokens
 from enrich.lexicon import Lexicon
-from enrich.match import Mention
+from enrich.match import Mention, fold
 
 ADJECTIVAL = frozenset(
     {
@@ -113,9 +113,34 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
         elif denial:
             cue.outcome = "negated"
             cue.notes.append(f"the sentence denies it ('{denial}')")
-        else:
+        elif not _denied_permission(cue, tokens, lexicon):
             _apply_negation(cue, tokens, lexicon)
     return cues
+
+
+def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """A Chinese permission word right after a negator ("不被允许", "未获批准"): the
+    permission is denied, a restriction; after "not yet" (尚未批准) it is pending, no
+    move. True when this reading settled the cue."""
+    negators, pending, markers, permissions = lexicon.denied_permission
+    if cue.direction != "ease" or fold(cue.surface) not in permissions:
+        return False
+    before = tokens.folded[: cue.start - tokens.offset].rstrip()
+    for marker in sorted(markers, key=len, reverse=True):
+        if before.endswith(marker):
+            before = before[: -len(marker)]
+            break
+    said = next((w for w in pending if before.endswith(w)), None)
+    if said is not None:
+        cue.outcome = "negated"
+        cue.notes.append(f"'{said}': the permission is still pending")
+        return True
+    said = next((w for w in sorted(negators, key=len, reverse=True) if before.endswith(w)), None)
+    if said is None:
+        return False
+    cue.direction = "restrict"
+    cue.notes.append(f"'{said}' + permission: the permission is denied")
+    return True
 
 
 def _proper_noun(mention: Mention, tokens: Tokens) -> bool:

@@ -49,7 +49,10 @@ class Found:
     start: int
     end: int
     chip: ChipModel
-    kind: str = "chip"  # or "family": a family word naming no model ("Ascend chips")
+    # or "family": a family word naming no model ("Ascend chips"); or "series": a model
+    # name that names a product series ("the MI350 series"), kept only when none of the
+    # series' own models (MI350X) is named
+    kind: str = "chip"
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ class ChipGrammar:
             self._anchors.add_word(anchor, (len(anchor), indices))
         self._anchors.make_automaton()
         self._veto = Words([str(w) for w in data["veto"]])
+        series = "|".join(re.escape(str(w)) for w in data.get("series_words", []))
+        self._series = re.compile(rf"\s?(?:{series})(?![A-Za-z])") if series else None
         self._veto_window = int(data["veto_window"])
 
     def anchors(self) -> dict[str, tuple[int, ...]]:
@@ -226,7 +231,10 @@ class ChipGrammar:
                     family.gate == "sentence" and self._vendor_named(text, folded, family, named)
                 ):
                     continue
-            return Found(start, end, family.model(match), family.kind)
+            kind = family.kind
+            if kind == "chip" and self._series is not None and self._series.match(text, end):
+                kind = "series"
+            return Found(start, end, family.model(match), kind)
         return None
 
     @staticmethod
@@ -284,6 +292,8 @@ def _plural_end(text: str, end: int) -> int:
         return end + 1
     if text[end : end + 2] == "'s":
         return end
+    if text[end - 1 : end] not in _ALNUM:
+        return end  # a name ending in CJK (or a quote) runs into nothing: "昇腾AI芯片"
     nxt = text[end : end + 1]
     after = text[end + 1 : end + 2]
     # "H20-E" runs on into another code; "H20-based", "Ampere-architecture" end the token

@@ -111,6 +111,8 @@ class Lexicon:
     authority_nouns: frozenset[str] = frozenset()
     target_prepositions: frozenset[str] = frozenset()
     negators: tuple[str, ...] = ()
+    # (negators, pending negators, markers, permission words): "不被允许" (cues.yaml)
+    denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), ())
     negation_window: int = 4
     reversal_window: int = 9
     requirement_window: int = 10
@@ -122,6 +124,7 @@ class Lexicon:
     directive_verbs: frozenset[str] = frozenset()
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
+    cjk_passive: tuple[str, ...] = ()
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
@@ -254,6 +257,11 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])
+    denied = data["denied_permission"]
+    lex.denied_permission = tuple(
+        tuple(str(w) for w in denied[key])
+        for key in ("negators", "pending", "markers", "permissions")
+    )
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
     lex.add(data["hedges_sentence_wide"], "hedge", "speculative_wide")
@@ -276,6 +284,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.directive_verbs = frozenset(data["directive_verbs"])
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
+    lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
 

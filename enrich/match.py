@@ -181,10 +181,10 @@ class Matcher:
             if any(not _covers(model, m) for m in overlapping):
                 continue  # the listed id wins unless the grammar reads a longer name
             surface = text[model.start : model.end]
-            extra = "word" if model.kind == "family" else ""  # a tag, not a subject
-            found.append(
-                Mention(model.start, model.end, model.kind, model.chip.model, surface, extra)
-            )
+            # a family word is a tag, not a subject; a series is a chip unless its models are named
+            extra = {"family": "word", "series": "series"}.get(model.kind, "")
+            kind = "chip" if model.kind == "series" else model.kind
+            found.append(Mention(model.start, model.end, kind, model.chip.model, surface, extra))
         return found
 
 

@@ -172,7 +172,9 @@ def _company_acts(
     anchor_word = tokens.words(anchor, anchor + 1)
     participle = bool(anchor_word) and anchor_word[0].endswith(("ed", "en", "wn", "ld", "nt"))
     passive = bool(before) and before[0] in lexicon.passive_auxiliaries and participle
-    if passive or any(w in lexicon.receiving_verbs for w in words):
+    if passive or _cjk_passive(cue, tokens, lexicon):
+        return False
+    if any(w in lexicon.receiving_verbs for w in words):
         return False
     agents: list[tuple[int, bool]] = []
     for mention in mentions:
@@ -191,6 +193,12 @@ def _company_acts(
         if a.strength >= 0.8 and clause[0] <= tokens.index_at(a.start) < anchor
     ]
     return bool(agents) and min(agents)[1]
+
+
+def _cjk_passive(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """ "英伟达芯片不被允许进口": a passive marker just before the cue."""
+    at = cue.start - tokens.offset
+    return any(m in tokens.folded[max(0, at - 3) : at] for m in lexicon.cjk_passive)
 
 
 def _choose_actor(

@@ -366,6 +366,10 @@ def _tags(
     mentions: list[Mention], agencies: list[str], signals: list[Signal], lexicon: Lexicon
 ) -> Tags:
     chips = _ordered(m.key for m in mentions if m.kind == "chip")
+    series = {m.key for m in mentions if m.kind == "chip" and m.extra == "series"} - {
+        m.key for m in mentions if m.kind == "chip" and m.extra != "series"
+    }
+    chips = [c for c in chips if c not in series or not _named_in_series(c, chips)]
     families = {lexicon.chip_family.get(c) for c in chips}
     chips += [
         f for f in _ordered(m.key for m in mentions if m.kind == "family") if f not in families
@@ -384,6 +388,11 @@ def _tags(
         countries=[EntityRef(id=c, name=lexicon.country_names.get(c, c)) for c in countries],
         topics=topics,
     )
+
+
+def _named_in_series(series: str, chips: list[str]) -> bool:
+    """A model of the series is named too: "MI350X" of "the MI350 series"."""
+    return any(c != series and c.startswith(series) for c in chips)
 
 
 def _ordered(items: Any) -> list[str]:

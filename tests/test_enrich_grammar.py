@@ -56,6 +56,10 @@ def kinds(text: str, kind: str) -> list[str]:
         ("Laptops with the Intel Core Ultra 7 265K sold out.", "Core Ultra 7 265K"),
         ("Xiaomi's XRING O2 chip is its second.", "Xring O2"),
         ("The Radeon RX 9070 XT is sold in China.", "Radeon RX 9070 XT"),
+        ("Clouds rent the NVIDIA L6 Tensor Core GPU by the hour.", "L6"),
+        ("Nvidia's T8 GPU targets inference.", "T8"),
+        ('Each node has AMD EPYC "Venice" processors.', "EPYC Venice"),
+        ("小米2017年推出澎湃S2芯片。", "Surge S2"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -134,6 +138,36 @@ def test_a_given_name_is_not_a_chip_without_nvidia_near(text: str) -> None:
     assert tag_text(text).tags.chips == []
 
 
+def test_a_generation_name_counts_beside_another_generation_or_a_chip_word() -> None:
+    text = "The ban covers the latest Blackwell chips and the planned Rubin chips."
+    assert [c.id for c in tag_text(text).tags.chips] == ["Blackwell", "Rubin"]
+    chinese = "最新的Blackwell芯片及规划中的Rubin芯片仍被禁止出口。"
+    assert [c.id for c in tag_text(chinese).tags.chips] == ["Blackwell", "Rubin"]
+    roadmap = "The roadmap teases Rubin Ultra (2027) and Feynman (2028) chips."
+    assert {c.id for c in tag_text(roadmap).tags.chips} == {"Rubin Ultra", "Feynman"}
+    assert tag_text("Vera Rubin studied galaxies; Rubin said so.").tags.chips == []
+
+
+def test_an_ultra_generation_does_not_hide_the_generation_named_alone() -> None:
+    text = "Nvidia unveils the Rubin chip, with Rubin Ultra to follow."
+    assert {c.id for c in tag_text(text).tags.chips} == {"Rubin", "Rubin Ultra"}
+
+
+def test_a_series_name_is_tagged_only_when_none_of_its_models_is() -> None:
+    alone = tag_text("AMD ships the MI450 series to clouds.")
+    with_models = tag_text("AMD's MI450 series includes the MI450X and the MI455X accelerators.")
+    assert [c.id for c in alone.tags.chips] == ["MI450"]
+    assert [c.id for c in with_models.tags.chips] == ["MI450X", "MI455X"]
+    # a model of the same name written alone is a model, series or not
+    both = tag_text("Huawei's Kirin 9100 series: the Kirin 9100 and the Kirin 9100E chips.")
+    assert [c.id for c in both.tags.chips] == ["Kirin 9100", "Kirin 9100E"]
+
+
+def test_a_chinese_family_word_followed_by_latin_letters_is_a_whole_word() -> None:
+    text = "美國商務部表示,使用華為昇騰AI芯片違反出口管制。"
+    assert [c.id for c in tag_text(text).tags.chips] == ["Ascend"]
+
+
 def test_a_vendor_written_in_lower_case_still_names_its_models() -> None:
     assert chips("A filing shows nvidia plans the B350 for China.") == ["B350"]
     assert chips("A filing shows someone plans the B350 for China.") == []
@@ -168,6 +202,9 @@ def test_a_family_word_is_tagged_only_without_a_model_of_it() -> None:
         "The B-52 bombers flew over the chip fab.",
         "Part XH200 and H2000 boards and the A1000 kit.",
         "Apple pies cost 5 dollars at the M4 exit.",
+        "Nvidia staff took the L4 bus route; the T4 form was filed.",
+        "Nvidia's T4 tax return and L4 level filing were due.",
+        "澎湃S2 the weather service said.",
     ],
 )
 def test_numbers_that_are_not_chips(text: str) -> None:

@@ -275,3 +275,30 @@ def test_ordering_a_sale_restricts() -> None:
 def test_stories_of_our_own(title: str, text: str, stance: str, jurisdiction: str | None) -> None:
     result = tag_text(text, title=title)
     assert (result.read_stance[0], result.read_stance[1]) == (stance, jurisdiction)
+
+
+@pytest.mark.parametrize(
+    ("text", "direction"),
+    [
+        ("中国海关表示，英伟达H200芯片不被允许进口。", "restrict"),  # not (passively) allowed
+        ("中国海关称英伟达H200芯片未获批准进口。", "restrict"),  # not approved
+        ("中国海关称英伟达H200芯片不再准许进口。", "restrict"),  # no longer permitted
+        ("中国海关表示，英伟达H200芯片获准进口，海关允许进口。", "ease"),
+    ],
+)
+def test_a_chinese_negator_before_a_permission_word_denies_it(text: str, direction: str) -> None:
+    result = tag_text(text)
+    assert {(s.direction, s.jurisdiction) for s in result.signals} == {(direction, "CN")}
+    assert [c.id for c in result.tags.companies] == ["Nvidia"]
+
+
+def test_a_chinese_permission_not_yet_given_is_no_move() -> None:
+    assert tag_text("中国海关称英伟达H200芯片尚未获批准进口。").signals == []
+
+
+def test_the_company_before_a_chinese_passive_undergoes_the_move() -> None:
+    # the cue's reading is what the decider sees: a denied permission read as a move by
+    # the customs named before it, not as the company's own decision
+    result = tag_text("中国海关表示，英伟达H200芯片不被允许进口。")
+    cues = [c for s in result.explanation.sentences for c in s.cues]
+    assert [(c.direction, c.outcome) for c in cues] == [("restrict", "signal")]
