@@ -189,7 +189,8 @@ def resolve_agency(
 ) -> str | None:
     """The agency id a generic name ("customs", "commerce ministry") stands for here:
     the country right before it decides; else the rule's default; else an agency of the
-    rule the article names outright; else (if allowed) the article's main country."""
+    rule the article names outright; else (if allowed) the article's main country; else
+    the rule's fallback."""
     rule = lexicon.context_rules[int(mention.key)]
     qualifier = _qualifier(text, mention, mentions)
     if qualifier is not None:
@@ -201,7 +202,7 @@ def resolve_agency(
         return named[0]
     if rule.use_context and context.main_country:
         return rule.by_country.get(context.main_country)
-    return None
+    return rule.fallback
 
 
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")

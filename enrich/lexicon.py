@@ -94,6 +94,7 @@ class ContextRule:
     by_country: dict[str, str]
     default: str | None
     use_context: bool
+    fallback: str | None = None  # after the qualifier, the named bodies and the context
 
 
 @dataclass
@@ -125,6 +126,7 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
+    cjk_object_markers: tuple[str, ...] = ()
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
@@ -229,7 +231,12 @@ def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data.get("anaphors", []), "anaphor", "anaphor")
     for index, rule in enumerate(data.get("contextual", [])):
         lex.context_rules.append(
-            ContextRule(dict(rule["by_country"]), rule.get("default"), bool(rule.get("context")))
+            ContextRule(
+                dict(rule["by_country"]),
+                rule.get("default"),
+                bool(rule.get("context")),
+                rule.get("fallback"),
+            )
         )
         lex.add(rule.get("aliases", []), "context_agency", str(index))
         lex.add(rule.get("exact", []), "context_agency", str(index), exact=True)
@@ -285,6 +292,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
+    lex.cjk_object_markers = tuple(str(w) for w in data["cjk_object_markers"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
 
