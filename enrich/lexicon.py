@@ -127,6 +127,7 @@ class Lexicon:
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
     cjk_object_markers: tuple[str, ...] = ()
+    cjk_target_prepositions: tuple[str, ...] = ()
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
@@ -293,6 +294,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
     lex.cjk_object_markers = tuple(str(w) for w in data["cjk_object_markers"])
+    lex.cjk_target_prepositions = tuple(str(w) for w in data["cjk_target_prepositions"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
 

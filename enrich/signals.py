@@ -222,7 +222,8 @@ def _choose_actor(
     here = tokens.index_at(cue.start)
     best: tuple[float, Actor] | None = None
     for actor in actors:
-        distance = tokens.index_at(actor.start) - here
+        # distances are in words; a CJK token is one character, about a third of a word
+        distance = (tokens.index_at(actor.start) - here) / tokens.scale
         if distance < 0:
             score = actor.strength * max(0.6, 1.0 - 0.015 * -distance)
         elif actor.strength >= 1.0 or actor.agency:
