@@ -205,6 +205,7 @@ def resolve_agency(
     return rule.fallback
 
 
+MAX_CJK_QUALIFIER_GAP = 2  # characters between the country and the body: 中国的, 美方
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
 _LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
 
@@ -219,6 +220,8 @@ def _qualifier(text: str, mention: Mention, mentions: list[Mention]) -> str | No
         if _GAP_BREAK.search(gap):
             return None
         possessive = gap.startswith(("'s", "’s")) or other.extra == "demonym"
+        if _CJK_CHAR.search(gap):  # no spaces to count words by: 中国的商务部, not a clause on
+            return other.key if len(gap.strip()) <= MAX_CJK_QUALIFIER_GAP else None
         if len(gap.split()) <= (8 if possessive else 3):
             return other.key
         return None
