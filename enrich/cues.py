@@ -298,7 +298,7 @@ def _apply_reversal(
         ahead = 0 < there - here <= window and not coordinated
         behind = (
             0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
-        )
+        ) or (tokens.scale > 1 and 0 < here - there <= window)  # CJK topic first: 禁令……解除
         if ahead or behind:
             _flip_phrase(cue, cues, tokens, verb.surface)
             for other in own:

@@ -302,3 +302,25 @@ def test_the_company_before_a_chinese_passive_undergoes_the_move() -> None:
     result = tag_text("中国海关表示，英伟达H200芯片不被允许进口。")
     cues = [c for s in result.explanation.sentences for c in s.cues]
     assert [(c.direction, c.outcome) for c in cues] == [("restrict", "signal")]
+
+
+@pytest.mark.parametrize(
+    ("text", "direction", "jurisdiction"),
+    [
+        # the company after 对 is what the lifted ban was aimed at, not who lifted it
+        ("美国商务部发布公告，暂时解除对中兴通讯的芯片出口禁令。", "ease", "US"),
+        # topic first: the ban is named before the verb that lifts it
+        ("美国商务部表示，对中兴的芯片禁令将于下周解除。", "ease", "US"),
+        # 原产于美国: the origin of the goods, not the government acting
+        ("中国商务部对原产于美国的模拟芯片发起反倾销调查。", "restrict", "CN"),
+        # 中国中兴公司: the country names the company's home, not an actor
+        ("美国商务部已与中国中兴公司签署协议，取消对中兴的芯片禁令。", "ease", "US"),
+        # a rule is undone by the verb before it, as "suspend the order" is
+        ("美国财政部长表示，美国将暂停芯片出口新规定一年。", "ease", "US"),
+    ],
+)
+def test_chinese_moves_are_attributed_to_the_government_making_them(
+    text: str, direction: str, jurisdiction: str
+) -> None:
+    result = tag_text(text)
+    assert result.read_stance == (direction, jurisdiction)
