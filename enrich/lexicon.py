@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 import chipwire
+from enrich.text import CaptionMarks
 
 TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
 TAGGER_VERSION = "1"  # bump when a code change alters tags on purpose
@@ -133,6 +134,7 @@ class Lexicon:
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
     outlet_marks: tuple[str, ...] = ()
+    captions: CaptionMarks = field(default_factory=CaptionMarks)
     version: str = ""
 
     def add(
@@ -293,6 +295,10 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
+    lex.captions = CaptionMarks(
+        tuple(str(w) for w in data["captions"]["starts"]),
+        tuple(str(w) for w in data["captions"]["ends"]),
+    )
     lex.cjk_object_markers = tuple(str(w) for w in data["cjk_object_markers"])
     lex.cjk_target_prepositions = tuple(str(w) for w in data["cjk_target_prepositions"])
     lex.add(data["offtopic"], "topic", "offtopic")

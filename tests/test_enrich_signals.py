@@ -324,3 +324,16 @@ def test_chinese_moves_are_attributed_to_the_government_making_them(
 ) -> None:
     result = tag_text(text)
     assert result.read_stance == (direction, jurisdiction)
+
+
+def test_a_photo_caption_at_the_top_is_not_the_headline() -> None:
+    # the caption recalls an older curb; the headline below it reports the approval
+    text = (
+        "北京此前下令禁止英伟达H200芯片进口。（路透资料照片）\n"
+        "中国批准英伟达H200芯片进口\n"
+        "中国商务部周三宣布批准首批英伟达H200芯片进口。"
+    )
+    result = tag_text(text)
+    weights = {s.text: s.weight for s in result.explanation.sentences}
+    assert weights["中国批准英伟达H200芯片进口"] > weights["北京此前下令禁止英伟达H200芯片进口。"]
+    assert result.read_stance == ("ease", "CN")
