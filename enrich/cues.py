@@ -356,6 +356,8 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     if not window or tokens.words(here, here + 1) == ["only"]:
         return
     phrase = " " + " ".join(window) + " "
+    for word in lexicon.cjk_not_negating:  # 未来, 不断: a negator's character, no negation
+        phrase = phrase.replace(f" {' '.join(word)} ", " " + "_ " * len(word))
     for refusal in REFUSAL:
         if f" {refusal} " in phrase and cue.direction == "ease":
             cue.direction = "restrict"

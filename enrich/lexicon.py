@@ -128,6 +128,7 @@ class Lexicon:
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
     cjk_object_markers: tuple[str, ...] = ()
+    cjk_not_negating: tuple[str, ...] = ()
     cjk_target_prepositions: tuple[str, ...] = ()
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
@@ -267,6 +268,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])
+    lex.cjk_not_negating = tuple(str(w) for w in data["negation"]["cjk_not_negating"])
     denied = data["denied_permission"]
     lex.denied_permission = tuple(
         tuple(str(w) for w in denied[key])

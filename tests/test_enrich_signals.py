@@ -337,3 +337,14 @@ def test_a_photo_caption_at_the_top_is_not_the_headline() -> None:
     weights = {s.text: s.weight for s in result.explanation.sentences}
     assert weights["中国批准英伟达H200芯片进口"] > weights["北京此前下令禁止英伟达H200芯片进口。"]
     assert result.read_stance == ("ease", "CN")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "美国商务部表示，未来将对中国芯片加征关税。",  # 未来: "the future", not 未 "not"
+        "美国商务部不断收紧对华芯片出口管制。",  # 不断: "constantly", not 不 "not"
+    ],
+)
+def test_a_chinese_word_holding_a_negator_character_negates_nothing(text: str) -> None:
+    assert tag_text(text).read_stance == ("restrict", "US")
