@@ -348,3 +348,10 @@ def test_a_photo_caption_at_the_top_is_not_the_headline() -> None:
 )
 def test_a_chinese_word_holding_a_negator_character_negates_nothing(text: str) -> None:
     assert tag_text(text).read_stance == ("restrict", "US")
+
+
+def test_a_chinese_licensing_regime_is_an_export_control_by_the_government_imposing_it() -> None:
+    text = "马来西亚投资、贸易与工业部宣布，对美国AI芯片的出口实施许可制度，出口前须申报。"
+    result = tag_text(text)
+    assert result.read_stance == ("restrict", "MY")
+    assert {a.id for a in result.tags.agencies} == {"MY:MITI"}
