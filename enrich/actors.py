@@ -35,6 +35,7 @@ def sentence_actors(
     actors: list[Actor] = []
     previous_country: tuple[int, float] | None = None  # (last token, strength)
     company_starts = {m.start for m in mentions if m.kind == "company"}
+    country_spans = [(m.start, m.end) for m in mentions if m.kind == "country"]
     for mention in mentions:
         if mention.start in agencies and mention.kind in ("agency", "context_agency", "anaphor"):
             agency = agencies[mention.start]
@@ -45,6 +46,8 @@ def sentence_actors(
             strength = _country_strength(mention, tokens, lexicon, cue_starts)
             if mention.end in company_starts:
                 strength = 0.0  # 中国中兴公司, 美国美光: the country names the company's home
+            if country_spans.count((mention.start, mention.end)) > 1:
+                strength = 0.0  # 中美: a pair of countries, as "U.S.-China" is
             first = tokens.index_at(mention.start)
             joined = tokens.words(first - 1, first) in (["and"], ["or"])
             if previous_country and joined and previous_country[0] == first - 2:

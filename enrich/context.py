@@ -39,7 +39,9 @@ CLAUSE_WORDS = frozenset(
 )
 LIST_COMMAS = frozenset({",", "，"})
 LIST_JOINERS = frozenset({"and", "or"})
-CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。"})
+CLAUSE_PUNCT = frozenset(
+    {",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。", "?", "？", "!", "！"}
+)
 
 
 class Token(NamedTuple):

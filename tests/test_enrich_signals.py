@@ -355,3 +355,9 @@ def test_a_chinese_licensing_regime_is_an_export_control_by_the_government_impos
     result = tag_text(text)
     assert result.read_stance == ("restrict", "MY")
     assert {a.id for a in result.tags.agencies} == {"MY:MITI"}
+
+
+def test_a_chinese_country_pair_is_no_actor_and_a_question_ends_a_clause() -> None:
+    # 中美 names both countries at once; after the question the company acts on its own
+    result = tag_text("中美角力开打?台积电暂停为中国客户制造先进AI芯片")
+    assert result.read_stance == ("none", None)
