@@ -146,9 +146,24 @@ def test_eval_real_scores_a_cache_from_the_command_line(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{") :])["real-all"]
+    report = json.loads(result.stdout)["real-all"]
     assert report["items"] == 2
     assert report["offtopic_rejection"] == 1.0
+
+
+def test_eval_real_json_stays_parseable_when_excerpts_are_missing(tmp_path: Path) -> None:
+    write_set(tmp_path / "labels", tmp_path / "cache")
+    (tmp_path / "cache" / "rs-test00000002.txt").unlink()
+    result = CliRunner().invoke(
+        app,
+        [
+            *("eval", "--real", str(tmp_path / "cache")),
+            *("--labels", str(tmp_path / "labels"), "--split", "all", "--json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["real-all"]["items"] == 1
+    assert "1 labelled items have no cached excerpt" in result.stderr
 
 
 def test_eval_real_without_a_cache_says_so(tmp_path: Path) -> None:

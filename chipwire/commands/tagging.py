@@ -20,6 +20,7 @@ from chipwire.errors import Quarantine
 from chipwire.settings import Settings
 
 console = Console()
+warnings = Console(stderr=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -153,17 +154,18 @@ def _score_real(
         labels_dir=labels or LABELS_DIR,
     )
     if missing:
-        console.print(
+        warnings.print(
             f"[yellow]{len(missing)} labelled items have no cached excerpt in {cache} "
             "(enrich/realset/README.md says how to rebuild it); scored without them[/]"
         )
     if not items:
-        console.print(f"[red]no cached excerpts for the {split} split in {cache}[/]")
+        warnings.print(f"[red]no cached excerpts for the {split} split in {cache}[/]")
         raise typer.Exit(1)
     results: dict[str, Any] = {}
     groups = {
         f"real-{split}": items,
         f"real-{split}-zh": [i for i in items if i.get("lang") == "zh"],
+        f"real-{split}-other-languages": [i for i in items if i.get("lang") not in ("en", "zh")],
     }
     for name, group in groups.items():
         if group:
