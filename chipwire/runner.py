@@ -38,7 +38,7 @@ from index.stage import IndexSink, index_runner
 from ingest import state
 from ingest.crawl import Crawler, FeedReport
 from ingest.fetch import make_client
-from ingest.sources import Source, SourcesError, in_shard, load_sources
+from ingest.sources import Source, SourcesError, SourcesWatch, in_shard, load_sources
 from ingest.workers import WorkerPool
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Pipeline:
         self.relay_wake = threading.Event()
         self._closers: list[Callable[[], None]] = [self.bus.close]
         self.crawler: Crawler | None = None
+        self._sources = SourcesWatch(settings.sources_file)
         self.state_conn: sqlite3.Connection | None = None
         if "crawl" in stages:
             self.state_conn = state.connect(settings.state_db)
@@ -167,7 +168,11 @@ class Pipeline:
         return StageRunner(consumer, sink, self.bus, self.settings.stage_batch_records)
 
     def sources(self) -> list[Source]:
-        return self.sources_of(self.settings)
+        """The enabled sources this crawler replica owns (the file is parsed again only
+        when it changed)."""
+        return in_shard(
+            self._sources.current(), self.settings.crawl_shards, self.settings.crawl_shard
+        )
 
     @staticmethod
     def sources_of(settings: Settings) -> list[Source]:

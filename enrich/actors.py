@@ -80,6 +80,10 @@ def _country_strength(
         return 0.0  # after a possessive a country is a modifier: "chipmakers' China waivers"
     if tokens.folded[mention.end - tokens.offset :].startswith(lexicon.cjk_attributive):
         return 0.0  # 美国企业, 中国芯片
+    if lexicon.subject_marks and tokens.folded[mention.end - tokens.offset :].startswith(
+        lexicon.subject_marks
+    ):
+        return 1.0  # 日本は, 일본이: the subject, as sure an agent as "by Japan"
     partner = before in lexicon.target_prepositions and before not in AGENT_BY
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
         return 0.0 if partner else 0.95  # "talks with Chinese officials": not the actor

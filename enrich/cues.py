@@ -278,7 +278,8 @@ def _apply_reversal(
     lexicon: Lexicon,
 ) -> None:
     """A verb undoing a move flips it: "lifted the ban", "suspend the order" and "the ban
-    was lifted" ease; "revoked the waivers", "ending the exemption" restrict."""
+    was lifted" ease; "revoked the waivers", "ending the exemption" restrict; a
+    following verb undoes the restriction just before it ("규제를 해제")."""
     here = tokens.index_at(verb.start)
     clause = tokens.clause_of(here)
     window = lexicon.reversal_window * tokens.scale
@@ -298,7 +299,8 @@ def _apply_reversal(
         ahead = 0 < there - here <= window and not coordinated
         behind = (
             0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
-        ) or (tokens.scale > 1 and 0 < here - there <= window)  # CJK topic first: 禁令……解除
+        ) or (verb.key == "following" and 0 < here - there <= 3 * tokens.scale)
+        behind = behind or (tokens.scale > 1 and 0 < here - there <= window)  # 禁令……解除
         if ahead or behind:
             _flip_phrase(cue, cues, tokens, verb.surface)
             for other in own:

@@ -19,6 +19,7 @@ import chipwire
 from enrich.text import CaptionMarks
 
 TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
+LANGUAGES_DIR = TAXONOMY_DIR / "languages"
 TAGGER_VERSION = "1"  # bump when a code change alters tags on purpose
 
 # Pattern kinds. MAIN kinds compete for a span (longest wins); AUX kinds are context
@@ -134,6 +135,7 @@ class Lexicon:
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
+    subject_marks: tuple[str, ...] = ()
     outlet_marks: tuple[str, ...] = ()
     captions: CaptionMarks = field(default_factory=CaptionMarks)
     version: str = ""
@@ -146,13 +148,77 @@ class Lexicon:
 
 
 def _read(name: str) -> dict[str, Any]:
-    data = yaml.safe_load((TAXONOMY_DIR / name).read_text(encoding="utf-8"))
-    assert isinstance(data, dict), f"{name}: expected a mapping"
+    """One taxonomy file, with every language file's words for it added."""
+    data = _load_yaml(TAXONOMY_DIR / name)
+    for path in sorted(LANGUAGES_DIR.glob("*.yaml")):
+        for key, words in _load_yaml(path).items():
+            if key not in FILE_OF:
+                raise ValueError(f"{path.name}: unknown section {key!r}")
+            if FILE_OF[key] == name:
+                _merge(data, words if key == "cues" else {key: words}, f"{path.name}: {key}")
     return data
 
 
+def _load_yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path.name}: expected a mapping"
+    return data
+
+
+# A language file (taxonomy/languages/<lang>.yaml) has one section per kind of word:
+# `cues` extends cues.yaml key by key; the others extend a list of records by id
+# ("JP:METI": [more names]) with the record's list named here.
+FILE_OF = {
+    "cues": "cues.yaml",
+    "actions": "actions.yaml",
+    "subjects": "actions.yaml",
+    "agencies": "agencies.yaml",
+    "countries": "countries.yaml",
+    "companies": "companies.yaml",
+    "people": "people.yaml",
+}
+RECORDS = {
+    "actions": ("id", "keywords"),
+    "subjects": ("id", "aliases"),
+    "agencies": ("id", "aliases"),
+    "countries": ("code", "names"),
+    "companies": ("name", "aliases"),
+    "people": ("name", "aliases"),
+}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], where: str) -> None:
+    """Lists are extended and mappings merged: a language file only adds words."""
+    for key, value in extra.items():
+        current = base.setdefault(key, type(value)())
+        if key in RECORDS and isinstance(value, dict):
+            _merge_records(current, *RECORDS[key], value, f"{where}.{key}")
+        elif isinstance(current, list) and isinstance(value, list):
+            current.extend(value)
+        elif isinstance(current, dict) and isinstance(value, dict):
+            _merge(current, value, f"{where}.{key}")
+        else:
+            raise ValueError(f"{where}.{key}: a language file can only add words")
+
+
+def _merge_records(
+    records: list[dict[str, Any]], id_key: str, list_key: str, extra: dict[str, Any], where: str
+) -> None:
+    by_id: dict[str, dict[str, Any]] = {}
+    for record in records:
+        by_id.setdefault(str(record[id_key]), record)  # the first of a repeated id
+    for record_id, added in extra.items():
+        words = {list_key: added} if isinstance(added, list) else added
+        if record_id in by_id:
+            _merge(by_id[record_id], words, f"{where}.{record_id}")
+        elif "name" in words:
+            records.append({id_key: record_id, **words})
+        else:
+            raise ValueError(f"{where}: unknown {record_id!r} (give its name to add it)")
+
+
 def taxonomy_files() -> list[Path]:
-    return sorted(TAXONOMY_DIR.glob("*.yaml"))
+    return sorted([*TAXONOMY_DIR.glob("*.yaml"), *LANGUAGES_DIR.glob("*.yaml")])
 
 
 def enrichment_version() -> str:
@@ -253,6 +319,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["reversal"]["forms"], "reversal", "undo")
     lex.add(data["reversal"]["easing_forms"], "reversal", "easing")
     lex.add(data["reversal"]["losing_forms"], "reversal", "losing")
+    lex.add(data["reversal"]["following_forms"], "reversal", "following")
     lex.reversal_window = int(data["reversal"]["window_words"])
     lex.add(data["reversible_objects"], "reversible", "reversible")
     lex.add(data["requirement"]["forms"], "requirement", "requirement")
@@ -265,6 +332,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["reaction"], "reaction", "reaction")
     lex.add(data["lobbying"], "lobbying", "lobbying")
     lex.cjk_attributive = tuple(data["cjk_attributive"])
+    lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])

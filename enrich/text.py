@@ -11,8 +11,11 @@ import re
 from dataclasses import dataclass
 
 # A sentence ends at . ! ? (then closing quotes, space, a capital or digit) or at CJK
-# end punctuation; the match starts on the punctuation mark, which stays in the sentence.
-_BOUNDARY = re.compile(r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[]?[A-Z0-9])|[。！？；]")
+# end punctuation (a Korean sentence starts with a Hangul syllable, a Spanish one may
+# open with ¿ or ¡); the match starts on the punctuation mark, which stays in the sentence.
+_BOUNDARY = re.compile(
+    r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[¿¡«]?[A-Z0-9À-ÖØ-Þ\uac00-\ud7af])|[。！？；]"
+)
 _ENDINGS = (".", "!", "?", "。", "！", "？", "；")
 _ABBREVIATIONS = frozenset(
     {

@@ -5,8 +5,9 @@ an agency's listing page); everything after the listing is the same for every ki
 
 `Crawler._poll_feed` is the whole story of one feed, top to bottom. Each feed poll is its
 own task on the crawl's event loop (ingest/taskloop.py): it waits for its host's politeness
-slot (ingest/hosts.py) and for a worker without holding a thread, so no feed can hold up
-another. Every feed item's fate is counted exactly once in chipwire_articles_total{status}.
+slot (ingest/hosts.py), for a listing's follow-up page's slot, and for a worker without
+holding a thread, so no feed can hold up another. Every feed item's fate is counted
+exactly once in chipwire_articles_total{status}.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from concurrent.futures import CancelledError, Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
-import httpx
-
 from chipwire.bus import RAW_TOPIC
 from chipwire.contract import RawArticle, SourceRef, article_id
 from chipwire.errors import Discard, Retry
@@ -37,9 +36,9 @@ from ingest import cadence, dedupe, state
 from ingest.canonical import canonical_url
 from ingest.extract import Extracted, extract_page, split_authors
 from ingest.feeds import FeedItem
-from ingest.fetch import FetchResult, Throttled, fetch, host_of
+from ingest.fetch import FetchResult, GuardedClient, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
-from ingest.listings import Listing, list_new
+from ingest.listings import Fetch, Listing, Steps, advance, listing_steps
 from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.taskloop import TaskLoop
@@ -50,7 +49,21 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 24 * 3600.0
 EXTRACT_TIMEOUT_S = 60.0
 MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
+# feed states are written in batches (one commit for many 304s): at this many, at each
+# tick, at the end of a cycle and at shutdown. A crash loses at most one tick's feed
+# states: those feeds are polled again and their items found seen, nothing accepted is lost
+SAVE_FEED_STATES_EVERY = 200
 _TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class _Paging:
+    """A listing under way that asks for a follow-up page: it waits for its host's slot on
+    the loop, then goes on in a worker."""
+
+    previous: state.FeedState
+    steps: Steps
+    request: Fetch
 
 
 @dataclass
@@ -66,7 +79,7 @@ class Crawler:
         self,
         settings: Settings,
         conn: sqlite3.Connection,
-        client: httpx.Client,
+        client: GuardedClient,
         extractor: WorkerPool | Executor | None,
         on_accept: Callable[[], None] = lambda: None,
     ) -> None:
@@ -96,6 +109,7 @@ class Crawler:
         # how long each feed's last poll took: the slowest start first, so that a cycle
         # ends with its slowest feed's deadline rather than after it (longest job first)
         self._took: dict[str, float] = {}
+        self._unsaved: dict[str, state.FeedState] = {}  # polls' outcomes not yet written
 
     def start_due(
         self, sources: Iterable[Source], now: float | None = None
@@ -106,7 +120,9 @@ class Crawler:
         now = time.time() if now is None else now
         sources = list(sources)
         with self._db:
-            due = [s for s in sources if self._due(s, now)]
+            self._write_feed_states()
+            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
+        due = [s for s in sources if self._due(known.get(s.id) or state.FeedState(s.id), s, now)]
         started: dict[str, Future[FeedReport]] = {}
         for source in self._slowest_first(due):
             with self._polling_lock:
@@ -139,6 +155,7 @@ class Crawler:
         if self._retries is not None:
             with contextlib.suppress(CancelledError, Exception):  # logged when it failed
                 self._retries.result()
+        self.save_feed_states()
         return reports
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
@@ -146,7 +163,9 @@ class Crawler:
         futures = {
             s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
         }
-        return [_report(futures[s.id], s.id) for s in sources]
+        reports = [_report(futures[s.id], s.id) for s in sources]
+        self.save_feed_states()
+        return reports
 
     def _slowest_first(self, sources: list[Source]) -> list[Source]:
         return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
@@ -160,6 +179,7 @@ class Crawler:
         state (ETag, next check) is left as it was, so the next run takes them."""
         self.stopping.set()
         self.tasks.close()
+        self.save_feed_states()
 
     close = stop
 
@@ -173,6 +193,9 @@ class Crawler:
     async def _poll_feed(self, source: Source) -> FeedReport:
         """One feed, top to bottom: list it, take its new items, save its state."""
         listed = await self.tasks.blocking(self._list, source)
+        while isinstance(listed, _Paging):
+            await self.hosts.paced(host_of(listed.request.url))
+            listed = await self.tasks.blocking(self._list_more, source, listed)
         if isinstance(listed, FeedReport):
             return listed  # not modified, failed or stopped: nothing more to do
         previous, listing = listed
@@ -186,14 +209,35 @@ class Crawler:
         report = FeedReport(source.id, "ok", len(listing.items), outcomes)
         return await self.tasks.blocking(self._feed_done, previous, listing, source, report)
 
-    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing]:
+    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
         """The feed's listing, in one worker step with its state: a poll that ends here
-        (not modified, failed) is saved at once; one with items goes on to take them."""
+        (not modified, failed) is saved at once; one with items goes on to take them; a
+        listing that needs a follow-up page comes back to wait for its host's slot."""
         with self._db:
+            if source.id in self._unsaved:  # polled again before its last outcome was written
+                self._write_feed_states()
             previous = state.feed_state(self.conn, source.id)
+        return self._listing(source, previous, listing_steps(source, previous), None)
+
+    def _list_more(
+        self, source: Source, paging: _Paging
+    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
+        """A listing's follow-up page, its host's slot taken: fetch it and go on."""
+        return self._listing(source, paging.previous, paging.steps, paging.request)
+
+    def _listing(
+        self, source: Source, previous: state.FeedState, steps: Steps, request: Fetch | None
+    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
+        """Run the source's adapter in this worker until it is done or asks for a page that
+        must wait for its host (`_Paging`)."""
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
-            listing = list_new(source, self._listing_get, previous)
+            step = advance(steps, None if request is None else self._listing_get(request))
+            while isinstance(step, Fetch) and not step.paging:
+                step = advance(steps, self._listing_get(step))
+            if isinstance(step, Fetch):
+                return _Paging(previous, steps, step)
+            listing = step
             if listing.not_modified:
                 report = FeedReport(source.id, "not-modified")
                 return self._feed_done(previous, listing, source, report)
@@ -216,31 +260,16 @@ class Crawler:
             ARTICLES.labels("bad-link").inc(listing.rejected)
         return previous, listing
 
-    def _listing_get(
-        self,
-        url: str,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        paging: bool = False,
-    ) -> FetchResult:
-        """A source adapter's fetch (in a worker): a listing's follow-up pages wait for the
-        host's next start time (a few pages at most: `max_pages`)."""
-        if paging:
-            try:
-                asyncio.run_coroutine_threadsafe(
-                    self.hosts.paced(host_of(url)), self.tasks.loop
-                ).result()
-            except CancelledError as exc:
-                raise Retry("stopped", url) from exc
+    def _listing_get(self, request: Fetch) -> FetchResult:
+        """A source adapter's fetch (in a worker; a follow-up page's host slot is taken)."""
         return fetch(
             self.client,
-            url,
+            request.url,
             max_bytes=self.settings.max_feed_bytes,
             deadline_s=self.settings.fetch_timeout_s,
             max_redirects=self.settings.max_redirects,
-            etag=etag,
-            last_modified=last_modified,
+            etag=request.etag,
+            last_modified=request.last_modified,
             kind="feed",  # a feed, an API page or a listing page: the source's own list
             stop=self.stopping,
         )
@@ -515,7 +544,9 @@ class Crawler:
             wait_s,
         )
         FEED_POLLS.labels(report.status).inc()
-        log.info(
+        # a 304 is the common case: one line per feed per cycle would be most of the log
+        log.log(
+            logging.DEBUG if listing.not_modified else logging.INFO,
             "feed polled: source=%s status=%s items=%d outcomes=%s",
             report.source_id,
             report.status,
@@ -547,8 +578,7 @@ class Crawler:
         )
         return FeedReport(source.id, exc.reason)
 
-    def _due(self, source: Source, now: float) -> bool:
-        feed = state.feed_state(self.conn, source.id)
+    def _due(self, feed: state.FeedState, source: Source, now: float) -> bool:
         return cadence.is_due(feed, cadence.bounds_of(source, self.settings), now)
 
     def _save_feed_state(self, updated: state.FeedState, wait_s: float) -> None:
@@ -558,7 +588,19 @@ class Crawler:
             updated, next_check_at=now + min(wait_s, MAX_BACKOFF_S), last_polled_at=now
         )
         with self._db:
-            state.save_feed_state(self.conn, polled)
+            self._unsaved[polled.source_id] = polled
+            if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
+                self._write_feed_states()
+
+    def save_feed_states(self) -> None:
+        """Write the polls' outcomes not written yet."""
+        with self._db:
+            self._write_feed_states()
+
+    def _write_feed_states(self) -> None:  # holding self._db
+        if self._unsaved:
+            state.save_feed_states(self.conn, list(self._unsaved.values()))
+            self._unsaved.clear()
 
     def _mark(self, aid: str, url: str, status: str) -> None:
         with self._db:

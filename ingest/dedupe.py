@@ -19,12 +19,17 @@ SCHEME = "affine32"  # pinned: stored signatures must be compared under the same
 HASHFUNC = zlib.crc32
 SHINGLE_WORDS = 5
 _WORD = re.compile(r"\w+", re.UNICODE)
+# datasketch draws the permutations from a seeded generator for every MinHash it builds
+# (about half its cost for a short page): draw them once, they are the same every time
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, scheme=SCHEME, hashfunc=HASHFUNC).permutations
 
 
 def minhash(text: str) -> MinHash:
     words = _WORD.findall(text.lower())
     shingles = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - 4))}
-    signature = MinHash(num_perm=NUM_PERM, scheme=SCHEME, hashfunc=HASHFUNC)
+    signature = MinHash(
+        num_perm=NUM_PERM, scheme=SCHEME, hashfunc=HASHFUNC, permutations=_PERMUTATIONS
+    )
     signature.update_batch([s.encode("utf-8") for s in shingles])
     return signature
 
@@ -66,4 +71,5 @@ def from_bytes(data: bytes) -> MinHash:
         hashvalues=np.frombuffer(data, dtype=np.uint64),
         scheme=SCHEME,
         hashfunc=HASHFUNC,
+        permutations=_PERMUTATIONS,
     )

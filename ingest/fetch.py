@@ -20,6 +20,7 @@ import ssl
 import threading
 import time
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -177,11 +178,59 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-class _GuardedBackend(httpcore.SyncBackend):
-    """Resolves the host itself, checks every address, and connects to the checked one."""
+Resolver = Callable[[str, int], list[str]]  # (host, port) -> its addresses
 
-    def __init__(self, allowed: AddressPolicy) -> None:
+
+def system_resolver(host: str, port: int) -> list[str]:
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+
+
+# Lookups hanging at once (a resolver that never answers): past this, a new lookup waits
+# for a free one within its own deadline instead of adding a thread.
+_LOOKUPS = threading.BoundedSemaphore(32)
+
+
+def _resolve_in_time(resolve: Resolver, host: str, port: int, timeout: float | None) -> list[str]:
+    """`resolve(host, port)` bounded by the fetch's deadline: the system resolver cannot be
+    interrupted, so it runs in a daemon thread that is left behind when time runs out (it
+    ends with the resolver's own timeout) and the fetch goes on without it."""
+    budget = _bounded(timeout)
+    ends = None if budget is None else time.monotonic() + budget
+    if not _LOOKUPS.acquire(timeout=budget):
+        raise httpcore.ConnectTimeout(f"resolving {host}: too many lookups hanging")
+    answer: list[list[str] | BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer.append(resolve(host, port))
+        except BaseException as exc:  # handed to the fetch, which says what went wrong
+            answer.append(exc)
+        finally:
+            _LOOKUPS.release()
+            done.set()
+
+    threading.Thread(target=lookup, name=f"resolve {host}", daemon=True).start()
+    stop = _STOP.get()
+    while not done.wait(STOP_POLL_S if ends is None else min(STOP_POLL_S, ends - time.monotonic())):
+        if stop is not None and stop.is_set():
+            raise Abandoned("the crawler is stopping")
+        if ends is not None and time.monotonic() >= ends:
+            raise httpcore.ConnectTimeout(f"resolving {host} took longer than the deadline")
+    if isinstance(answer[0], socket.gaierror):
+        raise httpcore.ConnectError(f"cannot resolve {host}: {answer[0]}") from answer[0]
+    if isinstance(answer[0], BaseException):
+        raise httpcore.ConnectError(f"cannot resolve {host}: {answer[0]!r}") from answer[0]
+    return answer[0]
+
+
+class _GuardedBackend(httpcore.SyncBackend):
+    """Resolves the host itself within the fetch's deadline, checks every address, and
+    connects to the checked one."""
+
+    def __init__(self, allowed: AddressPolicy, resolve: Resolver = system_resolver) -> None:
         self._allowed = allowed
+        self._resolve = resolve
 
     def connect_tcp(
         self,
@@ -191,11 +240,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = [str(info[4][0]) for info in infos]
+        addresses = _resolve_in_time(self._resolve, host, port, timeout)
+        if not addresses:
+            raise httpcore.ConnectError(f"cannot resolve {host}: no address")
         blocked = [a for a in addresses if not self._allowed(a)]
         if blocked:
             raise httpcore.ConnectError(f"blocked address for {host}: {blocked[0]}")
@@ -206,35 +253,94 @@ class _GuardedBackend(httpcore.SyncBackend):
 
 
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, allowed: AddressPolicy, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False)
+    def __init__(self, backend: _GuardedBackend, limits: httpx.Limits, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, limits=limits, trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(allowed),
+            network_backend=backend,
         )
 
+    def idle(self) -> bool:
+        """No request in flight: closing it now breaks nothing."""
+        return all(c.is_idle() for c in self._pool.connections)
 
-def make_client(settings: Settings, allowed: AddressPolicy | None = None) -> httpx.Client:
-    limits = httpx.Limits(
-        max_connections=settings.fetch_concurrency * 2,
-        max_keepalive_connections=settings.fetch_concurrency * 2,
+
+class _PerOrigin(httpx.BaseTransport):
+    """A small guarded pool per origin (scheme, host, port). httpcore looks for a free
+    connection by scanning every connection of its pool for every queued request: one
+    shared pool over many hosts made that scan, and the connections it closed to open
+    others, most of a 304 poll's CPU. The least recently used origins' pools are closed
+    once idle, so idle sockets stay bounded."""
+
+    def __init__(self, make: Callable[[], _GuardedTransport], max_origins: int) -> None:
+        self._make = make
+        self._max_origins = max_origins
+        self._pools: OrderedDict[tuple[bytes, bytes, int | None], _GuardedTransport] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        return self._for((url.raw_scheme, url.raw_host, url.port)).handle_request(request)
+
+    def _for(self, origin: tuple[bytes, bytes, int | None]) -> _GuardedTransport:
+        with self._lock:
+            pool = self._pools.pop(origin, None) or self._make()
+            self._pools[origin] = pool  # the most recently used, last
+            retired = [
+                self._pools.pop(key)
+                for key in list(self._pools)[: max(0, len(self._pools) - self._max_origins)]
+                if self._pools[key].idle()
+            ]
+        for old in retired:
+            old.close()
+        return pool
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            pool.close()
+
+
+class GuardedClient(httpx.Client):
+    """An httpx.Client on the guarded per-origin transport. `fetch` hands its requests to
+    that transport itself (BaseTransport's public interface): it follows redirects by hand
+    and wants no cookies, auth or hooks, and the client's request machinery around them
+    cost as much CPU as a 304 poll's own HTTP work."""
+
+    def __init__(self, transport: _PerOrigin, **options: Any) -> None:
+        super().__init__(transport=transport, follow_redirects=False, trust_env=False, **options)
+        self.guarded = transport
+        self.base_headers = dict(self.headers)  # httpx's defaults and ours, merged once
+
+
+def make_client(
+    settings: Settings,
+    allowed: AddressPolicy | None = None,
+    resolve: Resolver = system_resolver,
+) -> GuardedClient:
+    policy = allowed or (any_unicast if settings.allow_private_addresses else public_only)
+    backend = _GuardedBackend(policy, resolve)
+    tls = httpx.create_ssl_context()  # loading the CA bundle costs ms: once, not per origin
+    per_origin = httpx.Limits(
+        max_connections=settings.fetch_concurrency,
+        max_keepalive_connections=max(2, settings.host_concurrency),
     )
-    return httpx.Client(
-        transport=_GuardedTransport(
-            allowed or (any_unicast if settings.allow_private_addresses else public_only), limits
+    return GuardedClient(
+        _PerOrigin(
+            lambda: _GuardedTransport(backend, per_origin, tls),
+            max_origins=settings.fetch_concurrency * 8,
         ),
         headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(settings.fetch_timeout_s, connect=min(5.0, settings.fetch_timeout_s)),
-        follow_redirects=False,
-        trust_env=False,
     )
 
 
 def fetch(
-    client: httpx.Client,
+    client: GuardedClient,
     url: str,
     *,
     max_bytes: int,
@@ -272,7 +378,7 @@ def fetch(
 
 
 def _fetch(
-    client: httpx.Client,
+    client: GuardedClient,
     url: str,
     headers: dict[str, str],
     max_bytes: int,
@@ -299,22 +405,30 @@ def _fetch(
 
 
 def _get_once(
-    client: httpx.Client, url: str, headers: dict[str, str], max_bytes: int, deadline: float
+    client: GuardedClient, url: str, headers: dict[str, str], max_bytes: int, deadline: float
 ) -> FetchResult:
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise Retry("timeout", url)
     timeout = httpx.Timeout(remaining, connect=min(5.0, remaining))
     try:
-        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+        request = httpx.Request(
+            "GET",
+            url,
+            headers={**client.base_headers, **headers},
+            extensions={"timeout": timeout.as_dict()},
+        )
+        response = client.guarded.handle_request(request)
+        response.request = request
+        try:
             body = b""
             if response.status_code == 200:
                 body = _read_capped(response, url, max_bytes, deadline)
             else:
                 _drain(response, deadline)
-            return FetchResult(
-                str(response.url), response.status_code, body, dict(response.headers)
-            )
+            return FetchResult(str(request.url), response.status_code, body, dict(response.headers))
+        finally:
+            response.close()
     except Abandoned as exc:
         raise Retry("stopped", url) from exc
     except zlib.error as exc:
@@ -324,8 +438,6 @@ def _get_once(
             raise Discard("blocked-address", f"{url}: {exc}") from exc
         raise Retry("connect-error", f"{url}: {exc}") from exc
     except httpx.RemoteProtocolError as exc:
-        if "location header" in str(exc):  # httpx reads Location even when not following
-            raise Discard("bad-redirect", f"{url}: {exc}") from exc
         raise Retry("http-error", f"{url}: {type(exc).__name__}: {exc}") from exc
     except httpx.InvalidURL as exc:
         raise Discard("bad-url", f"{url}: {exc}") from exc

@@ -2,10 +2,13 @@
 
 One small interface for every `kind` in the sources file (docs/SOURCES.md):
 
-    Adapter = (source, get, previous state) -> Listing
+    Adapter = (source, previous state) -> steps: yields each Fetch it needs, is sent
+              its FetchResult, returns the Listing
 
-`get` is the crawler's guarded fetch (SSRF checks, size cap, deadline; follow-up pages of
-one listing wait for the host's politeness slot). A `Listing` holds feed items (URL,
+The adapter says what to fetch and the crawler fetches it (ingest/crawl.py: SSRF checks,
+size cap, deadline), so a listing's follow-up pages wait for their host's politeness slot
+on the crawl's event loop, never in a worker; `list_new` runs an adapter with a plain
+`get` (the `sources check` command, tests). A `Listing` holds feed items (URL,
 title, date, and for official documents agency, document type, language, effective date)
 and the new cursor, which the crawler stores only when every item was taken.
 
@@ -27,7 +30,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
@@ -52,7 +55,7 @@ _MAX_SUMMARY = 10_000
 
 
 class Get(Protocol):
-    """The crawler's fetch. `paging=True` for a listing's follow-up pages (polite wait)."""
+    """A fetch. `paging=True` for a listing's follow-up pages (polite wait)."""
 
     def __call__(
         self,
@@ -81,19 +84,51 @@ class Listing:
     title: str | None = None  # the feed's own title, when it has one
 
 
-Adapter = Callable[[Source, Get, FeedState], Listing]
+@dataclass(frozen=True)
+class Fetch:
+    """What an adapter asks to be fetched next."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    paging: bool = False  # a follow-up page of the same listing: waits for its host's slot
+
+
+Steps = Generator[Fetch, FetchResult, Listing]
+Adapter = Callable[[Source, FeedState], Steps]
+
+
+def listing_steps(source: Source, previous: FeedState) -> Steps:
+    """The source's documents new since `previous` (its cursor and validators), as steps."""
+    return ADAPTERS[source.kind](source, previous)
+
+
+def advance(steps: Steps, result: FetchResult | None) -> Fetch | Listing:
+    """Send the last fetch's result (None to begin): the next fetch, or the listing."""
+    try:
+        return steps.send(result)  # type: ignore[arg-type]  # None only starts the steps
+    except StopIteration as done:
+        listing: Listing = done.value
+        return listing
 
 
 def list_new(source: Source, get: Get, previous: FeedState) -> Listing:
-    """The source's documents new since `previous` (its cursor and validators)."""
-    return ADAPTERS[source.kind](source, get, previous)
+    """The source's documents new since `previous`, fetched with `get` in this thread."""
+    steps = listing_steps(source, previous)
+    step = advance(steps, None)
+    while isinstance(step, Fetch):
+        fetched = get(
+            step.url, etag=step.etag, last_modified=step.last_modified, paging=step.paging
+        )
+        step = advance(steps, fetched)
+    return step
 
 
 # feed
 
 
-def list_feed(source: Source, get: Get, previous: FeedState) -> Listing:
-    result = get(source.feed, etag=previous.etag, last_modified=previous.last_modified)
+def list_feed(source: Source, previous: FeedState) -> Steps:
+    result = yield Fetch(source.feed, etag=previous.etag, last_modified=previous.last_modified)
     http_hints = header_hints(result.headers, time.time())
     if result.not_modified:
         return Listing(
@@ -171,7 +206,7 @@ def federal_register_url(base: str, params: FederalRegisterParams, since: str | 
     return base + ("&" if "?" in base else "?") + urlencode(query)
 
 
-def list_federal_register(source: Source, get: Get, previous: FeedState) -> Listing:
+def list_federal_register(source: Source, previous: FeedState) -> Steps:
     params = source.federal_register or FederalRegisterParams()
     since = _iso_day(previous.cursor)
     first = federal_register_url(source.feed, params, since.isoformat() if since else None)
@@ -181,7 +216,7 @@ def list_federal_register(source: Source, get: Get, previous: FeedState) -> List
     newest = since
     for page in range(params.max_pages):
         assert url is not None
-        result = get(url, paging=page > 0)
+        result = yield Fetch(url, paging=page > 0)
         document = _json(result.body, result.url)
         results = document.get("results")
         for entry in results if isinstance(results, list) else []:
@@ -262,7 +297,7 @@ def _fr_agency(agencies: object, source: Source) -> str | None:
 # html_list
 
 
-def list_html(source: Source, get: Get, previous: FeedState) -> Listing:
+def list_html(source: Source, previous: FeedState) -> Steps:
     params = source.html_list
     assert params is not None  # the sources file's validator requires it for this kind
     since = _iso_day(previous.cursor)
@@ -274,7 +309,7 @@ def list_html(source: Source, get: Get, previous: FeedState) -> Listing:
     for page in range(params.max_pages):
         assert url is not None
         visited.add(url)
-        result = get(url, paging=page > 0)
+        result = yield Fetch(url, paging=page > 0)
         root = _html_root(result)
         reached_cursor = False
         for element in root.cssselect(params.item):

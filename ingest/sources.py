@@ -124,6 +124,35 @@ def load_sources(path: Path) -> list[Source]:
     return [s for s in load_all_sources(path) if s.enabled]
 
 
+class SourcesWatch:
+    """The enabled sources of a file, read again only when the file changed (its size,
+    modification time or inode): the crawl's tick, every few seconds, costs a `stat`
+    instead of a YAML parse and a validation of every entry."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._version: tuple[int, int, int] | None = None
+        self._sources: list[Source] = []
+        self._error: str | None = None
+
+    def current(self) -> list[Source]:
+        """The sources, or SourcesError (again at every call while the file stays bad)."""
+        try:
+            stat = self.path.stat()
+            version: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            version = None  # unreadable: read it (and say why) every time
+        if version is None or version != self._version:
+            try:
+                self._sources, self._error = load_sources(self.path), None
+            except SourcesError as exc:
+                self._error = str(exc)
+            self._version = version
+        if self._error is not None:
+            raise SourcesError(self._error)
+        return list(self._sources)
+
+
 def shard_of(source_id: str, shards: int) -> int:
     """The crawler replica that owns a source: a stable hash of its id (one owner each)."""
     digest = hashlib.sha1(source_id.encode(), usedforsecurity=False).digest()

@@ -165,25 +165,32 @@ def feed_state(conn: sqlite3.Connection, source_id: str) -> FeedState:
 
 
 def save_feed_state(conn: sqlite3.Connection, state: FeedState) -> None:
-    """Store a poll's outcome. The tightening columns are left as they are: the alerter
-    may have set them while the poll was running."""
+    save_feed_states(conn, [state])
+
+
+def save_feed_states(conn: sqlite3.Connection, states: list[FeedState]) -> None:
+    """Store polls' outcomes, in one transaction. The tightening columns are left as they
+    are: the alerter may have set them while the polls were running."""
     names = [n.strip() for n in _FEED_FIELDS.split(",")]
     updates = ", ".join(f"{n} = excluded.{n}" for n in names[1:])
     with conn:
-        conn.execute(
+        conn.executemany(
             f"INSERT INTO feeds ({_FEED_FIELDS}) VALUES ({', '.join('?' * len(names))}) "
             f"ON CONFLICT (source_id) DO UPDATE SET {updates}",
-            (
-                state.source_id,
-                state.etag,
-                state.last_modified,
-                state.next_check_at,
-                state.error_count,
-                state.last_error,
-                state.last_polled_at,
-                state.cursor,
-                state.cadence.to_json(),
-            ),
+            [
+                (
+                    state.source_id,
+                    state.etag,
+                    state.last_modified,
+                    state.next_check_at,
+                    state.error_count,
+                    state.last_error,
+                    state.last_polled_at,
+                    state.cursor,
+                    state.cadence.to_json(),
+                )
+                for state in states
+            ],
         )
 
 

@@ -13,7 +13,9 @@ import pytest
 
 from chipwire.settings import Settings
 from ingest import state
-from ingest.sources import Source
+from ingest.crawl import Crawler
+from ingest.fetch import make_client
+from ingest.sources import HtmlListParams, Source
 from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
 from tests.loopback import LoopbackServer, header_drip
 from tests.test_ingest_crawl import BODY, OTHER, page
@@ -110,3 +112,56 @@ def test_a_5000_item_feed_paced_on_its_host_does_not_hold_up_another_hosts_feed(
     [(seen,)] = c.conn.execute("SELECT COUNT(*) FROM seen").fetchall()
     assert seen == accepted + 2  # the big feed's accepted pages and the healthy feed's two
     assert state.feed_state(c.conn, "big").last_polled_at is None
+
+
+def test_a_listings_follow_up_pages_paced_on_a_slow_host_hold_no_worker(
+    server: LoopbackServer, elsewhere: LoopbackServer, settings: Settings
+) -> None:
+    pages = 4
+    for n in range(1, pages + 1):
+        more = f"<a class='next' href='/list/{n + 1}.html'>next</a>" if n < pages else ""
+        server.add(
+            f"/list/{n}.html",
+            f"<html><body><ul class='list'></ul>{more}</body></html>",
+            Content_Type="text/html; charset=utf-8",
+        )
+    listing = Source(
+        id="listing",
+        name="Listing",
+        feed=server.url("/list/1.html"),
+        kind="html_list",
+        html_list=HtmlListParams(item="ul.list li", next="a.next", max_pages=pages),
+    )
+    elsewhere.add("/feed.xml", rss([]))
+    healthy = Source(id="healthy", name="Healthy", feed=elsewhere.url("/feed.xml"))
+    # one worker, and a follow-up page every 2 s on the listing's host: a worker parked
+    # on that wait would hold the other host's feed for 4 s
+    c = crawler(settings.model_copy(update={"fetch_concurrency": 1, "host_min_interval_s": 2.0}))
+
+    started = time.monotonic()
+    first = c.start_due([listing, healthy])
+    assert first["healthy"].result(timeout=1.5).status == "ok"
+    assert c.polling() == {"listing"}  # still waiting for its next page's slot
+    assert first["listing"].result(timeout=15).status == "ok"
+    assert time.monotonic() - started >= 2 * (pages - 2)  # the follow-ups kept their pace
+    assert all(server.hits[f"/list/{n}.html"] == 1 for n in range(1, pages + 1))
+
+
+def test_a_crash_before_the_feed_states_are_written_loses_and_repeats_no_article(
+    elsewhere: LoopbackServer, settings: Settings
+) -> None:
+    healthy = healthy_feed(elsewhere)
+    doomed = Crawler(settings, state.connect(settings.state_db), make_client(settings), None)
+    polled = doomed.start_due([healthy])["healthy"].result(timeout=15)
+    assert polled.outcomes == {"seen": 0, "ok": 2}
+    doomed.tasks.close()  # killed here: the poll's feed state was never written
+    doomed.client.close()
+
+    after = crawler(settings)
+    assert state.feed_state(after.conn, "healthy").last_polled_at is None  # lost in the crash
+    assert after.poll_feed(healthy).outcomes == {"seen": 2}  # polled again, nothing repeated
+    assert sorted(a.url for a in raw_articles(after.conn)) == sorted(
+        elsewhere.url(p) for p in ("/a.html", "/b.html")
+    )
+    assert state.feed_state(after.conn, "healthy").last_polled_at is not None
+    doomed.conn.close()

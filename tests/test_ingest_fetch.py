@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -12,7 +13,14 @@ from hypothesis import strategies as st
 
 from chipwire.errors import Discard, Retry
 from chipwire.settings import Settings
-from ingest.fetch import Throttled, embedded_ipv4, fetch, make_client, public_only
+from ingest.fetch import (
+    Resolver,
+    Throttled,
+    embedded_ipv4,
+    fetch,
+    make_client,
+    public_only,
+)
 from tests.loopback import LoopbackServer, gzip_bomb, header_drip, redirect, trickle
 
 
@@ -210,3 +218,65 @@ def test_a_server_dripping_its_headers_is_cut_by_the_wall_clock_deadline(
         fetch(client, url, max_bytes=1000, deadline_s=2, max_redirects=0)
     assert raised.value.reason == "timeout"
     assert time.monotonic() - started < 5
+
+
+def _hanging_resolver(asked: threading.Event, release: threading.Event) -> Resolver:
+    def resolve(host: str, port: int) -> list[str]:
+        asked.set()
+        release.wait(30)  # a resolver that does not answer (released when the test ends)
+        return ["127.0.0.1"]
+
+    return resolve
+
+
+def test_a_hanging_name_lookup_is_cut_by_the_fetch_deadline(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    url = server.add("/a", "<html>hello</html>").replace("127.0.0.1", "feeds.invalid")
+    asked, release = threading.Event(), threading.Event()
+    started = time.monotonic()
+    try:
+        with (
+            make_client(settings, resolve=_hanging_resolver(asked, release)) as client,
+            pytest.raises(Retry) as raised,
+        ):
+            fetch(client, url, max_bytes=1000, deadline_s=1, max_redirects=0)
+    finally:
+        release.set()
+    assert asked.is_set() and raised.value.reason == "timeout"
+    assert time.monotonic() - started < 3
+
+
+def test_a_hanging_name_lookup_is_abandoned_at_shutdown(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    url = server.add("/a", "<html>hello</html>").replace("127.0.0.1", "feeds.invalid")
+    asked, release, stop = threading.Event(), threading.Event(), threading.Event()
+    threading.Thread(target=lambda: asked.wait(10) and stop.set(), daemon=True).start()
+    started = time.monotonic()
+    try:
+        with (
+            make_client(settings, resolve=_hanging_resolver(asked, release)) as client,
+            pytest.raises(Retry) as raised,
+        ):
+            fetch(client, url, max_bytes=1000, deadline_s=60, max_redirects=0, stop=stop)
+    finally:
+        release.set()
+    assert raised.value.reason == "stopped"
+    assert time.monotonic() - started < 3
+
+
+def test_the_resolved_address_is_the_one_checked_and_connected(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    url = server.add("/a", "<html>hello</html>").replace("127.0.0.1", "feeds.invalid")
+    with make_client(settings, resolve=lambda host, port: ["127.0.0.1"]) as client:
+        assert fetch(client, url, max_bytes=1000, deadline_s=3, max_redirects=0).body == (
+            b"<html>hello</html>"
+        )
+    with (
+        make_client(settings, allowed=public_only, resolve=lambda h, p: ["127.0.0.1"]) as client,
+        pytest.raises(Discard) as blocked,
+    ):
+        fetch(client, url, max_bytes=1000, deadline_s=3, max_redirects=0)
+    assert blocked.value.reason == "blocked-address" and server.hits["/a"] == 1

@@ -109,7 +109,7 @@ def test_two_quick_ctrl_c_stop_now_without_a_traceback(
     run.proc.send_signal(signal.SIGINT)
     # two signals sent back to back reach Python as one: send the second once the first
     # was handled, as a person pressing Ctrl-C twice does
-    wait_for(lambda: "stopping cleanly" in run.log.read_text(), 10, "the first Ctrl-C")
+    wait_for(lambda: "stopping cleanly" in run.log.read_text(), 30, "the first Ctrl-C")
     code, took = run.signal_and_wait(signal.SIGINT)
     log = run.log.read_text()
     print(f"double SIGINT: exit {code} after {took:.2f}s")

@@ -4,10 +4,12 @@ sources file, OPML files and feeds served on loopback, through the real typer ap
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -15,7 +17,7 @@ from typer.testing import CliRunner
 from chipwire.cli import app
 from chipwire.settings import SHIPPED_SOURCES, Settings
 from ingest.opml import read_opml, write_opml
-from ingest.sources import Source, load_all_sources
+from ingest.sources import Source, SourcesError, SourcesWatch, load_all_sources
 from ingest.sources_file import SourcesFile
 from tests.crawlkit import close_crawlers, crawler  # noqa: F401
 from tests.loopback import LoopbackServer
@@ -336,3 +338,23 @@ def test_a_sources_file_named_but_missing_is_started_by_the_first_add(tmp_path: 
     code, _, err = cli(tmp_path, "add", "https://chips.example.com/feed.xml", sources=None)
     assert code == 0, err
     assert [s.id for s in load_all_sources(tmp_path / "sources.yaml")] == ["chips-example-com"]
+
+
+def test_the_crawl_reads_the_sources_file_again_only_when_it_changed(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(SOURCES)
+    watch = SourcesWatch(path)
+    assert watch.current()[0].id == "wire"
+    before = path.stat()
+    # same size and modification time: taken as unchanged, not parsed again
+    path.write_text(SOURCES.replace("wire", "w1re"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert watch.current()[0].id == "wire"
+    path.write_text(SOURCES.replace("id: wire", "id: wire-2"))
+    assert watch.current()[0].id == "wire-2"
+    path.write_text("sources: [")
+    for _ in range(2):  # a bad file is refused at every look, not only at the first
+        with pytest.raises(SourcesError, match="not valid YAML"):
+            watch.current()
+    path.write_text(SOURCES)
+    assert watch.current()[0].id == "wire"

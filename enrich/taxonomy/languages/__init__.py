@@ -1,0 +1,1 @@
+"""Per-language words for the taxonomy files (YAML), merged by enrich.lexicon."""

@@ -1,0 +1,126 @@
+"""The same reading in Japanese, Korean, German, Spanish and French, from the words in
+enrich/taxonomy/languages/, on sentences written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from enrich import lexicon
+from enrich.tag import tag_text
+
+MOVES = [
+    # (language, text, stance, acting jurisdiction)
+    ("ja", "経済産業省は韓国向けの半導体材料の輸出規制を強化した。", "restrict", "JP"),
+    ("ja", "日本政府は半導体材料の輸出規制を解除すると発表した。", "ease", "JP"),
+    ("ja", "経済産業省はフッ化水素の韓国への輸出を許可した。", "ease", "JP"),
+    ("ko", "일본 경제산업성은 반도체 소재 수출 규제를 해제하기로 결정했다.", "ease", "JP"),
+    ("ko", "산업통상자원부는 일본산 반도체 소재에 대한 수입 금지를 발표했다.", "restrict", "KR"),
+    (
+        "de",
+        "Die Bundesregierung hat den Verkauf des Chipwerks an einen Käufer aus China untersagt.",
+        "restrict",
+        "DE",
+    ),
+    (
+        "de",
+        "Das Bundeswirtschaftsministerium hat die Übernahme des Halbleiterherstellers genehmigt.",
+        "ease",
+        "DE",
+    ),
+    (
+        "es",
+        "La Casa Blanca anunció aranceles del 100 % a los semiconductores importados.",
+        "restrict",
+        "US",
+    ),
+    (
+        "es",
+        "Estados Unidos levantó las restricciones a la exportación de semiconductores.",
+        "ease",
+        "US",
+    ),
+    (
+        "fr",
+        "Le gouvernement néerlandais a annoncé des contrôles à l'exportation sur les "
+        "machines de lithographie.",
+        "restrict",
+        "NL",
+    ),
+    (
+        "fr",
+        "La Maison Blanche a autorisé les exportations de semi-conducteurs vers la Chine.",
+        "ease",
+        "US",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "stance", "actor"), MOVES)
+def test_a_move_reads_the_same_in_each_language(
+    language: str, text: str, stance: str, actor: str
+) -> None:
+    # the reading's own conclusion: the fitted decider also weighs a wording model
+    # trained on English and Chinese, so its verdict on these languages waits for a refit
+    assert tag_text(text).read_stance == (stance, actor), language
+
+
+NO_MOVES = [
+    ("ja", "経済産業省は輸出規制の緩和を検討している。"),  # considering
+    ("ko", "일본 정부는 수출 규제 해제를 검토하고 있다."),  # considering
+    ("de", "Die Bundesregierung hat den Verkauf des Chipwerks nicht untersagt."),
+    ("es", "La Casa Blanca nunca autorizó las exportaciones de semiconductores."),
+    ("fr", "La Maison Blanche n'a pas autorisé les exportations de semi-conducteurs."),
+    ("ja", "経済産業省はフッ化水素の輸出を許可しなかった。"),
+]
+
+
+SPOKEN_OF = [
+    ("ko", "산업통상자원부 관계자는 일본이 불화수소 수출을 허가했다고 밝혔다."),
+    ("ja", "韓国の産業通商資源部によると、日本は韓国向けフッ化水素の輸出を許可した。"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), SPOKEN_OF)
+def test_the_subject_marked_country_acts_not_the_ministry_that_tells(
+    language: str, text: str
+) -> None:
+    assert tag_text(text).read_stance == ("ease", "JP"), language
+
+
+@pytest.mark.parametrize(("language", "text"), NO_MOVES)
+def test_a_negated_or_considered_move_is_none(language: str, text: str) -> None:
+    result = tag_text(text)
+    assert (result.read_stance[0], result.stance) == ("none", "none"), language
+
+
+AGENCIES = [
+    ("経済産業省は発表した。", "JP:METI"),
+    ("산업통상자원부는 밝혔다.", "KR:MOTIE"),
+    ("Das Bundeswirtschaftsministerium teilte mit.", "DE:MOEA"),
+    ("La Casa Blanca lo confirmó.", "US:WH"),
+    ("Le gouvernement néerlandais l'a confirmé.", "NL:GOV"),
+]
+
+
+@pytest.mark.parametrize(("text", "agency"), AGENCIES)
+def test_government_names_become_agencies_with_their_country(text: str, agency: str) -> None:
+    tags = tag_text(text).tags
+    assert agency in {a.id for a in tags.agencies}
+
+
+def test_a_language_file_only_adds_words(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "xx.yaml").write_text(
+        yaml.safe_dump({"agencies": {"JP:METI": ["Testministerium"]}, "cues": {"denial": ["x"]}}),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(lexicon, "LANGUAGES_DIR", tmp_path)
+    agencies = lexicon._read("agencies.yaml")["agencies"]
+    meti = next(a for a in agencies if a["id"] == "JP:METI")
+    assert "Testministerium" in meti["aliases"] and "経済産業省" in meti["aliases"]
+    assert "x" in lexicon._read("cues.yaml")["denial"]
+    (tmp_path / "xx.yaml").write_text(yaml.safe_dump({"agencies": {"XX:NEW": ["A"]}}))
+    with pytest.raises(ValueError, match="unknown 'XX:NEW'"):
+        lexicon._read("agencies.yaml")
