@@ -34,6 +34,8 @@ def sentence_actors(
     """Candidate actors in a sentence, in text order. `agencies`: mention start -> id."""
     actors: list[Actor] = []
     previous_country: tuple[int, float] | None = None  # (last token, strength)
+    company_starts = {m.start for m in mentions if m.kind == "company"}
+    country_spans = [(m.start, m.end) for m in mentions if m.kind == "country"]
     for mention in mentions:
         if mention.start in agencies and mention.kind in ("agency", "context_agency", "anaphor"):
             agency = agencies[mention.start]
@@ -42,6 +44,10 @@ def sentence_actors(
             )
         elif mention.kind == "country":
             strength = _country_strength(mention, tokens, lexicon, cue_starts)
+            if mention.end in company_starts:
+                strength = 0.0  # 中国中兴公司, 美国美光: the country names the company's home
+            if country_spans.count((mention.start, mention.end)) > 1:
+                strength = 0.0  # 中美: a pair of countries, as "U.S.-China" is
             first = tokens.index_at(mention.start)
             joined = tokens.words(first - 1, first) in (["and"], ["or"])
             if previous_country and joined and previous_country[0] == first - 2:
@@ -66,6 +72,8 @@ def _country_strength(
     after = tokens.words(last + 1, last + 4)
     if mention.extra == "target":
         return 0.0  # 对美, 对华: "toward the U.S."
+    if tokens.folded[: mention.start - tokens.offset].endswith(lexicon.cjk_target_prepositions):
+        return 0.0  # 原产于美国, 向中国出口: the origin or destination, not the actor
     if _in_compound(tokens, mention):
         return 0.0
     if before.endswith("'s") or before.endswith("'"):

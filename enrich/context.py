@@ -39,7 +39,9 @@ CLAUSE_WORDS = frozenset(
 )
 LIST_COMMAS = frozenset({",", "，"})
 LIST_JOINERS = frozenset({"and", "or"})
-CLAUSE_PUNCT = frozenset({",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。"})
+CLAUSE_PUNCT = frozenset(
+    {",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。", "?", "？", "!", "！"}
+)
 
 
 class Token(NamedTuple):
@@ -189,7 +191,8 @@ def resolve_agency(
 ) -> str | None:
     """The agency id a generic name ("customs", "commerce ministry") stands for here:
     the country right before it decides; else the rule's default; else an agency of the
-    rule the article names outright; else (if allowed) the article's main country."""
+    rule the article names outright; else (if allowed) the article's main country; else
+    the rule's fallback."""
     rule = lexicon.context_rules[int(mention.key)]
     qualifier = _qualifier(text, mention, mentions)
     if qualifier is not None:
@@ -201,9 +204,10 @@ def resolve_agency(
         return named[0]
     if rule.use_context and context.main_country:
         return rule.by_country.get(context.main_country)
-    return None
+    return rule.fallback
 
 
+MAX_CJK_QUALIFIER_GAP = 2  # characters between the country and the body: 中国的, 美方
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
 _LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
 
@@ -218,6 +222,8 @@ def _qualifier(text: str, mention: Mention, mentions: list[Mention]) -> str | No
         if _GAP_BREAK.search(gap):
             return None
         possessive = gap.startswith(("'s", "’s")) or other.extra == "demonym"
+        if _CJK_CHAR.search(gap):  # no spaces to count words by: 中国的商务部, not a clause on
+            return other.key if len(gap.strip()) <= MAX_CJK_QUALIFIER_GAP else None
         if len(gap.split()) <= (8 if possessive else 3):
             return other.key
         return None

@@ -300,6 +300,7 @@ def _apply_reversal(
         behind = (
             0 < here - there <= 3 and tokens.words(here - 1, here)[0] in lexicon.passive_auxiliaries
         ) or (verb.key == "following" and 0 < here - there <= 3 * tokens.scale)
+        behind = behind or (tokens.scale > 1 and 0 < here - there <= window)  # 禁令……解除
         if ahead or behind:
             _flip_phrase(cue, cues, tokens, verb.surface)
             for other in own:
@@ -357,6 +358,8 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     if not window or tokens.words(here, here + 1) == ["only"]:
         return
     phrase = " " + " ".join(window) + " "
+    for word in lexicon.cjk_not_negating:  # 未来, 不断: a negator's character, no negation
+        phrase = phrase.replace(f" {' '.join(word)} ", " " + "_ " * len(word))
     for refusal in REFUSAL:
         if f" {refusal} " in phrase and cue.direction == "ease":
             cue.direction = "restrict"

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 import chipwire
+from enrich.text import CaptionMarks
 
 TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
 LANGUAGES_DIR = TAXONOMY_DIR / "languages"
@@ -95,6 +96,7 @@ class ContextRule:
     by_country: dict[str, str]
     default: str | None
     use_context: bool
+    fallback: str | None = None  # after the qualifier, the named bodies and the context
 
 
 @dataclass
@@ -126,12 +128,16 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
+    cjk_object_markers: tuple[str, ...] = ()
+    cjk_not_negating: tuple[str, ...] = ()
+    cjk_target_prepositions: tuple[str, ...] = ()
     state_prepositions: frozenset[str] = frozenset()
     relative_heads: frozenset[str] = frozenset()
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
     subject_marks: tuple[str, ...] = ()
     outlet_marks: tuple[str, ...] = ()
+    captions: CaptionMarks = field(default_factory=CaptionMarks)
     version: str = ""
 
     def add(
@@ -295,7 +301,12 @@ def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data.get("anaphors", []), "anaphor", "anaphor")
     for index, rule in enumerate(data.get("contextual", [])):
         lex.context_rules.append(
-            ContextRule(dict(rule["by_country"]), rule.get("default"), bool(rule.get("context")))
+            ContextRule(
+                dict(rule["by_country"]),
+                rule.get("default"),
+                bool(rule.get("context")),
+                rule.get("fallback"),
+            )
         )
         lex.add(rule.get("aliases", []), "context_agency", str(index))
         lex.add(rule.get("exact", []), "context_agency", str(index), exact=True)
@@ -325,6 +336,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
     lex.negation_window = int(data["negation"]["window_words"])
     lex.state_prepositions = frozenset(data["negation"]["state_prepositions"])
+    lex.cjk_not_negating = tuple(str(w) for w in data["negation"]["cjk_not_negating"])
     denied = data["denied_permission"]
     lex.denied_permission = tuple(
         tuple(str(w) for w in denied[key])
@@ -353,6 +365,12 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
+    lex.captions = CaptionMarks(
+        tuple(str(w) for w in data["captions"]["starts"]),
+        tuple(str(w) for w in data["captions"]["ends"]),
+    )
+    lex.cjk_object_markers = tuple(str(w) for w in data["cjk_object_markers"])
+    lex.cjk_target_prepositions = tuple(str(w) for w in data["cjk_target_prepositions"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
 

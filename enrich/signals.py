@@ -230,6 +230,7 @@ def _company_acts(
         is_company = mention.kind == "company" or (
             mention.kind == "person" and mention.key in lexicon.person_company
         )
+        is_company = is_company and not _cjk_object(mention, tokens, lexicon)
         if is_company and clause[0] <= index < anchor:
             agents.append((index, True))
     agents += [
@@ -241,6 +242,12 @@ def _company_acts(
         if a.strength >= 0.8 and clause[0] <= tokens.index_at(a.start) < anchor
     ]
     return bool(agents) and min(agents)[1]
+
+
+def _cjk_object(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """ "解除对中兴的禁令": a company after an object marker is what the move is aimed at."""
+    at = mention.start - tokens.offset
+    return tokens.folded[max(0, at - 2) : at].endswith(lexicon.cjk_object_markers)
 
 
 def _cjk_passive(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:

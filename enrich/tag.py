@@ -33,6 +33,7 @@ INFERRED_SOURCES = frozenset({"article", "vendor", "buyers", "carried"})
 OPPOSED_CAP = 0.55
 OFF_DOMAIN_RELEVANCE = 0.05
 _HEADLINE_WEIGHT = 3.0
+_CAPTION_WEIGHT = 0.6  # the lowest body weight
 
 
 @dataclass
@@ -83,9 +84,9 @@ def tag_text(text: str, title: str = "") -> TagResult:
     cut = cut_related_block(document, lexicon.related_headers)
     analysed = document[:cut]
     folded = fold(analysed)
-    sentences = _distinct(
-        split_sentences(analysed, headline_end(analysed, body_offset > 0)), folded
-    )
+    captions = lexicon.captions
+    headline = headline_end(analysed, body_offset > 0, captions)
+    sentences = _distinct(split_sentences(analysed, headline, captions), folded)
     by_sentence = _assign(sentences, matcher().find(analysed, folded))
     weights = _prominence(sentences)
     context = article_context(analysed, by_sentence, weights, lexicon)
@@ -251,10 +252,13 @@ def _assign(sentences: list[Sentence], mentions: list[Mention]) -> list[list[Men
 
 
 def _prominence(sentences: list[Sentence]) -> list[float]:
-    body = [s for s in sentences if not s.headline]
+    body = [s for s in sentences if not s.headline and not s.caption]
     weights: list[float] = []
     rank = 0
     for sentence in sentences:
+        if sentence.caption:
+            weights.append(_CAPTION_WEIGHT)
+            continue
         if sentence.headline:
             weights.append(_HEADLINE_WEIGHT)
             continue

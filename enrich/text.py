@@ -70,10 +70,26 @@ class Sentence:
     text: str
     headline: bool
     paragraph: int
+    caption: bool = False  # a photo caption line: neither headline nor lead
 
 
-def split_sentences(text: str, body_start: int = 0) -> list[Sentence]:
-    """Sentences of `text` in order; lines before `body_start` are the headline."""
+@dataclass(frozen=True, slots=True)
+class CaptionMarks:
+    """How a photo caption line starts or ends (▲ ..., ...（圖／路透）, 资料照片)."""
+
+    starts: tuple[str, ...] = ()
+    ends: tuple[str, ...] = ()
+
+    def caption(self, line: str) -> bool:
+        stripped = line.strip()
+        return stripped.startswith(self.starts) or stripped.rstrip("）)］] ").endswith(self.ends)
+
+
+def split_sentences(
+    text: str, body_start: int = 0, captions: CaptionMarks = CaptionMarks()
+) -> list[Sentence]:
+    """Sentences of `text` in order; lines before `body_start` are the headline, except
+    photo captions."""
     sentences: list[Sentence] = []
     paragraph = 0
     position = 0
@@ -81,6 +97,7 @@ def split_sentences(text: str, body_start: int = 0) -> list[Sentence]:
         stripped = line.strip()
         if stripped:
             offset = position + line.index(stripped[0])
+            caption = captions.caption(stripped)
             for start, end in _split_line(stripped):
                 sentences.append(
                     Sentence(
@@ -88,8 +105,9 @@ def split_sentences(text: str, body_start: int = 0) -> list[Sentence]:
                         offset + start,
                         offset + end,
                         stripped[start:end],
-                        offset < body_start,
+                        offset < body_start and not caption,
                         paragraph,
+                        caption,
                     )
                 )
             paragraph += 1
@@ -140,13 +158,13 @@ def cut_related_block(text: str, headers: frozenset[str]) -> int:
     return len(text)
 
 
-def headline_end(text: str, title_given: bool) -> int:
+def headline_end(text: str, title_given: bool, captions: CaptionMarks = CaptionMarks()) -> int:
     """End offset of the headline lines at the top of `text`.
 
     With a separate title the headline is the first line (the title we prepended).
     Without one, short unpunctuated lines at the very top (section label, headline,
     a repeated headline) are treated as headline; a text that opens with a paragraph
-    has none.
+    has none. A photo caption among them is passed over: it is neither.
     """
     position = 0
     end = 0
@@ -156,7 +174,7 @@ def headline_end(text: str, title_given: bool) -> int:
             return len(line)
         if count >= 6:
             break
-        if stripped:
+        if stripped and not captions.caption(stripped):
             if not _looks_like_headline(stripped):
                 break
             end = position + len(line)

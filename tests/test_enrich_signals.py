@@ -302,3 +302,62 @@ def test_the_company_before_a_chinese_passive_undergoes_the_move() -> None:
     result = tag_text("中国海关表示，英伟达H200芯片不被允许进口。")
     cues = [c for s in result.explanation.sentences for c in s.cues]
     assert [(c.direction, c.outcome) for c in cues] == [("restrict", "signal")]
+
+
+@pytest.mark.parametrize(
+    ("text", "direction", "jurisdiction"),
+    [
+        # the company after 对 is what the lifted ban was aimed at, not who lifted it
+        ("美国商务部发布公告，暂时解除对中兴通讯的芯片出口禁令。", "ease", "US"),
+        # topic first: the ban is named before the verb that lifts it
+        ("美国商务部表示，对中兴的芯片禁令将于下周解除。", "ease", "US"),
+        # 原产于美国: the origin of the goods, not the government acting
+        ("中国商务部对原产于美国的模拟芯片发起反倾销调查。", "restrict", "CN"),
+        # 中国中兴公司: the country names the company's home, not an actor
+        ("美国商务部已与中国中兴公司签署协议，取消对中兴的芯片禁令。", "ease", "US"),
+        # a rule is undone by the verb before it, as "suspend the order" is
+        ("美国财政部长表示，美国将暂停芯片出口新规定一年。", "ease", "US"),
+    ],
+)
+def test_chinese_moves_are_attributed_to_the_government_making_them(
+    text: str, direction: str, jurisdiction: str
+) -> None:
+    result = tag_text(text)
+    assert result.read_stance == (direction, jurisdiction)
+
+
+def test_a_photo_caption_at_the_top_is_not_the_headline() -> None:
+    # the caption recalls an older curb; the headline below it reports the approval
+    text = (
+        "北京此前下令禁止英伟达H200芯片进口。（路透资料照片）\n"
+        "中国批准英伟达H200芯片进口\n"
+        "中国商务部周三宣布批准首批英伟达H200芯片进口。"
+    )
+    result = tag_text(text)
+    weights = {s.text: s.weight for s in result.explanation.sentences}
+    assert weights["中国批准英伟达H200芯片进口"] > weights["北京此前下令禁止英伟达H200芯片进口。"]
+    assert result.read_stance == ("ease", "CN")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "美国商务部表示，未来将对中国芯片加征关税。",  # 未来: "the future", not 未 "not"
+        "美国商务部不断收紧对华芯片出口管制。",  # 不断: "constantly", not 不 "not"
+    ],
+)
+def test_a_chinese_word_holding_a_negator_character_negates_nothing(text: str) -> None:
+    assert tag_text(text).read_stance == ("restrict", "US")
+
+
+def test_a_chinese_licensing_regime_is_an_export_control_by_the_government_imposing_it() -> None:
+    text = "马来西亚投资、贸易与工业部宣布，对美国AI芯片的出口实施许可制度，出口前须申报。"
+    result = tag_text(text)
+    assert result.read_stance == ("restrict", "MY")
+    assert {a.id for a in result.tags.agencies} == {"MY:MITI"}
+
+
+def test_a_chinese_country_pair_is_no_actor_and_a_question_ends_a_clause() -> None:
+    # 中美 names both countries at once; after the question the company acts on its own
+    result = tag_text("中美角力开打?台积电暂停为中国客户制造先进AI芯片")
+    assert result.read_stance == ("none", None)
