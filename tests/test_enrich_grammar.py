@@ -286,9 +286,10 @@ def test_companies_outlets_and_banks() -> None:
     assert kinds(text, "company") == ["OpenAI", "Foxconn", "Hikvision", "Nvidia", "Huawei"]
 
 
-def test_a_company_written_like_a_unit_matches_only_in_capitals() -> None:
+def test_a_company_whose_short_name_is_also_a_unit_or_a_term_needs_its_longer_name() -> None:
     assert kinds("The new SUV's engine makes 300 hp and 280 lb-ft.", "company") == []
-    assert kinds("HP and Dell said they would raise PC prices.", "company") == ["HP", "Dell"]
+    assert kinds("Doctors said the condition, called HP, was caused by feathers.", "company") == []
+    assert kinds("HP Inc and Dell said they would raise PC prices.", "company") == ["HP", "Dell"]
 
 
 def test_traditional_chinese_finds_simplified_aliases() -> None:
