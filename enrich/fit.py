@@ -292,34 +292,30 @@ def refit(cache: Path | None, *, cross_validate: bool = True) -> str:
         notes.append(f"no excerpt cache: refitted on the {len(rows)} committed feature rows")
     model = fit(rows)
     origins = Counter(row["origin"] for row in rows)
-    MODEL_FILE.write_text(
-        json.dumps(
-            {
-                "about": "Stance decider weights: `chipwire eval --fit` writes this file.",
-                "trained_on": dict(sorted(origins.items())),
-                "synthetic_weight": SYNTHETIC_WEIGHT,
-                "C": REGULARISATION_C,
-                "model": model.to_json(),
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
+    _write_weights(
+        MODEL_FILE,
+        {
+            "about": "Stance decider weights: `chipwire eval --fit` writes this file.",
+            "trained_on": dict(sorted(origins.items())),
+            "synthetic_weight": SYNTHETIC_WEIGHT,
+            "C": REGULARISATION_C,
+            "model": model.to_json(),
+        },
     )
     load_model.cache_clear()
     attribution = fit_attribution(rows)
-    ATTRIBUTION_FILE.write_text(
-        json.dumps(
-            {
-                "about": "Acting-government weights: `chipwire eval --fit` writes this file.",
-                "choices": sum(1 for r in rows if len(r.get("candidates") or {}) > 1),
-                "C": ATTRIBUTION_C,
-                "model": attribution.to_json(),
-            },
-            indent=1,
-        )
-        + "\n",
-        encoding="utf-8",
+    _write_weights(
+        ATTRIBUTION_FILE,
+        {
+            "about": "Acting-government weights: `chipwire eval --fit` writes this file.",
+            "choices": sum(1 for r in rows if len(r.get("candidates") or {}) > 1),
+            "C": ATTRIBUTION_C,
+            "model": attribution.to_json(),
+        },
     )
     load_attribution.cache_clear()
     return "; ".join([*notes, f"wrote {MODEL_FILE} and {ATTRIBUTION_FILE} ({dict(origins)})"])
+
+
+def _write_weights(path: Path, document: dict[str, Any]) -> None:
+    path.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
