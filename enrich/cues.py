@@ -119,23 +119,24 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
 
 
 def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
-    """A Chinese permission word right after a negator ("不被允许", "未获批准"): the
-    permission is denied, a restriction; after "not yet" (尚未批准) it is pending, no
-    move. True when this reading settled the cue."""
+    """A permission word right after a negator ("不被允许", "未获批准", "will no longer be
+    allowed"): the permission is denied, a restriction; after "not yet" (尚未批准, "has yet
+    to be") it is pending, no move. True when this reading settled the cue."""
     negators, pending, markers, permissions = lexicon.denied_permission
     if cue.direction != "ease" or fold(cue.surface) not in permissions:
         return False
     before = tokens.folded[: cue.start - tokens.offset].rstrip()
     for marker in sorted(markers, key=len, reverse=True):
-        if before.endswith(marker):
-            before = before[: -len(marker)]
+        if _ends_with_word(before, marker):
+            before = before[: -len(marker)].rstrip()
             break
-    said = next((w for w in pending if before.endswith(w)), None)
+    said = next((w for w in pending if _ends_with_word(before, w)), None)
     if said is not None:
         cue.outcome = "negated"
         cue.notes.append(f"'{said}': the permission is still pending")
         return True
-    said = next((w for w in sorted(negators, key=len, reverse=True) if before.endswith(w)), None)
+    by_length = sorted(negators, key=len, reverse=True)
+    said = next((w for w in by_length if _ends_with_word(before, w)), None)
     if said is None:
         return False
     cue.direction = "restrict"
@@ -330,6 +331,16 @@ def _flip_phrase(first: CueReading, cues: list[CueReading], tokens: Tokens, verb
         cue.direction = "ease" if direction == "restrict" else "restrict"
         cue.notes.append(f"undone by '{verb}'")
         last = tokens.index_at(cue.end - 1)
+
+
+def _ends_with_word(text: str, word: str) -> bool:
+    """Chinese words end anywhere; a Latin-script word ends only at a word boundary."""
+    if not text.endswith(word):
+        return False
+    if not word[:1].isascii():
+        return True
+    rest = text[: -len(word)]
+    return word.startswith("n'") or not rest or not (rest[-1].isalnum() or rest[-1] == "'")
 
 
 def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from enrich.match import Mention
+from enrich.yaml12 import load_file
 
 _DATA = Path(__file__).resolve().parent / "taxonomy" / "domain.yaml"
 _STRONG = ("chip", "family", "classification")
@@ -29,7 +28,7 @@ class DomainRules:
 
 @cache
 def rules() -> DomainRules:
-    data = yaml.safe_load(_DATA.read_text(encoding="utf-8"))
+    data = load_file(_DATA)
     return DomainRules(
         min_evidence=float(data["min_evidence"]),
         max_evidence=float(data["max_evidence"]),

@@ -20,9 +20,9 @@ from functools import cache
 from typing import Any
 
 import ahocorasick
-import yaml
 
 from enrich.lexicon import TAXONOMY_DIR
+from enrich.yaml12 import load_file
 
 GATES = ("token", "sentence", "vendor")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
@@ -317,7 +317,7 @@ def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
 @cache
 def chip_grammar() -> ChipGrammar:
     path = TAXONOMY_DIR / "chip_grammar.yaml"
-    return ChipGrammar(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return ChipGrammar(load_file(path))
 
 
 @cache

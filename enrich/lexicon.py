@@ -13,10 +13,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 import chipwire
 from enrich.text import CaptionMarks
+from enrich.yaml12 import load_file
 
 TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
 LANGUAGES_DIR = TAXONOMY_DIR / "languages"
@@ -160,7 +159,7 @@ def _read(name: str) -> dict[str, Any]:
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_file(path)
     assert isinstance(data, dict), f"{path.name}: expected a mapping"
     return data
 

@@ -12,11 +12,11 @@ from functools import cache
 from typing import NamedTuple
 
 import ahocorasick
-import yaml
 
 from enrich.agency_grammar import AgencyGrammar
 from enrich.grammar import ChipGrammar, Found, chip_grammar
 from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
+from enrich.yaml12 import load_file
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
@@ -49,7 +49,7 @@ def fold(text: str) -> str:
 
 @cache
 def _simplified() -> dict[int, int]:
-    data = yaml.safe_load((TAXONOMY_DIR / "hant.yaml").read_text(encoding="utf-8"))
+    data = load_file(TAXONOMY_DIR / "hant.yaml")
     traditional, simplified = "".join(data["traditional"]), "".join(data["simplified"])
     assert len(traditional) == len(simplified), "hant.yaml: rows of unequal length"
     return str.maketrans(traditional, simplified)
@@ -212,7 +212,7 @@ def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
 
 @cache
 def matcher() -> Matcher:
-    data = yaml.safe_load((TAXONOMY_DIR / "agencies.yaml").read_text(encoding="utf-8"))
+    data = load_file(TAXONOMY_DIR / "agencies.yaml")
     return Matcher(load_lexicon(), chip_grammar(), AgencyGrammar.from_data(data))
 
 

@@ -361,3 +361,27 @@ def test_a_chinese_country_pair_is_no_actor_and_a_question_ends_a_clause() -> No
     # 中美 names both countries at once; after the question the company acts on its own
     result = tag_text("中美角力开打?台积电暂停为中国客户制造先进AI芯片")
     assert result.read_stance == ("none", None)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "stance"),
+    [
+        (
+            "The Dutch government said ASML will no longer be allowed to ship scanners to China.",
+            "restrict",
+        ),
+        (
+            "Washington said Nvidia won't be permitted to sell H20 chips in China.",
+            "restrict",
+        ),
+        (
+            "The ministry said Nvidia has yet to be allowed to ship H20 chips to China.",
+            "none",
+        ),
+        ("Washington allowed Nvidia to sell H20 chips in China.", "ease"),
+    ],
+)
+def test_a_denied_permission_restricts_and_a_pending_one_is_no_move(
+    sentence: str, stance: str
+) -> None:
+    assert tag_text(sentence).stance == stance
