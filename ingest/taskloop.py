@@ -23,6 +23,7 @@ class TaskLoop:
     def __init__(self, workers: int, name: str = "crawl") -> None:
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix=name)
         self.loop = asyncio.new_event_loop()
+        self._closing: list[Callable[[], Coroutine[Any, Any, None]]] = []
         self._thread = threading.Thread(target=self._run, name=f"{name}-loop", daemon=True)
         self._thread.start()
 
@@ -42,14 +43,23 @@ class TaskLoop:
         """`fn(*args)` in the bounded pool, from a task on the loop."""
         return await self.loop.run_in_executor(self.pool, functools.partial(fn, *args))
 
+    def on_close(self, closing: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `closing` on the loop when it closes, after its tasks are cancelled (what
+        lives on the loop, such as an HTTP session)."""
+        self._closing.append(closing)
+
     def close(self, timeout_s: float = 2.0) -> None:
-        """Cancel every task and stop the loop. A blocking step already running in the pool
-        is not waited for (each one commits all or nothing; its result is dropped)."""
+        """Cancel every task, run what `on_close` registered and stop the loop. A blocking
+        step already running in the pool is not waited for (each one commits all or
+        nothing; its result is dropped)."""
         if self.loop.is_closed():
             return
         # a loop that does not answer in time is stopped anyway
         with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError):
             self.call(_cancel_all(timeout_s), timeout_s + 1.0)
+        for closing in self._closing:
+            with contextlib.suppress(concurrent.futures.TimeoutError, RuntimeError, OSError):
+                self.call(closing(), timeout_s)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout_s)
         self.pool.shutdown(wait=False, cancel_futures=True)
