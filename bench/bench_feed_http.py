@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
-import os
 import statistics
 import sys
 import time
@@ -38,7 +37,7 @@ import httpx
 from bench.bench_crawl_cycle import HOSTS, farm, kind_of
 from bench.common import machine, table, write_result
 
-HEADERS = {"If-None-Match": '"v1"', ""User-Agent": "bench"}
+HEADERS = {"If-None-Match": '"v1"', "User-Agent": "bench"}
 
 
 def urls(bases: list[str], feeds: int) -> list[str]:
@@ -60,7 +59,9 @@ def with_httpx(client: httpx.Client, targets: list[str]) -> None:
 
 def with_httpcore(pool: httpcore.ConnectionPool, targets: list[str]) -> None:
     def get(url: str) -> None:
-        with contextlib.suppress(httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError):
+        with contextlib.suppress(
+            httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError
+        ):
             pool.request("GET", url, headers=HEADERS).read()
 
     with ThreadPoolExecutor(16) as threads:
@@ -119,7 +120,7 @@ def main() -> int:
     }
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in clients}
     try:
-        for name, run in clients.items():  # warm: connections open, state filled
+        for run in clients.values():  # warm: connections open, state filled
             run()
         for n in range(rounds):
             order = list(clients) if n % 2 == 0 else list(reversed(clients))
