@@ -34,7 +34,7 @@ import aiohttp
 import httpcore
 import httpx
 
-from bench.bench_crawl_cycle import HOSTS, farm, kind_of
+from bench.bench_crawl_cycle import farm, host_index, kind_of
 from bench.common import machine, table, write_result
 
 HEADERS = {"If-None-Match": '"v1"', "User-Agent": "bench"}
@@ -42,7 +42,7 @@ HEADERS = {"If-None-Match": '"v1"', "User-Agent": "bench"}
 
 def urls(bases: list[str], feeds: int) -> list[str]:
     return [
-        f"{bases[i % HOSTS]}/{kind_of(i, feeds)}/{i}.xml"
+        f"{bases[host_index(i)]}/{kind_of(i, feeds)}/{i}.xml"
         for i in range(feeds)
         if kind_of(i, feeds) != "slow"
     ]
