@@ -118,17 +118,15 @@ class Crawler:
         future is returned by source id."""
         now = time.time() if now is None else now
         sources = list(sources)
-        with self._db:
-            self._write_feed_states()
-            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
-        due = [s for s in sources if self._due(known.get(s.id) or state.FeedState(s.id), s, now)]
+        known = self._feed_states(sources)
+        due = [s for s in sources if self._due(known[s.id], s, now)]
         started: dict[str, Future[FeedReport]] = {}
         for source in self._slowest_first(due):
             with self._polling_lock:
                 if source.id in self._polling:
                     continue
                 self._polling.add(source.id)
-            future = self.tasks.spawn(self._timed_poll(source))
+            future = self.tasks.spawn(self._timed_poll(source, known[source.id]))
             future.add_done_callback(functools.partial(self._polled, source.id))
             started[source.id] = future
         if self._retries is None or self._retries.done():
@@ -159,12 +157,22 @@ class Crawler:
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
         """Poll these feeds now, all at once, and wait for every one."""
+        known = self._feed_states(sources)
         futures = {
-            s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
+            s.id: self.tasks.spawn(self._timed_poll(s, known[s.id]))
+            for s in self._slowest_first(sources)
         }
         reports = [_report(futures[s.id], s.id) for s in sources]
         self.save_feed_states()
         return reports
+
+    def _feed_states(self, sources: list[Source]) -> dict[str, state.FeedState]:
+        """These feeds' states, read in one query: what the polls started now begin from (a
+        feed is never polled twice at once, and only its own poll changes its state)."""
+        with self._db:
+            self._write_feed_states()
+            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
+        return {s.id: known.get(s.id) or state.FeedState(s.id) for s in sources}
 
     def _slowest_first(self, sources: list[Source]) -> list[Source]:
         return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
@@ -184,16 +192,22 @@ class Crawler:
 
     close = stop
 
-    async def _timed_poll(self, source: Source) -> FeedReport:
+    async def _timed_poll(self, source: Source, previous: state.FeedState) -> FeedReport:
         started = time.monotonic()
         try:
-            return await self._poll_feed(source)
+            report = await self._poll_feed(source, previous)
         finally:
             self._took[source.id] = time.monotonic() - started
+        if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
+            await self.tasks.blocking(self.save_feed_states)
+        return report
 
-    async def _poll_feed(self, source: Source) -> FeedReport:
+    async def _poll_feed(
+        self, source: Source, previous: state.FeedState | None = None
+    ) -> FeedReport:
         """One feed, top to bottom: list it, take its new items, save its state."""
-        previous = await self.tasks.blocking(self._previous, source)
+        if previous is None:
+            previous = await self.tasks.blocking(self._previous, source)
         listed = await self._list(source, previous)
         if isinstance(listed, FeedReport):
             return listed  # not modified, failed or stopped: nothing more to do
@@ -229,9 +243,9 @@ class Crawler:
                 else:
                     step = advance(steps, fetched)
             listing = step
-            if listing.not_modified:
+            if listing.not_modified:  # the common case: saved on the loop, no thread hop
                 report = FeedReport(source.id, "not-modified")
-                return await self.tasks.blocking(self._feed_done, previous, listing, source, report)
+                return self._feed_done(previous, listing, source, report)
         except (Discard, Retry) as exc:
             if self.stopping.is_set():
                 return FeedReport(source.id, "stopped")
@@ -605,10 +619,8 @@ class Crawler:
         polled = replace(
             updated, next_check_at=now + min(wait_s, MAX_BACKOFF_S), last_polled_at=now
         )
-        with self._db:
+        with self._db:  # written in batches: `_timed_poll`, each tick, shutdown
             self._unsaved[polled.source_id] = polled
-            if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
-                self._write_feed_states()
 
     def save_feed_states(self) -> None:
         """Write the polls' outcomes not written yet."""
