@@ -120,13 +120,12 @@ class Crawler:
         sources = list(sources)
         known = self._feed_states(sources)
         due = [s for s in sources if self._due(known[s.id], s, now)]
+        with self._polling_lock:
+            starting = [s for s in self._slowest_first(due) if s.id not in self._polling]
+            self._polling.update(s.id for s in starting)
+        polls = self.tasks.spawn_all([self._timed_poll(s, known[s.id]) for s in starting])
         started: dict[str, Future[FeedReport]] = {}
-        for source in self._slowest_first(due):
-            with self._polling_lock:
-                if source.id in self._polling:
-                    continue
-                self._polling.add(source.id)
-            future = self.tasks.spawn(self._timed_poll(source, known[source.id]))
+        for source, future in zip(starting, polls, strict=True):
             future.add_done_callback(functools.partial(self._polled, source.id))
             started[source.id] = future
         if self._retries is None or self._retries.done():
@@ -158,10 +157,9 @@ class Crawler:
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
         """Poll these feeds now, all at once, and wait for every one."""
         known = self._feed_states(sources)
-        futures = {
-            s.id: self.tasks.spawn(self._timed_poll(s, known[s.id]))
-            for s in self._slowest_first(sources)
-        }
+        order = self._slowest_first(sources)
+        polls = self.tasks.spawn_all([self._timed_poll(s, known[s.id]) for s in order])
+        futures = {s.id: future for s, future in zip(order, polls, strict=True)}
         reports = [_report(futures[s.id], s.id) for s in sources]
         self.save_feed_states()
         return reports
