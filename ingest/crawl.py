@@ -94,8 +94,6 @@ class Crawler:
         # set at shutdown: fetches in flight are abandoned, items not started stay unseen
         self.stopping = threading.Event()
         self.hosts = HostSlots(settings.host_min_interval_s, settings.host_concurrency)
-        # feed polls have slots of their own: a feed never waits behind its host's pages
-        self.feed_hosts = HostSlots(0.0, settings.host_concurrency)
         self.feeds = FeedFetcher(client)  # feed GETs on the loop (aiohttp)
         self.tasks = TaskLoop(settings.fetch_concurrency)  # the global concurrency cap
         self.tasks.on_close(self.feeds.close)
@@ -265,13 +263,10 @@ class Crawler:
 
     async def _listing_get(self, request: Fetch) -> FetchResult:
         """A source adapter's fetch, on the loop: a listing's follow-up page waits for its
-        host's next start, then every fetch waits for its host's feed slot (one feed
-        request in flight per host by default). Waiting holds no thread, and the deadline
-        starts once the slot is taken."""
-        host = host_of(request.url)
-        if request.paging:
-            await self.hosts.paced(host)
-        async with self.feed_hosts.slot(host):
+        host's next start, then every fetch waits for its host's slot (one request in
+        flight per host by default, feeds and pages alike). Waiting holds no thread, and
+        the deadline starts once the slot is taken."""
+        async with self.hosts.slot(host_of(request.url), paced=request.paging):
             if self.stopping.is_set():  # a stop cancels the fetches in flight, and starts none
                 raise Retry("stopped", request.url)
             return await self.feeds.fetch(

@@ -2,7 +2,10 @@
 
 A page waits for its host's slot as a coroutine on the crawl's event loop, so a feed whose
 5,000 pages are spaced a second apart on one host occupies no worker while it waits, and
-other hosts' pages go ahead.
+other hosts' pages go ahead. Feed polls and pages share a host's gate (at most `per_host`
+requests of either kind in flight), but only pages are paced, and a page waits for its
+start time before it queues at the gate: a feed poll waits behind the pages whose start
+time has come (one per `interval_s`), never behind the host's whole queue.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ class HostSlots:
         self._pace: dict[str, AsyncLimiter] = {}
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        gate = self._gates.setdefault(host, asyncio.Semaphore(self.per_host))
-        async with gate:
+    async def slot(self, host: str, *, paced: bool = True) -> AsyncIterator[None]:
+        """Hold one of the host's requests in flight; a page (`paced`) first waits for
+        the host's next start time."""
+        if paced:
             await self.paced(host)
+        async with self._gates.setdefault(host, asyncio.Semaphore(self.per_host)):
             yield
 
     async def paced(self, host: str) -> None:

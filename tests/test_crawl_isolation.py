@@ -17,7 +17,7 @@ from ingest.crawl import Crawler
 from ingest.fetch import make_client
 from ingest.sources import HtmlListParams, Source
 from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
-from tests.loopback import LoopbackServer, header_drip
+from tests.loopback import Handler, LoopbackServer, header_drip
 from tests.test_ingest_crawl import BODY, OTHER, page
 
 
@@ -214,3 +214,50 @@ def test_feed_polls_take_one_slot_per_host_and_a_held_host_delays_no_other_host(
         started, "ok"
     )
     assert most[0] == 1  # never two feed requests at once on one host
+
+
+def test_a_hosts_feeds_and_pages_share_its_slot_and_a_feed_skips_its_page_queue(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    """One request in flight per host, feeds and pages counted together; a feed polled
+    while the host's 5,000 paced pages wait is not queued behind them."""
+    lock = threading.Lock()
+    in_flight, most = [0], [0]
+    paging = threading.Event()
+
+    def counted(body: bytes, content_type: str, slow_s: float = 0.0) -> Handler:
+        def respond(request: BaseHTTPRequestHandler) -> None:
+            with lock:
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+            try:
+                if slow_s:
+                    paging.set()
+                    time.sleep(slow_s)  # a slow page: the server's pace, not a sync point
+                request.send_response(200)
+                request.send_header("Content-Type", content_type)
+                request.send_header("Content-Length", str(len(body)))
+                request.end_headers()
+                request.wfile.write(body)
+            finally:
+                with lock:
+                    in_flight[0] -= 1
+
+        return respond
+
+    html = page("Shipment held at Lanport", BODY).encode()
+    links = [server.url(f"/page.html?n={n}") for n in range(5000)]
+    server.add_handler("/page.html", counted(html, "text/html", slow_s=0.3))
+    server.add_handler("/big.xml", counted(rss(links).encode(), "application/rss+xml"))
+    server.add_handler("/quiet.xml", counted(rss([]).encode(), "application/rss+xml"))
+    big = Source(id="big", name="Big", feed=server.url("/big.xml"))
+    quiet = Source(id="quiet", name="Quiet", feed=server.url("/quiet.xml"))
+    c = crawler(settings.model_copy(update={"host_min_interval_s": 0.2}))
+
+    first = c.start_due([big])
+    assert paging.wait(30)
+    # behind the whole queue the quiet feed would wait 5,000 × 0.3 s
+    assert c.start_due([quiet])["quiet"].result(timeout=10).status == "ok"
+    c.stop()
+    assert first["big"].cancelled()
+    assert most[0] == 1
