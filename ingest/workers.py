@@ -12,6 +12,10 @@ fetch in flight is abandoned at shutdown.
 Each worker imports the heavy modules (`imports`: trafilatura) itself as it starts, rather
 than the forkserver preloading them: a preloading forkserver is one more process holding
 them resident (~65 MiB), for a saving of under a second of CPU per worker started.
+
+A task is handed to the pool only when a worker is free, so its timeout counts the time
+it works, never the time it waited behind other pages: a busy pool does not kill pages
+that never ran.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from chipwire.errors import Discard
+from chipwire.errors import Discard, Retry
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,8 @@ class WorkerPool:
         self._lock = threading.Lock()
         self._pool = self._new_pool()
         self.replaced = 0
+        self._free = workers  # workers without a task: a task waits here, not in the pool
+        self._freed = threading.Condition()
 
     def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -95,7 +101,27 @@ class WorkerPool:
     def run(self, fn: Callable[..., T], *args: Any, timeout_s: float, what: str = "") -> T:
         """fn(*args) in a worker. When the worker dies or hangs, the pool is replaced and
         the task tried once more in a process of its own: every task in flight in a broken
-        pool fails with it, so only a second failure alone says which task is to blame."""
+        pool fails with it, so only a second failure alone says which task is to blame.
+        `timeout_s` starts when a worker is free for the task."""
+        self._take_worker(what)
+        try:
+            return self._run(fn, *args, timeout_s=timeout_s, what=what)
+        finally:
+            self._give_back_worker()
+
+    def _take_worker(self, what: str) -> None:
+        with self._freed:
+            self._freed.wait_for(lambda: self._free > 0 or self._stop.is_set())
+            if self._stop.is_set():
+                raise Retry("stopped", f"extraction stopped before it started: {what}")
+            self._free -= 1
+
+    def _give_back_worker(self) -> None:
+        with self._freed:
+            self._free += 1
+            self._freed.notify()
+
+    def _run(self, fn: Callable[..., T], *args: Any, timeout_s: float, what: str) -> T:
         pool = self._pool
         try:
             return pool.submit(fn, *args).result(timeout=timeout_s)
@@ -137,9 +163,12 @@ class WorkerPool:
         return [p.pid for p in (self._pool._processes or {}).values() if p.pid is not None]
 
     def stop(self) -> None:
-        """Tell the workers to abandon what they fetch (shutdown)."""
+        """Tell the workers to abandon what they fetch, and the tasks waiting for a worker
+        not to start (shutdown)."""
         self._stop.set()
+        with self._freed:
+            self._freed.notify_all()
 
     def shutdown(self, cancel_futures: bool = True) -> None:
-        self._stop.set()
+        self.stop()
         self._pool.shutdown(wait=True, cancel_futures=cancel_futures)
