@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from chipwire.errors import Retry
 from chipwire.settings import Settings
 from ingest import state
 from ingest.crawl import Crawler
@@ -301,33 +300,5 @@ def test_a_task_waiting_for_a_busy_worker_is_not_timed_out(tmp_path: Path) -> No
         slow.join(timeout=60)
         assert results == [42]
         assert pool.replaced == 0
-    finally:
-        pool.shutdown()
-
-
-def test_tasks_waiting_for_a_worker_do_not_start_after_the_pool_stops(tmp_path: Path) -> None:
-    pool = WorkerPool(1, imports=())
-    started = tmp_path / "started"
-    outcomes: list[object] = []
-
-    def run(fn: Any, *args: Any) -> None:
-        try:
-            outcomes.append(pool.run(fn, *args, timeout_s=60))
-        except Exception as exc:
-            outcomes.append(exc)
-
-    try:
-        slow = threading.Thread(target=run, args=(slow_double, 21, str(started)))
-        slow.start()
-        deadline = time.monotonic() + 30
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)  # waiting for the task to start, with a deadline
-        waiting = threading.Thread(target=run, args=(double, 4))
-        waiting.start()
-        pool.stop()
-        waiting.join(timeout=5)
-        assert not waiting.is_alive()
-        assert isinstance(outcomes[0], Retry) and outcomes[0].reason == "stopped"
-        slow.join(timeout=60)
     finally:
         pool.shutdown()
