@@ -113,6 +113,12 @@ class WorkerPool:
         self._pool = self._new_pool()
         self.replaced = 0
 
+    def warm(self) -> None:
+        """Start every worker now rather than at the first pages: each imports trafilatura
+        as it starts (most of a CPU-second), meanwhile the crawler reads its feeds."""
+        for _ in range(self.workers):
+            self._pool.submit(int)
+
     def _read_starts(self, reading: multiprocessing.connection.Connection) -> None:
         pending = b""
         while chunk := os.read(reading.fileno(), 4096):

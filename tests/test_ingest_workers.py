@@ -26,6 +26,7 @@ from ingest.sources import Source
 from ingest.workers import WorkerKilled, WorkerPool
 from tests.loopback import LoopbackServer, header_drip
 from tests.test_ingest_crawl import BODY, OTHER, feed, page, raw_articles
+from tests.worker_probe import loaded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -300,5 +301,21 @@ def test_a_task_waiting_for_a_busy_worker_is_not_timed_out(tmp_path: Path) -> No
         slow.join(timeout=60)
         assert results == [42]
         assert pool.replaced == 0
+    finally:
+        pool.shutdown()
+
+
+def test_workers_start_before_the_first_page_and_load_no_fetching_code() -> None:
+    """Warmed, the workers import trafilatura while the crawler reads its feeds; a worker
+    that only extracts (fetch_in_workers off) never loads httpx or the settings."""
+    pool = WorkerPool(2)
+    try:
+        pool.warm()
+        deadline = time.monotonic() + 30
+        while len(pool.pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)  # waiting for the processes to start, with a deadline
+        assert len(pool.pids()) == 2
+        modules = ("trafilatura", "httpx", "chipwire.settings", "ingest.fetch")
+        assert pool.run(loaded, *modules, timeout_s=60) == ["trafilatura"]
     finally:
         pool.shutdown()
