@@ -46,14 +46,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# this checkout, or with --code=DIR another one's pipeline (e.g. `git archive` of a commit),
+# before anything imports chipwire (corpus_server does); the extraction workers inherit it
+sys.path.insert(
+    0,
+    next(
+        (a[7:] for a in sys.argv if a.startswith("--code=")),
+        str(Path(__file__).resolve().parent.parent),
+    ),
+)
+
 import aeb
 import common
 from corpus_server import DEFAULT_COPIES, BenchPage, iter_real_pages, sample_pages, sources_yaml
 
 HERE = Path(__file__).resolve().parent
-# this checkout, or with --code=DIR another one's pipeline (e.g. `git archive` of a commit);
-# the extraction workers inherit sys.path
-sys.path.insert(0, next((a[7:] for a in sys.argv if a.startswith("--code=")), str(HERE.parent)))
 _PAGES: list[BenchPage] = []  # in a bare pool worker only: every page served
 # bare extraction functions in bench_extract_baseline, imported in the bare pool's workers
 # only: trafilatura in the bench process would count as the pipeline's memory
