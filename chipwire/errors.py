@@ -23,3 +23,11 @@ class Retry(PipelineError):
 
 class Quarantine(PipelineError):
     pass
+
+
+class Throttled(Retry):
+    """The server said 429 or 503; `retry_after_s` is its hint, when it gave one."""
+
+    def __init__(self, reason: str, detail: str, retry_after_s: float | None) -> None:
+        super().__init__(reason, detail)
+        self.retry_after_s = retry_after_s

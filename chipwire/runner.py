@@ -119,6 +119,7 @@ class Pipeline:
                 self.relay_conn.close,
             ]
             if extractor is not None:
+                extractor.warm()
                 self._closers.append(lambda: extractor.shutdown(cancel_futures=True))
         self.crawl_group: CrawlGroup | None = None
         self.backend: SearchBackend | None = None

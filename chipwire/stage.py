@@ -89,13 +89,15 @@ class StageRunner:
             self.last_loop_at = time.monotonic()
 
     def drain(self, idle_s: float = 0.3, timeout_s: float = 60.0) -> int:
-        """Process until the topic stays empty for `idle_s`; returns messages handled."""
+        """Process until the topic stays empty for `idle_s`; returns messages handled.
+        A drain takes what is there without lingering for more: the stages upstream have
+        drained already, so waiting for a fuller batch would only add the linger each time."""
         deadline = time.monotonic() + timeout_s
         total = 0
         backoff = self.retry_backoff_s
         while time.monotonic() < deadline:
             try:
-                count = self.step(idle_s)
+                count = self.step(idle_s, linger=False)
             except Retry as exc:
                 log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
                 time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
@@ -106,14 +108,15 @@ class StageRunner:
             total += count
         raise TimeoutError(f"stage {self.sink.name} did not drain in {timeout_s}s")
 
-    def step(self, poll_timeout_s: float) -> int:
+    def step(self, poll_timeout_s: float, linger: bool = True) -> int:
         batch = self.consumer.poll(self.max_records, poll_timeout_s)
         if not batch:
             idle = getattr(self.sink, "on_idle", None)  # optional: work due without messages
             if idle is not None:
                 idle()
             return 0
-        batch += self._linger(self.max_records - len(batch))
+        if linger:
+            batch += self._linger(self.max_records - len(batch))
         started = time.perf_counter()
         try:
             failed = self._process(batch)

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime
 
 from chipwire.bus import RAW_TOPIC
 from chipwire.contract import RawArticle, SourceRef, article_id
-from chipwire.errors import Discard, Retry
+from chipwire.errors import Discard, Retry, Throttled
 from chipwire.events import encode
 from chipwire.metrics import ARTICLES, FEED_POLLS, FETCHES
 from chipwire.settings import Settings
@@ -37,7 +37,7 @@ from ingest.canonical import canonical_url
 from ingest.extracted import Extracted, split_authors
 from ingest.feedfetch import FeedFetcher
 from ingest.feeds import FeedItem
-from ingest.fetch import ClientConfig, FetchResult, GuardedClient, Throttled, fetch, host_of
+from ingest.fetch import ClientConfig, FetchResult, GuardedClient, fetch, host_of
 from ingest.hosts import HostSlots
 from ingest.listings import Fetch, Listing, advance, listing_steps
 from ingest.pages import ExtractFn, PageDone, PageJob, extract_fetched, fetch_and_extract

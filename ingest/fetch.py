@@ -30,18 +30,10 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from chipwire.errors import Discard, PipelineError, Retry
+from chipwire.errors import Discard, PipelineError, Retry, Throttled
 from chipwire.metrics import FETCHES
 from chipwire.settings import Settings
 from ingest.canonical import is_http_url
-
-
-class Throttled(Retry):
-    """The server said 429 or 503; `retry_after_s` is its hint, when it gave one."""
-
-    def __init__(self, reason: str, detail: str, retry_after_s: float | None) -> None:
-        super().__init__(reason, detail)
-        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True)

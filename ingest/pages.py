@@ -7,7 +7,8 @@ addresses checked at connect time on every hop, a wall-clock deadline, a size ca
 decompression, and the pool's stop event (a fetch in flight is abandoned at shutdown).
 
 Each worker keeps one guarded client per `ClientConfig`, so its connections are reused
-from page to page.
+from page to page. The fetching half (httpx, the settings) loads on a worker's first fetch:
+a worker that only extracts pages the crawler fetched never loads it.
 """
 
 from __future__ import annotations
@@ -15,20 +16,14 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from chipwire.errors import Discard, Retry
+from chipwire.errors import Discard, Retry, Throttled
 from ingest.extracted import Extracted
-from ingest.fetch import (
-    ClientConfig,
-    GuardedClient,
-    Stopping,
-    Throttled,
-    client_from,
-    fetch,
-    fetch_status,
-)
 from ingest.workers import stop_event
+
+if TYPE_CHECKING:
+    from ingest.fetch import ClientConfig, GuardedClient, Stopping
 
 ExtractFn = Callable[[bytes, str | None, str, bool], Extracted | None]
 
@@ -93,6 +88,8 @@ def fetch_and_extract(
 ) -> PageDone:
     """Fetch the page and extract its article. Never raises: a failure is returned.
     In a worker, `client` and `stop` default to the worker's own."""
+    from ingest.fetch import client_from, fetch, fetch_status
+
     if client is None:
         client = _clients.get(job.client) or _clients.setdefault(
             job.client, client_from(job.client)

@@ -12,19 +12,27 @@ fetch in flight is abandoned at shutdown.
 Each worker imports the heavy modules (`imports`: trafilatura) itself as it starts, rather
 than the forkserver preloading them: a preloading forkserver is one more process holding
 them resident (~65 MiB), for a saving of under a second of CPU per worker started.
+
+A task's timeout counts the time it works, never the time it waited behind other pages
+(a busy pool must not kill pages that never ran): each worker writes the task's number to
+a pipe as it starts it, and the clock starts then. The pool still queues the next page
+for a worker while it extracts the current one, so no worker waits on the parent.
 """
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.synchronize
 import os
+import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -42,6 +50,8 @@ class WorkerKilled(Discard):
 
 
 _STOP: list[multiprocessing.synchronize.Event] = []  # in a worker: its pool's stop event
+_STARTS: list[int] = []  # in a worker: the pipe it announces each task's start on
+_TASK = struct.Struct("=q")  # a task number: 8 bytes, written whole (< PIPE_BUF, atomic)
 
 
 def stop_event() -> multiprocessing.synchronize.Event | None:
@@ -50,11 +60,15 @@ def stop_event() -> multiprocessing.synchronize.Event | None:
 
 
 def _start_worker(
-    parent_pid: int, stop: multiprocessing.synchronize.Event, imports: Sequence[str]
+    parent_pid: int,
+    stop: multiprocessing.synchronize.Event,
+    imports: Sequence[str],
+    starts: multiprocessing.connection.Connection,
 ) -> None:
-    """Worker initializer: keep the pool's stop event, import what the tasks need, and exit
-    as soon as the pool's owner is gone (kill -9 included)."""
+    """Worker initializer: keep the pool's stop event and start pipe, import what the tasks
+    need, and exit as soon as the pool's owner is gone (kill -9 included)."""
     _STOP[:] = [stop]
+    _STARTS[:] = [os.dup(starts.fileno())]
     for module in imports:
         importlib.import_module(module)
 
@@ -71,6 +85,13 @@ def _start_worker(
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def _announced(task: int, fn: Callable[..., T], *args: Any) -> T:
+    """In a worker: say that `task` starts now, then run it. A raw write of 8 bytes needs no
+    lock, so a worker killed at any point never blocks the others."""
+    os.write(_STARTS[0], _TASK.pack(task))
+    return fn(*args)
+
+
 class WorkerPool:
     def __init__(
         self, workers: int, imports: Sequence[str] = ("ingest.pages", "ingest.extract")
@@ -81,24 +102,52 @@ class WorkerPool:
         self._context.set_forkserver_preload([])
         self._stop = self._context.Event()
         self._lock = threading.Lock()
+        self._tasks = itertools.count()
+        # the tasks being waited for -> when a worker started each (None: not yet)
+        self._started: dict[int, float | None] = {}
+        self._changed = threading.Condition()
+        reading, self._starts = self._context.Pipe(duplex=False)
+        threading.Thread(
+            target=self._read_starts, args=(reading,), name="worker-starts", daemon=True
+        ).start()
         self._pool = self._new_pool()
         self.replaced = 0
+
+    def warm(self) -> None:
+        """Start every worker now rather than at the first pages: each imports trafilatura
+        as it starts (most of a CPU-second), meanwhile the crawler reads its feeds."""
+        for _ in range(self.workers):
+            self._pool.submit(int)
+
+    def _read_starts(self, reading: multiprocessing.connection.Connection) -> None:
+        pending = b""
+        while chunk := os.read(reading.fileno(), 4096):
+            pending += chunk
+            whole = len(pending) - len(pending) % _TASK.size
+            now = time.monotonic()
+            with self._changed:
+                for (task,) in _TASK.iter_unpack(pending[:whole]):
+                    if task in self._started:  # else its result came first: nobody waits
+                        self._started[task] = now
+                self._changed.notify_all()
+            pending = pending[whole:]
 
     def _new_pool(self, workers: int | None = None) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=workers or self.workers,
             mp_context=self._context,
             initializer=_start_worker,
-            initargs=(os.getpid(), self._stop, self.imports),
+            initargs=(os.getpid(), self._stop, self.imports, self._starts),
         )
 
     def run(self, fn: Callable[..., T], *args: Any, timeout_s: float, what: str = "") -> T:
         """fn(*args) in a worker. When the worker dies or hangs, the pool is replaced and
         the task tried once more in a process of its own: every task in flight in a broken
-        pool fails with it, so only a second failure alone says which task is to blame."""
+        pool fails with it, so only a second failure alone says which task is to blame.
+        `timeout_s` starts when a worker starts the task."""
         pool = self._pool
         try:
-            return pool.submit(fn, *args).result(timeout=timeout_s)
+            return self._result(pool, timeout_s, fn, *args)
         except BrokenProcessPool:
             problem = "a worker process died"
         except FutureTimeout:
@@ -108,7 +157,7 @@ class WorkerPool:
         log.error("extraction worker lost (%s), trying once more alone: %s", problem, what)
         alone = self._new_pool(workers=1)
         try:
-            return alone.submit(fn, *args).result(timeout=timeout_s)
+            return self._result(alone, timeout_s, fn, *args)
         except BrokenProcessPool:
             problem = "a worker process died"
         except FutureTimeout:
@@ -118,6 +167,29 @@ class WorkerPool:
             alone.shutdown(wait=False, cancel_futures=True)
         log.error("extraction gave up: %s twice: %s", problem, what)
         raise WorkerKilled("worker-killed", f"{what}: {problem} twice")
+
+    def _result(
+        self, pool: ProcessPoolExecutor, timeout_s: float, fn: Callable[..., T], *args: Any
+    ) -> T:
+        """fn(*args) in `pool`, given `timeout_s` from when a worker starts it (FutureTimeout
+        after that)."""
+        task = next(self._tasks)
+        with self._changed:
+            self._started[task] = None
+        try:
+            future: Future[T] = pool.submit(_announced, task, fn, *args)
+            future.add_done_callback(self._notify)
+            with self._changed:
+                self._changed.wait_for(lambda: self._started[task] is not None or future.done())
+                started = self._started[task] or time.monotonic()
+            return future.result(timeout=max(0.0, started + timeout_s - time.monotonic()))
+        finally:
+            with self._changed:
+                self._started.pop(task, None)
+
+    def _notify(self, _: object) -> None:
+        with self._changed:
+            self._changed.notify_all()
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
@@ -141,5 +213,5 @@ class WorkerPool:
         self._stop.set()
 
     def shutdown(self, cancel_futures: bool = True) -> None:
-        self._stop.set()
+        self.stop()
         self._pool.shutdown(wait=True, cancel_futures=cancel_futures)

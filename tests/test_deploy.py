@@ -318,3 +318,40 @@ def test_the_lock_files_pin_every_dependency_and_agree() -> None:
         assert name in test, f"{name} is not in test.lock: run `make lock`"
     for name, pinned in run.items():
         assert test.get(name) == pinned, f"{name}: run.lock {pinned}, test.lock {test.get(name)}"
+
+
+def test_the_crawl_group_overlay_runs_n_crawlers_each_with_its_own_volume() -> None:
+    """deploy/k8s/crawl-group replaces the one-replica crawler by a StatefulSet whose
+    replicas share the sources through the Kafka group, one SQLite volume each."""
+    overlay = K8S / "crawl-group"
+    kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+    assert kustomization["resources"] == ["../", "crawl.yaml"]
+    deleted = {
+        (doc["kind"], doc["metadata"]["name"])
+        for patch in kustomization["patches"]
+        for doc in [yaml.safe_load(patch["patch"])]
+        if doc.get("$patch") == "delete"
+    }
+    base = {(d["kind"], d["metadata"]["name"]) for d in manifests()}
+    assert deleted == {
+        ("Deployment", "chipwire-crawl"),
+        ("PersistentVolumeClaim", "chipwire-crawl-data"),
+    }
+    assert deleted <= base
+    (crawl,) = yaml.safe_load_all((overlay / "crawl.yaml").read_text())
+    assert crawl["kind"] == "StatefulSet" and crawl["spec"]["replicas"] > 1
+    pod = crawl["spec"]["template"]
+    assert crawl["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    (container,) = pod["spec"]["containers"]
+    assert container["args"] == ["crawl"] and pinned(container["image"])
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert set(env) <= SETTING_VARS
+    toml = by_kind("ConfigMap")["chipwire-config"]["data"]["chipwire.toml"]
+    Settings(**{**tomllib.loads(toml), "crawl_sharding": env["CHIPWIRE_CRAWL_SHARDING"]})
+    assert env["CHIPWIRE_CRAWL_SHARDING"] == "group"
+    claims = {t["metadata"]["name"] for t in crawl["spec"]["volumeClaimTemplates"]}
+    volumes = {v["name"] for v in pod["spec"]["volumes"]} | claims
+    assert {m["name"] for m in container["volumeMounts"]} <= volumes
+    assert "data" in claims and not any(
+        "persistentVolumeClaim" in v for v in pod["spec"]["volumes"]
+    )

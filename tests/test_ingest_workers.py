@@ -26,6 +26,7 @@ from ingest.sources import Source
 from ingest.workers import WorkerKilled, WorkerPool
 from tests.loopback import LoopbackServer, header_drip
 from tests.test_ingest_crawl import BODY, OTHER, feed, page, raw_articles
+from tests.worker_probe import loaded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -280,3 +281,41 @@ def test_stopping_the_crawler_abandons_a_page_a_worker_is_fetching(
         workers.shutdown()
         c.client.close()
         c.conn.close()
+
+
+def test_a_task_waiting_for_a_busy_worker_is_not_timed_out(tmp_path: Path) -> None:
+    """The timeout is the task's working time: a page queued behind a slow one used to
+    time out, kill the pool (and the slow page with it) and run again."""
+    pool = WorkerPool(1, imports=())
+    started = tmp_path / "started"
+    results: list[object] = []
+    try:
+        slow = threading.Thread(
+            target=lambda: results.append(pool.run(slow_double, 21, str(started), timeout_s=60))
+        )
+        slow.start()
+        deadline = time.monotonic() + 30
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)  # waiting for the task to start, with a deadline
+        assert pool.run(double, 4, timeout_s=1) == 8  # waits ~3 s for the worker, works ~0 s
+        slow.join(timeout=60)
+        assert results == [42]
+        assert pool.replaced == 0
+    finally:
+        pool.shutdown()
+
+
+def test_workers_start_before_the_first_page_and_load_no_fetching_code() -> None:
+    """Warmed, the workers import trafilatura while the crawler reads its feeds; a worker
+    that only extracts (fetch_in_workers off) never loads httpx or the settings."""
+    pool = WorkerPool(2)
+    try:
+        pool.warm()
+        deadline = time.monotonic() + 30
+        while len(pool.pids()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)  # waiting for the processes to start, with a deadline
+        assert len(pool.pids()) == 2
+        modules = ("trafilatura", "httpx", "chipwire.settings", "ingest.fetch")
+        assert pool.run(loaded, *modules, timeout_s=60) == ["trafilatura"]
+    finally:
+        pool.shutdown()

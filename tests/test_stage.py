@@ -150,3 +150,15 @@ def test_the_stage_thread_survives_any_exception(tmp_path: Path) -> None:
         stop.set()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_a_drain_takes_what_is_there_without_lingering_for_more(tmp_path: Path) -> None:
+    """At the end of `run_once` every stage upstream has drained: an indexer lingering a
+    second per batch for articles that cannot come made each run that much longer."""
+    bus = bus_with(tmp_path, "a", "b", "c")
+    sink = Recorder()
+    runner = StageRunner(bus.consumer("g", ["t"]), sink, bus, linger_s=30.0)
+    started = time.monotonic()
+    assert runner.drain(idle_s=0.05, timeout_s=60) == 3
+    assert time.monotonic() - started < 10  # not the 30 s linger
+    assert sink.flushed == [["a", "b", "c"]]
