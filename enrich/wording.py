@@ -53,7 +53,8 @@ class WordingModel:
     intercept: tuple[float, ...]
 
     def probabilities(self, lead: str) -> dict[str, float]:
-        counts = Counter(t for t in tokens(lead) if t in self.idf)
+        idf = self.idf
+        counts = {t: n for t, n in Counter(tokens(lead)).items() if t in idf}
         # sublinear tf, idf, unit length: as the fitting vectorizer weighs them
         weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
