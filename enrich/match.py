@@ -134,11 +134,14 @@ class Matcher:
         for end_index, entry in self.hits(folded):
             length, (word_start, word_end), patterns, families = entry
             start, end = end_index - length + 1, end_index + 1
-            if word_start and start > 0 and _is_word_char(folded[start - 1]):
+            before = folded[start - 1] if start > 0 else " "
+            # _is_word_char inlined: this loop sees every hit of every form
+            if word_start and before.isalnum() and (before < _WIDE or not _is_cjk(before)):
                 continue
-            if families and (start == 0 or folded[start - 1] != "-"):
+            if families and before != "-":
                 anchored.setdefault(start, set()).update(families)
-            if word_end and end < size and _is_word_char(folded[end]):
+            after = folded[end] if end < size else " "
+            if word_end and after.isalnum() and (after < _WIDE or not _is_cjk(after)):
                 continue
             if word_end and _elided(folded, end):
                 continue  # "Xi" in "Xi'an" (but "China's" is China)
