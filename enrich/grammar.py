@@ -67,6 +67,7 @@ class Family:
     spaced: frozenset[str]
     upper: frozenset[str]
     title: frozenset[str]
+    values: dict[str, dict[str, str]]  # group -> written form -> id form (含光 -> Hanguang)
     gate: str
     display: str
     gate_words: Words | None
@@ -78,6 +79,7 @@ class Family:
         for group in self.groups:
             value = match.group(group) or ""
             value = value.strip()
+            value = self.values.get(group, {}).get(value, value)
             if group in self.upper:
                 value = value.upper()
             if group in self.title:
@@ -178,6 +180,10 @@ class ChipGrammar:
                     spaced=frozenset(spec.get("spaced", [])),
                     upper=frozenset(spec.get("upper", [])),
                     title=frozenset(spec.get("title", [])),
+                    values={
+                        k: {str(a): str(b) for a, b in v.items()}
+                        for k, v in spec.get("values", {}).items()
+                    },
                     gate=gate,
                     display=display[vendor],
                     gate_words=None if gate == "token" else Words(gate_words),
