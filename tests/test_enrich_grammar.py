@@ -83,6 +83,8 @@ def kinds(text: str, kind: str) -> list[str]:
         ("SambaNova's SN50L chip doubles memory.", "SN50L"),
         ("MatX Two will follow the first chip.", "MatX Two"),
         ("沐曦曦云C700芯片量产。", "C700"),
+        ("英伟达6090D显卡将在中国销售。", "RTX 6090D"),
+        ("Nvidia's 5070 Super sold out.", "RTX 5070 Super"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -233,6 +235,8 @@ def test_a_family_word_is_tagged_only_without_a_model_of_it() -> None:
         "The C919 jet uses no MetaX chips.",
         "The Tensor Core count of the GPU doubled.",
         "Maia 300 people live near the chip plant.",
+        "Nvidia aims for net zero by 2050 and 4090 suppliers.",
+        "英伟达计划在2030年前实现碳中和。",
     ],
 )
 def test_numbers_that_are_not_chips(text: str) -> None:
@@ -383,3 +387,19 @@ def test_a_found_model_is_its_own_normal_form(surface: str) -> None:
     for found in chip_grammar().find(f"Nvidia, AMD and Huawei chips: {surface} ships."):
         again = chip_grammar().normalise(found.chip.model)
         assert again is not None and again.model == found.chip.model
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("Microsoft may ship Nvidia's GB400 Grace Blackwell processors to the Gulf.", "GB400"),
+        ("Nvidia's GH300 Grace Hopper Superchip was approved.", "GH300"),
+    ],
+)
+def test_a_product_name_right_after_a_model_describes_it(text: str, model: str) -> None:
+    assert [c.id for c in tag_text(text).tags.chips] == [model]
+
+
+def test_models_in_a_list_are_each_a_chip() -> None:
+    text = "Nvidia's H30/H300 and B50 chips"
+    assert [c.id for c in tag_text(text).tags.chips] == ["H30", "H300", "B50"]
