@@ -85,6 +85,7 @@ def kinds(text: str, kind: str) -> list[str]:
         ("沐曦曦云C700芯片量产。", "C700"),
         ("英伟达6090D显卡将在中国销售。", "RTX 6090D"),
         ("Nvidia's 5070 Super sold out.", "RTX 5070 Super"),
+        ("英伟达推出L3芯片。", "L3"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -403,3 +404,7 @@ def test_a_product_name_right_after_a_model_describes_it(text: str, model: str) 
 def test_models_in_a_list_are_each_a_chip() -> None:
     text = "Nvidia's H30/H300 and B50 chips"
     assert [c.id for c in tag_text(text).tags.chips] == ["H30", "H300", "B50"]
+    # a single-digit card as the last of a list of models
+    assert chips("英伟达将推出H30、L30和L3三款芯片。") == ["H30", "L30", "L3"]
+    assert chips("Nvidia's H30, L30 and L3 ship in May.") == ["H30", "L30", "L3"]
+    assert chips("Nvidia's H300 has L1 and L3 caches.") == ["H300"]
