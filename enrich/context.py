@@ -64,7 +64,8 @@ class Tokens:
         self._headline = sentence.headline
         start = sentence.start
         self.items = [
-            Token(start + m.start(), start + m.end(), m.group()) for m in _TOKEN.finditer(folded)
+            Token(start + a, start + b, folded[a:b])
+            for a, b in (m.span() for m in _TOKEN.finditer(folded))
         ]
         self._starts = [t.start for t in self.items]
         self._boundaries: list[int] | None = None

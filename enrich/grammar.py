@@ -67,6 +67,7 @@ class Family:
     spaced: frozenset[str]
     upper: frozenset[str]
     title: frozenset[str]
+    values: dict[str, dict[str, str]]  # group -> written form -> id form (含光 -> Hanguang)
     gate: str
     display: str
     gate_words: Words | None
@@ -78,6 +79,7 @@ class Family:
         for group in self.groups:
             value = match.group(group) or ""
             value = value.strip()
+            value = self.values.get(group, {}).get(value, value)
             if group in self.upper:
                 value = value.upper()
             if group in self.title:
@@ -89,6 +91,26 @@ class Family:
         for group, mapping in self.family_by.items():
             family = mapping.get(values[group], family)
         return ChipModel(self.vendor, family, self.template.format(**values), self.display)
+
+
+class Spans:
+    """One text (as written and folded) with the tokens of its spans, each span
+    tokenised once: a text's gates ask about the same sentence, or the whole text, for
+    model after model."""
+
+    def __init__(self, text: str, folded: str) -> None:
+        self.text = text
+        self.folded = folded
+        self._tokens: dict[tuple[int, int, bool], frozenset[str]] = {}
+
+    def tokens(self, start: int, end: int, *, folded: bool) -> frozenset[str]:
+        """The tokens in [start, end) of the folded text, or of the text as written."""
+        key = (start, end, folded)
+        found = self._tokens.get(key)
+        if found is None:
+            which = self.folded if folded else self.text
+            found = self._tokens[key] = frozenset(_TOKEN.findall(which, start, end))
+        return found
 
 
 class Words:
@@ -107,13 +129,13 @@ class Words:
             else:
                 self._phrases.append((_fold(word), cased))
 
-    def search(self, text: str, folded: str, start: int = 0, end: int | None = None) -> bool:
-        end = len(text) if end is None else end
-        window = folded[start:end]
-        if self._loose and not self._loose.isdisjoint(_TOKEN.findall(window)):
+    def search(self, spans: Spans, start: int = 0, end: int | None = None) -> bool:
+        end = len(spans.text) if end is None else end
+        if self._loose and not self._loose.isdisjoint(spans.tokens(start, end, folded=True)):
             return True
-        if self._exact and not self._exact.isdisjoint(_TOKEN.findall(text, start, end)):
+        if self._exact and not self._exact.isdisjoint(spans.tokens(start, end, folded=False)):
             return True
+        text, folded = spans.text, spans.folded
         return any(self._has(text, folded, start, end, p, c) for p, c in self._phrases)
 
     @staticmethod
@@ -158,6 +180,10 @@ class ChipGrammar:
                     spaced=frozenset(spec.get("spaced", [])),
                     upper=frozenset(spec.get("upper", [])),
                     title=frozenset(spec.get("title", [])),
+                    values={
+                        k: {str(a): str(b) for a, b in v.items()}
+                        for k, v in spec.get("values", {}).items()
+                    },
                     gate=gate,
                     display=display[vendor],
                     gate_words=None if gate == "token" else Words(gate_words),
@@ -195,40 +221,58 @@ class ChipGrammar:
             if start > 0 and (text[start - 1] in _ALNUM or text[start - 1] == "-"):
                 continue
             starts.setdefault(start, set()).update(families)
-        return self.find_at(text, folded, starts)
+        return self.find_at(Spans(text, folded), starts)
 
-    def find_at(self, text: str, folded: str, starts: dict[int, set[int]]) -> Iterator[Found]:
+    def find_at(
+        self, spans: Spans, starts: dict[int, set[int]], listed: dict[int, int] | None = None
+    ) -> Iterator[Found]:
         """The gated models that start at `starts` (position -> family indices, found
-        by the caller's own pass over the folded text, on a word start)."""
+        by the caller's own pass over the folded text, on a word start). `listed` maps a
+        start to the end of a name the caller knows already: a model there is looked at
+        only when its name would be longer ("Blackwell Ultra" over "Blackwell")."""
         named: dict[str, bool] = {}  # family -> its vendor named anywhere in the text
         last_end = 0
         for start in sorted(starts):
             if start < last_end:
                 continue
-            found = self._at(text, folded, start, sorted(starts[start]), named)
+            beyond = listed.get(start, -1) if listed else -1
+            found = self._at(spans, start, sorted(starts[start]), named, beyond)
             if found is not None:
                 last_end = found.end
                 yield found
 
     def _at(
-        self, text: str, folded: str, start: int, families: list[int], named: dict[str, bool]
+        self,
+        spans: Spans,
+        start: int,
+        families: list[int],
+        named: dict[str, bool],
+        beyond: int = -1,
     ) -> Found | None:
         """The first family (in file order) whose pattern matches at `start`, ends on a
-        word boundary and passes its gate."""
-        sentence: tuple[int, int] | None = None
+        word boundary and passes its gate; None at once when no pattern ends past
+        `beyond`."""
+        text = spans.text
+        matches: list[tuple[Family, re.Match[str], int]] = []
         for index in families:
             family = self.families[index]
             match = family.regex.match(text, start)
             if match is None:
                 continue
             end = _plural_end(text, match.end())
-            if end < 0 or (family.gate != "token" and self._vetoed(text, folded, start, end)):
+            if end >= 0:
+                matches.append((family, match, end))
+        if all(end <= beyond for _, _, end in matches):
+            return None
+        sentence: tuple[int, int] | None = None
+        for family, match, end in matches:
+            if family.gate != "token" and self._vetoed(spans, start, end):
                 continue
             if family.gate_words is not None:
                 if sentence is None:
                     sentence = _sentence(text, start, end)
-                if not family.gate_words.search(text, folded, *sentence) and not (
-                    family.gate == "sentence" and self._vendor_named(text, folded, family, named)
+                if not family.gate_words.search(spans, *sentence) and not (
+                    family.gate == "sentence" and self._vendor_named(spans, family, named)
                 ):
                     continue
             kind = family.kind
@@ -238,23 +282,23 @@ class ChipGrammar:
         return None
 
     @staticmethod
-    def _vendor_named(text: str, folded: str, family: Family, named: dict[str, bool]) -> bool:
+    def _vendor_named(spans: Spans, family: Family, named: dict[str, bool]) -> bool:
         """A model of a `sentence`-gated family also counts when its vendor (or family
         word) is named elsewhere in the text ("AMD ... the MI355X model is ...")."""
         if family.name not in named:
-            named[family.name] = family.vendor_words.search(text, folded)
+            named[family.name] = family.vendor_words.search(spans)
         return named[family.name]
 
-    def vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
+    def vetoed(self, spans: Spans, start: int, end: int) -> bool:
         """A bare model code with a veto word right next to it: "B200 bus", "H20 water"
         (for the models listed in chips.yaml; "Ascend 910C" carries its family word)."""
-        return _BARE_CODE.fullmatch(text, start, end) is not None and self._vetoed(
-            text, folded, start, end
+        return _BARE_CODE.fullmatch(spans.text, start, end) is not None and self._vetoed(
+            spans, start, end
         )
 
-    def _vetoed(self, text: str, folded: str, start: int, end: int) -> bool:
+    def _vetoed(self, spans: Spans, start: int, end: int) -> bool:
         window = max(0, start - self._veto_window), end + self._veto_window
-        return self._veto.search(text, folded, *window)
+        return self._veto.search(spans, *window)
 
     def normalise(self, surface: str) -> ChipModel | None:
         """The model a surface form names ("GeForce RTX 5090 D" -> RTX 5090D), without

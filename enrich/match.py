@@ -8,17 +8,23 @@ matches the leftmost, then longest, wins ("Tokyo Electron" is a company, not Tok
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
+from itertools import chain
 from typing import NamedTuple
 
 import ahocorasick
 
 from enrich.agency_grammar import AgencyGrammar
-from enrich.grammar import ChipGrammar, Found, chip_grammar
+from enrich.grammar import ChipGrammar, Found, Spans, chip_grammar
 from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
 from enrich.yaml12 import load_file
 
 _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Scripts written without spaces (CJK, kana, Hangul) and everything past them: their
+# forms live in an automaton of their own, scanned only when a text holds such a character
+_WIDE = "\u2e80"
+_HAS_WIDE = re.compile("[\u2e80-\U0010ffff]")
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
 
@@ -73,6 +79,10 @@ def _is_cjk(char: str) -> bool:
     )
 
 
+# (length, (starts on a word character, ends on one), patterns, chip families anchored)
+Entry = tuple[int, tuple[bool, bool], tuple[Pattern, ...], tuple[int, ...]]
+
+
 class Matcher:
     def __init__(
         self,
@@ -95,12 +105,23 @@ class Matcher:
             if pattern not in same:
                 same.append(pattern)
         anchors = grammar.anchors() if grammar is not None else {}
-        self._automaton = ahocorasick.Automaton()
-        for key in grouped.keys() | anchors.keys():
+        # Two automata, not one: pyahocorasick looks a character up among a state's edges
+        # one by one, and the start state of one automaton for every script has hundreds
+        # (a scan of a text with no CJK in it took 2.5 times as long)
+        self._narrow = ahocorasick.Automaton()
+        self._wide = ahocorasick.Automaton()
+        for key in sorted(grouped.keys() | anchors.keys()):
             edges = (_is_word_char(key[0]), _is_word_char(key[-1]))
             entry = (len(key), edges, tuple(grouped.get(key, ())), anchors.get(key, ()))
-            self._automaton.add_word(key, entry)
-        self._automaton.make_automaton()
+            (self._wide if max(key) >= _WIDE else self._narrow).add_word(key, entry)
+        for automaton in (self._narrow, self._wide):
+            automaton.make_automaton()
+
+    def hits(self, folded: str) -> Iterator[tuple[int, Entry]]:
+        """(end index, entry) of every form found in the folded text, overlaps included."""
+        if len(self._wide) and _HAS_WIDE.search(folded) is not None:
+            return chain(self._narrow.iter(folded), self._wide.iter(folded))
+        return self._narrow.iter(folded)  # type: ignore[no-any-return]
 
     def find(self, text: str, folded: str | None = None) -> list[Mention]:
         """All mentions in `text`, sorted by start (MAIN ones never overlap).
@@ -110,14 +131,17 @@ class Matcher:
         main: list[Mention] = []
         aux: list[Mention] = []
         anchored: dict[int, set[int]] = {}  # where a chip model may start -> its families
-        for end_index, entry in self._automaton.iter(folded):
+        for end_index, entry in self.hits(folded):
             length, (word_start, word_end), patterns, families = entry
             start, end = end_index - length + 1, end_index + 1
-            if word_start and start > 0 and _is_word_char(folded[start - 1]):
+            before = folded[start - 1] if start > 0 else " "
+            # _is_word_char inlined: this loop sees every hit of every form
+            if word_start and before.isalnum() and (before < _WIDE or not _is_cjk(before)):
                 continue
-            if families and (start == 0 or folded[start - 1] != "-"):
+            if families and before != "-":
                 anchored.setdefault(start, set()).update(families)
-            if word_end and end < size and _is_word_char(folded[end]):
+            after = folded[end] if end < size else " "
+            if word_end and after.isalnum() and (after < _WIDE or not _is_cjk(after)):
                 continue
             if word_end and _elided(folded, end):
                 continue  # "Xi" in "Xi'an" (but "China's" is China)
@@ -166,17 +190,20 @@ class Matcher:
         """Chip models the grammar finds where the list has none (a listed alias keeps
         its listed id: "MI308X" stays MI308)."""
         assert self.grammar is not None
+        spans = Spans(text, folded)
         chips = [m for m in listed if m.kind in ("chip", "family")]
         for mention in chips:
-            if mention.kind == "chip" and self.grammar.vetoed(
-                text, folded, mention.start, mention.end
-            ):
+            if mention.kind == "chip" and self.grammar.vetoed(spans, mention.start, mention.end):
                 listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
         found = []
         for low, high in ((m.start, m.end) for m in chips if m in listed):
             for start in [a for a in anchored if low < a < high]:
                 del anchored[start]  # no grammar look inside a model the list found
-        for model in self.grammar.find_at(text, folded, anchored):
+        # where a listed name starts, only a longer model name could win over it
+        longest: dict[int, int] = {}
+        for mention in chips:
+            longest[mention.start] = max(mention.end, longest.get(mention.start, -1))
+        for model in self.grammar.find_at(spans, anchored, longest):
             overlapping = [m for m in chips if m.start < model.end and model.start < m.end]
             if any(not _covers(model, m) for m in overlapping):
                 continue  # the listed id wins unless the grammar reads a longer name

@@ -155,7 +155,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     explanation.relevance_reason = why
     signals = _consistent(_signals(candidates, text, title, body_offset), stance, jurisdiction)
     return TagResult(
-        tags=_tags(all_mentions, list(agencies), signals, lexicon),
+        tags=_tags(analysed, all_mentions, list(agencies), signals, lexicon),
         signals=signals,
         stance=stance,
         acting_jurisdiction=jurisdiction,
@@ -377,9 +377,13 @@ def _evidence_span(sentence: Sentence, text: str, body_offset: int) -> tuple[int
 
 
 def _tags(
-    mentions: list[Mention], agencies: list[str], signals: list[Signal], lexicon: Lexicon
+    text: str,
+    mentions: list[Mention],
+    agencies: list[str],
+    signals: list[Signal],
+    lexicon: Lexicon,
 ) -> Tags:
-    chips = _ordered(m.key for m in mentions if m.kind == "chip")
+    chips = _ordered(m.key for m in _unapposed(text, mentions))
     series = {m.key for m in mentions if m.kind == "chip" and m.extra == "series"} - {
         m.key for m in mentions if m.kind == "chip" and m.extra != "series"
     }
@@ -402,6 +406,19 @@ def _tags(
         countries=[EntityRef(id=c, name=lexicon.country_names.get(c, c)) for c in countries],
         topics=topics,
     )
+
+
+def _unapposed(text: str, mentions: list[Mention]) -> list[Mention]:
+    """The chip mentions, less a product name right after a model that it describes
+    ("the GB300 Grace Blackwell processors", "GH200 Grace Hopper Superchip")."""
+    chips = [m for m in mentions if m.kind == "chip"]
+    return [
+        m
+        for before, m in zip([None, *chips], chips, strict=False)
+        if before is None
+        or before.key == m.key
+        or not (before.end < m.start and not text[before.end : m.start].strip(" \u00a0"))
+    ]
 
 
 def _named_in_series(series: str, chips: list[str]) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 _BOUNDARY = re.compile(
     r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[¿¡«]?[A-Z0-9À-ÖØ-Þ\uac00-\ud7af])|[。！？；]"
 )
-_ENDINGS = (".", "!", "?", "。", "！", "？", "；")
+_ENDING = re.compile("[.!?。！？；]")
 _ABBREVIATIONS = frozenset(
     {
         "u.s",
@@ -116,7 +116,7 @@ def split_sentences(
 
 
 def _split_line(line: str) -> list[tuple[int, int]]:
-    if not any(mark in line for mark in _ENDINGS):
+    if _ENDING.search(line) is None:
         return [(0, len(line.rstrip()))]
     spans: list[tuple[int, int]] = []
     start = 0
@@ -150,10 +150,11 @@ def cut_related_block(text: str, headers: frozenset[str]) -> int:
     position = 0
     half = len(text) // 2
     for line in text.splitlines(keepends=True):
-        label = line.strip().strip("»>#*-–— ").lower()
-        head = label.split(":", 1)[0].split("：", 1)[0].split("|", 1)[0].strip()
-        if position >= half and (label.rstrip(":：") in headers or head in headers):
-            return position
+        if position >= half:
+            label = line.strip().strip("»>#*-–— ").lower()
+            head = label.split(":", 1)[0].split("：", 1)[0].split("|", 1)[0].strip()
+            if label.rstrip(":：") in headers or head in headers:
+                return position
         position += len(line)
     return len(text)
 

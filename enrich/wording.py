@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,27 @@ class WordingModel:
     coef: Mapping[str, tuple[float, ...]]  # token -> one weight per class
     intercept: tuple[float, ...]
 
+    def known_tokens(self, lead: str) -> list[str]:
+        """The tokens of `lead` in the vocabulary, in the order `tokens` gives them; a
+        word pair is only spelled out when its first word opens a pair of the vocabulary."""
+        folded = lead.lower()
+        idf = self.idf
+        words = _WORD.findall(folded)
+        known = [w for w in words if w in idf]
+        openers = self._pair_openers
+        pairs = (f"{a} {b}" for a, b in itertools.pairwise(words) if a in openers)
+        known += [p for p in pairs if p in idf]
+        han = _HAN.findall(folded)
+        if han:
+            known += [p for p in (a + b for a, b in itertools.pairwise(han)) if p in idf]
+        return known
+
+    @cached_property
+    def _pair_openers(self) -> frozenset[str]:
+        return frozenset(t.split(" ", 1)[0] for t in self.idf if " " in t)
+
     def probabilities(self, lead: str) -> dict[str, float]:
-        counts = Counter(t for t in tokens(lead) if t in self.idf)
+        counts = Counter(self.known_tokens(lead))
         # sublinear tf, idf, unit length: as the fitting vectorizer weighs them
         weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counts.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0

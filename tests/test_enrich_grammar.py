@@ -60,6 +60,32 @@ def kinds(text: str, kind: str) -> list[str]:
         ("Nvidia's T8 GPU targets inference.", "T8"),
         ('Each node has AMD EPYC "Venice" processors.', "EPYC Venice"),
         ("小米2017年推出澎湃S2芯片。", "Surge S2"),
+        # a tier or a suffix glued to the number, a name glued to the Chinese after it
+        ("华为Mate 90搭载麒麟9050Pro芯片。", "Kirin 9050 Pro"),
+        ("苹果A21Pro芯片将由台积电代工。", "A21 Pro"),
+        ("英伟达RTX6090D显卡在中国开售。", "RTX 6090D"),
+        ("Huawei's Kirin X100 laptop chip is made by SMIC.", "Kirin X100"),
+        ("高通骁龙8s至尊版芯片发布。", "Snapdragon 8s Elite"),
+        # phone and PC processors and accelerators of vendors beyond the first list
+        ("Samsung's Exynos 2700 will power the next Galaxy.", "Exynos 2700"),
+        ("The Pixel 12 runs Google's Tensor G7.", "Tensor G7"),
+        ("Unisoc's T9100 chip targets budget phones.", "T9100"),
+        ("紫光展锐T9300芯片出货。", "T9300"),
+        ("龙芯3A7000处理器通过测试。", "3A7000"),
+        ("Loongson 3C7000 server CPUs ship to state firms.", "3C7000"),
+        ("华为鲲鹏950处理器亮相。", "Kunpeng 950"),
+        ("Intel's Arc C770 GPU launched.", "Arc C770"),
+        ("阿里平头哥倚天920芯片上线。", "Yitian 920"),
+        ("Alibaba's Zhenwu 920 accelerator is in testing.", "Zhenwu 920"),
+        ("Microsoft's Maia 300 chip is delayed.", "Maia 300"),
+        ("Meta deployed MTIA v4 in its data centres.", "MTIA v4"),
+        ("Cerebras unveiled the WSE-4 wafer-scale chip.", "WSE-4"),
+        ("SambaNova's SN50L chip doubles memory.", "SN50L"),
+        ("MatX Two will follow the first chip.", "MatX Two"),
+        ("沐曦曦云C700芯片量产。", "C700"),
+        ("英伟达6090D显卡将在中国销售。", "RTX 6090D"),
+        ("Nvidia's 5070 Super sold out.", "RTX 5070 Super"),
+        ("英伟达推出L3芯片。", "L3"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -205,6 +231,13 @@ def test_a_family_word_is_tagged_only_without_a_model_of_it() -> None:
         "Nvidia staff took the L4 bus route; the T4 form was filed.",
         "Nvidia's T4 tax return and L4 level filing were due.",
         "澎湃S2 the weather service said.",
+        "Route T820 and form P900 were filed with the chip ministry.",
+        "The 3D printing firm shipped 3A4000 parts to chip plants.",
+        "The C919 jet uses no MetaX chips.",
+        "The Tensor Core count of the GPU doubled.",
+        "Maia 300 people live near the chip plant.",
+        "Nvidia aims for net zero by 2050 and 4090 suppliers.",
+        "英伟达计划在2030年前实现碳中和。",
     ],
 )
 def test_numbers_that_are_not_chips(text: str) -> None:
@@ -355,3 +388,23 @@ def test_a_found_model_is_its_own_normal_form(surface: str) -> None:
     for found in chip_grammar().find(f"Nvidia, AMD and Huawei chips: {surface} ships."):
         again = chip_grammar().normalise(found.chip.model)
         assert again is not None and again.model == found.chip.model
+
+
+@pytest.mark.parametrize(
+    ("text", "model"),
+    [
+        ("Microsoft may ship Nvidia's GB400 Grace Blackwell processors to the Gulf.", "GB400"),
+        ("Nvidia's GH300 Grace Hopper Superchip was approved.", "GH300"),
+    ],
+)
+def test_a_product_name_right_after_a_model_describes_it(text: str, model: str) -> None:
+    assert [c.id for c in tag_text(text).tags.chips] == [model]
+
+
+def test_models_in_a_list_are_each_a_chip() -> None:
+    text = "Nvidia's H30/H300 and B50 chips"
+    assert [c.id for c in tag_text(text).tags.chips] == ["H30", "H300", "B50"]
+    # a single-digit card as the last of a list of models
+    assert chips("英伟达将推出H30、L30和L3三款芯片。") == ["H30", "L30", "L3"]
+    assert chips("Nvidia's H30, L30 and L3 ship in May.") == ["H30", "L30", "L3"]
+    assert chips("Nvidia's H300 has L1 and L3 caches.") == ["H300"]

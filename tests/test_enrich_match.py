@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import string
+from functools import cache
 
+import ahocorasick
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -181,3 +183,42 @@ def test_any_text_tags_without_error_and_evidence_points_into_it(
     for sentence in result.explanation.sentences:
         document = f"{title}\n\n{text}" if title.strip() else text
         assert document[sentence.start : sentence.end] == sentence.text
+
+
+@cache
+def _one_automaton() -> ahocorasick.Automaton:
+    """Every form of the lexicon in one automaton: what the matcher scanned before its
+    forms were split by script."""
+    single = ahocorasick.Automaton()
+    for automaton in (matcher()._narrow, matcher()._wide):
+        for key, entry in automaton.items():
+            single.add_word(key, entry)
+    single.make_automaton()
+    return single
+
+
+def _one_automaton_hits(folded: str) -> list[tuple[int, object]]:
+    return sorted(_one_automaton().iter(folded), key=repr)
+
+
+_FORMS = sorted(
+    key
+    for automaton in (matcher()._narrow, matcher()._wide)
+    for key in automaton.keys()  # noqa: SIM118 (an automaton, not a dict)
+)
+_MIXED_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(_FORMS),
+        st.text(alphabet=string.ascii_letters + " .,'-" + "中国芯片禁令한국輸出", max_size=6),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_MIXED_TEXT)
+def test_forms_split_by_script_find_what_one_automaton_finds(text: str) -> None:
+    """Latin and CJK/Hangul forms live in two automata (the second scanned only when the
+    text holds such a character): the hits are exactly those of one automaton."""
+    folded = fold(text)
+    assert sorted(matcher().hits(folded), key=repr) == _one_automaton_hits(folded)

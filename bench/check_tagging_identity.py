@@ -1,0 +1,90 @@
+"""Does a change to the tagger's speed leave every decision as it was?
+
+Tags the synthetic sets (enrich/evalsets), the seed articles, the cached real-set
+excerpts and the tagging benchmark's texts, and writes one digest per text of everything
+a reader, the decider and the explanation see (tags, signals, stance, jurisdiction,
+relevance, features, moves, the per-sentence trace). Run it with `--save` on the
+starting commit and with `--against` on the change: any text whose digest differs is
+listed.
+
+    python bench/check_tagging_identity.py --save /tmp/before.json
+    python bench/check_tagging_identity.py --against /tmp/before.json
+
+To digest another commit's tagger, put its `enrich` first on PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aeb
+from bench_tagging import extract, variations
+
+from enrich.realset import DEFAULT_CACHE
+from enrich.tag import tag_text
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "seeds"
+
+
+def texts(copies: int, real: Path) -> Iterator[tuple[str, str, str]]:
+    """(name, title, text) of every text to digest."""
+    for path in sorted((REPO / "enrich" / "evalsets").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            yield f"{path.stem}/{item['id']}", item.get("title", ""), item["text"]
+    for path in sorted(SEEDS.glob("*.txt")):
+        yield f"seed/{path.name}", "", path.read_text(encoding="utf-8")
+    for path in sorted(real.glob("*.txt")):
+        yield f"real/{path.stem}", "", path.read_text(encoding="utf-8")
+    corpus = aeb.corpus_dir()
+    if corpus is not None:
+        for name, html in sorted(aeb.load_pages(corpus).items()):
+            title, text = extract(html)
+            for copy, (t, x) in enumerate(variations(title, text, copies)):
+                yield f"bench/{name}/{copy}", t, x
+
+
+def digest(title: str, text: str) -> str:
+    result = tag_text(text, title)
+    seen = {
+        "json": result.to_json(),
+        "features": result.features,
+        "read_stance": result.read_stance,
+        "moves": repr(result.moves),
+        "explanation": repr(result.explanation),
+    }
+    encoded = json.dumps(seen, sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha1(encoded.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--save", type=Path, help="write the digests here")
+    group.add_argument("--against", type=Path, help="compare with digests saved before")
+    parser.add_argument("--copies", type=int, default=2, help="benchmark texts per page")
+    parser.add_argument(
+        "--real", type=Path, default=DEFAULT_CACHE, help="the real-set excerpts (a fixed copy)"
+    )
+    args = parser.parse_args()
+    digests = {name: digest(title, text) for name, title, text in texts(args.copies, args.real)}
+    if args.save is not None:
+        args.save.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
+        print(f"{len(digests)} texts digested into {args.save}")
+        return 0
+    before = json.loads(args.against.read_text(encoding="utf-8"))
+    changed = sorted(n for n in before.keys() | digests.keys() if before.get(n) != digests.get(n))
+    for name in changed:
+        print(f"changed: {name}")
+    print(f"{len(digests)} texts, {len(changed)} changed")
+    return 1 if changed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
