@@ -1,0 +1,63 @@
+"""Chinese reading: words of easing, conditions, concessions and denials, on sentences
+written for these tests. Each test fails when its word class is missing from cues.yaml."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.eval import SIGNAL_CONFIDENCE
+from enrich.tag import tag_text
+
+
+def moves(text: str) -> set[tuple[str, str, str]]:
+    """(direction, government, action) of each signal an alert would carry."""
+    return {
+        (s.direction, s.jurisdiction, s.action)
+        for s in tag_text(text).signals
+        if s.confidence >= SIGNAL_CONFIDENCE
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "move"),
+    [
+        # loosening a restriction named after it is an easing, not the restriction
+        ("美国政府宣布放松对华为的出口限制。", ("ease", "US", "export_approval")),
+        ("日本政府宣布解禁对韩国的半导体材料出口。", ("ease", "JP", "export_approval")),
+        # lowering a duty, with words between the verb and the duty
+        ("中国国务院关税税则委员会宣布下调部分芯片进口关税。", ("ease", "CN", "tariff")),
+        ("欧盟决定减免部分半导体设备的关税。", ("ease", "EU", "tariff")),
+        # the entity list as Taiwan and Hong Kong outlets name it (名单, not 清单)
+        ("美国商务部将46家华为子公司列入实体名单。", ("restrict", "US", "entity_list")),
+    ],
+)
+def test_chinese_easing_and_listing_words_read_their_direction(
+    text: str, move: tuple[str, str, str]
+) -> None:
+    assert moves(text) == {move}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果美国禁止出口H20芯片，英伟达将损失数十亿美元收入。",  # if
+        "即使美国批准出口，中国企业也未必购买H200芯片。",  # even if
+        "专家认为，美国将进一步收紧对华芯片出口管制。",  # an expert's view
+    ],
+)
+def test_a_chinese_condition_or_commentary_is_no_move_to_alert_on(text: str) -> None:
+    assert moves(text) == set()
+    assert tag_text(text).stance == "none"
+
+
+def test_a_chinese_denial_reports_no_move() -> None:
+    result = tag_text("商务部否认将对美国芯片加征关税。")
+    assert result.signals == []
+    assert result.stance == "none"
+
+
+def test_the_measure_conceded_in_a_chinese_clause_is_not_the_news() -> None:
+    result = tag_text("尽管美国批准了H20出口，中国海关禁止进口该芯片。")
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "CN")
+    weights = {s.direction: s.confidence for s in result.signals}
+    assert weights["ease"] < weights["restrict"]
