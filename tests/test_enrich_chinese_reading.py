@@ -61,3 +61,21 @@ def test_the_measure_conceded_in_a_chinese_clause_is_not_the_news() -> None:
     assert (result.stance, result.acting_jurisdiction) == ("restrict", "CN")
     weights = {s.direction: s.confidence for s in result.signals}
     assert weights["ease"] < weights["restrict"]
+
+
+def test_a_chinese_approval_still_pending_is_talk_not_news() -> None:
+    result = tag_text(
+        "据知情人士透露，美国政府批准英伟达向中国出售H200芯片的许可，但最终事宜仍悬而未决。"
+    )
+    assert result.features["frame_unconfirmed"] == 1.0
+    assert result.stance == "none"
+    assert all(s.confidence < SIGNAL_CONFIDENCE for s in result.signals)
+
+
+def test_one_hand_other_hand_is_chinese_prose_not_a_two_way_story() -> None:
+    commentary = tag_text(
+        "一方面，中方坚决反对美国的出口管制；另一方面，中方希望荷方重回正确轨道。"
+    )
+    assert commentary.features["frame_two_way"] == 0.0
+    two_way = tag_text("美国对华芯片政策一松一紧：放宽H20出口，同时收紧设备管制。")
+    assert two_way.features["frame_two_way"] == 1.0
