@@ -27,6 +27,8 @@ def moves(text: str) -> set[tuple[str, str, str]]:
         # lowering a duty, with words between the verb and the duty
         ("中国国务院关税税则委员会宣布下调部分芯片进口关税。", ("ease", "CN", "tariff")),
         ("欧盟决定减免部分半导体设备的关税。", ("ease", "EU", "tariff")),
+        # deferring a duty eases it
+        ("美国政府宣布延后对中国芯片加征关税。", ("ease", "US", "tariff")),
         # the entity list as Taiwan and Hong Kong outlets name it (名单, not 清单)
         ("美国商务部将46家华为子公司列入实体名单。", ("restrict", "US", "entity_list")),
     ],
@@ -79,3 +81,8 @@ def test_one_hand_other_hand_is_chinese_prose_not_a_two_way_story() -> None:
     assert commentary.features["frame_two_way"] == 0.0
     two_way = tag_text("美国对华芯片政策一松一紧：放宽H20出口，同时收紧设备管制。")
     assert two_way.features["frame_two_way"] == 1.0
+
+
+def test_a_chinese_tariff_with_an_exception_is_read_both_ways() -> None:
+    text = "特朗普表示将对进口芯片征收100%关税，但对在美国建厂的企业给予例外。"
+    assert moves(text) == {("restrict", "US", "tariff"), ("ease", "US", "tariff")}

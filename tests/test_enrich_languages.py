@@ -57,7 +57,7 @@ MOVES = [
     ),
     (
         "it",
-        "Il governo Meloni ha vietato la vendita dell'azienda di semiconduttori a un gruppo cinese.",
+        "Il governo Meloni ha vietato la vendita dell'azienda di chip a un gruppo cinese.",
         "restrict",
         "IT",
     ),
