@@ -86,3 +86,18 @@ def test_one_hand_other_hand_is_chinese_prose_not_a_two_way_story() -> None:
 def test_a_chinese_tariff_with_an_exception_is_read_both_ways() -> None:
     text = "特朗普表示将对进口芯片征收100%关税，但对在美国建厂的企业给予例外。"
     assert moves(text) == {("restrict", "US", "tariff"), ("ease", "US", "tariff")}
+
+
+@pytest.mark.parametrize(
+    ("text", "agencies"),
+    [
+        # the bureau named inside its department: both, as in English
+        ("美国商务部工业与安全局发布新规。", {"US:DOC", "US:BIS"}),
+        ("美國商務部工業和安全局（BIS）發布新規。", {"US:DOC", "US:BIS"}),
+        # a bare house of Congress in a Washington story; Japan's Diet is none of ours
+        ("美国总统签署行政令后，众议院周三通过法案，限制对华芯片出口。", {"US:CONGRESS"}),
+        ("日本国会通过了经济安全法案。", set()),
+    ],
+)
+def test_chinese_agency_names(text: str, agencies: set[str]) -> None:
+    assert {a.id for a in tag_text(text).tags.agencies} == agencies
