@@ -27,7 +27,7 @@ ENTITY_FIELDS = ("chips", "companies", "agencies", "countries")
 STANCES = ("restrict", "ease", "mixed", "none")
 # A whole government or "the administration" is not scored on real text either way: which
 # of them a reader writes down for "Beijing said" is a matter of taste, not of reading.
-WHOLE_GOVERNMENTS = frozenset({"US:WH", "NL:GOV", "GB:GOV", "DE:GOV"})
+WHOLE_GOVERNMENTS = frozenset({"US:WH", "NL:GOV", "GB:GOV", "DE:GOV", "IT:GOV"})
 
 
 @dataclass

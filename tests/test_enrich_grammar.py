@@ -86,6 +86,10 @@ def kinds(text: str, kind: str) -> list[str]:
         ("英伟达6090D显卡将在中国销售。", "RTX 6090D"),
         ("Nvidia's 5070 Super sold out.", "RTX 5070 Super"),
         ("英伟达推出L3芯片。", "L3"),
+        ("华为服务器采用鲲鹏930处理器。", "Kunpeng 930"),
+        ("龙芯中科发布龙芯3B6600处理器。", "3B6600"),
+        ("英伟达推出RTX 5090D显卡。", "RTX 5090D"),  # a CJK character right after
+        ("英伟达RTX 4070 Ti显卡在中国销售。", "RTX 4070 Ti"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -102,6 +106,7 @@ def test_models_released_after_the_list_are_found_and_normalised(text: str, mode
         ("MI450X", "AMD", "Instinct"),
         ("Ascend 960", "Huawei", "Ascend"),
         ("Kirin 9030", "Huawei", "Kirin"),
+        ("Kunpeng 930", "Huawei", "Kunpeng"),
         ("Snapdragon 8 Elite", "Qualcomm", "Snapdragon"),
         ("Dimensity 9400", "MediaTek", "Dimensity"),
         ("HBM4E", "HBM", "HBM"),

@@ -1,4 +1,4 @@
-"""The same reading in Japanese, Korean, German, Spanish and French, from the words in
+"""The same reading in Japanese, Korean, German, Spanish, French and Italian, from the words in
 enrich/taxonomy/languages/, on sentences written for these tests."""
 
 from __future__ import annotations
@@ -55,6 +55,13 @@ MOVES = [
         "ease",
         "US",
     ),
+    (
+        "it",
+        "Il governo Meloni ha vietato la vendita dell'azienda di chip a un gruppo cinese.",
+        "restrict",
+        "IT",
+    ),
+    ("it", "Gli Stati Uniti hanno revocato i dazi sui semiconduttori.", "ease", "US"),
 ]
 
 
@@ -74,6 +81,7 @@ NO_MOVES = [
     ("es", "La Casa Blanca nunca autorizó las exportaciones de semiconductores."),
     ("fr", "La Maison Blanche n'a pas autorisé les exportations de semi-conducteurs."),
     ("ja", "経済産業省はフッ化水素の輸出を許可しなかった。"),
+    ("it", "Il governo non ha vietato la vendita dell'azienda di semiconduttori."),
 ]
 
 
@@ -102,6 +110,7 @@ AGENCIES = [
     ("Das Bundeswirtschaftsministerium teilte mit.", "DE:MOEA"),
     ("La Casa Blanca lo confirmó.", "US:WH"),
     ("Le gouvernement néerlandais l'a confirmé.", "NL:GOV"),
+    ("Palazzo Chigi lo ha confermato.", "IT:GOV"),
 ]
 
 
