@@ -8,7 +8,7 @@
   sentence, or a reaction/lobbying verb governing the cue, means no new move;
 - a capitalised cue inside a body sentence is a name ("Grant Shapps");
 - a carve-out from a restriction ("a 100% tariff, though firms building here are
-  exempt", "25% unless imported for US data centres") is an easing move of its own.
+  exempt", "spared firms building plants here") is an easing move of its own.
 """
 
 from __future__ import annotations
@@ -124,10 +124,10 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
 
 
 def _carve_outs(mentions: list[Mention], cues: list[CueReading]) -> None:
-    """ "exemptions for firms that build here", "unless imported for US data centres":
+    """ "exemptions for firms that build here", "domestic uses are spared":
     an easing cue at a carve-out word (or the restriction it undoes: "exempt from the
     tariff") spares someone from a restriction; a carve-out word that is no cue ("spared",
-    "unless", "no charge") after a live restriction in the sentence eases on its own."""
+    "except", "no charge") after a live restriction in the sentence eases on its own."""
     for word in (m for m in mentions if m.kind == "carve_out"):
         live = [c for c in cues if c.outcome == "signal"]
         undone = f"undone by '{word.surface}'"

@@ -67,10 +67,10 @@ DECIDING_FEATURES = (
     "relevance",
     "about_chips",
     *(f"wording_{stance}" for stance in ("restrict", "ease", "mixed", "none")),
-    "carve_out_up_front",
-    "carve_out_news",
-    "carve_out_paired",
 )
+# carve_out_* (read, shown in the explanation) are not weighed: in grouped CV they added
+# nothing beyond the carve-out moves the ease features already hold (0.753 without, 0.745
+# with)
 LEGISLATURES = frozenset({"US:CONGRESS", "CN:NPC", "EU:PARLIAMENT"})
 
 
@@ -89,7 +89,7 @@ class Move:
     by_agent: bool = False  # its government is named after "by" ("was barred by X")
     quoted_by: str | None = None  # another government reports it ("Beijing said the U.S.")
     recent: bool = False  # the sentence marks it as recent ("this week")
-    carve_out: bool = False  # spares some firms or goods from a restriction ("unless ...")
+    carve_out: bool = False  # spares some firms or goods from a restriction ("except ...")
 
 
 def stance_features(
@@ -174,7 +174,7 @@ def stance_features(
 
 
 def _carve_out_features(trade: Sequence[Move], restrict_up_front: float) -> dict[str, float]:
-    """A restriction that spares some firms or goods ("100% unless you build here") is
+    """A restriction that spares some firms or goods ("100%, but none if you build here") is
     the two-way story the guidelines call mixed; an exemption alone is plain easing."""
     carved = [m for m in trade if m.carve_out and not m.background]
     up_front = _squash(m.weighted.weight for m in carved if m.weighted.up_front)
