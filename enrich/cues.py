@@ -6,7 +6,9 @@
   receipt verb with one eases ("received export licences");
 - a negator shortly before cancels a cue, a refusal flips an ease cue; a denial in the
   sentence, or a reaction/lobbying verb governing the cue, means no new move;
-- a capitalised cue inside a body sentence is a name ("Grant Shapps").
+- a capitalised cue inside a body sentence is a name ("Grant Shapps");
+- a carve-out from a restriction ("a 100% tariff, though firms building here are
+  exempt", "spared firms building plants here") is an easing move of its own.
 """
 
 from __future__ import annotations
@@ -86,6 +88,8 @@ class CueReading:
     action_hint: str
     outcome: str = "signal"  # signal | negated | company-decision | no-actor | ...
     notes: list[str] = field(default_factory=list)
+    carve_out: bool = False  # spares some firms or goods from a restriction
+    spares: int = -1  # where the restriction it carves out of starts (-1: none read)
 
 
 def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list[CueReading]:
@@ -115,7 +119,36 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
             cue.notes.append(f"the sentence denies it ('{denial}')")
         elif not _denied_permission(cue, tokens, lexicon):
             _apply_negation(cue, tokens, lexicon)
+    _carve_outs(mentions, cues)
     return cues
+
+
+def _carve_outs(mentions: list[Mention], cues: list[CueReading]) -> None:
+    """ "exemptions for firms that build here", "domestic uses are spared":
+    an easing cue at a carve-out word (or the restriction it undoes: "exempt from the
+    tariff") spares someone from a restriction; a carve-out word that is no cue ("spared",
+    "except", "no charge") after a live restriction in the sentence eases on its own."""
+    for word in (m for m in mentions if m.kind == "carve_out"):
+        live = [c for c in cues if c.outcome == "signal"]
+        undone = f"undone by '{word.surface}'"
+        spared = [
+            c
+            for c in live
+            if c.direction == "ease" and (c.start == word.start or undone in c.notes)
+        ]
+        restrictions = [c for c in live if c.direction == "restrict" and c.end <= word.start]
+        for cue in spared:
+            cue.carve_out = True
+            cue.spares = restrictions[-1].start if restrictions else -1
+            cue.notes.append(f"a carve-out ('{word.surface}')")
+        if spared or not restrictions or any(c.start <= word.start < c.end for c in cues):
+            continue
+        kept = restrictions[-1]
+        carved = CueReading(word.surface, word.start, word.end, "ease", kept.action_hint)
+        carved.carve_out, carved.spares = True, kept.start
+        carved.notes.append(f"a carve-out from '{kept.surface}'")
+        cues.append(carved)
+        cues.sort(key=lambda c: c.start)
 
 
 def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:

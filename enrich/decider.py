@@ -68,6 +68,9 @@ DECIDING_FEATURES = (
     "about_chips",
     *(f"wording_{stance}" for stance in ("restrict", "ease", "mixed", "none")),
 )
+# carve_out_* (read, shown in the explanation) are not weighed: in grouped CV they added
+# nothing beyond the carve-out moves the ease features already hold (0.753 without, 0.745
+# with)
 LEGISLATURES = frozenset({"US:CONGRESS", "CN:NPC", "EU:PARLIAMENT"})
 
 
@@ -86,6 +89,7 @@ class Move:
     by_agent: bool = False  # its government is named after "by" ("was barred by X")
     quoted_by: str | None = None  # another government reports it ("Beijing said the U.S.")
     recent: bool = False  # the sentence marks it as recent ("this week")
+    carve_out: bool = False  # spares some firms or goods from a restriction ("except ...")
 
 
 def stance_features(
@@ -165,7 +169,20 @@ def stance_features(
         features[f"frame_{name}"] = float(bool(getattr(frame, name)))
     features["relevance"] = relevance
     features["about_chips"] = float(about_chips)
+    features.update(_carve_out_features(trade, features["restrict_up_front"]))
     return features
+
+
+def _carve_out_features(trade: Sequence[Move], restrict_up_front: float) -> dict[str, float]:
+    """A restriction that spares some firms or goods ("100%, but none if you build here") is
+    the two-way story the guidelines call mixed; an exemption alone is plain easing."""
+    carved = [m for m in trade if m.carve_out and not m.background]
+    up_front = _squash(m.weighted.weight for m in carved if m.weighted.up_front)
+    return {
+        "carve_out_up_front": up_front,
+        "carve_out_news": _squash(m.weighted.weight for m in carved),
+        "carve_out_paired": up_front if restrict_up_front else 0.0,
+    }
 
 
 def allowed(features: Mapping[str, float]) -> list[Stance]:

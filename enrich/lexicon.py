@@ -330,6 +330,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["denial"], "denial", "denial")
     lex.add(data["reaction"], "reaction", "reaction")
     lex.add(data["lobbying"], "lobbying", "lobbying")
+    lex.add(data["carve_out"], "carve_out", "carve_out")
     lex.cjk_attributive = tuple(data["cjk_attributive"])
     lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])

@@ -128,6 +128,7 @@ def _candidates(
     if (
         not obligation
         and not aimed
+        and not cue.carve_out  # "firms building here will be exempt": they are spared
         and _company_acts(cue, mentions, actors, tokens, clause, lexicon)
     ):
         cue.outcome = "company-decision"
@@ -317,14 +318,17 @@ def _certainty(
     clause = tokens.clause_of(here)
     hedges = [m for m in mentions if m.kind == "hedge"]
     factor = stance_factor = 1.0
+    # a carve-out is as certain as the restriction it qualifies: its "if" or "unless" is
+    # who is spared, not doubt
+    until = cue.spares if cue.carve_out and cue.spares >= 0 else cue.start
     speculative = [
         h
         for h in hedges
         if h.key in ("speculative", "speculative_wide")
-        and h.start < cue.start
+        and h.start < until
         and (tokens.index_at(h.start) >= clause[0] or h.key == "speculative_wide")
     ]
-    conditional = [m for m in mentions if m.kind == "conditional" and m.start < cue.start]
+    conditional = [m for m in mentions if m.kind == "conditional" and m.start < until]
     spoken = any(m.kind == "speech" for m in mentions)
     proposal = any(h.key == "proposed" for h in hedges)
     near = bool(conditional) and tokens.index_at(conditional[-1].start) >= clause[0]
@@ -376,7 +380,9 @@ def _certainty(
         stance_factor *= 0.4
         cue.notes.append(f"describes a measure already there ('{relative}')")
     concessive = [m for m in mentions if m.kind == "concessive" and m.start < cue.start]
-    if concessive and tokens.index_at(concessive[-1].end - 1) >= clause[0] - 1:
+    # "a 100% tariff, although exemptions will be made": the carve-out is half the news
+    subordinate = bool(concessive) and tokens.index_at(concessive[-1].end - 1) >= clause[0] - 1
+    if subordinate and not (cue.carve_out and concessive[-1].start > cue.spares >= 0):
         factor *= 0.8
         stance_factor *= 0.4
         cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")

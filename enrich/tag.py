@@ -200,6 +200,7 @@ def _moves(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Move]:
             candidate.attribution.by_agent,
             candidate.attribution.quoted_by,
             candidate.attribution.recent,
+            candidate.cue.carve_out,
         )
         for candidate, sentence, weight in candidates
         if candidate.confidence >= MIN_SIGNAL_CONFIDENCE

@@ -385,3 +385,50 @@ def test_a_denied_permission_restricts_and_a_pending_one_is_no_move(
     sentence: str, stance: str
 ) -> None:
     assert tag_text(sentence).stance == stance
+
+
+def carve_outs(result: TagResult) -> list[str]:
+    return [
+        cue.surface
+        for sentence in result.explanation.sentences
+        for cue in sentence.cues
+        if cue.carve_out and cue.outcome == "signal"
+    ]
+
+
+def test_an_exemption_inside_a_restriction_is_an_easing_move_of_its_own() -> None:
+    result = tag_text(
+        "The U.S. president said Washington will impose a 100% tariff on imported chips, "
+        "although exemptions will be made for companies that build plants in America."
+    )
+    assert carve_outs(result) == ["exemptions"]
+    assert {m.weighted.direction for m in result.moves if not m.background} == {
+        "restrict",
+        "ease",
+    }
+    assert result.features["can_mixed"] == 1.0
+
+
+def test_firms_a_carve_out_spares_are_not_the_ones_acting() -> None:
+    result = tag_text(
+        "Washington put a 25% tariff on advanced chips. Companies that build chips in the "
+        "United States will be exempt from the tariff."
+    )
+    assert ("semiconductors", "US", "ease") in moves(result, 0.0)
+    assert carve_outs(result) == ["tariff"]
+
+
+def test_unless_scopes_a_restriction_and_spares_no_one() -> None:
+    result = tag_text(
+        "Officials in Beijing told internet companies not to buy Nvidia's H200 unless the "
+        "purchase is essential."
+    )
+    assert carve_outs(result) == []
+    assert result.stance == "restrict"
+
+
+def test_extending_a_licence_eases() -> None:
+    result = tag_text(
+        "The U.S. Commerce Department extended Huawei's temporary general licence by 90 days."
+    )
+    assert ("Huawei", "US", "ease") in moves(result, 0.0)
