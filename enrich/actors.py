@@ -107,6 +107,21 @@ def _country_strength(
     return 0.85
 
 
+def aimed_at(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """A country named as what a move is aimed at or comes from, or as a modifier of
+    goods: "curbs on China", "chips imported from the US", 原产于美国, "U.S. chips"."""
+    if mention.extra == "target":
+        return True
+    if tokens.folded[: mention.start - tokens.offset].endswith(lexicon.cjk_target_prepositions):
+        return True
+    first = tokens.index_at(mention.start)
+    before = [w for w in tokens.words(first - 2, first) if w != "the"][-1:]
+    after = tokens.words(tokens.index_at(mention.end - 1) + 1, tokens.index_at(mention.end - 1) + 2)
+    return bool(set(before) & lexicon.aimed_prepositions) or bool(
+        after and after[0] in lexicon.attributive_nouns
+    )
+
+
 def _in_compound(tokens: Tokens, mention: Mention) -> bool:
     """U.S.-China, Sino-US: two countries joined by a dash are a pair, not an actor."""
     after = tokens.char_at(mention.end) + tokens.char_at(mention.end + 1)

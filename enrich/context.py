@@ -160,6 +160,11 @@ def article_context(
                 rule = lexicon.context_rules[int(mention.key)]
                 if qualifier in rule.by_country:
                     context.named_agencies.add(rule.by_country[qualifier])
+                    # "China's commerce ministry" names a body as surely as MOFCOM does
+                    context.country_weight[qualifier] += 1.5 * weight
+            elif mention.kind == "person" and mention.key in lexicon.person_jurisdiction:
+                # a named minister or leader speaks for their government
+                context.country_weight[lexicon.person_jurisdiction[mention.key]] += 1.5 * weight
             elif mention.kind == "chip":
                 chips[mention.key] += weight
             elif mention.kind == "company":

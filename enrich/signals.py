@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from enrich.actors import Actor, buyer_country, sentence_actors
+from enrich.actors import aimed_at, Actor, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
 from enrich.cues import CueReading, read_cues
 from enrich.lexicon import Lexicon
@@ -294,9 +294,26 @@ def _choose_actor(
     )
     if action in ("export_control", "export_approval") and vendor:
         return Actor(vendor, None, cue.start, 0.7, "vendor")
-    if context.main_country:
-        return Actor(context.main_country, None, cue.start, 0.6, "article")
+    government = _article_government(mentions, actors, tokens, lexicon, context)
+    if government:
+        return Actor(government, None, cue.start, 0.6, "article")
     return None
+
+
+def _article_government(
+    mentions: list[Mention],
+    actors: list[Actor],
+    tokens: Tokens,
+    lexicon: Lexicon,
+    context: ArticleContext,
+) -> str | None:
+    """The article's leading government for a move whose sentence names none as actor,
+    passing over one the sentence names only as what the move is aimed at or comes from
+    ("the probe targets chips imported from the US" is not the US moving)."""
+    aimed = {m.key for m in mentions if m.kind == "country" and aimed_at(m, tokens, lexicon)}
+    not_acting = aimed - {a.jurisdiction for a in actors}
+    ranked = sorted(context.country_weight.items(), key=lambda item: -item[1])
+    return next((country for country, _ in ranked if country not in not_acting), None)
 
 
 def _default_action(direction: str, jurisdiction: str, subject: str, lexicon: Lexicon) -> str:

@@ -94,9 +94,45 @@ def test_a_speaker_with_no_other_government_after_it_is_the_actor() -> None:
     assert [(m.weighted.jurisdiction, m.quoted_by) for m in result.moves] == [("CN", None)]
 
 
-def test_a_government_named_only_as_the_origin_is_marked_targeted() -> None:
-    result = tag_text("The anti-dumping probe targets analog chips imported from the US.")
-    assert [m.targeted for m in result.moves if m.weighted.jurisdiction == "US"] == [True]
+def test_a_government_named_only_as_the_origin_is_not_the_unnamed_actor() -> None:
+    alone = tag_text("The anti-dumping probe targets analog chips imported from the US.")
+    assert [m for m in alone.moves if m.weighted.jurisdiction == "US"] == []
+    # the article's other government, named by its ministry up front, opened the probe
+    article = tag_text(
+        "China's commerce ministry opened two cases on Friday.\n\n"
+        "Washington added 23 Chinese firms to its entity list last month. US officials said "
+        "more would follow. US chipmakers sell billions of dollars of analog chips a year.\n\n"
+        "The anti-dumping probe targets analog chips imported from the US."
+    )
+    assert [m.weighted.jurisdiction for m in article.moves if m.source == "article"] == ["CN"]
+
+
+@pytest.mark.parametrize(
+    ("opening", "middle"),
+    [
+        ("Wang Wentao met chip executives on Friday.", "US firms sell many chips, analysts say."),
+        (
+            "China's commerce ministry met chip executives on Friday.",
+            "US firms sell many chips, US analysts say.",
+        ),
+    ],
+)
+def test_a_named_minister_or_qualified_ministry_makes_the_article_that_governments(
+    opening: str, middle: str
+) -> None:
+    result = tag_text(
+        f"{opening}\n\n{middle}\n\n"
+        "Nvidia chips will no longer be allowed into the country from Monday."
+    )
+    assert [(m.weighted.jurisdiction, m.source) for m in result.moves] == [("CN", "article")]
+
+
+def test_a_bare_commerce_is_washingtons_department() -> None:
+    result = tag_text("Commerce said Nvidia won't be permitted to sell H20 chips to China.")
+    assert [a.id for a in result.tags.agencies] == ["US:DOC"]
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
+    qualified = tag_text("China's Commerce said it would restrict gallium exports to the US.")
+    assert qualified.acting_jurisdiction == "CN"
 
 
 def test_same_day_markers_are_news_and_dated_past_is_background() -> None:
