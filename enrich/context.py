@@ -240,4 +240,9 @@ def _actor_likeness(text: str, mention: Mention, lexicon: Lexicon) -> float:
     before = _LAST_WORD.search(text[max(0, mention.start - 24) : mention.start])
     if before and before.group(1).lower() in lexicon.target_prepositions:
         return 0.3
+    # 原產於美國, 对美: an origin or a destination, in either script
+    if mention.extra == "target" or fold(text[max(0, mention.start - 2) : mention.start]).endswith(
+        lexicon.cjk_target_prepositions
+    ):
+        return 0.3
     return 0.6 if mention.extra == "demonym" else 1.0

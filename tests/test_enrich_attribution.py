@@ -208,3 +208,14 @@ def test_a_named_trade_minister_stands_for_the_government() -> None:
         "export certain chip machines to China from September."
     )
     assert result.acting_jurisdiction == "NL"
+
+
+def test_an_origin_in_traditional_script_does_not_make_the_article_that_governments() -> None:
+    # a bare 商務部 is whichever government the article is about; the US is only the
+    # origin of the goods (原產於, 自 ... 進口)
+    result = tag_text(
+        "北京專電：商務部宣布對原產於美國的進口模擬芯片進行反傾銷調查。"
+        "申請調查產品自美國進口量大增。"
+    )
+    assert [a.id for a in result.tags.agencies] == ["CN:MOFCOM"]
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "CN")
