@@ -128,6 +128,7 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
+    cjk_after_clause: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (forms, not)
     cjk_object_markers: tuple[str, ...] = ()
     cjk_not_negating: tuple[str, ...] = ()
     cjk_target_prepositions: tuple[str, ...] = ()
@@ -366,6 +367,11 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
+    after = data["cjk_after_clause"]
+    lex.cjk_after_clause = (
+        tuple(str(w) for w in after["forms"]),
+        tuple(str(w) for w in after["not"]),
+    )
     lex.captions = CaptionMarks(
         tuple(str(w) for w in data["captions"]["starts"]),
         tuple(str(w) for w in data["captions"]["ends"]),

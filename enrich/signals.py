@@ -397,7 +397,23 @@ def _certainty(
         factor *= 0.8
         stance_factor *= 0.4
         cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")
+    after = _cjk_after_clause(tokens, clause, lexicon)
+    if after:
+        factor *= 0.8
+        stance_factor *= 0.4
+        cue.notes.append(f"subordinate clause ('{after}')")
     return certainty, factor * CERTAINTY_FACTOR[certainty], stance_factor
+
+
+def _cjk_after_clause(tokens: Tokens, clause: tuple[int, int], lexicon: Lexicon) -> str:
+    """The "after" closing a Chinese clause before its comma ("美国宣布……后，"), or ""."""
+    forms, exceptions = lexicon.cjk_after_clause
+    if clause[1] >= len(tokens.items) or clause[1] - clause[0] < 4:
+        return ""  # the last clause of a sentence, or too short to hold a move
+    text = "".join(tokens.words(clause[1] - 3, clause[1]))
+    if text.endswith(exceptions):
+        return ""
+    return next((form for form in sorted(forms, key=len, reverse=True) if text.endswith(form)), "")
 
 
 def _before_the_news(tokens: Tokens, here: int, clause: tuple[int, int], lexicon: Lexicon) -> bool:

@@ -219,3 +219,20 @@ def test_an_origin_in_traditional_script_does_not_make_the_article_that_governme
     )
     assert [a.id for a in result.tags.agencies] == ["CN:MOFCOM"]
     assert (result.stance, result.acting_jurisdiction) == ("restrict", "CN")
+
+
+@pytest.mark.parametrize("after", ["后", "之后", "以後"])
+def test_a_chinese_clause_closed_by_after_is_what_set_off_the_news(after: str) -> None:
+    result = tag_text(
+        f"美国宣布将十九家中国芯片企业列入实体清单{after}，"
+        "中国商务部宣布对美国模拟芯片发起反倾销调查。"
+    )
+    assert [(m.weighted.jurisdiction, m.background) for m in result.moves] == [
+        ("US", True),
+        ("CN", False),
+    ]
+
+
+def test_a_word_ending_in_hou_that_is_not_after_keeps_the_move_news() -> None:
+    result = tag_text("美国将十九家中国芯片企业列入实体清单然后，中国商务部表示反对。")
+    assert [m.background for m in result.moves if m.weighted.jurisdiction == "US"] == [False]
