@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from enrich.actors import aimed_at, Actor, buyer_country, sentence_actors
+from enrich.actors import Actor, aimed_at, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
 from enrich.cues import CueReading, read_cues
 from enrich.lexicon import Lexicon
