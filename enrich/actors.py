@@ -101,7 +101,8 @@ def _country_strength(
         return 0.0
     if tokens.items[last].text.endswith("'s") or (after[:1] == ["'"]):
         next_is_cue = any(0 < tokens.index_at(c) - last <= 2 for c in cue_starts)
-        return 0.85 if next_is_cue else 0.35
+        own_act = bool(set(after[:2]) & lexicon.move_nouns)  # "Beijing's move to ..."
+        return 0.85 if next_is_cue or own_act else 0.35
     if after[:1] and after[0] in lexicon.attributive_nouns:
         return 0.0
     return 0.85

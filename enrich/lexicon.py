@@ -111,6 +111,7 @@ class Lexicon:
     actions: list[dict[str, Any]] = field(default_factory=list)
     generic_subjects: frozenset[str] = frozenset()
     authority_nouns: frozenset[str] = frozenset()
+    move_nouns: frozenset[str] = frozenset()
     target_prepositions: frozenset[str] = frozenset()
     aimed_prepositions: frozenset[str] = frozenset()
     negators: tuple[str, ...] = ()
@@ -355,6 +356,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for key, forms in data["framing"].items():
         lex.add(forms, "frame", key)
     lex.authority_nouns = frozenset(s.lower() for s in data["authority_nouns"])
+    lex.move_nouns = frozenset(data["move_nouns"])
     lex.target_prepositions = frozenset(data["target_prepositions"])
     lex.aimed_prepositions = frozenset(data["aimed_prepositions"])
     lex.related_headers = frozenset(s.lower() for s in data["related_headers"])

@@ -236,3 +236,24 @@ def test_a_chinese_clause_closed_by_after_is_what_set_off_the_news(after: str) -
 def test_a_word_ending_in_hou_that_is_not_after_keeps_the_move_news() -> None:
     result = tag_text("美国将十九家中国芯片企业列入实体清单然后，中国商务部表示反对。")
     assert [m.background for m in result.moves if m.weighted.jurisdiction == "US"] == [False]
+
+
+@pytest.mark.parametrize(
+    ("text", "government"),
+    [
+        (
+            "Beijing's move to restrict sales of Nvidia's H20 processor was prompted by "
+            "remarks from the US commerce secretary.",
+            "CN",
+        ),
+        (
+            "Tokyo's decision to tighten exports of chip tools drew criticism from the US "
+            "commerce secretary.",
+            "JP",
+        ),
+    ],
+)
+def test_a_governments_own_move_noun_makes_it_the_actor(text: str, government: str) -> None:
+    result = tag_text(text)
+    assert [m.weighted.jurisdiction for m in result.moves] == [government]
+    assert result.acting_jurisdiction == government
