@@ -53,6 +53,7 @@ SOURCE_FACTOR = {
     "buyers": 0.85,
     "vendor": 0.8,
     "article": 0.7,
+    "authority": 0.85,
 }
 
 
@@ -289,15 +290,28 @@ def _choose_actor(
             return Actor(buyers, None, cue.start, 0.8, "buyers")
     if carried is not None:
         return Actor(carried.jurisdiction, carried.agency, cue.start, 0.8, "carried")
+    government = _article_government(mentions, actors, tokens, lexicon, context)
+    if government and _unnamed_authority(tokens, here, lexicon):
+        # "The government approved ...", "officials said ...": the article's government
+        return Actor(government, None, cue.start, 0.8, "authority")
     vendor = lexicon.company_home.get(subject) or lexicon.company_home.get(
         lexicon.chip_names.get(subject, "").split(" ")[0], ""
     )
     if action in ("export_control", "export_approval") and vendor:
         return Actor(vendor, None, cue.start, 0.7, "vendor")
-    government = _article_government(mentions, actors, tokens, lexicon, context)
     if government:
         return Actor(government, None, cue.start, 0.6, "article")
     return None
+
+
+def _unnamed_authority(tokens: Tokens, here: int, lexicon: Lexicon) -> bool:
+    """An authority named by its kind alone before the cue ("the government", "officials",
+    "regulators"), not as a partner or a target ("talks with officials")."""
+    for i in range(here - 1, -1, -1):
+        if tokens.items[i].text in lexicon.authority_nouns:
+            before = tokens.words(i - 2, i)
+            return not (set(before) & lexicon.target_prepositions)
+    return False
 
 
 def _article_government(

@@ -24,7 +24,7 @@ from enrich.attribution import (
 from enrich.decider import Move
 from enrich.fit import TRAINING_FILE, attribution_rows, fit_attribution, load_rows
 from enrich.stance import Weighted
-from enrich.tag import tag_text
+from enrich.tag import TagResult, tag_text
 
 pytest.importorskip("sklearn", reason="scikit-learn is a test extra (pip install -e '.[test]')")
 
@@ -257,3 +257,23 @@ def test_a_governments_own_move_noun_makes_it_the_actor(text: str, government: s
     result = tag_text(text)
     assert [m.weighted.jurisdiction for m in result.moves] == [government]
     assert result.acting_jurisdiction == government
+
+
+def test_the_government_named_by_its_kind_is_the_articles_government() -> None:
+    opening = (
+        "Tokyo tightened its screening of chip materials last month.\n\n"
+        "US firms were not affected, analysts say.\n\n"
+    )
+    unnamed = tag_text(
+        opening + "The government on Thursday approved the first export of photoresist."
+    )
+    partner = tag_text(
+        opening + "The first export of photoresist was approved, after talks with officials."
+    )
+    assert [(m.weighted.jurisdiction, m.source) for m in unnamed.moves][-1] == ("JP", "authority")
+    assert [(m.weighted.jurisdiction, m.source) for m in partner.moves][-1] == ("JP", "article")
+
+    def confidence(result: TagResult) -> float:
+        return max(s.confidence for s in result.signals if s.direction == "ease")
+
+    assert confidence(unnamed) > confidence(partner)
