@@ -143,6 +143,9 @@ def article_context(
     """Main acting country (countries named as actors, weighted by prominence), agencies
     named outright, and the focus subject (most prominent chip, else company)."""
     context = ArticleContext()
+    dateline = dateline_country(text, lexicon)
+    if dateline:  # "BEIJING (Reuters) -": the wire files from the capital it reports on
+        context.country_weight[dateline] += DATELINE_WEIGHT
     chips: defaultdict[str, float] = defaultdict(float)
     companies: defaultdict[str, float] = defaultdict(float)
     topics: defaultdict[str, float] = defaultdict(float)
@@ -181,6 +184,21 @@ def article_context(
     if topics:
         context.focus_topic = _top(topics)
     return context
+
+
+# A wire dateline opens the body: a place in capitals, a date, the agency, a dash.
+_DATELINE = re.compile(
+    r"^\s*([A-Z][A-Z .'-]{2,30}?)(?:,[^\n()]{0,30})?\s*(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s",
+    re.MULTILINE,
+)
+DATELINE_WEIGHT = 2.0  # as much as a country named as actor in the lead
+DATELINE_REACH = 400  # characters from the start: the title, then the body's first line
+
+
+def dateline_country(text: str, lexicon: Lexicon) -> str | None:
+    """The country whose capital a wire dateline names ("WASHINGTON, Dec 2 (Reuters) -")."""
+    found = _DATELINE.search(text[:DATELINE_REACH])
+    return lexicon.dateline_capitals.get(found.group(1).strip()) if found else None
 
 
 def _top(weights: dict[str, float]) -> str:

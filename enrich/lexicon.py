@@ -129,6 +129,7 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
+    dateline_capitals: dict[str, str] = field(default_factory=dict)  # "BEIJING" -> CN
     cjk_after_clause: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (forms, not)
     cjk_object_markers: tuple[str, ...] = ()
     cjk_not_negating: tuple[str, ...] = ()
@@ -288,6 +289,9 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("targets", []), "country", code, extra="target")
         lex.add(country.get("exact", []), "country", code, exact=True, extra="name")
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
+        for capital in country.get("capitals", []):
+            if capital.isascii():
+                lex.dateline_capitals[capital.upper()] = code
         lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
     lex.add(data.get("not_places", []), "ignore", "ignore")
     lex.outlet_marks = tuple(str(m) for m in data.get("outlet_marks", []))
