@@ -277,3 +277,9 @@ def test_the_government_named_by_its_kind_is_the_articles_government() -> None:
         return max(s.confidence for s in result.signals if s.direction == "ease")
 
     assert confidence(unnamed) > confidence(partner)
+
+
+@pytest.mark.parametrize(("side", "government"), [("日方", "JP"), ("韩方", "KR"), ("荷方", "NL")])
+def test_a_chinese_side_word_names_that_government_as_actor(side: str, government: str) -> None:
+    result = tag_text(f"{side}宣布限制23种芯片设备出口。")
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", government)
