@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alerts.observe import Observation
 from chipwire.contract import AlertEvent
+from chipwire.sqlite import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_observations (
@@ -93,9 +94,7 @@ class Delivery:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = open_database(path)
     conn.executescript(_SCHEMA)
     return conn
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from chipwire.sqlite import open_database
 from enrich.event_stories import WINDOW, Report, same_event
 
 KEEP_ARTICLES = timedelta(days=30)
@@ -63,11 +64,7 @@ class Stale:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn = open_database(path, autocommit=True)
     conn.executescript(_SCHEMA)
     return conn
 

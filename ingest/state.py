@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chipwire import outbox
+from chipwire.sqlite import open_database
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feeds (
@@ -141,11 +142,7 @@ def _feed_state(row: Any) -> FeedState:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn = open_database(path)
     conn.executescript(_SCHEMA + outbox.SCHEMA)
     with conn:
         for table, columns in (("seen", _SEEN_COLUMNS), ("feeds", _FEED_COLUMNS)):

@@ -8,7 +8,6 @@ processes they re-check the file every `_CROSS_PROCESS_POLL_S`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -16,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 from chipwire.bus import TOPICS, Message
+from chipwire.sqlite import open_database
 
 _CROSS_PROCESS_POLL_S = 0.2
 
@@ -38,19 +38,11 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 """
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
 class EmbeddedBus:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = _connect(self.path)
+        self._conn = open_database(self.path, autocommit=True)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._published = threading.Condition()
@@ -102,7 +94,7 @@ class EmbeddedBus:
 
     def end_offsets(self, topic: str) -> int:
         (end,) = (
-            _connect(self.path)
+            open_database(self.path, autocommit=True)
             .execute("SELECT COALESCE(MAX(offset) + 1, 0) FROM messages WHERE topic = ?", (topic,))
             .fetchone()
         )
@@ -110,13 +102,13 @@ class EmbeddedBus:
 
     def topic_counts(self) -> dict[str, int]:
         """Messages per topic (the chipwire topics always listed, even when empty)."""
-        with closing(_connect(self.path)) as conn:
+        with closing(open_database(self.path, autocommit=True)) as conn:
             rows = conn.execute("SELECT topic, COUNT(*) FROM messages GROUP BY topic").fetchall()
         return {**dict.fromkeys(TOPICS, 0), **{topic: int(count) for topic, count in rows}}
 
     def read(self, topic: str, start: int = 0, limit: int = 100) -> list[Message]:
         """Up to `limit` messages of `topic` from offset `start`, outside any consumer group."""
-        with closing(_connect(self.path)) as conn:
+        with closing(open_database(self.path, autocommit=True)) as conn:
             rows = conn.execute(
                 "SELECT offset, key, value, headers, ts_ms FROM messages "
                 "WHERE topic = ? AND offset >= ? ORDER BY offset LIMIT ?",
@@ -143,7 +135,7 @@ class EmbeddedConsumer:
         self._bus = bus
         self._group = group
         self._topics = topics
-        self._conn = _connect(bus.path)
+        self._conn = open_database(bus.path, autocommit=True)
         self._position: dict[str, int] = {}
         self._committed: dict[str, int] = {}
         for topic in topics:
