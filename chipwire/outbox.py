@@ -84,16 +84,22 @@ def add(
     *,
     max_backlog: int = DEFAULT_MAX_BACKLOG,
 ) -> None:
-    """Queue a message inside the caller's open transaction (Retry when the backlog is full)."""
-    full = conn.execute(
-        "SELECT 1 FROM outbox WHERE sent = 0 LIMIT 1 OFFSET ?", (max_backlog - 1,)
-    ).fetchone()
-    if full is not None:
-        raise Retry("outbox-full", f"{max_backlog} messages already wait for the bus")
-    conn.execute(
+    """Queue a message inside the caller's open transaction (Retry when the backlog is full).
+
+    It writes before it reads: the write takes the database's write lock, waiting for
+    another writer within the connection's busy timeout. Reading first would pin a WAL
+    snapshot, and a relay committing in between would make the write fail at once
+    ("database is locked", SQLITE_BUSY_SNAPSHOT, no busy wait)."""
+    row = conn.execute(
         "INSERT INTO outbox (topic, key, value, headers) VALUES (?, ?, ?, ?)",
         (topic, key, value, orjson.dumps(dict(headers)).decode()),
-    )
+    ).lastrowid
+    over = conn.execute(
+        "SELECT 1 FROM outbox WHERE sent = 0 LIMIT 1 OFFSET ?", (max_backlog,)
+    ).fetchone()
+    if over is not None:
+        conn.execute("DELETE FROM outbox WHERE seq = ?", (row,))
+        raise Retry("outbox-full", f"{max_backlog} messages already wait for the bus")
 
 
 def backlog(conn: sqlite3.Connection) -> int:

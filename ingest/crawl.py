@@ -35,10 +35,11 @@ from chipwire.settings import Settings
 from ingest import cadence, dedupe, state
 from ingest.canonical import canonical_url
 from ingest.extracted import Extracted, split_authors
+from ingest.feedfetch import FeedFetcher
 from ingest.feeds import FeedItem
 from ingest.fetch import ClientConfig, FetchResult, GuardedClient, Throttled, fetch, host_of
 from ingest.hosts import HostSlots
-from ingest.listings import Fetch, Listing, Steps, advance, listing_steps
+from ingest.listings import Fetch, Listing, advance, listing_steps
 from ingest.pages import ExtractFn, PageDone, PageJob, extract_fetched, fetch_and_extract
 from ingest.robots import RobotsCache
 from ingest.sources import Source
@@ -56,16 +57,6 @@ MAX_PAGE_RETRY_DELAY_S = 6 * 3600.0
 # states: those feeds are polled again and their items found seen, nothing accepted is lost
 SAVE_FEED_STATES_EVERY = 200
 _TAGS = re.compile(r"<[^>]+>")
-
-
-@dataclass(frozen=True)
-class _Paging:
-    """A listing under way that asks for a follow-up page: it waits for its host's slot on
-    the loop, then goes on in a worker."""
-
-    previous: state.FeedState
-    steps: Steps
-    request: Fetch
 
 
 @dataclass
@@ -103,7 +94,11 @@ class Crawler:
         # set at shutdown: fetches in flight are abandoned, items not started stay unseen
         self.stopping = threading.Event()
         self.hosts = HostSlots(settings.host_min_interval_s, settings.host_concurrency)
+        # feed polls have slots of their own: a feed never waits behind its host's pages
+        self.feed_hosts = HostSlots(0.0, settings.host_concurrency)
+        self.feeds = FeedFetcher(client)  # feed GETs on the loop (aiohttp)
         self.tasks = TaskLoop(settings.fetch_concurrency)  # the global concurrency cap
+        self.tasks.on_close(self.feeds.close)
         # feeds being polled: a feed still at work from an earlier tick is not started again,
         # so a long one keeps its progress
         self._polling: set[str] = set()
@@ -123,17 +118,14 @@ class Crawler:
         future is returned by source id."""
         now = time.time() if now is None else now
         sources = list(sources)
-        with self._db:
-            self._write_feed_states()
-            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
-        due = [s for s in sources if self._due(known.get(s.id) or state.FeedState(s.id), s, now)]
+        known = self._feed_states(sources)
+        due = [s for s in sources if self._due(known[s.id], s, now)]
+        with self._polling_lock:
+            starting = [s for s in self._slowest_first(due) if s.id not in self._polling]
+            self._polling.update(s.id for s in starting)
+        polls = self.tasks.spawn_all([self._timed_poll(s, known[s.id]) for s in starting])
         started: dict[str, Future[FeedReport]] = {}
-        for source in self._slowest_first(due):
-            with self._polling_lock:
-                if source.id in self._polling:
-                    continue
-                self._polling.add(source.id)
-            future = self.tasks.spawn(self._timed_poll(source))
+        for source, future in zip(starting, polls, strict=True):
             future.add_done_callback(functools.partial(self._polled, source.id))
             started[source.id] = future
         if self._retries is None or self._retries.done():
@@ -164,12 +156,21 @@ class Crawler:
 
     def poll_feeds(self, sources: list[Source]) -> list[FeedReport]:
         """Poll these feeds now, all at once, and wait for every one."""
-        futures = {
-            s.id: self.tasks.spawn(self._timed_poll(s)) for s in self._slowest_first(sources)
-        }
+        known = self._feed_states(sources)
+        order = self._slowest_first(sources)
+        polls = self.tasks.spawn_all([self._timed_poll(s, known[s.id]) for s in order])
+        futures = {s.id: future for s, future in zip(order, polls, strict=True)}
         reports = [_report(futures[s.id], s.id) for s in sources]
         self.save_feed_states()
         return reports
+
+    def _feed_states(self, sources: list[Source]) -> dict[str, state.FeedState]:
+        """These feeds' states, read in one query: what the polls started now begin from (a
+        feed is never polled twice at once, and only its own poll changes its state)."""
+        with self._db:
+            self._write_feed_states()
+            known = {f.source_id: f for f in state.all_feed_states(self.conn)}
+        return {s.id: known.get(s.id) or state.FeedState(s.id) for s in sources}
 
     def _slowest_first(self, sources: list[Source]) -> list[Source]:
         return sorted(sources, key=lambda s: -self._took.get(s.id, 0.0))
@@ -189,22 +190,26 @@ class Crawler:
 
     close = stop
 
-    async def _timed_poll(self, source: Source) -> FeedReport:
+    async def _timed_poll(self, source: Source, previous: state.FeedState) -> FeedReport:
         started = time.monotonic()
         try:
-            return await self._poll_feed(source)
+            report = await self._poll_feed(source, previous)
         finally:
             self._took[source.id] = time.monotonic() - started
+        if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
+            await self.tasks.blocking(self.save_feed_states)
+        return report
 
-    async def _poll_feed(self, source: Source) -> FeedReport:
+    async def _poll_feed(
+        self, source: Source, previous: state.FeedState | None = None
+    ) -> FeedReport:
         """One feed, top to bottom: list it, take its new items, save its state."""
-        listed = await self.tasks.blocking(self._list, source)
-        while isinstance(listed, _Paging):
-            await self.hosts.paced(host_of(listed.request.url))
-            listed = await self.tasks.blocking(self._list_more, source, listed)
+        if previous is None:
+            previous = await self.tasks.blocking(self._previous, source)
+        listed = await self._list(source, previous)
         if isinstance(listed, FeedReport):
             return listed  # not modified, failed or stopped: nothing more to do
-        previous, listing = listed
+        listing = listed
         try:
             outcomes = await self._take_items(source, listing.items)
         except Exception:  # never lose the poll's state because one step went wrong
@@ -215,46 +220,38 @@ class Crawler:
         report = FeedReport(source.id, "ok", len(listing.items), outcomes)
         return await self.tasks.blocking(self._feed_done, previous, listing, source, report)
 
-    def _list(self, source: Source) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
-        """The feed's listing, in one worker step with its state: a poll that ends here
-        (not modified, failed) is saved at once; one with items goes on to take them; a
-        listing that needs a follow-up page comes back to wait for its host's slot."""
+    def _previous(self, source: Source) -> state.FeedState:
         with self._db:
             if source.id in self._unsaved:  # polled again before its last outcome was written
                 self._write_feed_states()
-            previous = state.feed_state(self.conn, source.id)
-        return self._listing(source, previous, listing_steps(source, previous), None)
+            return state.feed_state(self.conn, source.id)
 
-    def _list_more(
-        self, source: Source, paging: _Paging
-    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
-        """A listing's follow-up page, its host's slot taken: fetch it and go on."""
-        return self._listing(source, paging.previous, paging.steps, paging.request)
-
-    def _listing(
-        self, source: Source, previous: state.FeedState, steps: Steps, request: Fetch | None
-    ) -> FeedReport | tuple[state.FeedState, Listing] | _Paging:
-        """Run the source's adapter in this worker until it is done or asks for a page that
-        must wait for its host (`_Paging`)."""
+    async def _list(self, source: Source, previous: state.FeedState) -> FeedReport | Listing:
+        """Run the source's adapter: each of its fetches on the loop, each body parsed in a
+        worker. A poll that ends here (not modified, failed) is saved at once; one with
+        items goes on to take them."""
         interval = source.poll_interval_s or self.settings.poll_interval_s
         try:
-            step = advance(steps, None if request is None else self._listing_get(request))
-            while isinstance(step, Fetch) and not step.paging:
-                step = advance(steps, self._listing_get(step))
-            if isinstance(step, Fetch):
-                return _Paging(previous, steps, step)
+            steps = listing_steps(source, previous)
+            step = advance(steps, None)
+            while isinstance(step, Fetch):
+                fetched = await self._listing_get(step)
+                if fetched.body:  # parsing can take a while: not on the loop
+                    step = await self.tasks.blocking(advance, steps, fetched)
+                else:
+                    step = advance(steps, fetched)
             listing = step
-            if listing.not_modified:
+            if listing.not_modified:  # the common case: saved on the loop, no thread hop
                 report = FeedReport(source.id, "not-modified")
                 return self._feed_done(previous, listing, source, report)
         except (Discard, Retry) as exc:
             if self.stopping.is_set():
                 return FeedReport(source.id, "stopped")
-            return self._feed_failed(source, previous, interval, exc)
+            return await self.tasks.blocking(self._feed_failed, source, previous, interval, exc)
         except Exception as exc:  # a bug or a surprise must still leave state and backoff
             log.exception("feed poll crashed: source=%s feed_url=%s", source.id, source.feed)
             failure = Retry("error", f"{type(exc).__name__}: {exc}")
-            return self._feed_failed(source, previous, interval, failure)
+            return await self.tasks.blocking(self._feed_failed, source, previous, interval, failure)
         if listing.warning:
             log.warning(
                 "feed %s is not well-formed, using what parsed: %s", source.feed, listing.warning
@@ -264,21 +261,28 @@ class Crawler:
                 "feed %s: %d item(s) without a usable link skipped", source.feed, listing.rejected
             )
             ARTICLES.labels("bad-link").inc(listing.rejected)
-        return previous, listing
+        return listing
 
-    def _listing_get(self, request: Fetch) -> FetchResult:
-        """A source adapter's fetch (in a worker; a follow-up page's host slot is taken)."""
-        return fetch(
-            self.client,
-            request.url,
-            max_bytes=self.settings.max_feed_bytes,
-            deadline_s=self.settings.fetch_timeout_s,
-            max_redirects=self.settings.max_redirects,
-            etag=request.etag,
-            last_modified=request.last_modified,
-            kind="feed",  # a feed, an API page or a listing page: the source's own list
-            stop=self.stopping,
-        )
+    async def _listing_get(self, request: Fetch) -> FetchResult:
+        """A source adapter's fetch, on the loop: a listing's follow-up page waits for its
+        host's next start, then every fetch waits for its host's feed slot (one feed
+        request in flight per host by default). Waiting holds no thread, and the deadline
+        starts once the slot is taken."""
+        host = host_of(request.url)
+        if request.paging:
+            await self.hosts.paced(host)
+        async with self.feed_hosts.slot(host):
+            if self.stopping.is_set():  # a stop cancels the fetches in flight, and starts none
+                raise Retry("stopped", request.url)
+            return await self.feeds.fetch(
+                request.url,
+                max_bytes=self.settings.max_feed_bytes,
+                deadline_s=self.settings.fetch_timeout_s,
+                max_redirects=self.settings.max_redirects,
+                etag=request.etag,
+                last_modified=request.last_modified,
+                kind="feed",  # a feed, an API page or a listing page: the source's own list
+            )
 
     async def _take_items(self, source: Source, items: list[FeedItem]) -> dict[str, int]:
         fresh, outcomes = await self.tasks.blocking(self._fresh, items)
@@ -613,10 +617,8 @@ class Crawler:
         polled = replace(
             updated, next_check_at=now + min(wait_s, MAX_BACKOFF_S), last_polled_at=now
         )
-        with self._db:
+        with self._db:  # written in batches: `_timed_poll`, each tick, shutdown
             self._unsaved[polled.source_id] = polled
-            if len(self._unsaved) >= SAVE_FEED_STATES_EVERY:
-                self._write_feed_states()
 
     def save_feed_states(self) -> None:
         """Write the polls' outcomes not written yet."""

@@ -315,10 +315,20 @@ class GuardedClient(httpx.Client):
     and wants no cookies, auth or hooks, and the client's request machinery around them
     cost as much CPU as a 304 poll's own HTTP work."""
 
-    def __init__(self, transport: _PerOrigin, **options: Any) -> None:
+    def __init__(
+        self,
+        transport: _PerOrigin,
+        config: ClientConfig,
+        policy: AddressPolicy,
+        resolve: Resolver,
+        tls: ssl.SSLContext,
+        **options: Any,
+    ) -> None:
         super().__init__(transport=transport, follow_redirects=False, trust_env=False, **options)
         self.guarded = transport
         self.base_headers = dict(self.headers)  # httpx's defaults and ours, merged once
+        # what the crawler's feed fetcher (ingest/feedfetch.py) is made of too
+        self.config, self.policy, self.resolve, self.tls = config, policy, resolve, tls
 
 
 @dataclass(frozen=True)
@@ -368,6 +378,10 @@ def client_from(
             lambda: _GuardedTransport(backend, per_origin, tls),
             max_origins=config.connections * 8,
         ),
+        config,
+        policy,
+        resolve,
+        tls,
         headers={"User-Agent": config.user_agent, "Accept-Encoding": "gzip, deflate"},
         timeout=httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s)),
     )
@@ -440,7 +454,7 @@ def _fetch(
             except ValueError as exc:  # e.g. an unclosed IPv6 literal
                 raise Discard("bad-redirect", f"{current}: {exc}") from exc
             continue
-        return _classify(result)
+        return classify(result)
     raise Discard("too-many-redirects", url)
 
 
@@ -491,16 +505,16 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: f
     """Read raw bytes as they arrive and decompress them ourselves, never past the cap:
     httpx would inflate a whole network read at once (a 64 KiB read of a bomb is 64 MiB)."""
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    inflater = _inflater(encoding)
+    decompress = inflater(encoding)
     body = bytearray()
     for chunk in response.iter_raw():
-        if inflater is None:
+        if decompress is None:
             body += chunk
         else:
             data = chunk
             while data and len(body) <= max_bytes:
-                body += inflater.decompress(data, max_bytes + 1 - len(body))
-                data = inflater.unconsumed_tail
+                body += decompress.decompress(data, max_bytes + 1 - len(body))
+                data = decompress.unconsumed_tail
         if len(body) > max_bytes:
             raise Discard("too-large", f"{url}: over {max_bytes} bytes")
         if time.monotonic() > deadline:
@@ -519,7 +533,7 @@ def _drain(response: httpx.Response, deadline: float, limit: int = 65_536) -> No
             return
 
 
-def _inflater(encoding: str) -> zlib._Decompress | None:
+def inflater(encoding: str) -> zlib._Decompress | None:
     if encoding in ("gzip", "x-gzip"):
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
@@ -529,7 +543,7 @@ def _inflater(encoding: str) -> zlib._Decompress | None:
     raise Discard("bad-encoding", f"unsupported content-encoding {encoding!r}")
 
 
-def _classify(result: FetchResult) -> FetchResult:
+def classify(result: FetchResult) -> FetchResult:
     if result.status in (200, 304):
         return result
     if result.status in (429, 503):

@@ -165,3 +165,52 @@ def test_a_crash_before_the_feed_states_are_written_loses_and_repeats_no_article
     )
     assert state.feed_state(after.conn, "healthy").last_polled_at is not None
     doomed.conn.close()
+
+
+def test_feed_polls_take_one_slot_per_host_and_a_held_host_delays_no_other_host(
+    server: LoopbackServer, elsewhere: LoopbackServer, settings: Settings
+) -> None:
+    """Politeness holds for feed polls too: one feed request in flight per host (the
+    default `host_concurrency`), waiting as a coroutine, so a host that holds its
+    connection delays only its own feeds."""
+    held, release = threading.Event(), threading.Event()
+    lock = threading.Lock()
+    in_flight = [0]
+    most = [0]
+
+    def feed(request: BaseHTTPRequestHandler, hold: bool = False) -> None:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        try:
+            if hold:
+                held.set()
+                release.wait(10)  # held by the test, released below
+            body = rss([]).encode()
+            request.send_response(200)
+            request.send_header("Content-Length", str(len(body)))
+            request.end_headers()
+            request.wfile.write(body)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    server.add_handler("/held.xml", lambda r: feed(r, hold=True))
+    same_host = [
+        Source(id=f"same{n}", name=f"Same {n}", feed=server.add_handler(f"/f{n}.xml", feed))
+        for n in range(3)
+    ]
+    held_feed = Source(id="held", name="Held", feed=server.url("/held.xml"))
+    other = Source(id="other", name="Other", feed=elsewhere.add("/other.xml", rss([])))
+    c = crawler(settings)
+    try:
+        started = c.start_due([held_feed, *same_host, other])
+        assert held.wait(5)
+        assert started["other"].result(timeout=5).status == "ok"  # another host goes ahead
+        assert not release.is_set()
+    finally:
+        release.set()
+    assert {s: started[s].result(timeout=10).status for s in started} == dict.fromkeys(
+        started, "ok"
+    )
+    assert most[0] == 1  # never two feed requests at once on one host

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,7 +16,10 @@ from hypothesis import strategies as st
 
 from chipwire.errors import Discard, Retry
 from chipwire.settings import Settings
+from ingest.feedfetch import FeedFetcher
 from ingest.fetch import (
+    FetchResult,
+    GuardedClient,
     Resolver,
     Throttled,
     embedded_ipv4,
@@ -23,28 +29,54 @@ from ingest.fetch import (
 )
 from tests.loopback import LoopbackServer, gzip_bomb, header_drip, redirect, trickle
 
+Fetcher = Callable[..., FetchResult]
 
-def _get(settings: Settings, url: str, **kwargs: object) -> object:
+
+def feed_fetch(client: GuardedClient, url: str, **params: Any) -> FetchResult:
+    """The crawler's feed fetcher (aiohttp, on an event loop) with its client's policy,
+    resolver and limits: every hostile case below holds for it as for `fetch`."""
+
+    async def run() -> FetchResult:
+        fetcher = FeedFetcher(client)
+        try:
+            return await fetcher.fetch(url, **params)
+        finally:
+            await fetcher.close()
+
+    return asyncio.run(run())
+
+
+@pytest.fixture(params=[fetch, feed_fetch], ids=["pages-httpx", "feeds-aiohttp"])
+def fetcher(request: pytest.FixtureRequest) -> Fetcher:
+    made: Fetcher = request.param
+    return made
+
+
+def _get(fetcher: Fetcher, settings: Settings, url: str, **kwargs: object) -> FetchResult:
     with make_client(settings) as client:
         params = {"max_bytes": 1_000_000, "deadline_s": 3.0, "max_redirects": 3, **kwargs}
-        return fetch(client, url, **params)  # type: ignore[arg-type]
+        return fetcher(client, url, **params)
 
 
-def test_plain_fetch_returns_body_and_final_url(server: LoopbackServer, settings: Settings) -> None:
+def test_plain_fetch_returns_body_and_final_url(
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
+) -> None:
     url = server.add("/a", "<html>hello</html>", Content_Type="text/html")
-    result = _get(settings, url)
+    result = _get(fetcher, settings, url)
     assert result.status == 200 and result.body == b"<html>hello</html>"  # type: ignore[attr-defined]
 
 
-def test_loopback_is_blocked_by_default(server: LoopbackServer, tmp_path) -> None:
+def test_loopback_is_blocked_by_default(fetcher: Fetcher, server: LoopbackServer, tmp_path) -> None:
     url = server.add("/secret", "INTERNAL")
     with pytest.raises(Discard) as caught:
-        _get(Settings(data_dir=tmp_path), url)
+        _get(fetcher, Settings(data_dir=tmp_path), url)
     assert caught.value.reason == "blocked-address"
     assert server.hits.get("/secret") is None
 
 
-def test_redirect_into_a_private_address_is_blocked_at_connect_time(tmp_path) -> None:
+def test_redirect_into_a_private_address_is_blocked_at_connect_time(
+    fetcher: Fetcher, tmp_path
+) -> None:
     internal = LoopbackServer("127.0.0.1")
     public = LoopbackServer("127.0.0.2")  # plays a public host in this test
     try:
@@ -56,7 +88,7 @@ def test_redirect_into_a_private_address_is_blocked_at_connect_time(tmp_path) ->
             ) as client,
             pytest.raises(Discard) as caught,
         ):
-            fetch(client, start, max_bytes=10_000, deadline_s=3, max_redirects=3)
+            fetcher(client, start, max_bytes=10_000, deadline_s=3, max_redirects=3)
         assert caught.value.reason == "blocked-address"
         assert internal.hits.get("/secret") is None
     finally:
@@ -78,67 +110,77 @@ def test_public_only_policy_rejects_every_private_form() -> None:
     assert public_only("8.8.8.8")
 
 
-def test_gzip_bomb_stops_at_the_cap(server: LoopbackServer, settings: Settings) -> None:
+def test_gzip_bomb_stops_at_the_cap(
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
+) -> None:
     url = server.add_handler("/bomb", gzip_bomb(64))
     with pytest.raises(Discard) as caught:
-        _get(settings, url, max_bytes=2_000_000)
+        _get(fetcher, settings, url, max_bytes=2_000_000)
     assert caught.value.reason == "too-large"
 
 
 def test_trickling_server_is_cut_by_the_wall_clock_deadline(
-    server: LoopbackServer, settings: Settings
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
 ) -> None:
     url = server.add_handler("/slow", trickle(30))
     started = time.monotonic()
     with pytest.raises(Retry):
-        _get(settings, url, deadline_s=2.0)
+        _get(fetcher, settings, url, deadline_s=2.0)
     assert time.monotonic() - started < 6
 
 
-def test_redirect_loop_is_detected(server: LoopbackServer, settings: Settings) -> None:
+def test_redirect_loop_is_detected(
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
+) -> None:
     server.add_handler("/a", redirect("/b"))
     server.add_handler("/b", redirect("/a"))
     with pytest.raises(Discard) as caught:
-        _get(settings, server.url("/a"), max_redirects=10)
+        _get(fetcher, settings, server.url("/a"), max_redirects=10)
     assert caught.value.reason == "redirect-loop"
 
 
-def test_too_many_redirects(server: LoopbackServer, settings: Settings) -> None:
+def test_too_many_redirects(fetcher: Fetcher, server: LoopbackServer, settings: Settings) -> None:
     for i in range(5):
         server.add_handler(f"/r{i}", redirect(f"/r{i + 1}"))
     server.add("/r5", "end")
     with pytest.raises(Discard) as caught:
-        _get(settings, server.url("/r0"), max_redirects=3)
+        _get(fetcher, settings, server.url("/r0"), max_redirects=3)
     assert caught.value.reason == "too-many-redirects"
 
 
-def test_conditional_get_gives_not_modified(server: LoopbackServer, settings: Settings) -> None:
+def test_conditional_get_gives_not_modified(
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
+) -> None:
     url = server.add("/feed", "<rss/>", ETag='"v1"')
-    first = _get(settings, url)
-    second = _get(settings, url, etag=first.headers["etag"])  # type: ignore[attr-defined]
+    first = _get(fetcher, settings, url)
+    second = _get(fetcher, settings, url, etag=first.headers["etag"])  # type: ignore[attr-defined]
     assert second.not_modified  # type: ignore[attr-defined]
 
 
-def test_429_carries_retry_after(server: LoopbackServer, settings: Settings) -> None:
+def test_429_carries_retry_after(
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
+) -> None:
     url = server.add("/busy", "slow down", status=429, Retry_After="120")
     with pytest.raises(Throttled) as caught:
-        _get(settings, url)
+        _get(fetcher, settings, url)
     assert caught.value.retry_after_s == 120
 
 
-def test_404_is_permanent_and_500_is_transient(server: LoopbackServer, settings: Settings) -> None:
+def test_404_is_permanent_and_500_is_transient(
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
+) -> None:
     server.add("/gone", "", status=404)
     server.add("/broken", "", status=500)
     with pytest.raises(Discard):
-        _get(settings, server.url("/gone"))
+        _get(fetcher, settings, server.url("/gone"))
     with pytest.raises(Retry):
-        _get(settings, server.url("/broken"))
+        _get(fetcher, settings, server.url("/broken"))
 
 
-def test_non_http_urls_are_never_fetched(settings: Settings) -> None:
+def test_non_http_urls_are_never_fetched(fetcher: Fetcher, settings: Settings) -> None:
     for url in ("javascript:alert(1)", "file:///etc/passwd", "ftp://x.org/a"):
         with pytest.raises(Discard):
-            _get(settings, url)
+            _get(fetcher, settings, url)
 
 
 def test_ipv6_forms_of_private_ipv4_and_site_local_and_multicast_are_refused() -> None:
@@ -210,12 +252,12 @@ def test_malformed_urls_are_rejected_not_raised(url: str) -> None:
 
 
 def test_a_server_dripping_its_headers_is_cut_by_the_wall_clock_deadline(
-    server: LoopbackServer, settings: Settings
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
 ) -> None:
     url = server.add_handler("/drip", header_drip(120))
     started = time.monotonic()
     with make_client(settings) as client, pytest.raises(Retry) as raised:
-        fetch(client, url, max_bytes=1000, deadline_s=2, max_redirects=0)
+        fetcher(client, url, max_bytes=1000, deadline_s=2, max_redirects=0)
     assert raised.value.reason == "timeout"
     assert time.monotonic() - started < 5
 
@@ -230,7 +272,7 @@ def _hanging_resolver(asked: threading.Event, release: threading.Event) -> Resol
 
 
 def test_a_hanging_name_lookup_is_cut_by_the_fetch_deadline(
-    server: LoopbackServer, settings: Settings
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
 ) -> None:
     url = server.add("/a", "<html>hello</html>").replace("127.0.0.1", "feeds.invalid")
     asked, release = threading.Event(), threading.Event()
@@ -240,7 +282,7 @@ def test_a_hanging_name_lookup_is_cut_by_the_fetch_deadline(
             make_client(settings, resolve=_hanging_resolver(asked, release)) as client,
             pytest.raises(Retry) as raised,
         ):
-            fetch(client, url, max_bytes=1000, deadline_s=1, max_redirects=0)
+            fetcher(client, url, max_bytes=1000, deadline_s=1, max_redirects=0)
     finally:
         release.set()
     assert asked.is_set() and raised.value.reason == "timeout"
@@ -267,16 +309,44 @@ def test_a_hanging_name_lookup_is_abandoned_at_shutdown(
 
 
 def test_the_resolved_address_is_the_one_checked_and_connected(
-    server: LoopbackServer, settings: Settings
+    fetcher: Fetcher, server: LoopbackServer, settings: Settings
 ) -> None:
     url = server.add("/a", "<html>hello</html>").replace("127.0.0.1", "feeds.invalid")
     with make_client(settings, resolve=lambda host, port: ["127.0.0.1"]) as client:
-        assert fetch(client, url, max_bytes=1000, deadline_s=3, max_redirects=0).body == (
+        assert fetcher(client, url, max_bytes=1000, deadline_s=3, max_redirects=0).body == (
             b"<html>hello</html>"
         )
     with (
         make_client(settings, allowed=public_only, resolve=lambda h, p: ["127.0.0.1"]) as client,
         pytest.raises(Discard) as blocked,
     ):
-        fetch(client, url, max_bytes=1000, deadline_s=3, max_redirects=0)
+        fetcher(client, url, max_bytes=1000, deadline_s=3, max_redirects=0)
     assert blocked.value.reason == "blocked-address" and server.hits["/a"] == 1
+
+
+def test_a_feed_fetch_in_a_hanging_name_lookup_ends_at_once_when_cancelled(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    """A crawler's stop cancels its feed fetches (tasks on its loop): even one waiting
+    for a resolver that never answers ends at once."""
+    url = server.add("/a", "<html>hello</html>").replace("127.0.0.1", "feeds.invalid")
+    asked, release = threading.Event(), threading.Event()
+
+    async def run() -> float:
+        client = make_client(settings, resolve=_hanging_resolver(asked, release))
+        fetcher = FeedFetcher(client)
+        params = {"max_bytes": 1000, "deadline_s": 60, "max_redirects": 0}
+        task = asyncio.ensure_future(fetcher.fetch(url, **params))  # type: ignore[arg-type]
+        assert await asyncio.to_thread(asked.wait, 5)  # the fetch's lookup has begun
+        cancelled_at = time.monotonic()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await fetcher.close()
+        client.close()
+        return time.monotonic() - cancelled_at
+
+    try:
+        assert asyncio.run(asyncio.wait_for(run(), 10)) < 1
+    finally:
+        release.set()

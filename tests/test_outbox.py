@@ -19,6 +19,7 @@ from chipwire.bus import Outcome
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.errors import Retry
 from chipwire.metrics import OUTBOX_BACKLOG
+from ingest import state
 
 TOPIC = "chipwire.articles.raw.v1"
 
@@ -133,6 +134,45 @@ def test_the_backlog_is_bounded_and_a_full_outbox_rolls_back_the_callers_transac
         outbox.add(conn, TOPIC, "k3", b"{}", {}, max_backlog=3)
     assert conn.execute("SELECT COUNT(*) FROM seen").fetchone() == (0,)
     assert outbox.backlog(conn) == 3
+
+
+def test_a_relay_committing_mid_transaction_never_makes_an_accepted_article_fail(
+    tmp_path: Path,
+) -> None:
+    """Two writers on the crawler's state file, as in `chipwire run` (the crawler accepts,
+    the relay marks rows sent). The relay commits while the crawler's transaction is
+    between its statements: the crawler's message must still be queued, not refused with
+    "database is locked"."""
+    path = tmp_path / "state.sqlite"
+    crawler, relay = state.connect(path), state.connect(path)
+    relay.execute("PRAGMA busy_timeout=0")  # the relay gives way at once (it retries later)
+    crawler.isolation_level = None  # the caller's own transaction, opened explicitly
+    relay_commits: list[bool] = []
+
+    def relay_commits_now(statement: str) -> None:
+        if statement.startswith("SELECT") or statement.startswith("INSERT"):
+            try:
+                with relay:
+                    relay.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq = 1")
+                relay_commits.append(True)
+            except sqlite3.OperationalError:  # the crawler holds the write lock: fine
+                relay_commits.append(False)
+
+    with relay:
+        outbox.add(relay, TOPIC, "earlier", b"{}", {})
+    crawler.execute("BEGIN")
+    crawler.set_trace_callback(relay_commits_now)
+    try:
+        outbox.add(crawler, TOPIC, "accepted", b"{}", {})
+        crawler.set_trace_callback(None)
+        crawler.execute("COMMIT")
+    finally:
+        crawler.set_trace_callback(None)
+        crawler.close()
+    keys = [k for (k,) in relay.execute("SELECT key FROM outbox ORDER BY seq")]
+    relay.close()
+    assert keys == ["earlier", "accepted"]
+    assert relay_commits  # the relay did try to write in the middle
 
 
 def test_relay_forever_backs_off_while_down_and_drains_when_the_bus_returns(

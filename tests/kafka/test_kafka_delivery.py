@@ -5,7 +5,6 @@ shutdown (reliability matrix A6-A9, A11, A12). Each test prints its row's figure
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ from chipwire.bus import DLQ_TOPIC, Message
 from chipwire.bus.kafka import KafkaBus
 from chipwire.errors import Quarantine
 from chipwire.stage import StageRunner
+from ingest import state
 from tests.kafka.kafka_fixtures import (
     kafka_settings,
     poll_quiet,
@@ -75,9 +75,10 @@ def test_broker_outage_under_the_outbox_relay_loses_nothing(
     topic = unique("outage")
     bus.ensure_topics([topic])
     db = tmp_path / "state.sqlite"
-    crawler_conn = sqlite3.connect(db, check_same_thread=False)
-    crawler_conn.executescript(outbox.SCHEMA)
-    relay_conn = sqlite3.connect(db, check_same_thread=False)
+    # the crawler's and the relay's connections as `chipwire run` opens them (WAL, busy
+    # timeout): two writers on one file under load, as in production
+    crawler_conn = state.connect(db)
+    relay_conn = state.connect(db)
     stop, wake = threading.Event(), threading.Event()
     relay = threading.Thread(
         target=outbox.relay_forever,
