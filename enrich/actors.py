@@ -101,10 +101,26 @@ def _country_strength(
         return 0.0
     if tokens.items[last].text.endswith("'s") or (after[:1] == ["'"]):
         next_is_cue = any(0 < tokens.index_at(c) - last <= 2 for c in cue_starts)
-        return 0.85 if next_is_cue else 0.35
+        own_act = bool(set(after[:2]) & lexicon.move_nouns)  # "Beijing's move to ..."
+        return 0.85 if next_is_cue or own_act else 0.35
     if after[:1] and after[0] in lexicon.attributive_nouns:
         return 0.0
     return 0.85
+
+
+def aimed_at(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """A country named as what a move is aimed at or comes from, or as a modifier of
+    goods: "curbs on China", "chips imported from the US", 原产于美国, "U.S. chips"."""
+    if mention.extra == "target":
+        return True
+    if tokens.folded[: mention.start - tokens.offset].endswith(lexicon.cjk_target_prepositions):
+        return True
+    first = tokens.index_at(mention.start)
+    before = [w for w in tokens.words(first - 2, first) if w != "the"][-1:]
+    after = tokens.words(tokens.index_at(mention.end - 1) + 1, tokens.index_at(mention.end - 1) + 2)
+    return bool(set(before) & lexicon.aimed_prepositions) or bool(
+        after and after[0] in lexicon.attributive_nouns
+    )
 
 
 def _in_compound(tokens: Tokens, mention: Mention) -> bool:

@@ -144,6 +144,9 @@ def article_context(
     """Main acting country (countries named as actors, weighted by prominence), agencies
     named outright, and the focus subject (most prominent chip, else company)."""
     context = ArticleContext()
+    dateline = dateline_country(text, lexicon)
+    if dateline:  # "BEIJING (Reuters) -": the wire files from the capital it reports on
+        context.country_weight[dateline] += DATELINE_WEIGHT
     chips: defaultdict[str, float] = defaultdict(float)
     companies: defaultdict[str, float] = defaultdict(float)
     topics: defaultdict[str, float] = defaultdict(float)
@@ -161,6 +164,11 @@ def article_context(
                 rule = lexicon.context_rules[int(mention.key)]
                 if qualifier in rule.by_country:
                     context.named_agencies.add(rule.by_country[qualifier])
+                    # "China's commerce ministry" names a body as surely as MOFCOM does
+                    context.country_weight[qualifier] += 1.5 * weight
+            elif mention.kind == "person" and mention.key in lexicon.person_jurisdiction:
+                # a named minister or leader speaks for their government
+                context.country_weight[lexicon.person_jurisdiction[mention.key]] += 1.5 * weight
             elif mention.kind == "chip":
                 chips[mention.key] += weight
             elif mention.kind == "company":
@@ -177,6 +185,21 @@ def article_context(
     if topics:
         context.focus_topic = _top(topics)
     return context
+
+
+# A wire dateline opens the body: a place in capitals, a date, the agency, a dash.
+_DATELINE = re.compile(
+    r"^\s*([A-Z][A-Z .'-]{2,30}?)(?:,[^\n()]{0,30})?\s*(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s",
+    re.MULTILINE,
+)
+DATELINE_WEIGHT = 2.0  # as much as a country named as actor in the lead
+DATELINE_REACH = 400  # characters from the start: the title, then the body's first line
+
+
+def dateline_country(text: str, lexicon: Lexicon) -> str | None:
+    """The country whose capital a wire dateline names ("WASHINGTON, Dec 2 (Reuters) -")."""
+    found = _DATELINE.search(text[:DATELINE_REACH])
+    return lexicon.dateline_capitals.get(found.group(1).strip()) if found else None
 
 
 def _top(weights: dict[str, float]) -> str:
@@ -235,5 +258,10 @@ def _actor_likeness(text: str, mention: Mention, lexicon: Lexicon) -> float:
     """How likely a country mention names a government acting (cheap, by the word before)."""
     before = _LAST_WORD.search(text[max(0, mention.start - 24) : mention.start])
     if before and before.group(1).lower() in lexicon.target_prepositions:
+        return 0.3
+    # 原產於美國, 对美: an origin or a destination, in either script
+    if mention.extra == "target" or fold(text[max(0, mention.start - 2) : mention.start]).endswith(
+        lexicon.cjk_target_prepositions
+    ):
         return 0.3
     return 0.6 if mention.extra == "demonym" else 1.0

@@ -229,8 +229,10 @@ def grouped_cv(rows: list[dict[str, Any]], folds: int = CV_FOLDS) -> dict[str, A
     real = [row for row in rows if row["origin"] == "real"]
     synthetic = [row for row in rows if row["origin"] != "real"]
     predicted: list[tuple[str, str]] = []
+    acting: list[bool] = []
     for train_at, held_at in event_folds([row["group"] for row in real], folds):
         train = [copy.deepcopy(real[i]) for i in train_at] + copy.deepcopy(synthetic)
+        acting += _held_out_acting(train, [real[i] for i in held_at])
         wording = add_wording_features(train)
         model = fit(train)
         for i in held_at:
@@ -251,16 +253,33 @@ def grouped_cv(rows: list[dict[str, Any]], folds: int = CV_FOLDS) -> dict[str, A
         "groups": len({row["group"] for row in real}),
         "folds": folds,
         "stance": sum(confusion[(c, c)] for c in CLASSES) / len(predicted),
+        "jurisdiction": sum(acting) / len(acting) if acting else None,
         "recall": recall,
         "confusion": {f"{gold}->{got}": n for (gold, got), n in sorted(confusion.items())},
     }
 
 
+def _held_out_acting(train: list[dict[str, Any]], held: list[dict[str, Any]]) -> list[bool]:
+    """For each held-out article with a stance: does the acting-government model fitted
+    on `train` pick the labelled government among those read as acting (given the gold
+    stance, as the fit sees it)? An article with no government read counts as a miss."""
+    if not attribution_rows(train)[0]:
+        return []
+    model = fit_attribution(train)
+    return [
+        model.choose(row.get("candidates") or {}) == row["jurisdiction"]
+        for row in held
+        if row["stance"] != "none"
+    ]
+
+
 def cv_summary(report: dict[str, Any]) -> str:
     recall = ", ".join(f"{c} {r:.2f}" for c, r in report["recall"].items())
+    acting = report.get("jurisdiction")
     return (
         f"grouped {report['folds']}-fold CV on the fit split ({report['items']} items, "
         f"{report['groups']} search groups): stance {report['stance']:.3f}; recall {recall}"
+        + (f"; acting jurisdiction {acting:.3f}" if acting is not None else "")
     )
 
 

@@ -111,7 +111,9 @@ class Lexicon:
     actions: list[dict[str, Any]] = field(default_factory=list)
     generic_subjects: frozenset[str] = frozenset()
     authority_nouns: frozenset[str] = frozenset()
+    move_nouns: frozenset[str] = frozenset()
     target_prepositions: frozenset[str] = frozenset()
+    aimed_prepositions: frozenset[str] = frozenset()
     negators: tuple[str, ...] = ()
     # (negators, pending negators, markers, permission words): "不被允许" (cues.yaml)
     denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), ())
@@ -127,6 +129,8 @@ class Lexicon:
     receiving_verbs: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
+    dateline_capitals: dict[str, str] = field(default_factory=dict)  # "BEIJING" -> CN
+    cjk_after_clause: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (forms, not)
     cjk_object_markers: tuple[str, ...] = ()
     cjk_not_negating: tuple[str, ...] = ()
     cjk_target_prepositions: tuple[str, ...] = ()
@@ -285,6 +289,9 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("targets", []), "country", code, extra="target")
         lex.add(country.get("exact", []), "country", code, exact=True, extra="name")
         lex.add(country.get("capitals", []), "country", code, exact=True, extra="capital")
+        for capital in country.get("capitals", []):
+            if capital.isascii():
+                lex.dateline_capitals[capital.upper()] = code
         lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
     lex.add(data.get("not_places", []), "ignore", "ignore")
     lex.outlet_marks = tuple(str(m) for m in data.get("outlet_marks", []))
@@ -354,7 +361,9 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for key, forms in data["framing"].items():
         lex.add(forms, "frame", key)
     lex.authority_nouns = frozenset(s.lower() for s in data["authority_nouns"])
+    lex.move_nouns = frozenset(data["move_nouns"])
     lex.target_prepositions = frozenset(data["target_prepositions"])
+    lex.aimed_prepositions = frozenset(data["aimed_prepositions"])
     lex.related_headers = frozenset(s.lower() for s in data["related_headers"])
     lex.add(data["ignore"], "ignore", "ignore")
     lex.relative_heads = frozenset(data["relative_heads"])
@@ -365,6 +374,11 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
+    after = data["cjk_after_clause"]
+    lex.cjk_after_clause = (
+        tuple(str(w) for w in after["forms"]),
+        tuple(str(w) for w in after["not"]),
+    )
     lex.captions = CaptionMarks(
         tuple(str(w) for w in data["captions"]["starts"]),
         tuple(str(w) for w in data["captions"]["ends"]),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from enrich.actors import Actor, buyer_country, sentence_actors
+from enrich.actors import Actor, aimed_at, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
 from enrich.cues import CueReading, read_cues
 from enrich.lexicon import Lexicon
@@ -53,6 +53,7 @@ SOURCE_FACTOR = {
     "buyers": 0.85,
     "vendor": 0.8,
     "article": 0.7,
+    "authority": 0.85,
 }
 
 
@@ -290,14 +291,44 @@ def _choose_actor(
             return Actor(buyers, None, cue.start, 0.8, "buyers")
     if carried is not None:
         return Actor(carried.jurisdiction, carried.agency, cue.start, 0.8, "carried")
+    government = _article_government(mentions, actors, tokens, lexicon, context)
+    if government and _unnamed_authority(tokens, here, lexicon):
+        # "The government approved ...", "officials said ...": the article's government
+        return Actor(government, None, cue.start, 0.8, "authority")
     vendor = lexicon.company_home.get(subject) or lexicon.company_home.get(
         lexicon.chip_names.get(subject, "").split(" ")[0], ""
     )
     if action in ("export_control", "export_approval") and vendor:
         return Actor(vendor, None, cue.start, 0.7, "vendor")
-    if context.main_country:
-        return Actor(context.main_country, None, cue.start, 0.6, "article")
+    if government:
+        return Actor(government, None, cue.start, 0.6, "article")
     return None
+
+
+def _unnamed_authority(tokens: Tokens, here: int, lexicon: Lexicon) -> bool:
+    """An authority named by its kind alone before the cue ("the government", "officials",
+    "regulators"), not as a partner or a target ("talks with officials")."""
+    for i in range(here - 1, -1, -1):
+        if tokens.items[i].text in lexicon.authority_nouns:
+            before = tokens.words(i - 2, i)
+            return not (set(before) & lexicon.target_prepositions)
+    return False
+
+
+def _article_government(
+    mentions: list[Mention],
+    actors: list[Actor],
+    tokens: Tokens,
+    lexicon: Lexicon,
+    context: ArticleContext,
+) -> str | None:
+    """The article's leading government for a move whose sentence names none as actor,
+    passing over one the sentence names only as what the move is aimed at or comes from
+    ("the probe targets chips imported from the US" is not the US moving)."""
+    aimed = {m.key for m in mentions if m.kind == "country" and aimed_at(m, tokens, lexicon)}
+    not_acting = aimed - {a.jurisdiction for a in actors}
+    ranked = sorted(context.country_weight.items(), key=lambda item: -item[1])
+    return next((country for country, _ in ranked if country not in not_acting), None)
 
 
 def _default_action(direction: str, jurisdiction: str, subject: str, lexicon: Lexicon) -> str:
@@ -386,7 +417,23 @@ def _certainty(
         factor *= 0.8
         stance_factor *= 0.4
         cue.notes.append(f"subordinate clause ('{concessive[-1].surface}')")
+    after = _cjk_after_clause(tokens, clause, lexicon)
+    if after:
+        factor *= 0.8
+        stance_factor *= 0.4
+        cue.notes.append(f"subordinate clause ('{after}')")
     return certainty, factor * CERTAINTY_FACTOR[certainty], stance_factor
+
+
+def _cjk_after_clause(tokens: Tokens, clause: tuple[int, int], lexicon: Lexicon) -> str:
+    """The "after" closing a Chinese clause before its comma ("美国宣布……后，"), or ""."""
+    forms, exceptions = lexicon.cjk_after_clause
+    if clause[1] >= len(tokens.items) or clause[1] - clause[0] < 4:
+        return ""  # the last clause of a sentence, or too short to hold a move
+    text = "".join(tokens.words(clause[1] - 3, clause[1]))
+    if text.endswith(exceptions):
+        return ""
+    return next((form for form in sorted(forms, key=len, reverse=True) if text.endswith(form)), "")
 
 
 def _before_the_news(tokens: Tokens, here: int, clause: tuple[int, int], lexicon: Lexicon) -> bool:

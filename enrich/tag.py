@@ -29,7 +29,7 @@ from enrich.wording import wording_features
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 FRAMED_OUT_CAP = 0.4  # below the stance's MIN_CONFIDENCE: kept as a signal, not the news
-INFERRED_SOURCES = frozenset({"article", "vendor", "buyers", "carried"})
+INFERRED_SOURCES = frozenset({"article", "vendor", "buyers", "carried", "authority"})
 OPPOSED_CAP = 0.55
 OFF_DOMAIN_RELEVANCE = 0.05
 _HEADLINE_WEIGHT = 3.0

@@ -24,7 +24,7 @@ from enrich.attribution import (
 from enrich.decider import Move
 from enrich.fit import TRAINING_FILE, attribution_rows, fit_attribution, load_rows
 from enrich.stance import Weighted
-from enrich.tag import tag_text
+from enrich.tag import TagResult, tag_text
 
 pytest.importorskip("sklearn", reason="scikit-learn is a test extra (pip install -e '.[test]')")
 
@@ -94,9 +94,45 @@ def test_a_speaker_with_no_other_government_after_it_is_the_actor() -> None:
     assert [(m.weighted.jurisdiction, m.quoted_by) for m in result.moves] == [("CN", None)]
 
 
-def test_a_government_named_only_as_the_origin_is_marked_targeted() -> None:
-    result = tag_text("The anti-dumping probe targets analog chips imported from the US.")
-    assert [m.targeted for m in result.moves if m.weighted.jurisdiction == "US"] == [True]
+def test_a_government_named_only_as_the_origin_is_not_the_unnamed_actor() -> None:
+    alone = tag_text("The anti-dumping probe targets analog chips imported from the US.")
+    assert [m for m in alone.moves if m.weighted.jurisdiction == "US"] == []
+    # the article's other government, named by its ministry up front, opened the probe
+    article = tag_text(
+        "China's commerce ministry opened two cases on Friday.\n\n"
+        "Washington added 23 Chinese firms to its entity list last month. US officials said "
+        "more would follow. US chipmakers sell billions of dollars of analog chips a year.\n\n"
+        "The anti-dumping probe targets analog chips imported from the US."
+    )
+    assert [m.weighted.jurisdiction for m in article.moves if m.source == "article"] == ["CN"]
+
+
+@pytest.mark.parametrize(
+    ("opening", "middle"),
+    [
+        ("Wang Wentao met chip executives on Friday.", "US firms sell many chips, analysts say."),
+        (
+            "China's commerce ministry met chip executives on Friday.",
+            "US firms sell many chips, US analysts say.",
+        ),
+    ],
+)
+def test_a_named_minister_or_qualified_ministry_makes_the_article_that_governments(
+    opening: str, middle: str
+) -> None:
+    result = tag_text(
+        f"{opening}\n\n{middle}\n\n"
+        "Nvidia chips will no longer be allowed into the country from Monday."
+    )
+    assert [(m.weighted.jurisdiction, m.source) for m in result.moves] == [("CN", "article")]
+
+
+def test_a_bare_commerce_is_washingtons_department() -> None:
+    result = tag_text("Commerce said Nvidia won't be permitted to sell H20 chips to China.")
+    assert [a.id for a in result.tags.agencies] == ["US:DOC"]
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
+    qualified = tag_text("China's Commerce said it would restrict gallium exports to the US.")
+    assert qualified.acting_jurisdiction == "CN"
 
 
 def test_same_day_markers_are_news_and_dated_past_is_background() -> None:
@@ -172,3 +208,78 @@ def test_a_named_trade_minister_stands_for_the_government() -> None:
         "export certain chip machines to China from September."
     )
     assert result.acting_jurisdiction == "NL"
+
+
+def test_an_origin_in_traditional_script_does_not_make_the_article_that_governments() -> None:
+    # a bare 商務部 is whichever government the article is about; the US is only the
+    # origin of the goods (原產於, 自 ... 進口)
+    result = tag_text(
+        "北京專電：商務部宣布對原產於美國的進口模擬芯片進行反傾銷調查。"
+        "申請調查產品自美國進口量大增。"
+    )
+    assert [a.id for a in result.tags.agencies] == ["CN:MOFCOM"]
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "CN")
+
+
+@pytest.mark.parametrize("after", ["后", "之后", "以後"])
+def test_a_chinese_clause_closed_by_after_is_what_set_off_the_news(after: str) -> None:
+    result = tag_text(
+        f"美国宣布将十九家中国芯片企业列入实体清单{after}，"
+        "中国商务部宣布对美国模拟芯片发起反倾销调查。"
+    )
+    assert [(m.weighted.jurisdiction, m.background) for m in result.moves] == [
+        ("US", True),
+        ("CN", False),
+    ]
+
+
+def test_a_word_ending_in_hou_that_is_not_after_keeps_the_move_news() -> None:
+    result = tag_text("美国将十九家中国芯片企业列入实体清单然后，中国商务部表示反对。")
+    assert [m.background for m in result.moves if m.weighted.jurisdiction == "US"] == [False]
+
+
+@pytest.mark.parametrize(
+    ("text", "government"),
+    [
+        (
+            "Beijing's move to restrict sales of Nvidia's H20 processor was prompted by "
+            "remarks from the US commerce secretary.",
+            "CN",
+        ),
+        (
+            "Tokyo's decision to tighten exports of chip tools drew criticism from the US "
+            "commerce secretary.",
+            "JP",
+        ),
+    ],
+)
+def test_a_governments_own_move_noun_makes_it_the_actor(text: str, government: str) -> None:
+    result = tag_text(text)
+    assert [m.weighted.jurisdiction for m in result.moves] == [government]
+    assert result.acting_jurisdiction == government
+
+
+def test_the_government_named_by_its_kind_is_the_articles_government() -> None:
+    opening = (
+        "Tokyo tightened its screening of chip materials last month.\n\n"
+        "US firms were not affected, analysts say.\n\n"
+    )
+    unnamed = tag_text(
+        opening + "The government on Thursday approved the first export of photoresist."
+    )
+    partner = tag_text(
+        opening + "The first export of photoresist was approved, after talks with officials."
+    )
+    assert [(m.weighted.jurisdiction, m.source) for m in unnamed.moves][-1] == ("JP", "authority")
+    assert [(m.weighted.jurisdiction, m.source) for m in partner.moves][-1] == ("JP", "article")
+
+    def confidence(result: TagResult) -> float:
+        return max(s.confidence for s in result.signals if s.direction == "ease")
+
+    assert confidence(unnamed) > confidence(partner)
+
+
+@pytest.mark.parametrize(("side", "government"), [("日方", "JP"), ("韩方", "KR"), ("荷方", "NL")])
+def test_a_chinese_side_word_names_that_government_as_actor(side: str, government: str) -> None:
+    result = tag_text(f"{side}宣布限制23种芯片设备出口。")
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", government)

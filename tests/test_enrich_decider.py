@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from enrich.attribution import candidate_features
 from enrich.decider import (
     CLASSES,
     MODEL_FILE,
@@ -165,7 +166,14 @@ def test_the_grouped_cross_validation_figure_reproduces() -> None:
                 "origin": "real" if n < 28 else "synthetic",  # 7 of each stance real
                 "group": f"event-{n % 7}",
                 "stance": item["labels"].get("stance", "none"),
+                "jurisdiction": item["labels"].get("acting_jurisdiction"),
                 "features": result.features,
+                "candidates": candidate_features(
+                    item["labels"].get("stance", "none"),
+                    result.moves,
+                    result.read_stance[1],
+                    result.acting_jurisdiction,
+                ),
                 "lead": lead_of(item.get("title", ""), item["text"]),
             }
         )
@@ -173,4 +181,6 @@ def test_the_grouped_cross_validation_figure_reproduces() -> None:
     assert first["items"] == 28 and first["groups"] == 7
     assert sum(first["confusion"].values()) == 28
     assert 0.0 <= first["stance"] <= 1.0
+    # the acting government, scored on the same held-out articles
+    assert first["jurisdiction"] is not None and 0.0 <= first["jurisdiction"] <= 1.0
     assert grouped_cv(rows, folds=3) == first
