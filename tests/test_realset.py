@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from chipwire.cli import app
 from enrich.eval import score_labelled
-from enrich.realset import LABELS_DIR, labelled_items, load_realset, split_of
+from enrich.realset import FRESH_FILES, LABELS_DIR, labelled_items, load_realset, split_of
 from tests.conftest import SHARED
 
 STANCES = {"restrict", "ease", "mixed", "none"}
@@ -194,3 +194,16 @@ def test_a_page_in_both_real_sets_is_read_the_same_way_in_each() -> None:
             assert moves <= signals, (path.name, entry["id"], moves, signals)
             assert bool(moves) == (labels["stance"] != "none"), (path.name, entry["id"])
     assert shared >= 10
+
+
+def test_fresh_event_files_are_never_fitted_and_scored_on_their_own(tmp_path: Path) -> None:
+    labels, cache = tmp_path / "labels", tmp_path / "cache"
+    write_set(labels, cache)
+    fresh_name = sorted(FRESH_FILES)[0]
+    (labels / "set.jsonl").rename(labels / fresh_name)
+    ids = {"rs-test00000001", "rs-test00000002"}
+    fresh, _ = load_realset(cache, split="fresh", labels_dir=labels)
+    assert {i["id"] for i in fresh} == ids
+    for split in ("fit", "test"):
+        assert load_realset(cache, split=split, labels_dir=labels) == ([], [])
+    assert {i["id"] for i in load_realset(cache, split="all", labels_dir=labels)[0]} == ids

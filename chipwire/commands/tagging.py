@@ -85,7 +85,10 @@ def evaluate(
         Path | None,
         typer.Option(help="Score the real-text set from this excerpt cache directory"),
     ] = None,
-    split: Annotated[str, typer.Option(help="Real set split: test | fit | all")] = "test",
+    split: Annotated[
+        str,
+        typer.Option(help="Real set split: test (and fresh) | fit | fresh | all"),
+    ] = "test",
     labels: Annotated[
         Path | None, typer.Option(help="Real set labels directory (default: the shipped set)")
     ] = None,
@@ -111,12 +114,15 @@ def evaluate(
         return
     if which not in ("dev", "holdout", "seeds", "all"):
         raise typer.BadParameter("--set must be dev, holdout, seeds or all")
-    if split not in ("test", "fit", "all"):
-        raise typer.BadParameter("--split must be test, fit or all")
+    if split not in ("test", "fit", "all", "fresh"):
+        raise typer.BadParameter("--split must be test, fit, fresh or all")
     results: dict[str, Any] = {}
     show_progress = not as_json and sys.stdout.isatty()
     if real is not None:
         results.update(_score_real(real, split, errors, labels, show_progress))
+        if split == "test":  # the held-out events beside the test split
+            fresh = _score_real(real, "fresh", errors, labels, show_progress, required=False)
+            results.update(fresh)
     else:
         for name in ("dev", "holdout"):
             path = EVALSETS / ("devset.jsonl" if name == "dev" else "holdout.jsonl")
@@ -150,7 +156,12 @@ def _progress(
 
 
 def _score_real(
-    cache: Path, split: str, errors: bool, labels: Path | None, show_progress: bool = False
+    cache: Path,
+    split: str,
+    errors: bool,
+    labels: Path | None,
+    show_progress: bool = False,
+    required: bool = True,
 ) -> dict[str, Any]:
     from enrich.eval import score_labelled
     from enrich.realset import LABELS_DIR, load_realset
@@ -160,6 +171,8 @@ def _score_real(
         split=split,  # type: ignore[arg-type]
         labels_dir=labels or LABELS_DIR,
     )
+    if not items and not missing and not required:
+        return {}
     if missing:
         warnings.print(
             f"[yellow]{len(missing)} labelled items have no cached excerpt in {cache} "
