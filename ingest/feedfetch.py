@@ -23,7 +23,6 @@ import ipaddress
 import socket
 import threading
 import zlib
-from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -31,18 +30,19 @@ from yarl import URL
 
 from chipwire.errors import Discard, Retry
 from chipwire.metrics import FETCHES
-from ingest.canonical import is_http_url
 from ingest.fetch import (
     AddressPolicy,
     FetchResult,
     GuardedClient,
     Resolver,
+    add_capped,
+    check_hop,
     classify,
     fetch_status,
     inflater,
+    redirect_target,
 )
 
-_REDIRECTS = (301, 302, 303, 307, 308)
 _DRAIN_LIMIT = 65_536  # a short non-200 body is read to its end: the connection is kept
 # lookups hanging at once (a resolver that never answers): past this a lookup fails at once
 _LOOKUPS = threading.BoundedSemaphore(32)
@@ -187,19 +187,12 @@ class FeedFetcher:
         visited: set[str] = set()
         current = url
         for _hop in range(max_redirects + 1):
-            if not is_http_url(current):
-                raise Discard("bad-url", current)
-            if current in visited:
-                raise Discard("redirect-loop", current)
-            visited.add(current)
+            check_hop(current, visited)
             result = await self._get_once(current, headers, max_bytes)
-            if result.status in _REDIRECTS and "location" in result.headers:
-                try:
-                    current = urljoin(current, result.headers["location"])
-                except ValueError as exc:  # e.g. an unclosed IPv6 literal
-                    raise Discard("bad-redirect", f"{current}: {exc}") from exc
-                continue
-            return classify(result)
+            target = redirect_target(current, result)
+            if target is None:
+                return classify(result)
+            current = target
         raise Discard("too-many-redirects", url)
 
     async def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
@@ -245,15 +238,7 @@ async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: in
     decompress = inflater(response.headers.get("content-encoding", "").strip().lower())
     body = bytearray()
     async for chunk in response.content.iter_any():
-        if decompress is None:
-            body += chunk
-        else:
-            data = chunk
-            while data and len(body) <= max_bytes:
-                body += decompress.decompress(data, max_bytes + 1 - len(body))
-                data = decompress.unconsumed_tail
-        if len(body) > max_bytes:
-            raise Discard("too-large", f"{url}: over {max_bytes} bytes")
+        add_capped(body, chunk, decompress, url, max_bytes)
     return bytes(body)
 
 

@@ -434,20 +434,32 @@ def _fetch(
     visited: set[str] = set()
     current = url
     for _hop in range(max_redirects + 1):
-        if not is_http_url(current):
-            raise Discard("bad-url", current)
-        if current in visited:
-            raise Discard("redirect-loop", current)
-        visited.add(current)
+        check_hop(current, visited)
         result = _get_once(client, current, headers, max_bytes, deadline)
-        if result.status in (301, 302, 303, 307, 308) and "location" in result.headers:
-            try:
-                current = urljoin(current, result.headers["location"])
-            except ValueError as exc:  # e.g. an unclosed IPv6 literal
-                raise Discard("bad-redirect", f"{current}: {exc}") from exc
-            continue
-        return classify(result)
+        target = redirect_target(current, result)
+        if target is None:
+            return classify(result)
+        current = target
     raise Discard("too-many-redirects", url)
+
+
+def check_hop(url: str, visited: set[str]) -> None:
+    """A redirect chain's next URL must be http(s) and new to the chain."""
+    if not is_http_url(url):
+        raise Discard("bad-url", url)
+    if url in visited:
+        raise Discard("redirect-loop", url)
+    visited.add(url)
+
+
+def redirect_target(url: str, result: FetchResult) -> str | None:
+    """Where a redirect points, resolved against the URL that answered it; None otherwise."""
+    if result.status not in (301, 302, 303, 307, 308) or "location" not in result.headers:
+        return None
+    try:
+        return urljoin(url, result.headers["location"])
+    except ValueError as exc:  # e.g. an unclosed IPv6 literal
+        raise Discard("bad-redirect", f"{url}: {exc}") from exc
 
 
 def _get_once(
@@ -500,15 +512,7 @@ def _read_capped(response: httpx.Response, url: str, max_bytes: int, deadline: f
     decompress = inflater(encoding)
     body = bytearray()
     for chunk in response.iter_raw():
-        if decompress is None:
-            body += chunk
-        else:
-            data = chunk
-            while data and len(body) <= max_bytes:
-                body += decompress.decompress(data, max_bytes + 1 - len(body))
-                data = decompress.unconsumed_tail
-        if len(body) > max_bytes:
-            raise Discard("too-large", f"{url}: over {max_bytes} bytes")
+        add_capped(body, chunk, decompress, url, max_bytes)
         if time.monotonic() > deadline:
             raise Retry("timeout", f"{url}: body not done in time")
     return bytes(body)
@@ -523,6 +527,21 @@ def _drain(response: httpx.Response, deadline: float, limit: int = 65_536) -> No
         read += len(chunk)
         if read > limit or time.monotonic() > deadline:
             return
+
+
+def add_capped(
+    body: bytearray, chunk: bytes, decompress: zlib._Decompress | None, url: str, max_bytes: int
+) -> None:
+    """Append one raw chunk, inflated a bounded step at a time; over the cap is too large."""
+    if decompress is None:
+        body += chunk
+    else:
+        data = chunk
+        while data and len(body) <= max_bytes:
+            body += decompress.decompress(data, max_bytes + 1 - len(body))
+            data = decompress.unconsumed_tail
+    if len(body) > max_bytes:
+        raise Discard("too-large", f"{url}: over {max_bytes} bytes")
 
 
 def inflater(encoding: str) -> zlib._Decompress | None:

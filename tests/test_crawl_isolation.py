@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -36,6 +37,25 @@ def rss(links: list[str]) -> str:
     return (
         f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'
     )
+
+
+class InFlight:
+    """Requests a loopback host is serving at once, and the most it ever served."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = self.most = 0
+
+    @contextmanager
+    def one(self) -> Iterator[None]:
+        with self._lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.now -= 1
 
 
 def healthy_feed(server: LoopbackServer) -> Source:
@@ -174,15 +194,10 @@ def test_feed_polls_take_one_slot_per_host_and_a_held_host_delays_no_other_host(
     default `host_concurrency`), waiting as a coroutine, so a host that holds its
     connection delays only its own feeds."""
     held, release = threading.Event(), threading.Event()
-    lock = threading.Lock()
-    in_flight = [0]
-    most = [0]
+    in_flight = InFlight()
 
     def feed(request: BaseHTTPRequestHandler, hold: bool = False) -> None:
-        with lock:
-            in_flight[0] += 1
-            most[0] = max(most[0], in_flight[0])
-        try:
+        with in_flight.one():
             if hold:
                 held.set()
                 release.wait(10)  # held by the test, released below
@@ -191,9 +206,6 @@ def test_feed_polls_take_one_slot_per_host_and_a_held_host_delays_no_other_host(
             request.send_header("Content-Length", str(len(body)))
             request.end_headers()
             request.wfile.write(body)
-        finally:
-            with lock:
-                in_flight[0] -= 1
 
     server.add_handler("/held.xml", lambda r: feed(r, hold=True))
     same_host = [
@@ -213,7 +225,7 @@ def test_feed_polls_take_one_slot_per_host_and_a_held_host_delays_no_other_host(
     assert {s: started[s].result(timeout=10).status for s in started} == dict.fromkeys(
         started, "ok"
     )
-    assert most[0] == 1  # never two feed requests at once on one host
+    assert in_flight.most == 1  # never two feed requests at once on one host
 
 
 def test_a_hosts_feeds_and_pages_share_its_slot_and_a_feed_skips_its_page_queue(
@@ -221,16 +233,12 @@ def test_a_hosts_feeds_and_pages_share_its_slot_and_a_feed_skips_its_page_queue(
 ) -> None:
     """One request in flight per host, feeds and pages counted together; a feed polled
     while the host's 5,000 paced pages wait is not queued behind them."""
-    lock = threading.Lock()
-    in_flight, most = [0], [0]
+    in_flight = InFlight()
     paging = threading.Event()
 
     def counted(body: bytes, content_type: str, slow_s: float = 0.0) -> Handler:
         def respond(request: BaseHTTPRequestHandler) -> None:
-            with lock:
-                in_flight[0] += 1
-                most[0] = max(most[0], in_flight[0])
-            try:
+            with in_flight.one():
                 if slow_s:
                     paging.set()
                     time.sleep(slow_s)  # a slow page: the server's pace, not a sync point
@@ -239,9 +247,6 @@ def test_a_hosts_feeds_and_pages_share_its_slot_and_a_feed_skips_its_page_queue(
                 request.send_header("Content-Length", str(len(body)))
                 request.end_headers()
                 request.wfile.write(body)
-            finally:
-                with lock:
-                    in_flight[0] -= 1
 
         return respond
 
@@ -260,4 +265,4 @@ def test_a_hosts_feeds_and_pages_share_its_slot_and_a_feed_skips_its_page_queue(
     assert c.start_due([quiet])["quiet"].result(timeout=10).status == "ok"
     c.stop()
     assert first["big"].cancelled()
-    assert most[0] == 1
+    assert in_flight.most == 1

@@ -84,18 +84,27 @@ def slow_double(x: int, started: str) -> int:
     return 2 * x
 
 
+def run_slow_task(pool: WorkerPool, started: Path) -> tuple[threading.Thread, list[object]]:
+    """`slow_double` running in a worker, from a thread of its own: returns once the worker
+    has begun it (it touches `started`), with the list its result will be put in."""
+    results: list[object] = []
+    thread = threading.Thread(
+        target=lambda: results.append(pool.run(slow_double, 21, str(started), timeout_s=60))
+    )
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(
+            0.02
+        )  # the worker is another process: its sign is a file, polled with a deadline
+    return thread, results
+
+
 def test_a_task_in_flight_when_another_kills_the_pool_is_not_blamed(tmp_path: Path) -> None:
     pool = WorkerPool(2, imports=())
     started = tmp_path / "started"
-    results: list[object] = []
     try:
-        bystander = threading.Thread(
-            target=lambda: results.append(pool.run(slow_double, 21, str(started), timeout_s=60))
-        )
-        bystander.start()
-        deadline = time.monotonic() + 30
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)  # waiting for the task to start, with a deadline
+        bystander, results = run_slow_task(pool, started)
         with pytest.raises(WorkerKilled):
             pool.run(always_die, timeout_s=60)
         bystander.join(timeout=60)
@@ -288,15 +297,8 @@ def test_a_task_waiting_for_a_busy_worker_is_not_timed_out(tmp_path: Path) -> No
     time out, kill the pool (and the slow page with it) and run again."""
     pool = WorkerPool(1, imports=())
     started = tmp_path / "started"
-    results: list[object] = []
     try:
-        slow = threading.Thread(
-            target=lambda: results.append(pool.run(slow_double, 21, str(started), timeout_s=60))
-        )
-        slow.start()
-        deadline = time.monotonic() + 30
-        while not started.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)  # waiting for the task to start, with a deadline
+        slow, results = run_slow_task(pool, started)
         assert pool.run(double, 4, timeout_s=1) == 8  # waits ~3 s for the worker, works ~0 s
         slow.join(timeout=60)
         assert results == [42]
