@@ -41,7 +41,6 @@ CREATE TABLE IF NOT EXISTS group_offsets (
 class EmbeddedBus:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = open_database(self.path, autocommit=True)
         self._conn.executescript(_SCHEMA)
         self._lock = threading.Lock()
