@@ -27,7 +27,13 @@ ENTITY_FIELDS = ("chips", "companies", "agencies", "countries")
 STANCES = ("restrict", "ease", "mixed", "none")
 # A whole government or "the administration" is not scored on real text either way: which
 # of them a reader writes down for "Beijing said" is a matter of taste, not of reading.
-WHOLE_GOVERNMENTS = frozenset({"US:WH", "NL:GOV", "GB:GOV", "DE:GOV", "IT:GOV"})
+# Every `<country>:GOV` id is one, whichever country the labels or the taxonomy add next.
+WHOLE_GOVERNMENT_SUFFIX = ":GOV"
+ADMINISTRATION = "US:WH"
+
+
+def is_whole_government(agency_id: str) -> bool:
+    return agency_id == ADMINISTRATION or agency_id.endswith(WHOLE_GOVERNMENT_SUFFIX)
 
 
 @dataclass
@@ -123,14 +129,14 @@ def predicted_signals(result: TagResult) -> set[tuple[str, str, str]]:
 def score_labelled(
     items: Iterable[dict[str, Any]], keep_errors: bool = False, *, real: bool = False
 ) -> Report:
-    """`real`: score agencies without the whole-government ids (WHOLE_GOVERNMENTS)."""
+    """`real`: score agencies without the whole-government ids (is_whole_government)."""
     report = Report()
-    ignored = WHOLE_GOVERNMENTS if real else frozenset()
     for item in items:
         labels = item["labels"]
         result = tag_text(item["text"], item.get("title", ""))
         report.items += 1
         predicted = _entity_sets(result)
+        ignored = _whole_governments(labels, predicted) if real else frozenset()
         predicted["agencies"] -= ignored
         for name in ENTITY_FIELDS:
             gold = set(labels.get(name, [])) - (ignored if name == "agencies" else set())
@@ -150,6 +156,11 @@ def score_labelled(
         if keep_errors:
             report.errors.extend(_errors(item, result, predicted, gold_signals, ignored))
     return report
+
+
+def _whole_governments(labels: dict[str, Any], predicted: dict[str, set[str]]) -> frozenset[str]:
+    named = set(labels.get("agencies", [])) | predicted["agencies"]
+    return frozenset(agency for agency in named if is_whole_government(agency))
 
 
 def _entity_sets(result: TagResult) -> dict[str, set[str]]:

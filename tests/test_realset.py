@@ -207,3 +207,16 @@ def test_fresh_event_files_are_never_fitted_and_scored_on_their_own(tmp_path: Pa
     for split in ("fit", "test"):
         assert load_realset(cache, split=split, labels_dir=labels) == ([], [])
     assert {i["id"] for i in load_realset(cache, split="all", labels_dir=labels)[0]} == ids
+
+
+@pytest.mark.parametrize("government", ["JP:GOV", "KR:GOV", "US:WH"])
+def test_a_whole_government_is_not_scored_against_agencies_on_real_text(
+    government: str,
+) -> None:
+    text = "The Japanese government said on Tuesday it will tighten export rules on chip tools."
+    labels_of = {"agencies": [government], "stance": "restrict", "acting_jurisdiction": "JP"}
+    item = {"id": "rs-test00000003", "text": text, "labels": labels_of}
+    real = score_labelled([item], real=True).fields["agencies"]
+    synthetic = score_labelled([item]).fields["agencies"]
+    assert (real.tp, real.fp, real.fn) == (0, 0, 0)
+    assert synthetic.tp + synthetic.fp + synthetic.fn > 0
