@@ -236,9 +236,28 @@ _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
 _LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
 
 
+# A country right after a generic name qualifies it too: "Ministry of Commerce of China",
+# "Ministerio de Comercio chino", "Handelsministerium in Peking" (a demonym with no link)
+_AFTER_LINK = re.compile(r"\s(?:(?:of|de|del|du|des|in|en)\s(?:the\s|la\s|l')?)?", re.IGNORECASE)
+
+
 def _qualifier(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
     """The country named right before a generic agency name ("China's customs",
-    "Beijing's top economic planner")."""
+    "Beijing's top economic planner"), else right after it."""
+    return _qualifier_before(text, mention, mentions) or _qualifier_after(text, mention, mentions)
+
+
+def _qualifier_after(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
+    other = next((m for m in mentions if m.kind == "country" and m.start >= mention.end), None)
+    if other is None:
+        return None
+    link = _AFTER_LINK.fullmatch(text, mention.end, other.start)
+    if link is None or (link.end() - link.start() <= 1 and other.extra != "demonym"):
+        return None
+    return other.key
+
+
+def _qualifier_before(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
     for other in reversed(mentions):
         if other.kind != "country" or other.end > mention.start:
             continue
