@@ -226,11 +226,20 @@ def resolve_agency(
     named = [a for a in rule.by_country.values() if a in context.named_agencies]
     if named:
         return named[0]
-    if rule.use_context and context.main_country:
-        return rule.by_country.get(context.main_country)
+    if rule.use_context and context.country_weight:
+        # the most prominent country that has such a body, if nearly as prominent as the
+        # main one: "the economic affairs ministry" in a story led by Beijing's reaction to
+        # a Dutch order is the Dutch one
+        floor = RUNNER_UP_SHARE * max(context.country_weight.values())
+        known = {
+            c: w for c, w in context.country_weight.items() if c in rule.by_country and w >= floor
+        }
+        if known:
+            return rule.by_country[_top(known)]
     return rule.fallback
 
 
+RUNNER_UP_SHARE = 0.5  # of the main country's weight, for a generic name it has no body for
 MAX_CJK_QUALIFIER_GAP = 2  # characters between the country and the body: 中国的, 美方
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
 _LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
