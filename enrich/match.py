@@ -207,7 +207,7 @@ class Matcher:
         for mention in chips:
             if mention.kind == "chip" and self.grammar.vetoed(spans, mention.start, mention.end):
                 listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
-        found = []
+        found: list[Mention] = []
         for low, high in ((m.start, m.end) for m in chips if m in listed):
             for start in [a for a in anchored if low < a < high]:
                 del anchored[start]  # no grammar look inside a model the list found
@@ -224,11 +224,11 @@ class Matcher:
             extra = {"family": "word", "series": "series"}.get(model.kind, "")
             kind = "chip" if model.kind == "series" else model.kind
             found.append(Mention(model.start, model.end, kind, model.chip.model, surface, extra))
-        for model in [*(m for m in chips if m in listed), *found]:
-            if model.kind != "chip":
+        for chip in [*(m for m in chips if m in listed), *found]:
+            if chip.kind != "chip":
                 continue
-            for at, sibling in self.grammar.siblings(text, model.key, model.end):
-                found.append(Mention(at, at + 1, "chip", sibling, text[at], model.extra))
+            for at, sibling in self.grammar.siblings(text, chip.key, chip.end):
+                found.append(Mention(at, at + 1, "chip", sibling, text[at], chip.extra))
         return found
 
 
