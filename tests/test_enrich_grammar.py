@@ -467,6 +467,7 @@ def test_models_in_a_list_are_each_a_chip() -> None:
         ("Taiwan's Commerce Ministry added two chipmakers to its list.", "TW:MOEA"),
         ("Taiwan's trade administration added two chipmakers to its list.", "TW:ITA"),
         ("Germany's economic ministry blocked the sale of the fab.", "DE:MOEA"),
+        ("荷兰政府暂停了对芯片公司的命令。经济大臣表示谈判顺利。", "NL:MOEA"),
     ],
 )
 def test_generic_agency_names_resolved_by_their_country(text: str, agency: str) -> None:
