@@ -226,19 +226,47 @@ def resolve_agency(
     named = [a for a in rule.by_country.values() if a in context.named_agencies]
     if named:
         return named[0]
-    if rule.use_context and context.main_country:
-        return rule.by_country.get(context.main_country)
+    if rule.use_context and context.country_weight:
+        # the most prominent country that has such a body, if nearly as prominent as the
+        # main one: "the economic affairs ministry" in a story led by Beijing's reaction to
+        # a Dutch order is the Dutch one
+        floor = RUNNER_UP_SHARE * max(context.country_weight.values())
+        known = {
+            c: w for c, w in context.country_weight.items() if c in rule.by_country and w >= floor
+        }
+        if known:
+            return rule.by_country[_top(known)]
     return rule.fallback
 
 
+RUNNER_UP_SHARE = 0.5  # of the main country's weight, for a generic name it has no body for
 MAX_CJK_QUALIFIER_GAP = 2  # characters between the country and the body: 中国的, 美方
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
 _LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
 
 
+# A country right after a generic name qualifies it too: "Ministry of Commerce of China",
+# "Ministerio de Comercio chino", "Handelsministerium in Peking" (a demonym with no link)
+_AFTER_LINK = re.compile(r"\s(?:(?:of|de|del|du|des|in|en)\s(?:the\s|la\s|l')?)?", re.IGNORECASE)
+
+
 def _qualifier(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
     """The country named right before a generic agency name ("China's customs",
-    "Beijing's top economic planner")."""
+    "Beijing's top economic planner"), else right after it."""
+    return _qualifier_before(text, mention, mentions) or _qualifier_after(text, mention, mentions)
+
+
+def _qualifier_after(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
+    other = next((m for m in mentions if m.kind == "country" and m.start >= mention.end), None)
+    if other is None:
+        return None
+    link = _AFTER_LINK.fullmatch(text, mention.end, other.start)
+    if link is None or (link.end() - link.start() <= 1 and other.extra != "demonym"):
+        return None
+    return other.key
+
+
+def _qualifier_before(text: str, mention: Mention, mentions: list[Mention]) -> str | None:
     for other in reversed(mentions):
         if other.kind != "country" or other.end > mention.start:
             continue

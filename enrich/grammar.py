@@ -24,12 +24,21 @@ import ahocorasick
 from enrich.lexicon import TAXONOMY_DIR
 from enrich.yaml12 import load_file
 
-GATES = ("token", "sentence", "vendor")
+GATES = ("token", "sentence", "vendor", "text")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _SENTENCE_REACH = 240
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _BARE_CODE = re.compile(r"[A-Za-z]{1,3}-?\d{2,4}[A-Za-z]?")
+# The rest of a model list that names siblings by their suffix letter alone: "the 910B,
+# C and D", "910B、C和D", "910B/C". An English list needs a comma before "and", so that
+# "the MI300X and A ..." (an article) is not read as a model.
+_SIBLINGS = re.compile(
+    r"(?:,\s?[A-Z](?![A-Za-z0-9]))+,?\s(?:and|or|&)\s[A-Z](?![A-Za-z0-9])"
+    r"|(?:/[A-Z](?![A-Za-z0-9]))+"
+    r"|(?:\s?[、/和与及或]\s?[A-Z](?![A-Za-z0-9]))+"
+)
+_SIBLING_LETTER = re.compile(r"(?<![A-Za-z])[A-Z](?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +82,8 @@ class Family:
     gate_words: Words | None
     vendor_words: Words
     kind: str = "chip"
+    # words right after a match that make it something else: "A16 process" is a node
+    not_before: re.Pattern[str] | None = None
 
     def model(self, match: re.Match[str]) -> ChipModel:
         values: dict[str, str] = {}
@@ -165,9 +176,10 @@ class ChipGrammar:
             assert gate in GATES, f"{spec['id']}: unknown gate {gate}"
             context = [str(w) for w in spec.get("context", [])]
             gate_words = [*vendor_words[vendor], *context]
-            if gate == "sentence":
+            if gate in ("sentence", "text"):
                 gate_words += chip_words
             pattern = str(spec["pattern"])
+            not_before = "|".join(re.escape(str(w)) for w in spec.get("not_before", []))
             self.families.append(
                 Family(
                     name=spec["id"],
@@ -189,6 +201,9 @@ class ChipGrammar:
                     gate_words=None if gate == "token" else Words(gate_words),
                     vendor_words=Words([*vendor_words[vendor], *context]),
                     kind=str(spec.get("kind", "chip")),
+                    not_before=re.compile(rf"\s?(?:{not_before})(?![A-Za-z])")
+                    if not_before
+                    else None,
                 )
             )
         self._anchors = ahocorasick.Automaton()
@@ -268,18 +283,46 @@ class ChipGrammar:
         for family, match, end in matches:
             if family.gate != "token" and self._vetoed(spans, start, end):
                 continue
+            if family.not_before is not None and family.not_before.match(text, end):
+                return None  # "A16 technology" is a node, for every family that could read it
             if family.gate_words is not None:
                 if sentence is None:
                     sentence = _sentence(text, start, end)
-                if not family.gate_words.search(spans, *sentence) and not (
-                    family.gate == "sentence" and self._vendor_named(spans, family, named)
-                ):
+                if not self._gated(spans, family, sentence, named):
                     continue
             kind = family.kind
             if kind == "chip" and self._series is not None and self._series.match(text, end):
                 kind = "series"
             return Found(start, end, family.model(match), kind)
         return None
+
+    def _gated(
+        self, spans: Spans, family: Family, sentence: tuple[int, int], named: dict[str, bool]
+    ) -> bool:
+        """sentence: a gate word in the sentence, or the vendor anywhere in the text;
+        text: both (a bare "M3" is Apple's only in a text about Apple); vendor: a vendor
+        or family word in the sentence."""
+        assert family.gate_words is not None
+        near = family.gate_words.search(spans, *sentence)
+        if family.gate == "sentence":
+            return near or self._vendor_named(spans, family, named)
+        if family.gate == "text":
+            return near and self._vendor_named(spans, family, named)
+        return near
+
+    def siblings(self, text: str, model_id: str, end: int) -> list[tuple[int, str]]:
+        """(offset, model id) of the models a list after a model names by their suffix
+        letter alone ("Ascend 910B, C and D" -> Ascend 910C, Ascend 910D); only ids the
+        grammar can spell."""
+        found = _SIBLINGS.match(text, end)
+        if found is None or not model_id[-1:].isalpha() or not model_id[-2:-1].isdigit():
+            return []
+        siblings = []
+        for letter in _SIBLING_LETTER.finditer(text, end, found.end()):
+            sibling = model_id[:-1] + letter.group()
+            if self.normalise(sibling) is not None:
+                siblings.append((letter.start(), sibling))
+        return siblings
 
     @staticmethod
     def _vendor_named(spans: Spans, family: Family, named: dict[str, bool]) -> bool:

@@ -170,12 +170,15 @@ def _load_yaml(path: Path) -> dict[str, Any]:
 
 # A language file (taxonomy/languages/<lang>.yaml) has one section per kind of word:
 # `cues` extends cues.yaml key by key; the others extend a list of records by id
-# ("JP:METI": [more names]) with the record's list named here.
+# ("JP:METI": [more names]) with the record's list named here; `contextual` adds
+# generic names whose body the country decides ("Handelsministerium": Beijing's or
+# Washington's), as agencies.yaml's own.
 FILE_OF = {
     "cues": "cues.yaml",
     "actions": "actions.yaml",
     "subjects": "actions.yaml",
     "agencies": "agencies.yaml",
+    "contextual": "agencies.yaml",
     "countries": "countries.yaml",
     "companies": "companies.yaml",
     "people": "people.yaml",

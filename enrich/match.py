@@ -26,6 +26,14 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WIDE = "\u2e80"
 _HAS_WIDE = re.compile("[\u2e80-\U0010ffff]")
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
+# Full-width letters and digits (Ｈ２０ in CJK text) as ASCII, one character for one
+# (NFKC would also change punctuation, and the readers of CJK text rely on "，" and "（")
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_NARROW = {
+    c: c - 0xFEE0
+    for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+    for c in range(r[0], r[1] + 1)
+}
 
 
 class Mention(NamedTuple):
@@ -45,6 +53,8 @@ def fold(text: str) -> str:
     for typographic, plain in _FOLD_PAIRS:
         if typographic in text:
             text = text.replace(typographic, plain)
+    if _FULL_WIDTH.search(text) is not None:
+        text = text.translate(_NARROW)
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -127,6 +137,8 @@ class Matcher:
         """All mentions in `text`, sorted by start (MAIN ones never overlap).
         `folded` is fold(text) when the caller has it already."""
         folded = fold(text) if folded is None else folded
+        if not text.isascii() and _FULL_WIDTH.search(text) is not None:
+            text = text.translate(_NARROW)  # same length: offsets hold for the text as given
         size = len(text)
         main: list[Mention] = []
         aux: list[Mention] = []
@@ -195,7 +207,7 @@ class Matcher:
         for mention in chips:
             if mention.kind == "chip" and self.grammar.vetoed(spans, mention.start, mention.end):
                 listed.remove(mention)  # "the B200 bus": a listed model number, vetoed
-        found = []
+        found: list[Mention] = []
         for low, high in ((m.start, m.end) for m in chips if m in listed):
             for start in [a for a in anchored if low < a < high]:
                 del anchored[start]  # no grammar look inside a model the list found
@@ -212,6 +224,11 @@ class Matcher:
             extra = {"family": "word", "series": "series"}.get(model.kind, "")
             kind = "chip" if model.kind == "series" else model.kind
             found.append(Mention(model.start, model.end, kind, model.chip.model, surface, extra))
+        for chip in [*(m for m in chips if m in listed), *found]:
+            if chip.kind != "chip":
+                continue
+            for at, sibling in self.grammar.siblings(text, chip.key, chip.end):
+                found.append(Mention(at, at + 1, "chip", sibling, text[at], chip.extra))
         return found
 
 

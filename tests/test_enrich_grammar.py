@@ -90,6 +90,11 @@ def kinds(text: str, kind: str) -> list[str]:
         ("龙芯中科发布龙芯3B6600处理器。", "3B6600"),
         ("英伟达推出RTX 5090D显卡。", "RTX 5090D"),  # a CJK character right after
         ("英伟达RTX 4070 Ti显卡在中国销售。", "RTX 4070 Ti"),
+        # full-width letters and digits, as Chinese pages sometimes write codes
+        ("英伟达Ｈ３０芯片将在中国销售。", "H30"),
+        ("Nvidia is said to plan an H30 Lite chip for China.", "H30 Lite"),
+        ("Nvidia's VR300 racks ship in 2027.", "VR300"),
+        ("Qualcomm says laptops with the X Plus chips sold out.", "Snapdragon X Plus"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -243,6 +248,14 @@ def test_a_family_word_is_tagged_only_without_a_model_of_it() -> None:
         "Maia 300 people live near the chip plant.",
         "Nvidia aims for net zero by 2050 and 4090 suppliers.",
         "英伟达计划在2030年前实现碳中和。",
+        # a 3GPP release, a process node, a three-digit RTX typo, a supernode's size
+        "Huawei's modem chip supports 3GPP R19 features.",
+        "TSMC's A14 process will make chips for Apple and Nvidia from 2028.",
+        "Apple's next chips use TSMC's A16 technology.",
+        "Nvidia's RTX Pro 700D typo appeared in a chip report.",
+        "Huawei's Ascend 512 supernode links many chips.",
+        # a bare Apple code needs a text about Apple
+        "The M3 chip of the tractor maker is a controller.",
     ],
 )
 def test_numbers_that_are_not_chips(text: str) -> None:
@@ -406,6 +419,37 @@ def test_a_product_name_right_after_a_model_describes_it(text: str, model: str) 
     assert [c.id for c in tag_text(text).tags.chips] == [model]
 
 
+@pytest.mark.parametrize(
+    ("text", "models"),
+    [
+        (
+            "Huawei says the Ascend 930B, C and D chips are next.",
+            ["Ascend 930B", "Ascend 930C", "Ascend 930D"],
+        ),
+        ("华为昇腾930B、C和D芯片即将推出。", ["Ascend 930B", "Ascend 930C", "Ascend 930D"]),
+        ("Huawei's 930B/C chips ship this year.", ["Ascend 930B", "Ascend 930C"]),
+    ],
+)
+def test_siblings_named_by_their_suffix_letter_alone_are_models(
+    text: str, models: list[str]
+) -> None:
+    assert chips(text) == models
+
+
+def test_an_article_after_and_is_no_sibling_model() -> None:
+    assert chips("Huawei shipped the Ascend 930C and A new chip plant opened.") == ["Ascend 930C"]
+
+
+def test_a_bare_apple_code_counts_in_a_text_about_apple() -> None:
+    text = "Apple launched a new iPad on Tuesday. It beats the M3 chip of last year."
+    assert chips(text) == ["M3"]
+
+
+def test_a_family_word_alone_names_tpus() -> None:
+    text = "Google's tensor processing units (TPUs) now rival Nvidia's chips."
+    assert [c.id for c in tag_text(text).tags.chips] == ["TPU"]
+
+
 def test_models_in_a_list_are_each_a_chip() -> None:
     text = "Nvidia's H30/H300 and B50 chips"
     assert [c.id for c in tag_text(text).tags.chips] == ["H30", "H300", "B50"]
@@ -413,3 +457,42 @@ def test_models_in_a_list_are_each_a_chip() -> None:
     assert chips("英伟达将推出H30、L30和L3三款芯片。") == ["H30", "L30", "L3"]
     assert chips("Nvidia's H30, L30 and L3 ship in May.") == ["H30", "L30", "L3"]
     assert chips("Nvidia's H300 has L1 and L3 caches.") == ["H300"]
+
+
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("The Ministry of Commerce of China announced new licences.", "CN:MOFCOM"),
+        ("The Dutch economy minister suspended the order on the chipmaker.", "NL:MOEA"),
+        ("Taiwan's Commerce Ministry added two chipmakers to its list.", "TW:MOEA"),
+        ("Taiwan's trade administration added two chipmakers to its list.", "TW:ITA"),
+        ("Germany's economic ministry blocked the sale of the fab.", "DE:MOEA"),
+        ("荷兰政府暂停了对芯片公司的命令。经济大臣表示谈判顺利。", "NL:MOEA"),
+    ],
+)
+def test_generic_agency_names_resolved_by_their_country(text: str, agency: str) -> None:
+    assert agency in [a.id for a in tag_text(text).tags.agencies]
+
+
+def test_the_dutch_trade_minister_is_the_dutch_government() -> None:
+    text = "The Dutch trade minister set licence rules for chip tools."
+    assert "NL:MOEA" not in [a.id for a in tag_text(text).tags.agencies]
+
+
+def test_a_generic_name_goes_to_a_prominent_country_that_has_such_a_body() -> None:
+    text = (
+        "The Netherlands suspended its order over the chipmaker, and the Dutch cabinet "
+        "said talks went well. China welcomed the step. The economic affairs ministry "
+        "said more talks would follow."
+    )
+    assert "NL:MOEA" in [a.id for a in tag_text(text).tags.agencies]
+
+
+def test_gulf_buyers_and_chip_material_suppliers_are_companies() -> None:
+    text = "G42 and Humain bought chips; Air Liquide and Mitsubishi Chemical supply gases."
+    names = [c.id for c in tag_text(text).tags.companies]
+    assert names == ["G42", "Humain", "Air Liquide", "Mitsubishi Chemical"]
+
+
+def test_a_fund_named_vanguard_is_no_chipmaker() -> None:
+    assert tag_text("Vanguard raised its stake in the chipmaker.").tags.companies == []

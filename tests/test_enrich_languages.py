@@ -111,6 +111,13 @@ AGENCIES = [
     ("La Casa Blanca lo confirmó.", "US:WH"),
     ("Le gouvernement néerlandais l'a confirmé.", "NL:GOV"),
     ("Palazzo Chigi lo ha confermato.", "IT:GOV"),
+    # generic ministry names the country decides, the country before or after them
+    ("Das chinesische Handelsministerium kündigte Ausnahmen an.", "CN:MOFCOM"),
+    ("El Ministerio de Comercio de China anunció licencias.", "CN:MOFCOM"),
+    ("El Ministerio de Comercio chino anunció licencias.", "CN:MOFCOM"),
+    ("Le ministre néerlandais de l'Économie a suspendu l'ordre.", "NL:MOEA"),
+    ("Il ministro dello Sviluppo economico ha bloccato la vendita.", "IT:MED"),
+    ("日本の半導体輸出について、政府は規制を発表した。", "JP:GOV"),
 ]
 
 
