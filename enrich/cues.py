@@ -96,7 +96,7 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     cues = [
         CueReading(m.surface, m.start, m.end, m.key, m.extra)
         for m in mentions
-        if m.kind == "cue" and not _proper_noun(m, tokens)
+        if m.kind == "cue" and not _proper_noun(m, tokens, lexicon)
     ]
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
@@ -177,13 +177,15 @@ def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> boo
     return True
 
 
-def _proper_noun(mention: Mention, tokens: Tokens) -> bool:
-    """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux")."""
+def _proper_noun(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux"),
+    unless the taxonomy writes it capitalised: German nouns ("Verbot", "Ausnahme")."""
     return (
         not tokens.headline
         and mention.start != tokens.offset
         and mention.surface[:1].isupper()
         and not mention.surface.isupper()
+        and fold(mention.surface) not in lexicon.capitalised_cues
     )
 
 
@@ -316,7 +318,8 @@ def _apply_reversal(
     following verb undoes the restriction just before it ("규제를 해제")."""
     here = tokens.index_at(verb.start)
     clause = tokens.clause_of(here)
-    window = lexicon.reversal_window * tokens.scale
+    reducing = verb.key == "reducing"  # "cut tariffs": only the restriction right after
+    window = (lexicon.reducing_window if reducing else lexicon.reversal_window) * tokens.scale
     own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
     if any(c.end > verb.end for c in own):
         return  # the verb is part of a longer cue ("cancel orders")

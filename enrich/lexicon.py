@@ -119,6 +119,9 @@ class Lexicon:
     denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), ())
     negation_window: int = 4
     reversal_window: int = 9
+    reducing_window: int = 4
+    # cue forms the taxonomy writes capitalised (German nouns, "Entity List"): never a name
+    capitalised_cues: frozenset[str] = frozenset()
     requirement_window: int = 10
     person_jurisdiction: dict[str, str] = field(default_factory=dict)
     person_company: dict[str, str] = field(default_factory=dict)
@@ -322,9 +325,18 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for direction in ("restrict", "ease"):
         for group in data[direction]:
             lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
+    lex.capitalised_cues = frozenset(
+        str(form).lower()
+        for direction in ("restrict", "ease")
+        for group in data[direction]
+        for form in group["forms"]
+        if str(form)[:1].isupper() and not str(form).isupper()
+    )
     lex.add(data["reversal"]["forms"], "reversal", "undo")
     lex.add(data["reversal"]["easing_forms"], "reversal", "easing")
     lex.add(data["reversal"]["losing_forms"], "reversal", "losing")
+    lex.add(data["reversal"]["reducing_forms"], "reversal", "reducing")
+    lex.reducing_window = int(data["reversal"]["reducing_window_words"])
     lex.add(data["reversal"]["following_forms"], "reversal", "following")
     lex.reversal_window = int(data["reversal"]["window_words"])
     lex.add(data["reversible_objects"], "reversible", "reversible")
