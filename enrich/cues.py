@@ -52,6 +52,7 @@ STATE_MODIFIERS = frozenset(
     {"government", "state", "public", "federal", "official", "its", "their", "such", "the"}
 )
 ENABLER_REACH = 5
+ASIDE_REACH = 10  # words from a verb to the comma closing an aside after it
 EASING_NOUNS = frozenset(
     {
         "approval",
@@ -101,6 +102,10 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
     for verb in (m for m in mentions if m.kind == "reversal"):
+        if _proper_noun(verb, tokens, lexicon) or any(
+            c.start < verb.start and verb.end <= c.end for c in cues
+        ):
+            continue  # a word of a name: "Military End-User restrictions"
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
     _merge_neighbours(cues, tokens)
     _merge_enablers(cues, tokens)
@@ -179,7 +184,7 @@ def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> boo
 
 def _proper_noun(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
     """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux"),
-    unless the taxonomy writes it capitalised: German nouns ("Verbot", "Ausnahme")."""
+    unless a language file writes it capitalised: German nouns ("Verbot", "Ausnahme")."""
     return (
         not tokens.headline
         and mention.start != tokens.offset
@@ -320,6 +325,10 @@ def _apply_reversal(
     clause = tokens.clause_of(here)
     reducing = verb.key == "reducing"  # "cut tariffs": only the restriction right after
     window = (lexicon.reducing_window if reducing else lexicon.reversal_window) * tokens.scale
+    aside = _past_aside(here, tokens)
+    if aside:  # "suspending, for one year, the rule": the object is past the aside
+        clause = (clause[0], tokens.clause_of(aside)[1])
+        window += aside - here - 1
     own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
     if any(c.end > verb.end for c in own):
         return  # the verb is part of a longer cue ("cancel orders")
@@ -353,6 +362,17 @@ def _apply_reversal(
                 cues.append(undone)
                 cues.sort(key=lambda c: c.start)
             return
+
+
+def _past_aside(here: int, tokens: Tokens) -> int:
+    """Where a verb's object starts past a short aside set off by commas right after the
+    verb ("suspending, for a period of one year, the rule"); 0 when there is none."""
+    if tokens.words(here + 1, here + 2) != [","]:
+        return 0
+    end = tokens.clause_of(here + 2)[1]
+    if end - here > ASIDE_REACH or tokens.words(end, end + 1) != [","]:
+        return 0
+    return end + 1
 
 
 def _flip_phrase(first: CueReading, cues: list[CueReading], tokens: Tokens, verb: str) -> None:
