@@ -362,6 +362,30 @@ def _apply_reversal(
                 cues.append(undone)
                 cues.sort(key=lambda c: c.start)
             return
+    if verb.key == "easing" and not own:
+        _put_off(verb, cues, tokens, window)
+
+
+def _put_off(verb: Mention, cues: list[CueReading], tokens: Tokens, window: int) -> None:
+    """ "will levy new duties but defers them to 2027": an easing verb with nothing to undo
+    after it puts off the restriction shortly before it, a move of its own (the
+    restriction stays one too: the news is two-way)."""
+    here = tokens.index_at(verb.start)
+    before = [
+        c
+        for c in cues
+        if c.outcome == "signal"
+        and c.direction == "restrict"
+        and c.end <= verb.start
+        and 0 < here - tokens.index_at(c.start) <= window
+    ]
+    if not before:
+        return
+    kept = before[-1]
+    deferral = CueReading(verb.surface, verb.start, verb.end, "ease", kept.action_hint)
+    deferral.notes.append(f"'{verb.surface}' puts off '{kept.surface}'")
+    cues.append(deferral)
+    cues.sort(key=lambda c: c.start)
 
 
 def _past_aside(here: int, tokens: Tokens) -> int:

@@ -44,7 +44,7 @@ def test_a_lessening_verb_reaches_only_the_restriction_right_after_it() -> None:
     [
         "India's commerce ministry said the new duty on legacy wafers is set at 0% for now.",
         "Malaysia said finished modules would stay duty-free under the new scheme.",
-        "The Dutch government announced a 90-day reprieve for exporters of older lithography parts.",
+        "The Dutch government announced a 90-day reprieve for exporters of lithography parts.",
         "Tokyo said on Friday it will put Seoul back on its white list of trusted buyers.",
     ],
 )
@@ -86,3 +86,13 @@ def test_a_cue_during_a_period_is_a_state() -> None:
     result = tag_text("Officials said. During the freeze, exporters may apply for permits.")
     outcomes = {(c.surface, c.outcome) for s in result.explanation.sentences for c in s.cues}
     assert ("freeze", "state") in outcomes
+
+
+def test_a_deferral_after_a_restriction_puts_it_off_as_a_move_of_its_own() -> None:
+    text = "Canada will impose new tariffs on Chinese chips but postponed them until 2027."
+    assert live_cues(text) == [("impose", "restrict"), ("postponed", "ease")]
+
+
+def test_a_tariff_level_of_zero_eases() -> None:
+    text = "India set a new tariff on imported wafers with an initial level of 0%, officials said."
+    assert ("of 0%", "ease") in live_cues(text)
