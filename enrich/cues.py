@@ -52,6 +52,7 @@ STATE_MODIFIERS = frozenset(
     {"government", "state", "public", "federal", "official", "its", "their", "such", "the"}
 )
 ENABLER_REACH = 5
+ASIDE_REACH = 10  # words from a verb to the comma closing an aside after it
 EASING_NOUNS = frozenset(
     {
         "approval",
@@ -96,11 +97,15 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     cues = [
         CueReading(m.surface, m.start, m.end, m.key, m.extra)
         for m in mentions
-        if m.kind == "cue" and not _proper_noun(m, tokens)
+        if m.kind == "cue" and not _proper_noun(m, tokens, lexicon)
     ]
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
     for verb in (m for m in mentions if m.kind == "reversal"):
+        if _proper_noun(verb, tokens, lexicon) or any(
+            c.start < verb.start and verb.end <= c.end for c in cues
+        ):
+            continue  # a word of a name: "Military End-User restrictions"
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
     _merge_neighbours(cues, tokens)
     _merge_enablers(cues, tokens)
@@ -177,13 +182,15 @@ def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> boo
     return True
 
 
-def _proper_noun(mention: Mention, tokens: Tokens) -> bool:
-    """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux")."""
+def _proper_noun(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """A capitalised cue inside a body sentence is a name ("Grant Shapps", "Clear Linux"),
+    unless a language file writes it capitalised: German nouns ("Verbot", "Ausnahme")."""
     return (
         not tokens.headline
         and mention.start != tokens.offset
         and mention.surface[:1].isupper()
         and not mention.surface.isupper()
+        and fold(mention.surface) not in lexicon.capitalised_cues
     )
 
 
@@ -316,7 +323,12 @@ def _apply_reversal(
     following verb undoes the restriction just before it ("규제를 해제")."""
     here = tokens.index_at(verb.start)
     clause = tokens.clause_of(here)
-    window = lexicon.reversal_window * tokens.scale
+    reducing = verb.key == "reducing"  # "cut tariffs": only the restriction right after
+    window = (lexicon.reducing_window if reducing else lexicon.reversal_window) * tokens.scale
+    aside = _past_aside(here, tokens)
+    if aside:  # "suspending, for one year, the rule": the object is past the aside
+        clause = (clause[0], tokens.clause_of(aside)[1])
+        window += aside - here - 1
     own = [c for c in cues if c.start == verb.start and c.outcome == "signal"]
     if any(c.end > verb.end for c in own):
         return  # the verb is part of a longer cue ("cancel orders")
@@ -350,6 +362,41 @@ def _apply_reversal(
                 cues.append(undone)
                 cues.sort(key=lambda c: c.start)
             return
+    if verb.key == "easing" and not own:
+        _put_off(verb, cues, tokens, window)
+
+
+def _put_off(verb: Mention, cues: list[CueReading], tokens: Tokens, window: int) -> None:
+    """ "will levy new duties but defers them to 2027": an easing verb with nothing to undo
+    after it puts off the restriction shortly before it, a move of its own (the
+    restriction stays one too: the news is two-way)."""
+    here = tokens.index_at(verb.start)
+    before = [
+        c
+        for c in cues
+        if c.outcome == "signal"
+        and c.direction == "restrict"
+        and c.end <= verb.start
+        and 0 < here - tokens.index_at(c.start) <= window
+    ]
+    if not before:
+        return
+    kept = before[-1]
+    deferral = CueReading(verb.surface, verb.start, verb.end, "ease", kept.action_hint)
+    deferral.notes.append(f"'{verb.surface}' puts off '{kept.surface}'")
+    cues.append(deferral)
+    cues.sort(key=lambda c: c.start)
+
+
+def _past_aside(here: int, tokens: Tokens) -> int:
+    """Where a verb's object starts past a short aside set off by commas right after the
+    verb ("suspending, for a period of one year, the rule"); 0 when there is none."""
+    if tokens.words(here + 1, here + 2) != [","]:
+        return 0
+    end = tokens.clause_of(here + 2)[1]
+    if end - here > ASIDE_REACH or tokens.words(end, end + 1) != [","]:
+        return 0
+    return end + 1
 
 
 def _flip_phrase(first: CueReading, cues: list[CueReading], tokens: Tokens, verb: str) -> None:

@@ -119,6 +119,9 @@ class Lexicon:
     denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), ())
     negation_window: int = 4
     reversal_window: int = 9
+    reducing_window: int = 4
+    # cue forms a language file writes capitalised (German nouns): never a name
+    capitalised_cues: frozenset[str] = frozenset()
     requirement_window: int = 10
     person_jurisdiction: dict[str, str] = field(default_factory=dict)
     person_company: dict[str, str] = field(default_factory=dict)
@@ -325,9 +328,12 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for direction in ("restrict", "ease"):
         for group in data[direction]:
             lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
+    lex.capitalised_cues = _capitalised_nouns()
     lex.add(data["reversal"]["forms"], "reversal", "undo")
     lex.add(data["reversal"]["easing_forms"], "reversal", "easing")
     lex.add(data["reversal"]["losing_forms"], "reversal", "losing")
+    lex.add(data["reversal"]["reducing_forms"], "reversal", "reducing")
+    lex.reducing_window = int(data["reversal"]["reducing_window_words"])
     lex.add(data["reversal"]["following_forms"], "reversal", "following")
     lex.reversal_window = int(data["reversal"]["window_words"])
     lex.add(data["reversible_objects"], "reversible", "reversible")
@@ -390,6 +396,21 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.cjk_target_prepositions = tuple(str(w) for w in data["cjk_target_prepositions"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
+
+
+def _capitalised_nouns() -> frozenset[str]:
+    """Cue forms a language file writes capitalised: nouns its language always capitalises
+    ("Verbot", "Ausnahme"), not names. An English capitalised word in a body sentence
+    stays a name ("Grant Shapps")."""
+    nouns: set[str] = set()
+    for path in sorted(LANGUAGES_DIR.glob("*.yaml")):
+        cues = _load_yaml(path).get("cues", {})
+        for direction in ("restrict", "ease"):
+            for group in cues.get(direction, []):
+                for form in map(str, group["forms"]):
+                    if form[:1].isupper() and not form.isupper():
+                        nouns.add(form.lower())
+    return frozenset(nouns)
 
 
 def _load_actions(lex: Lexicon, data: dict[str, Any]) -> None:

@@ -1,0 +1,98 @@
+"""Word classes of the stance reading, on sentences written for these tests: lessening,
+putting off, zero rates and privileges ease; undoing verbs reach past an aside; German
+nouns are cues wherever they stand."""
+
+from __future__ import annotations
+
+import pytest
+
+from enrich.tag import tag_text
+
+
+def live_cues(text: str, title: str = "") -> list[tuple[str, str]]:
+    result = tag_text(text, title)
+    return [
+        (c.surface, c.direction)
+        for s in result.explanation.sentences
+        for c in s.cues
+        if c.outcome == "signal"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Japan's finance ministry said on Friday it will cut tariffs on imported wafers to 5%.",
+        "Brazil lowered the 20% tariff on memory modules this week, officials said.",
+        "In India, wafer tariffs were cut by the cabinet on Tuesday.",
+    ],
+)
+def test_a_lessened_restriction_eases(text: str) -> None:
+    assert {d for _, d in live_cues(text)} == {"ease"}
+
+
+def test_a_lessening_verb_reaches_only_the_restriction_right_after_it() -> None:
+    text = (
+        "China cut funding for the port and, in a separate statement, said its "
+        "export controls on gallium stay."
+    )
+    assert ("export controls", "restrict") in live_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "India's commerce ministry said the new duty on legacy wafers is set at 0% for now.",
+        "Malaysia said finished modules would stay duty-free under the new scheme.",
+        "The Dutch government announced a 90-day reprieve for exporters of lithography parts.",
+        "Tokyo said on Friday it will put Seoul back on its white list of trusted buyers.",
+    ],
+)
+def test_zero_rates_deferrals_and_privileges_ease(text: str) -> None:
+    assert "ease" in {d for _, d in live_cues(text)}
+
+
+def test_removing_a_partner_from_the_white_list_restricts() -> None:
+    cues = live_cues("The cabinet removed Korea from the white list of trusted buyers on Monday.")
+    assert ("white list", "restrict") in cues
+
+
+def test_a_suspension_of_a_measure_eases_and_an_aside_does_not_hide_its_object() -> None:
+    plain = "Canada announced the suspension of the tariffs on chips on Monday."
+    assert {d for _, d in live_cues(plain)} == {"ease"}
+    aside = "Japan said it is suspending, for a period of six months, the chip licensing rule."
+    assert {d for _, d in live_cues(aside)} == {"ease"}
+
+
+def test_delisting_from_a_blacklist_eases() -> None:
+    cues = live_cues("Commerce said it delisted two Dutch firms from the entity list on Monday.")
+    assert {d for _, d in cues} == {"ease"}
+
+
+def test_a_capitalised_word_of_a_name_in_the_body_undoes_nothing() -> None:
+    text = (
+        "Chip exports fell. Washington said the Military End-User restrictions now apply "
+        "to three more chip firms."
+    )
+    assert ("restrictions", "restrict") in live_cues(text)
+
+
+def test_a_german_noun_cue_counts_inside_a_body_sentence() -> None:
+    text = "Berlin äußerte sich am Montag. Das Ministerium verhängt ein Verbot für die Ausfuhr."
+    assert ("Verbot", "restrict") in live_cues(text)
+
+
+def test_a_cue_during_a_period_is_a_state() -> None:
+    result = tag_text("Officials said. During the freeze, exporters may apply for permits.")
+    outcomes = {(c.surface, c.outcome) for s in result.explanation.sentences for c in s.cues}
+    assert ("freeze", "state") in outcomes
+
+
+def test_a_deferral_after_a_restriction_puts_it_off_as_a_move_of_its_own() -> None:
+    text = "Canada will impose new tariffs on Chinese chips but postponed them until 2027."
+    assert live_cues(text) == [("impose", "restrict"), ("postponed", "ease")]
+
+
+def test_a_tariff_level_of_zero_eases() -> None:
+    text = "India set a new tariff on imported wafers with an initial level of 0%, officials said."
+    assert ("of 0%", "ease") in live_cues(text)
