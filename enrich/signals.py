@@ -148,7 +148,7 @@ def _candidates(
         return []
     action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
     certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor, lexicon)
-    attribution = _attribution(cue, actor, actors, mentions, tokens)
+    attribution = _attribution(cue, actor, actors, mentions, tokens, lexicon)
     confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
     cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
     return [
@@ -182,15 +182,21 @@ def _reported_clause(cue: CueReading, actors: list[Actor], mentions: list[Mentio
 
 
 def _attribution(
-    cue: CueReading, actor: Actor, actors: list[Actor], mentions: list[Mention], tokens: Tokens
+    cue: CueReading,
+    actor: Actor,
+    actors: list[Actor],
+    mentions: list[Mention],
+    tokens: Tokens,
+    lexicon: Lexicon,
 ) -> Attribution:
     named = actor.source in ("agency", "country")
     targeted = not named and any(
         m.kind == "country" and m.key == actor.jurisdiction for m in mentions
     )
     at = tokens.index_at(actor.start)
-    before = [w for w in tokens.words(at - 2, at) if w != "the"]
-    by_agent = named and before[-1:] == ["by"] and actor.start > cue.start
+    before = [w for w in tokens.words(at - 2, at) if w not in lexicon.determiners]
+    by_agent = named and bool(set(before[-1:]) & lexicon.agent_prepositions)
+    by_agent = by_agent and actor.start > cue.start
     speech = [m.start for m in mentions if m.kind == "speech" and m.start < cue.start]
     speakers = [
         a.jurisdiction

@@ -283,3 +283,41 @@ def test_the_government_named_by_its_kind_is_the_articles_government() -> None:
 def test_a_chinese_side_word_names_that_government_as_actor(side: str, government: str) -> None:
     result = tag_text(f"{side}宣布限制23种芯片设备出口。")
     assert (result.stance, result.acting_jurisdiction) == ("restrict", government)
+
+
+@pytest.mark.parametrize(
+    ("text", "government"),
+    [
+        ("Pékin a interdit les exportations de gallium vers le Japon.", "CN"),
+        ("Peking verbietet die Ausfuhr von Gallium nach Japan.", "CN"),
+        ("La Haya restringe las exportaciones de máquinas de litografía.", "NL"),
+        ("워싱턴이 중국에 대한 반도체 장비 수출 통제를 강화했다.", "US"),
+        ("华府宣布限制对华出口先进芯片。", "US"),
+    ],
+)
+def test_a_capital_in_any_language_stands_for_its_government(text: str, government: str) -> None:
+    result = tag_text(text)
+    assert [m.weighted.jurisdiction for m in result.moves][:1] == [government]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'exportation des puces H20 a été interdite par la Chine.",
+        "La exportación de los chips H20 fue prohibida por China.",
+    ],
+)
+def test_a_passive_agent_in_another_language_is_the_actor(text: str) -> None:
+    result = tag_text(text)
+    assert [m.by_agent for m in result.moves] == [True]
+
+
+def test_a_country_a_measure_is_aimed_at_is_not_its_actor() -> None:
+    result = tag_text(
+        "Japan tightened its rules for chip tools on Friday.\n\n"
+        "The officials said the new export curbs targeting China cover 23 tools."
+    )
+    assert [(m.weighted.jurisdiction, m.source) for m in result.moves] == [
+        ("JP", "country"),
+        ("JP", "authority"),
+    ]
