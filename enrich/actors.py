@@ -70,8 +70,11 @@ def _country_strength(
     after = tokens.words(last + 1, last + 4)
     if mention.extra == "target":
         return 0.0  # 对美, 对华: "toward the U.S."
-    if tokens.folded[: mention.start - tokens.offset].endswith(lexicon.cjk_target_prepositions):
+    before_text = tokens.folded[: mention.start - tokens.offset]
+    if before_text.endswith(lexicon.cjk_target_prepositions):
         return 0.0  # 原产于美国, 向中国出口: the origin or destination, not the actor
+    if before_text.endswith(lexicon.cjk_object_markers):
+        return 0.0  # 将美国实体列入: what the move is aimed at
     if _in_compound(tokens, mention):
         return 0.0
     if before.endswith("'s") or before.endswith("'"):

@@ -197,17 +197,15 @@ def _attribution(
     before = [w for w in tokens.words(at - 2, at) if w not in lexicon.determiners]
     by_agent = named and bool(set(before[-1:]) & lexicon.agent_prepositions)
     by_agent = by_agent and actor.start > cue.start
-    speech = [m.start for m in mentions if m.kind == "speech" and m.start < cue.start]
-    speakers = [
-        a.jurisdiction
-        for a in actors
-        if a.strength >= 0.8
-        and speech
-        and a.start < max(speech)
-        and a.jurisdiction != actor.jurisdiction
-    ]
+    said = max(
+        (m.start for m in mentions if m.kind == "speech" and m.start < cue.start), default=-1
+    )
+    # the speaker is the government named last before the speech verb: in "after the U.S.
+    # announced ..., China's ministry announced ..." the U.S. speaks for its own clause only
+    speakers = [a.jurisdiction for a in actors if a.strength >= 0.8 and a.start < said]
+    speaker = speakers[-1] if speakers and speakers[-1] != actor.jurisdiction else None
     recent = any(m.kind == "background" and m.key == "recent" for m in mentions)
-    return Attribution(targeted, by_agent, speakers[0] if speakers else None, recent)
+    return Attribution(targeted, by_agent, speaker, recent)
 
 
 def _company_acts(
