@@ -321,3 +321,32 @@ def test_a_country_a_measure_is_aimed_at_is_not_its_actor() -> None:
         ("JP", "country"),
         ("JP", "authority"),
     ]
+
+
+def test_a_korean_country_before_a_noun_qualifies_it_and_does_not_act() -> None:
+    result = tag_text("일본, 한국 반도체 소재 수출규제 해제")
+    assert (result.stance, result.acting_jurisdiction) == ("ease", "JP")
+
+
+def test_a_chinese_country_after_an_object_marker_is_what_the_move_is_aimed_at() -> None:
+    result = tag_text("中国商务部宣布，将美国一家芯片公司列入不可靠实体清单。")
+    assert [m.weighted.jurisdiction for m in result.moves] == ["CN"]
+
+
+def test_the_government_of_the_clause_that_set_off_the_news_does_not_speak_for_it() -> None:
+    result = tag_text(
+        "美国上周宣布将多家中国芯片企业列入实体清单后，中国商务部昨天也宣布，"
+        "将一家美国半导体企业列入不可靠实体清单。"
+    )
+    assert [(m.weighted.jurisdiction, m.quoted_by, m.background) for m in result.moves] == [
+        ("US", None, True),
+        ("CN", None, False),
+    ]
+    assert result.acting_jurisdiction == "CN"
+
+
+def test_the_move_a_government_retaliates_against_is_background() -> None:
+    result = tag_text(
+        "China banned exports of gallium on Tuesday, responding to US export curbs on chips."
+    )
+    assert [m.background for m in result.moves] == [False, True]
