@@ -68,10 +68,7 @@ def candidate_features(
     # the actor of the main-news sentence and the first mover: named ones first (an
     # inferred government is the reader's guess, not the sentence's actor)
     main = _first([m for m in news if m.weighted.explicit] or news)
-    # the first mover of the news: a move told as background (recalled, or the clause that
-    # set the news off: "after Washington listed ...") came before it
-    foreground = [m for m in trade if not m.background] or trade
-    first = _first([m for m in foreground if m.weighted.explicit] or foreground)
+    first = _first([m for m in trade if m.weighted.explicit] or trade)
     first_read = _first(trade)
     out: dict[str, dict[str, float]] = {}
     for government in dict.fromkeys(m.weighted.jurisdiction for m in trade):
