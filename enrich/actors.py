@@ -12,8 +12,6 @@ from enrich.context import CLAUSE_PUNCT, Tokens
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 
-AGENT_BY = frozenset({"by", "from"})
-
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -67,13 +65,16 @@ def _country_strength(
     first = tokens.index_at(mention.start)
     last = tokens.index_at(mention.end - 1)
     before = tokens.items[first - 1].text if first > 0 else ""
-    if before == "the" and first > 1:
+    if before in lexicon.determiners and first > 1:
         before = tokens.items[first - 2].text
     after = tokens.words(last + 1, last + 4)
     if mention.extra == "target":
         return 0.0  # 对美, 对华: "toward the U.S."
-    if tokens.folded[: mention.start - tokens.offset].endswith(lexicon.cjk_target_prepositions):
+    before_text = tokens.folded[: mention.start - tokens.offset]
+    if before_text.endswith(lexicon.cjk_target_prepositions):
         return 0.0  # 原产于美国, 向中国出口: the origin or destination, not the actor
+    if before_text.endswith(lexicon.cjk_object_markers):
+        return 0.0  # 将美国实体列入: what the move is aimed at
     if _in_compound(tokens, mention):
         return 0.0
     if before.endswith("'s") or before.endswith("'"):
@@ -86,19 +87,20 @@ def _country_strength(
     if rest.startswith("的"):  # "美国的压力" is a modifier, "美国的出口管制" its own move
         next_is_cue = any(0 < c - mention.end <= 3 for c in cue_starts)
         return 0.85 if next_is_cue else 0.35
-    partner = before in lexicon.target_prepositions and before not in AGENT_BY
+    agent = before in lexicon.agent_prepositions or before in lexicon.source_prepositions
+    partner = before in lexicon.target_prepositions and not agent
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
         return 0.0 if partner else 0.95  # "talks with Chinese officials": not the actor
     if mention.extra == "demonym":
         next_is_cue = any(tokens.index_at(c) == last + 1 for c in cue_starts)
         return 0.85 if next_is_cue else 0.0  # "the Chinese block"
-    if before in AGENT_BY:
+    if agent:
         near_cue = any(0 <= first - tokens.index_at(c) <= 5 for c in cue_starts)
-        return 1.0 if before == "by" or near_cue else 0.0
+        return 1.0 if before in lexicon.agent_prepositions or near_cue else 0.0
     if before == "in" and first > 1 and tokens.items[first - 2].text in lexicon.authority_nouns:
         return 0.95  # "officials in Beijing"
-    if before in lexicon.target_prepositions:
-        return 0.0
+    if before in lexicon.target_prepositions or before in lexicon.aimed_prepositions:
+        return 0.0  # "curbs on China", "rules targeting China"
     if tokens.items[last].text.endswith("'s") or (after[:1] == ["'"]):
         next_is_cue = any(0 < tokens.index_at(c) - last <= 2 for c in cue_starts)
         own_act = bool(set(after[:2]) & lexicon.move_nouns)  # "Beijing's move to ..."
@@ -116,7 +118,7 @@ def aimed_at(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
     if tokens.folded[: mention.start - tokens.offset].endswith(lexicon.cjk_target_prepositions):
         return True
     first = tokens.index_at(mention.start)
-    before = [w for w in tokens.words(first - 2, first) if w != "the"][-1:]
+    before = [w for w in tokens.words(first - 2, first) if w not in lexicon.determiners][-1:]
     after = tokens.words(tokens.index_at(mention.end - 1) + 1, tokens.index_at(mention.end - 1) + 2)
     return bool(set(before) & lexicon.aimed_prepositions) or bool(
         after and after[0] in lexicon.attributive_nouns

@@ -148,7 +148,7 @@ def _candidates(
         return []
     action = action or _default_action(cue.direction, actor.jurisdiction, subjects[0], lexicon)
     certainty, factor, stance_factor = _certainty(cue, mentions, tokens, actor, lexicon)
-    attribution = _attribution(cue, actor, actors, mentions, tokens)
+    attribution = _attribution(cue, actor, actors, mentions, tokens, lexicon)
     confidence = round(min(1.0, 0.86 * factor * SOURCE_FACTOR.get(actor.source, 0.7)), 3)
     cue.notes.append(f"actor {actor.jurisdiction} ({actor.source}), certainty {certainty}")
     return [
@@ -182,26 +182,30 @@ def _reported_clause(cue: CueReading, actors: list[Actor], mentions: list[Mentio
 
 
 def _attribution(
-    cue: CueReading, actor: Actor, actors: list[Actor], mentions: list[Mention], tokens: Tokens
+    cue: CueReading,
+    actor: Actor,
+    actors: list[Actor],
+    mentions: list[Mention],
+    tokens: Tokens,
+    lexicon: Lexicon,
 ) -> Attribution:
     named = actor.source in ("agency", "country")
     targeted = not named and any(
         m.kind == "country" and m.key == actor.jurisdiction for m in mentions
     )
     at = tokens.index_at(actor.start)
-    before = [w for w in tokens.words(at - 2, at) if w != "the"]
-    by_agent = named and before[-1:] == ["by"] and actor.start > cue.start
-    speech = [m.start for m in mentions if m.kind == "speech" and m.start < cue.start]
-    speakers = [
-        a.jurisdiction
-        for a in actors
-        if a.strength >= 0.8
-        and speech
-        and a.start < max(speech)
-        and a.jurisdiction != actor.jurisdiction
-    ]
+    before = [w for w in tokens.words(at - 2, at) if w not in lexicon.determiners]
+    by_agent = named and bool(set(before[-1:]) & lexicon.agent_prepositions)
+    by_agent = by_agent and actor.start > cue.start
+    said = max(
+        (m.start for m in mentions if m.kind == "speech" and m.start < cue.start), default=-1
+    )
+    # the speaker is the government named last before the speech verb: in "after the U.S.
+    # announced ..., China's ministry announced ..." the U.S. speaks for its own clause only
+    speakers = [a.jurisdiction for a in actors if a.strength >= 0.8 and a.start < said]
+    speaker = speakers[-1] if speakers and speakers[-1] != actor.jurisdiction else None
     recent = any(m.kind == "background" and m.key == "recent" for m in mentions)
-    return Attribution(targeted, by_agent, speakers[0] if speakers else None, recent)
+    return Attribution(targeted, by_agent, speaker, recent)
 
 
 def _company_acts(

@@ -283,3 +283,70 @@ def test_the_government_named_by_its_kind_is_the_articles_government() -> None:
 def test_a_chinese_side_word_names_that_government_as_actor(side: str, government: str) -> None:
     result = tag_text(f"{side}宣布限制23种芯片设备出口。")
     assert (result.stance, result.acting_jurisdiction) == ("restrict", government)
+
+
+@pytest.mark.parametrize(
+    ("text", "government"),
+    [
+        ("Pékin a interdit les exportations de gallium vers le Japon.", "CN"),
+        ("Peking verbietet die Ausfuhr von Gallium nach Japan.", "CN"),
+        ("La Haya restringe las exportaciones de máquinas de litografía.", "NL"),
+        ("워싱턴이 중국에 대한 반도체 장비 수출 통제를 강화했다.", "US"),
+        ("华府宣布限制对华出口先进芯片。", "US"),
+    ],
+)
+def test_a_capital_in_any_language_stands_for_its_government(text: str, government: str) -> None:
+    result = tag_text(text)
+    assert [m.weighted.jurisdiction for m in result.moves][:1] == [government]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "L'exportation des puces H20 a été interdite par la Chine.",
+        "La exportación de los chips H20 fue prohibida por China.",
+    ],
+)
+def test_a_passive_agent_in_another_language_is_the_actor(text: str) -> None:
+    result = tag_text(text)
+    assert [m.by_agent for m in result.moves] == [True]
+
+
+def test_a_country_a_measure_is_aimed_at_is_not_its_actor() -> None:
+    result = tag_text(
+        "Japan tightened its rules for chip tools on Friday.\n\n"
+        "The officials said the new export curbs targeting China cover 23 tools."
+    )
+    assert [(m.weighted.jurisdiction, m.source) for m in result.moves] == [
+        ("JP", "country"),
+        ("JP", "authority"),
+    ]
+
+
+def test_a_korean_country_before_a_noun_qualifies_it_and_does_not_act() -> None:
+    result = tag_text("일본, 한국 반도체 소재 수출규제 해제")
+    assert (result.stance, result.acting_jurisdiction) == ("ease", "JP")
+
+
+def test_a_chinese_country_after_an_object_marker_is_what_the_move_is_aimed_at() -> None:
+    result = tag_text("中国商务部宣布，将美国一家芯片公司列入不可靠实体清单。")
+    assert [m.weighted.jurisdiction for m in result.moves] == ["CN"]
+
+
+def test_the_government_of_the_clause_that_set_off_the_news_does_not_speak_for_it() -> None:
+    result = tag_text(
+        "美国上周宣布将多家中国芯片企业列入实体清单后，中国商务部昨天也宣布，"
+        "将一家美国半导体企业列入不可靠实体清单。"
+    )
+    assert [(m.weighted.jurisdiction, m.quoted_by, m.background) for m in result.moves] == [
+        ("US", None, True),
+        ("CN", None, False),
+    ]
+    assert result.acting_jurisdiction == "CN"
+
+
+def test_the_move_a_government_retaliates_against_is_background() -> None:
+    result = tag_text(
+        "China banned exports of gallium on Tuesday, responding to US export curbs on chips."
+    )
+    assert [m.background for m in result.moves] == [False, True]
