@@ -60,8 +60,11 @@ class WordingModel:
         words = _WORD.findall(folded)
         known = [w for w in words if w in idf]
         openers = self._pair_openers
-        pairs = (f"{a} {b}" for a, b in itertools.pairwise(words) if a in openers)
-        known += [p for p in pairs if p in idf]
+        known += [
+            pair
+            for a, b in itertools.pairwise(words)
+            if a in openers and (pair := f"{a} {b}") in idf
+        ]
         han = _HAN.findall(folded)
         if han:
             known += [p for p in (a + b for a, b in itertools.pairwise(han)) if p in idf]
@@ -73,15 +76,18 @@ class WordingModel:
 
     def probabilities(self, lead: str) -> dict[str, float]:
         counts = Counter(self.known_tokens(lead))
-        # sublinear tf, idf, unit length: as the fitting vectorizer weighs them
-        weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        scores = list(self.intercept)
-        for token, weight in weights.items():
-            row = self.coef.get(token)
-            if row is not None:
-                for i, c in enumerate(row):
-                    scores[i] += c * weight / norm
+        idf, coef = self.idf, self.coef
+        # sublinear tf, idf, unit length: as the fitting vectorizer weighs them (a token
+        # seen once weighs its idf: 1 + log 1 is exactly 1)
+        weights = {t: idf[t] if n == 1 else (1 + math.log(n)) * idf[t] for t, n in counts.items()}
+        norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
+        rows = [(row, w) for t, w in weights.items() if (row := coef.get(t)) is not None]
+        scores = []
+        # class by class, each adding the tokens in the same order as a token-major loop
+        for i, score in enumerate(self.intercept):
+            for row, weight in rows:
+                score += row[i] * weight / norm
+            scores.append(score)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
