@@ -109,6 +109,8 @@ def tag_text(text: str, title: str = "") -> TagResult:
             mentions,
         )
         explanation.sentences.append(trace)
+        if not mentions:  # most sentences: nothing to resolve, carry or read
+            continue
         resolved = _resolve_agencies(analysed, mentions, lexicon, context, last_agency)
         trace.agencies = dict(resolved)
         agencies.update((a, None) for a in resolved.values())
