@@ -127,23 +127,24 @@ class Matcher:
         """All mentions in `text`, sorted by start (MAIN ones never overlap).
         `folded` is fold(text) when the caller has it already."""
         folded = fold(text) if folded is None else folded
-        size = len(text)
+        # padded[i] is the character before folded[i], a space at either end
+        padded = f" {folded} "
         main: list[Mention] = []
         aux: list[Mention] = []
         anchored: dict[int, set[int]] = {}  # where a chip model may start -> its families
         for end_index, entry in self.hits(folded):
             length, (word_start, word_end), patterns, families = entry
             start, end = end_index - length + 1, end_index + 1
-            before = folded[start - 1] if start > 0 else " "
+            before = padded[start]
             # _is_word_char inlined: this loop sees every hit of every form
             if word_start and before.isalnum() and (before < _WIDE or not _is_cjk(before)):
                 continue
             if families and before != "-":
                 anchored.setdefault(start, set()).update(families)
-            after = folded[end] if end < size else " "
+            after = padded[end + 1]
             if word_end and after.isalnum() and (after < _WIDE or not _is_cjk(after)):
                 continue
-            if word_end and _elided(folded, end):
+            if word_end and after == "'" and _elided(folded, end):
                 continue  # "Xi" in "Xi'an" (but "China's" is China)
             surface = text[start:end]
             for pattern in patterns:
