@@ -30,6 +30,7 @@ WORDING_FILE = Path(__file__).resolve().parent / "model" / "wording.json"
 LEAD_CHARS = 1200  # the headline and about the first two paragraphs
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_NO_WORDS: frozenset[str] = frozenset()
 
 
 def lead_of(title: str, text: str) -> str:
@@ -54,16 +55,14 @@ class WordingModel:
 
     def known_tokens(self, lead: str) -> list[str]:
         """The tokens of `lead` in the vocabulary, in the order `tokens` gives them; a
-        word pair is only spelled out when its first word opens a pair of the vocabulary."""
+        word pair is only spelled out when the vocabulary holds it."""
         folded = lead.lower()
         idf = self.idf
         words = _WORD.findall(folded)
         known = [w for w in words if w in idf]
-        openers = self._pair_openers
+        seconds = self._pair_seconds
         known += [
-            pair
-            for a, b in itertools.pairwise(words)
-            if a in openers and (pair := f"{a} {b}") in idf
+            f"{a} {b}" for a, b in itertools.pairwise(words) if b in seconds.get(a, _NO_WORDS)
         ]
         han = _HAN.findall(folded)
         if han:
@@ -71,8 +70,14 @@ class WordingModel:
         return known
 
     @cached_property
-    def _pair_openers(self) -> frozenset[str]:
-        return frozenset(t.split(" ", 1)[0] for t in self.idf if " " in t)
+    def _pair_seconds(self) -> dict[str, frozenset[str]]:
+        """The second words of the vocabulary's pairs by their first word."""
+        seconds: dict[str, set[str]] = {}
+        for token in self.idf:
+            if " " in token:
+                first, second = token.split(" ", 1)
+                seconds.setdefault(first, set()).add(second)
+        return {first: frozenset(words) for first, words in seconds.items()}
 
     def probabilities(self, lead: str) -> dict[str, float]:
         counts = Counter(self.known_tokens(lead))
