@@ -30,7 +30,6 @@ WORDING_FILE = Path(__file__).resolve().parent / "model" / "wording.json"
 LEAD_CHARS = 1200  # the headline and about the first two paragraphs
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_NO_WORDS: frozenset[str] = frozenset()
 
 
 def lead_of(title: str, text: str) -> str:
@@ -62,7 +61,7 @@ class WordingModel:
         known = [w for w in words if w in idf]
         seconds = self._pair_seconds
         known += [
-            f"{a} {b}" for a, b in itertools.pairwise(words) if b in seconds.get(a, _NO_WORDS)
+            f"{a} {b}" for a, b in itertools.pairwise(words) if a in seconds and b in seconds[a]
         ]
         han = _HAN.findall(folded)
         if han:
@@ -86,7 +85,7 @@ class WordingModel:
         # seen once weighs its idf: 1 + log 1 is exactly 1)
         weights = {t: idf[t] if n == 1 else (1 + math.log(n)) * idf[t] for t, n in counts.items()}
         norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
-        rows = [(row, w) for t, w in weights.items() if (row := coef.get(t)) is not None]
+        rows = [(coef[t], w) for t, w in weights.items() if t in coef]
         scores = []
         # class by class, each adding the tokens in the same order as a token-major loop
         for i, score in enumerate(self.intercept):
