@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from itertools import chain
+from operator import itemgetter
 from typing import NamedTuple
 
 import ahocorasick
@@ -25,6 +26,7 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # forms live in an automaton of their own, scanned only when a text holds such a character
 _WIDE = "\u2e80"
 _HAS_WIDE = re.compile("[\u2e80-\U0010ffff]")
+_START, _END = itemgetter(0), itemgetter(1)  # a Mention's start and end
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 
 
@@ -160,7 +162,7 @@ class Matcher:
             chosen = [m for m in chosen if m.kind != "country" or not text.startswith(marks, m.end)]
         if self.bodies is not None:
             chosen = self._named_bodies(text, chosen)
-        return sorted(chosen + aux, key=lambda m: (m.start, -m.end))
+        return _in_reading_order(chosen + aux)
 
     def _named_bodies(self, text: str, chosen: list[Mention]) -> list[Mention]:
         """Government bodies named by the shape of their name ("Japan's Ministry of
@@ -183,7 +185,7 @@ class Matcher:
         if not added:
             return chosen
         kept = [m for m in chosen if not any(a.start < m.end and m.start < a.end for a in added)]
-        return sorted(kept + added, key=lambda m: (m.start, -m.end))
+        return _in_reading_order(kept + added)
 
     def _models(
         self, text: str, folded: str, listed: list[Mention], anchored: dict[int, set[int]]
@@ -225,8 +227,17 @@ def _covers(model: Found, listed: Mention) -> bool:
     )
 
 
+def _in_reading_order(mentions: list[Mention]) -> list[Mention]:
+    """Sorts `mentions` in place by start, the longer first at one start, and returns it:
+    two stable sorts on C keys give the order of `key=lambda m: (m.start, -m.end)`
+    (equal ones keep theirs) at half the cost."""
+    mentions.sort(key=_END, reverse=True)
+    mentions.sort(key=_START)
+    return mentions
+
+
 def _leftmost_longest(mentions: list[Mention]) -> list[Mention]:
-    mentions.sort(key=lambda m: (m.start, -m.end))
+    _in_reading_order(mentions)
     chosen: list[Mention] = []
     last_end = -1
     for mention in mentions:
