@@ -88,14 +88,15 @@ class Tokens:
 
     def index_at(self, offset: int) -> int:
         """Index of the token containing (or starting just before) `offset`."""
-        return max(0, bisect_right(self._starts, offset) - 1)
+        index = bisect_right(self._starts, offset) - 1
+        return index if index > 0 else 0  # max(0, index) without a call: asked per word
 
     def char_at(self, offset: int) -> str:
         index = offset - self.offset
         return self.folded[index] if 0 <= index < len(self.folded) else ""
 
     def words(self, first: int, last: int) -> list[str]:
-        return [t.text for t in self.items[max(0, first) : max(0, last)]]
+        return [t.text for t in self.items[first if first > 0 else 0 : last if last > 0 else 0]]
 
     def _in_a_list(self, comma: int) -> bool:
         """A comma between items of a list ("gallium, germanium and antimony") joins,
