@@ -81,8 +81,12 @@ def _is_cjk(char: str) -> bool:
     )
 
 
-# (length, (starts on a word character, ends on one), patterns, chip families anchored)
-Entry = tuple[int, tuple[bool, bool], tuple[Pattern, ...], tuple[int, ...]]
+# A pattern as the scan reads it: (the surface a case-sensitive pattern must have, else
+# None; kind; key; extra; a MAIN kind)
+Reading = tuple[str | None, str, str, str, bool]
+# (length - 1, starts on a word character, ends on one, readings, chip families anchored):
+# flat, so the loop over every hit unpacks it in one step
+Entry = tuple[int, bool, bool, tuple[Reading, ...], tuple[int, ...]]
 
 
 class Matcher:
@@ -113,8 +117,23 @@ class Matcher:
         self._narrow = ahocorasick.Automaton()
         self._wide = ahocorasick.Automaton()
         for key in sorted(grouped.keys() | anchors.keys()):
-            edges = (_is_word_char(key[0]), _is_word_char(key[-1]))
-            entry = (len(key), edges, tuple(grouped.get(key, ())), anchors.get(key, ()))
+            readings = tuple(
+                (
+                    p.surface if p.case_sensitive else None,
+                    p.kind,
+                    p.key,
+                    p.extra,
+                    p.kind in MAIN_KINDS,
+                )
+                for p in grouped.get(key, ())
+            )
+            entry = (
+                len(key) - 1,
+                _is_word_char(key[0]),
+                _is_word_char(key[-1]),
+                readings,
+                anchors.get(key, ()),
+            )
             (self._wide if max(key) >= _WIDE else self._narrow).add_word(key, entry)
         for automaton in (self._narrow, self._wide):
             automaton.make_automaton()
@@ -134,9 +153,8 @@ class Matcher:
         main: list[Mention] = []
         aux: list[Mention] = []
         anchored: dict[int, set[int]] = {}  # where a chip model may start -> its families
-        for end_index, entry in self.hits(folded):
-            length, (word_start, word_end), patterns, families = entry
-            start, end = end_index - length + 1, end_index + 1
+        for end_index, (reach, word_start, word_end, readings, families) in self.hits(folded):
+            start, end = end_index - reach, end_index + 1
             before = padded[start]
             # _is_word_char inlined: this loop sees every hit of every form
             if word_start and before.isalnum() and (before < _WIDE or not _is_cjk(before)):
@@ -149,11 +167,10 @@ class Matcher:
             if word_end and after == "'" and _elided(folded, end):
                 continue  # "Xi" in "Xi'an" (but "China's" is China)
             surface = text[start:end]
-            for pattern in patterns:
-                if pattern.case_sensitive and surface != pattern.surface:
+            for exact, kind, key, extra, is_main in readings:
+                if exact is not None and surface != exact:
                     continue
-                mention = Mention(start, end, pattern.kind, pattern.key, surface, pattern.extra)
-                (main if pattern.kind in MAIN_KINDS else aux).append(mention)
+                (main if is_main else aux).append(Mention(start, end, kind, key, surface, extra))
         if anchored:
             main += self._models(text, folded, main, anchored)
         chosen = _leftmost_longest(main)
