@@ -126,7 +126,8 @@ def _split_line(line: str) -> list[tuple[int, int]]:
     start = 0
     for boundary in _BOUNDARY.finditer(line):
         cut = boundary.start() + 1
-        if _after_abbreviation(line[start:cut]):
+        # only a full stop can close an abbreviation ("U.S.", "Mr.")
+        if line[cut - 1] == "." and _after_abbreviation(line[start:cut]):
             continue
         piece = line[start:cut].rstrip()
         if piece:
