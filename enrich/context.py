@@ -65,11 +65,13 @@ class Tokens:
         start = sentence.start
         self.items = [
             Token(start + a, start + b, folded[a:b])
-            for a, b in (m.span() for m in _TOKEN.finditer(folded))
+            for match in _TOKEN.finditer(folded)
+            for a, b in (match.span(),)
         ]
         self._starts = [t.start for t in self.items]
         self._boundaries: list[int] | None = None
-        cjk = len(_CJK_CHAR.findall(folded))
+        self._titled: bool | None = None
+        cjk = 0 if folded.isascii() else len(_CJK_CHAR.findall(folded))
         # CJK tokens are single characters: word windows are three times as wide there.
         self.scale = 3 if cjk * 2 > len(self.items) else 1
 
@@ -78,20 +80,23 @@ class Tokens:
         """A headline, or a Title Case line wherever it stands."""
         if self._headline:
             return True
-        words = self._text.split()
-        capitalised = sum(1 for w in words if w[:1].isupper())
-        return capitalised * 2 > len(words) >= 3
+        if self._titled is None:  # asked once per cue: counted once per sentence
+            words = self._text.split()
+            capitalised = sum(1 for w in words if w[:1].isupper())
+            self._titled = capitalised * 2 > len(words) >= 3
+        return self._titled
 
     def index_at(self, offset: int) -> int:
         """Index of the token containing (or starting just before) `offset`."""
-        return max(0, bisect_right(self._starts, offset) - 1)
+        index = bisect_right(self._starts, offset) - 1
+        return index if index > 0 else 0  # max(0, index) without a call: asked per word
 
     def char_at(self, offset: int) -> str:
         index = offset - self.offset
         return self.folded[index] if 0 <= index < len(self.folded) else ""
 
     def words(self, first: int, last: int) -> list[str]:
-        return [t.text for t in self.items[max(0, first) : max(0, last)]]
+        return [t.text for t in self.items[first if first > 0 else 0 : last if last > 0 else 0]]
 
     def _in_a_list(self, comma: int) -> bool:
         """A comma between items of a list ("gallium, germanium and antimony") joins,

@@ -41,8 +41,11 @@ TEXT_CHARS = 3000  # title and the start of the text: where a report says what h
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+# The number's first digit comes first, then what may not stand before it: a pattern
+# that opens on a character class lets the regex engine skip to the next digit in C
+# (the same matches as "(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)…")
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*"
+    r"(\d(?<![A-Za-z0-9.]\d)(?:\d{0,2}(?:,\d{3})+|\d*))(?:\.(\d+))?\s*"
     r"(%|％|per ?cent|万|亿|thousand|million|billion|mn|bn|m|b)?(?![A-Za-z])",
     re.IGNORECASE,
 )
@@ -259,8 +262,13 @@ def language_of(article: EnrichedArticle) -> str:
 
 
 def words_in(text: str) -> frozenset[str]:
-    words = {w for w in _WORD.findall(_CJK.sub(" ", text.lower())) if w not in _STOP}
-    for run in _CJK.findall(text):
+    runs = _CJK.findall(text)
+    lowered = text.lower()
+    if runs:  # most texts hold no CJK run to blank out
+        lowered = _CJK.sub(" ", lowered)
+    words = set(_WORD.findall(lowered))
+    words -= _STOP
+    for run in runs:
         words.update(run[i : i + 2] for i in range(len(run) - 1))
     return frozenset(words)
 

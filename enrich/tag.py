@@ -110,6 +110,8 @@ def tag_text(text: str, title: str = "") -> TagResult:
             mentions,
         )
         explanation.sentences.append(trace)
+        if not mentions:  # most sentences: nothing to resolve, carry or read
+            continue
         resolved = _resolve_agencies(analysed, mentions, lexicon, context, last_agency)
         trace.agencies = dict(resolved)
         agencies.update((a, None) for a in resolved.values())
@@ -241,7 +243,7 @@ def _assign(sentences: list[Sentence], mentions: list[Mention]) -> list[list[Men
 
 
 def _prominence(sentences: list[Sentence]) -> list[float]:
-    body = [s for s in sentences if not s.headline and not s.caption]
+    body = max(1, sum(1 for s in sentences if not s.headline and not s.caption))
     weights: list[float] = []
     rank = 0
     for sentence in sentences:
@@ -251,7 +253,7 @@ def _prominence(sentences: list[Sentence]) -> list[float]:
         if sentence.headline:
             weights.append(_HEADLINE_WEIGHT)
             continue
-        fraction = rank / max(1, len(body))
+        fraction = rank / body
         weights.append(2.0 if rank < 2 else 1.4 if rank < 5 else max(0.6, 1.0 - 0.4 * fraction))
         rank += 1
     return weights

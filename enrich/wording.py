@@ -54,34 +54,44 @@ class WordingModel:
 
     def known_tokens(self, lead: str) -> list[str]:
         """The tokens of `lead` in the vocabulary, in the order `tokens` gives them; a
-        word pair is only spelled out when its first word opens a pair of the vocabulary."""
+        word pair is only spelled out when the vocabulary holds it."""
         folded = lead.lower()
         idf = self.idf
         words = _WORD.findall(folded)
         known = [w for w in words if w in idf]
-        openers = self._pair_openers
-        pairs = (f"{a} {b}" for a, b in itertools.pairwise(words) if a in openers)
-        known += [p for p in pairs if p in idf]
+        seconds = self._pair_seconds
+        known += [
+            f"{a} {b}" for a, b in itertools.pairwise(words) if a in seconds and b in seconds[a]
+        ]
         han = _HAN.findall(folded)
         if han:
             known += [p for p in (a + b for a, b in itertools.pairwise(han)) if p in idf]
         return known
 
     @cached_property
-    def _pair_openers(self) -> frozenset[str]:
-        return frozenset(t.split(" ", 1)[0] for t in self.idf if " " in t)
+    def _pair_seconds(self) -> dict[str, frozenset[str]]:
+        """The second words of the vocabulary's pairs by their first word."""
+        seconds: dict[str, set[str]] = {}
+        for token in self.idf:
+            if " " in token:
+                first, second = token.split(" ", 1)
+                seconds.setdefault(first, set()).add(second)
+        return {first: frozenset(words) for first, words in seconds.items()}
 
     def probabilities(self, lead: str) -> dict[str, float]:
         counts = Counter(self.known_tokens(lead))
-        # sublinear tf, idf, unit length: as the fitting vectorizer weighs them
-        weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        scores = list(self.intercept)
-        for token, weight in weights.items():
-            row = self.coef.get(token)
-            if row is not None:
-                for i, c in enumerate(row):
-                    scores[i] += c * weight / norm
+        idf, coef = self.idf, self.coef
+        # sublinear tf, idf, unit length: as the fitting vectorizer weighs them (a token
+        # seen once weighs its idf: 1 + log 1 is exactly 1)
+        weights = {t: idf[t] if n == 1 else (1 + math.log(n)) * idf[t] for t, n in counts.items()}
+        norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
+        rows = [(coef[t], w) for t, w in weights.items() if t in coef]
+        scores = []
+        # class by class, each adding the tokens in the same order as a token-major loop
+        for i, score in enumerate(self.intercept):
+            for row, weight in rows:
+                score += row[i] * weight / norm
+            scores.append(score)
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)

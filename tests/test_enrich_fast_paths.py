@@ -1,0 +1,96 @@
+"""The tagger's and the event rule's fast forms give what their plain forms give.
+
+Each pattern or loop rewritten for speed is checked against the plain way of writing it
+on generated text drawn from the characters that decide it, and on sentences of our own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from enrich import event_stories, text
+from enrich.wording import load_wording, tokens
+
+# the plain forms, as first written
+PLAIN_BOUNDARY = re.compile(
+    r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[¿¡«]?[A-Z0-9À-ÖØ-Þ\uac00-\ud7af])|[。！？；]"
+)
+PLAIN_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*"
+    r"(%|％|per ?cent|万|亿|thousand|million|billion|mn|bn|m|b)?(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+SENTENCES = [
+    "Officials in Seoul said on Friday they would tighten checks. “We will act,” one said.",
+    "The U.S. rule takes effect Jan. 5! Will it last? (Nobody knows.) ¿Qué pasa?",
+    "商务部宣布新规。美国将放宽限制！是否有效？有待观察；다음 달 시행.",
+    "Imports rose 25% to $5.5bn, or 400,000 units; 1,2345 is no amount and 2026 a year.",
+    "Exports fell 12 per cent after 40万 wafers and 3 亿 dollars, v2.0 and x7 aside.",
+]
+
+boundary_text = st.text(alphabet=".!?。！？；\"”’')] \t“‘(¿¡«[Aa0가中x", max_size=24)
+number_text = st.text(alphabet="0123456789١２.,% aAmMbB万亿_²½x-中\n", max_size=24)
+word_text = st.text(alphabet="abcXY_19²½ -'中文é\n", max_size=24)
+
+
+def spans(
+    pattern: re.Pattern[str], value: str
+) -> list[tuple[tuple[int, int], tuple[str | None, ...]]]:
+    return [(m.span(), m.groups()) for m in pattern.finditer(value)]
+
+
+@settings(max_examples=400)
+@given(boundary_text)
+def test_sentence_boundaries_match_the_two_branch_pattern(value: str) -> None:
+    assert [m.span() for m in text._BOUNDARY.finditer(value)] == [
+        m.span() for m in PLAIN_BOUNDARY.finditer(value)
+    ]
+
+
+def test_sentence_boundaries_on_our_sentences() -> None:
+    for sentence in SENTENCES:
+        assert [m.span() for m in text._BOUNDARY.finditer(sentence)] == [
+            m.span() for m in PLAIN_BOUNDARY.finditer(sentence)
+        ]
+
+
+@settings(max_examples=400)
+@given(number_text)
+def test_numbers_match_the_lookbehind_first_pattern(value: str) -> None:
+    assert spans(event_stories._NUMBER, value) == spans(PLAIN_NUMBER, value)
+
+
+def plain_words_in(value: str) -> frozenset[str]:
+    cjk = event_stories._CJK
+    lowered = cjk.sub(" ", value.lower())
+    words = {w for w in event_stories._WORD.findall(lowered) if w not in event_stories._STOP}
+    for run in cjk.findall(value):
+        words.update(run[i : i + 2] for i in range(len(run) - 1))
+    return frozenset(words)
+
+
+@settings(max_examples=400)
+@given(word_text)
+def test_words_match_the_plain_reading(value: str) -> None:
+    assert event_stories.words_in(value) == plain_words_in(value)
+
+
+def test_numbers_and_words_on_our_sentences() -> None:
+    for sentence in SENTENCES:
+        assert spans(event_stories._NUMBER, sentence) == spans(PLAIN_NUMBER, sentence)
+        assert event_stories.words_in(sentence) == plain_words_in(sentence)
+
+
+def test_known_wording_tokens_are_the_tokens_in_the_vocabulary() -> None:
+    model = load_wording()
+    assert model is not None
+    vocabulary = list(model.idf)
+    # a lead made of the vocabulary's own words and pairs, and of words it lacks
+    lead = " ".join(itertools.chain(vocabulary[:300], ["zzqx", "the", "zzqx"], SENTENCES))
+    for sample in (lead, *SENTENCES):
+        assert model.known_tokens(sample) == [t for t in tokens(sample) if t in model.idf]
