@@ -254,7 +254,7 @@ def _timed_run(
     settings = Settings()
 
     cpu_before, started = monitor.cpu_seconds(), time.perf_counter()
-    with _phase_clock() as phases, _profiled(args.profile):
+    with _phase_clock() as phases, _profiled(args.profile), _thread_cpu() as threads:
         report = run_once(settings, drain_timeout_s=900.0)
     seconds = time.perf_counter() - started
     cpu = monitor.cpu_seconds() - cpu_before
@@ -269,6 +269,10 @@ def _timed_run(
         "cpu_ms_per_article": 1000 * cpu / max(1, report.accepted),
         "bus": args.bus,
         "phase_seconds": phases,
+        "thread_cpu_ms_per_article": {
+            name: 1000 * seconds / max(1, report.accepted)
+            for name, seconds in sorted(threads.items(), key=lambda kv: -kv[1])
+        },
         "handled": report.handled,
         "alerts": len(report.alerts),
         "feeds_not_ok": [f.source_id for f in report.feeds if f.status != "ok"],
@@ -314,6 +318,54 @@ def _phase_clock() -> Iterator[dict[str, float]]:
     finally:
         for undo in restore:
             undo()
+
+
+@contextmanager
+def _thread_cpu() -> Iterator[dict[str, float]]:
+    """CPU seconds of the pipeline process's threads by family (`crawl_3` counts as
+    `crawl_N`): each thread started meanwhile, as it ends (its own clock) or, still running
+    at the end, from /proc/self/task/<tid>/stat (utime + stime); "main" is the calling
+    thread. Filled in on the way out."""
+    import re
+    import threading
+
+    families: dict[str, float] = {}
+    ended: dict[int, float] = {}
+    started: list[threading.Thread] = []
+    original = threading.Thread.run
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def family(name: str) -> str:
+        return re.sub(r"\d+", "N", name.split(" (")[0].split(" ")[0])
+
+    def run(self: threading.Thread) -> None:
+        started.append(self)
+        try:
+            original(self)
+        finally:
+            ended[id(self)] = time.thread_time()
+
+    def from_proc(thread: threading.Thread) -> float:
+        try:
+            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+        except OSError:
+            return 0.0  # ended between the two looks: its own clock was taken
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    main = time.thread_time()
+    try:
+        yield families
+    finally:
+        families["main"] = time.thread_time() - main
+        threading.Thread.run = original  # type: ignore[method-assign]
+        for thread in started:
+            cpu = ended.get(id(thread))
+            if cpu is None:
+                cpu = from_proc(thread)
+            key = family(thread.name)
+            families[key] = families.get(key, 0.0) + cpu
 
 
 @contextmanager
@@ -520,6 +572,12 @@ def _print(s: dict[str, Any], path: Path) -> None:
     for phase in s["pipeline_runs"][0]["phase_seconds"]:
         times = [r["phase_seconds"].get(phase, 0.0) for r in s["pipeline_runs"]]
         rows.append([f"seconds in {phase}", ", ".join(f"{t:.1f}" for t in times)])
+    for name in s["pipeline_runs"][0]["thread_cpu_ms_per_article"]:
+        per_run = [r["thread_cpu_ms_per_article"].get(name, 0.0) for r in s["pipeline_runs"]]
+        if max(per_run) >= 0.05:
+            rows.append(
+                [f"CPU ms per article, thread {name}", ", ".join(f"{t:.2f}" for t in per_run)]
+            )
     accepted = [r["accepted"] for r in s["pipeline_runs"]]
     rows.append(["articles accepted per run", ", ".join(str(n) for n in accepted)])
     print(common.table(["measure", "value"], rows))

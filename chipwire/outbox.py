@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 PENDING, SENT, FAILED = 0, 1, -1
 DEFAULT_MAX_BACKLOG = 100_000
 
-SCHEMA = """
+_TABLE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     topic TEXT NOT NULL,
@@ -50,6 +50,29 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent, seq);
 """
 
+# The pending rows' count, kept by triggers on every change of a row's `sent`: the backlog
+# check of each accepted article reads one row, where counting walked up to `max_backlog`
+# index entries (100,000 while the bus is down). Made in one transaction with its first
+# count, so that no row written meanwhile is missed.
+_BACKLOG_SCHEMA = """
+BEGIN IMMEDIATE;
+CREATE TABLE IF NOT EXISTS outbox_backlog (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    pending INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO outbox_backlog (id, pending)
+    SELECT 0, COUNT(*) FROM outbox WHERE sent = 0;
+CREATE TRIGGER IF NOT EXISTS outbox_backlog_added AFTER INSERT ON outbox WHEN NEW.sent = 0
+BEGIN UPDATE outbox_backlog SET pending = pending + 1; END;
+CREATE TRIGGER IF NOT EXISTS outbox_backlog_removed AFTER DELETE ON outbox WHEN OLD.sent = 0
+BEGIN UPDATE outbox_backlog SET pending = pending - 1; END;
+CREATE TRIGGER IF NOT EXISTS outbox_backlog_changed AFTER UPDATE OF sent ON outbox
+WHEN (OLD.sent = 0) != (NEW.sent = 0)
+BEGIN UPDATE outbox_backlog SET pending = pending + (NEW.sent = 0) - (OLD.sent = 0); END;
+COMMIT;
+"""
+SCHEMA = _TABLE_SCHEMA + _BACKLOG_SCHEMA
+
 # Columns added since the first version of the table (older state files are upgraded).
 _ADDED_COLUMNS = {
     "status": "TEXT NOT NULL DEFAULT 'pending'",
@@ -60,19 +83,24 @@ _ADDED_COLUMNS = {
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
-    """Create the table, or add the columns an older state file lacks (cheap when current)."""
+    """Create the table, or add the columns and the backlog count an older state file
+    lacks (cheap when current)."""
     present = {row[1] for row in conn.execute("PRAGMA table_info(outbox)")}
     if not present:
         conn.executescript(SCHEMA)
         return
-    if present.issuperset(_ADDED_COLUMNS):
-        return
-    with conn:
-        for name, decl in _ADDED_COLUMNS.items():
-            if name not in present:
-                conn.execute(f"ALTER TABLE outbox ADD COLUMN {name} {decl}")
-        if "status" not in present:
-            conn.execute("UPDATE outbox SET status = 'sent' WHERE sent = 1")
+    if not present.issuperset(_ADDED_COLUMNS):
+        with conn:
+            for name, decl in _ADDED_COLUMNS.items():
+                if name not in present:
+                    conn.execute(f"ALTER TABLE outbox ADD COLUMN {name} {decl}")
+            if "status" not in present:
+                conn.execute("UPDATE outbox SET status = 'sent' WHERE sent = 1")
+    counted = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_backlog'"
+    ).fetchone()
+    if counted is None:
+        conn.executescript(_BACKLOG_SCHEMA)
 
 
 def add(
@@ -94,18 +122,20 @@ def add(
         "INSERT INTO outbox (topic, key, value, headers) VALUES (?, ?, ?, ?)",
         (topic, key, value, orjson.dumps(dict(headers)).decode()),
     ).lastrowid
-    over = conn.execute(
-        "SELECT 1 FROM outbox WHERE sent = 0 LIMIT 1 OFFSET ?", (max_backlog,)
-    ).fetchone()
-    if over is not None:
+    if _pending(conn) > max_backlog:  # the row just written is counted
         conn.execute("DELETE FROM outbox WHERE seq = ?", (row,))
         raise Retry("outbox-full", f"{max_backlog} messages already wait for the bus")
 
 
-def backlog(conn: sqlite3.Connection) -> int:
-    (count,) = conn.execute("SELECT COUNT(*) FROM outbox WHERE sent = 0").fetchone()
-    OUTBOX_BACKLOG.set(count)
+def _pending(conn: sqlite3.Connection) -> int:
+    (count,) = conn.execute("SELECT pending FROM outbox_backlog").fetchone()
     return int(count)
+
+
+def backlog(conn: sqlite3.Connection) -> int:
+    count = _pending(conn)
+    OUTBOX_BACKLOG.set(count)
+    return count
 
 
 def failed_count(conn: sqlite3.Connection) -> int:

@@ -26,22 +26,23 @@ from concurrent.futures import CancelledError, Executor, Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
+from protego import Protego
+
 from chipwire.bus import RAW_TOPIC
 from chipwire.contract import RawArticle, SourceRef, article_id
 from chipwire.errors import Discard, Retry, Throttled
 from chipwire.events import encode
 from chipwire.metrics import ARTICLES, FEED_POLLS, FETCHES
 from chipwire.settings import Settings
-from ingest import cadence, dedupe, state
+from ingest import cadence, dedupe, robots, state
 from ingest.canonical import canonical_url
 from ingest.extracted import Extracted, split_authors
-from ingest.feedfetch import FeedFetcher
 from ingest.feeds import FeedItem
-from ingest.fetch import ClientConfig, FetchResult, GuardedClient, fetch, host_of
+from ingest.fetch import ClientConfig, FetchResult, GuardedClient, host_of
 from ingest.hosts import HostSlots
 from ingest.listings import Fetch, Listing, advance, listing_steps
+from ingest.loopfetch import LoopFetcher
 from ingest.pages import ExtractFn, PageDone, PageJob, extract_fetched, fetch_and_extract
-from ingest.robots import RobotsCache
 from ingest.sources import Source
 from ingest.taskloop import TaskLoop
 from ingest.workers import WorkerPool
@@ -85,7 +86,7 @@ class Crawler:
         self.extract_fn: ExtractFn | None = None
         self._worker_client = ClientConfig.of(settings, connections=WORKER_CONNECTIONS)
         self.on_accept = on_accept
-        self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
+        self.robots = robots.RobotsCache(self._load_robots, settings.user_agent)
         self.near_dups = dedupe.NearDuplicates(settings.near_duplicate_threshold)
         for aid, story_id, signature in state.fingerprints(conn):
             self.near_dups.add(aid, story_id, dedupe.from_bytes(signature))
@@ -94,9 +95,9 @@ class Crawler:
         # set at shutdown: fetches in flight are abandoned, items not started stay unseen
         self.stopping = threading.Event()
         self.hosts = HostSlots(settings.host_min_interval_s, settings.host_concurrency)
-        self.feeds = FeedFetcher(client)  # feed GETs on the loop (aiohttp)
+        self.http = LoopFetcher(client)  # feeds, pages and robots.txt on the loop (aiohttp)
         self.tasks = TaskLoop(settings.fetch_concurrency)  # the global concurrency cap
-        self.tasks.on_close(self.feeds.close)
+        self.tasks.on_close(self.http.close)
         # feeds being polled: a feed still at work from an earlier tick is not started again,
         # so a long one keeps its progress
         self._polling: set[str] = set()
@@ -269,7 +270,7 @@ class Crawler:
         async with self.hosts.slot(host_of(request.url), paced=request.paging):
             if self.stopping.is_set():  # a stop cancels the fetches in flight, and starts none
                 raise Retry("stopped", request.url)
-            return await self.feeds.fetch(
+            return await self.http.fetch(
                 request.url,
                 max_bytes=self.settings.max_feed_bytes,
                 deadline_s=self.settings.fetch_timeout_s,
@@ -311,30 +312,15 @@ class Crawler:
         return [(aid, *by_id[aid]) for aid in by_id if aid in fresh], outcomes
 
     async def _take_item(self, source: Source, aid: str, item: FeedItem, canonical: str) -> str:
-        """One feed item: wait for its host's slot (holding no thread), fetch and extract
-        the page in an extraction worker, then near-dup and accept it. Returns its outcome."""
+        """One feed item: wait for its host's slot (holding no thread), fetch the page on the
+        loop, free the slot, extract it in an extraction worker, then near-dup and accept
+        it. Returns its outcome."""
         if self.stopping.is_set():
             return "stopped"
         if aid in self._taking:
             return "seen"  # another feed, or the page retries, is taking it right now
         self._taking.add(aid)
         try:
-            async with self.hosts.slot(host_of(item.url)):
-                if self.stopping.is_set():
-                    return "stopped"
-                done = await self.tasks.blocking(self._fetch_and_extract, item)
-            return await self.tasks.blocking(self._settle, source, aid, item, canonical, done)
-        finally:
-            self._taking.discard(aid)
-
-    def _fetch_and_extract(self, item: FeedItem) -> PageDone | Exception:
-        """robots.txt here, then the page fetched and extracted in a worker (its bytes never
-        cross the pipe) with `fetch_in_workers`, else fetched here (a slow site holds a
-        thread, not a core) and extracted in a worker; a failure is returned, to be settled
-        with the rest."""
-        try:
-            if self.settings.respect_robots and not self.robots.allowed(item.url):
-                raise Discard("robots-disallowed", item.url)
             job = PageJob(
                 url=item.url,
                 with_metadata=not _gives_metadata(item),
@@ -343,24 +329,52 @@ class Crawler:
                 max_redirects=self.settings.max_redirects,
                 client=self._worker_client,
             )
-            if self.extractor is None:
-                return fetch_and_extract(job, self.extract_fn, self.client, self.stopping)
-            if self.settings.fetch_in_workers:
-                timeout_s = self.settings.fetch_timeout_s + EXTRACT_TIMEOUT_S
-                done = self._in_worker(timeout_s, item.url, fetch_and_extract, job, self.extract_fn)
-                FETCHES.labels("page", done.fetch_status).inc()  # the worker's registry is its own
-                return done
-            page = fetch(
-                self.client,
-                item.url,
+            async with self.hosts.slot(host_of(item.url)):
+                if self.stopping.is_set():
+                    return "stopped"
+                fetched = await self._fetch_page(job)
+            # the bytes are in: the host's slot is free while the page is extracted
+            done = fetched
+            if isinstance(fetched, FetchResult):
+                done = await self.tasks.blocking(self._extract, job, fetched)
+            return await self.tasks.blocking(self._settle, source, aid, item, canonical, done)
+        finally:
+            self._taking.discard(aid)
+
+    async def _fetch_page(self, job: PageJob) -> FetchResult | PageDone | Exception:
+        """robots.txt, then the page: on the loop (a slow site holds no thread), or fetched
+        and extracted in a worker with `fetch_in_workers` (its bytes never cross the pipe).
+        A failure is returned, to be settled with the rest."""
+        try:
+            if self.settings.respect_robots and not await self.robots.allowed(job.url):
+                raise Discard("robots-disallowed", job.url)
+            if self.extractor is not None and self.settings.fetch_in_workers:
+                return await self.tasks.blocking(self._fetch_in_worker, job)
+            return await self.http.fetch(
+                job.url,
                 max_bytes=job.max_bytes,
                 deadline_s=job.deadline_s,
                 max_redirects=job.max_redirects,
-                stop=self.stopping,
+                kind="page",
             )
-            content_type = page.headers.get("content-type")
-            args = (page.body, content_type, page.url, job.with_metadata, self.extract_fn)
-            return self._in_worker(EXTRACT_TIMEOUT_S, item.url, extract_fetched, *args)
+        except Exception as exc:
+            return exc
+
+    def _fetch_in_worker(self, job: PageJob) -> PageDone:
+        timeout_s = self.settings.fetch_timeout_s + EXTRACT_TIMEOUT_S
+        done = self._in_worker(timeout_s, job.url, fetch_and_extract, job, self.extract_fn)
+        FETCHES.labels("page", done.fetch_status).inc()  # the worker's registry is its own
+        return done
+
+    def _extract(self, job: PageJob, page: FetchResult) -> PageDone | Exception:
+        """The fetched page's article, in a worker (here without one)."""
+        args = (page.body, page.headers.get("content-type"), page.url, job.with_metadata)
+        if self.extractor is None:
+            return extract_fetched(*args, self.extract_fn)
+        try:
+            return self._in_worker(
+                EXTRACT_TIMEOUT_S, job.url, extract_fetched, *args, self.extract_fn
+            )
         except Exception as exc:
             return exc
 
@@ -629,20 +643,20 @@ class Crawler:
         with self._db:
             state.mark(self.conn, aid, url, status)
 
-    def _fetch_robots(self, url: str) -> bytes | None:
+    async def _load_robots(self, url: str) -> Protego | None:
+        """A host's robots.txt, fetched on the loop and parsed in a thread; None when it has
+        none (a permanent failure: everything is allowed)."""
         try:
-            result = fetch(
-                self.client,
+            result = await self.http.fetch(
                 url,
-                max_bytes=512_000,
+                max_bytes=robots.MAX_BYTES,
                 deadline_s=self.settings.fetch_timeout_s,
                 max_redirects=3,
                 kind="robots",
-                stop=self.stopping,
             )
         except Discard:
             return None
-        return result.body
+        return await self.tasks.blocking(robots.parse, result.body)
 
 
 def _log_retries_failure(done: Future[dict[str, int]]) -> None:

@@ -319,7 +319,7 @@ class GuardedClient(httpx.Client):
         super().__init__(transport=transport, follow_redirects=False, trust_env=False, **options)
         self.guarded = transport
         self.base_headers = dict(self.headers)  # httpx's defaults and ours, merged once
-        # what the crawler's feed fetcher (ingest/feedfetch.py) is made of too
+        # what the crawler's feed fetcher (ingest/loopfetch.py) is made of too
         self.config, self.policy, self.resolve, self.tls = config, policy, resolve, tls
 
 

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from chipwire.errors import Discard, Retry
 from chipwire.settings import Settings
-from ingest.feedfetch import FeedFetcher
 from ingest.fetch import (
     FetchResult,
     GuardedClient,
@@ -27,17 +26,19 @@ from ingest.fetch import (
     make_client,
     public_only,
 )
+from ingest.loopfetch import LoopFetcher
 from tests.loopback import LoopbackServer, gzip_bomb, header_drip, redirect, trickle
 
 Fetcher = Callable[..., FetchResult]
 
 
-def feed_fetch(client: GuardedClient, url: str, **params: Any) -> FetchResult:
-    """The crawler's feed fetcher (aiohttp, on an event loop) with its client's policy,
-    resolver and limits: every hostile case below holds for it as for `fetch`."""
+def loop_fetch(client: GuardedClient, url: str, **params: Any) -> FetchResult:
+    """The crawler's fetcher of feeds, pages and robots.txt (aiohttp, on an event loop) with
+    its client's policy, resolver and limits: every hostile case below holds for it as for
+    `fetch` (what extraction workers use with `fetch_in_workers`)."""
 
     async def run() -> FetchResult:
-        fetcher = FeedFetcher(client)
+        fetcher = LoopFetcher(client)
         try:
             return await fetcher.fetch(url, **params)
         finally:
@@ -46,7 +47,7 @@ def feed_fetch(client: GuardedClient, url: str, **params: Any) -> FetchResult:
     return asyncio.run(run())
 
 
-@pytest.fixture(params=[fetch, feed_fetch], ids=["pages-httpx", "feeds-aiohttp"])
+@pytest.fixture(params=[fetch, loop_fetch], ids=["sync-httpx", "loop-aiohttp"])
 def fetcher(request: pytest.FixtureRequest) -> Fetcher:
     made: Fetcher = request.param
     return made
@@ -334,7 +335,7 @@ def test_a_feed_fetch_in_a_hanging_name_lookup_ends_at_once_when_cancelled(
 
     async def run() -> float:
         client = make_client(settings, resolve=_hanging_resolver(asked, release))
-        fetcher = FeedFetcher(client)
+        fetcher = LoopFetcher(client)
         params = {"max_bytes": 1000, "deadline_s": 60, "max_redirects": 0}
         task = asyncio.ensure_future(fetcher.fetch(url, **params))  # type: ignore[arg-type]
         assert await asyncio.to_thread(asked.wait, 5)  # the fetch's lookup has begun

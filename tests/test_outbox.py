@@ -232,3 +232,60 @@ def test_prune_forgets_only_acknowledged_rows(conn: sqlite3.Connection, bus: Swi
     accept(conn, ["waiting"])
     assert outbox.prune(conn, keep_sent_s=0) == 2
     assert conn.execute("SELECT key FROM outbox").fetchall() == [("waiting",)]
+
+
+def _steps_to_accept_one(conn: sqlite3.Connection, key: str) -> int:
+    """SQLite virtual-machine steps one accepted message costs (a count, not a timing)."""
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    conn.set_progress_handler(count, 1)
+    try:
+        with conn:
+            outbox.add(conn, TOPIC, key, b"{}", {})
+    finally:
+        conn.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_accepting_while_the_bus_is_down_costs_the_same_whatever_the_backlog(
+    conn: sqlite3.Connection,
+) -> None:
+    with conn:
+        conn.executemany(
+            "INSERT INTO outbox (topic, key, value, headers) VALUES (?, ?, x'7b7d', '{}')",
+            [(TOPIC, f"w{i}") for i in range(200)],
+        )
+    small = _steps_to_accept_one(conn, "at-200")
+    with conn:
+        conn.executemany(
+            "INSERT INTO outbox (topic, key, value, headers) VALUES (?, ?, x'7b7d', '{}')",
+            [(TOPIC, f"w{i}") for i in range(200, 5000)],
+        )
+    large = _steps_to_accept_one(conn, "at-5000")
+    assert large <= small + 5  # a backlog check that walks the pending rows takes thousands
+    assert outbox.backlog(conn) == 5002
+
+
+def test_an_outbox_without_its_backlog_count_is_counted_once_then_kept(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "old.sqlite")
+    db.executescript(outbox._TABLE_SCHEMA)  # a state file from before the count
+    with db:
+        db.executemany(
+            "INSERT INTO outbox (topic, key, value, headers, sent) VALUES (?, ?, x'7b7d', '{}', ?)",
+            [(TOPIC, "sent", 1), (TOPIC, "failed", -1), (TOPIC, "p1", 0), (TOPIC, "p2", 0)],
+        )
+    outbox.ensure_schema(db)
+    assert outbox.backlog(db) == 2
+    accept(db, ["p3"])
+    assert outbox.requeue_failed(db) == 1
+    assert outbox.backlog(db) == 4
+    bus = SwitchableBus(tmp_path / "log.sqlite")
+    bus.too_large.add("failed")
+    outbox.relay_all(db, bus)
+    assert outbox.backlog(db) == 0
+    bus.close()
+    db.close()

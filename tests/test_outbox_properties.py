@@ -36,6 +36,10 @@ class OutboxRelay(RuleBasedStateMachine):
                 outbox.add(self.conn, TOPIC, key, b"{}", {"ce_id": key})
             self.accepted.append(key)
 
+    @rule()
+    def operator_requeues_the_refused(self) -> None:
+        outbox.requeue_failed(self.conn)
+
     @rule(down=st.booleans())
     def broker(self, down: bool) -> None:
         self.bus.down = down
@@ -62,6 +66,11 @@ class OutboxRelay(RuleBasedStateMachine):
             assert (status == "sent") == (key in published)
             if status == "failed_permanent":
                 assert key in self.bus.too_large
+
+    @invariant()
+    def the_backlog_count_is_the_pending_rows(self) -> None:
+        (pending,) = self.conn.execute("SELECT COUNT(*) FROM outbox WHERE sent = 0").fetchone()
+        assert outbox.backlog(self.conn) == pending
 
     def teardown(self) -> None:
         self.bus.down = False

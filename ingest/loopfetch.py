@@ -1,10 +1,11 @@
-"""Feed GETs on the crawl's event loop (aiohttp), with the guarantees of ingest/fetch.py.
+"""The crawler's GETs on its event loop (aiohttp), with the guarantees of ingest/fetch.py.
 
-A feed poll is mostly a 304: its cost is the HTTP layer's own. aiohttp parses responses in
-C (llhttp) and runs on the crawl's loop, so a poll takes no thread hop for its fetch;
-bare conditional GETs of the cycle bench's feeds cost about a quarter of httpx's CPU
-(`bench/bench_feed_http.py`). Pages, robots.txt and extraction workers keep the
-synchronous httpx fetcher.
+Feeds, article pages and robots.txt: aiohttp parses responses in C (llhttp) and runs on
+the crawl's loop, so a fetch holds no thread while the server answers and takes no thread
+hop; bare conditional GETs of the cycle bench's feeds cost about a quarter of httpx's CPU
+(`bench/bench_feed_http.py`), and a page fetched here about a third of the crawl thread's
+CPU per article (docs/benchmarks.md). Extraction workers that fetch their own pages
+(`fetch_in_workers`) keep the synchronous httpx fetcher.
 
 - Every address is checked where aiohttp connects: names through `_CheckedResolver` (the
   connection goes to the addresses it returns, and only checked ones are returned), IP
@@ -115,10 +116,10 @@ async def _lookup(resolve: Resolver, host: str, port: int) -> list[str]:
     return await answer
 
 
-class FeedFetcher:
-    """One per crawler, used on its event loop only, with its synchronous client's address
-    policy, resolver, user agent and TLS context. The session (and its connection pool,
-    kept per origin by aiohttp) is made on first use, on the loop."""
+class LoopFetcher:
+    """One per crawler, used on its event loop only (feeds, pages, robots.txt), with its
+    synchronous client's address policy, resolver, user agent and TLS context. The session
+    (and its connection pool, kept per origin by aiohttp) is made on first use, on the loop."""
 
     def __init__(self, client: GuardedClient) -> None:
         self._config = client.config
