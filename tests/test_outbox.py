@@ -232,3 +232,22 @@ def test_prune_forgets_only_acknowledged_rows(conn: sqlite3.Connection, bus: Swi
     accept(conn, ["waiting"])
     assert outbox.prune(conn, keep_sent_s=0) == 2
     assert conn.execute("SELECT key FROM outbox").fetchall() == [("waiting",)]
+
+
+def test_relaying_fewer_rows_than_a_batch_reads_the_outbox_once(
+    conn: sqlite3.Connection, bus: SwitchableBus
+) -> None:
+    accept(conn, ["a", "b", "c"])
+    reads: list[str] = []
+    conn.set_trace_callback(
+        lambda statement: (
+            reads.append(statement) if "WHERE sent = 0 ORDER BY" in statement else None
+        )
+    )
+    assert outbox.relay_all(conn, bus, batch_size=3) == 3  # a full batch: one more look
+    assert len(reads) == 2
+    reads.clear()
+    accept(conn, ["d", "e"])
+    assert outbox.relay_all(conn, bus, batch_size=3) == 2  # a short one: nothing was left
+    assert len(reads) == 1
+    assert on_bus(bus) == ["a", "b", "c", "d", "e"]
