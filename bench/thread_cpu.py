@@ -40,7 +40,7 @@ class ThreadCPU:
     """`with ThreadCPU() as cpu: ...` then `cpu.seconds()`: CPU seconds per thread name
     spent inside the block."""
 
-    def __init__(self, interval_s: float = 0.2) -> None:
+    def __init__(self, interval_s: float = 0.5) -> None:
         self.interval_s = interval_s
         self._names: dict[str, str] = {}
         self._start: dict[str, float] = {}
