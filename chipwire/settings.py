@@ -217,10 +217,8 @@ class Settings(BaseSettings):
     )
 
     # search
-    # a tantivy commit costs ~35 ms of CPU whatever its size (bench/bench_index_commits.py):
-    # at 1 s the commits cost more than indexing itself at a crawl's pace
     index_commit_interval_s: float = Field(
-        5.0,
+        1.0,
         gt=0,
         description="The indexer commits the index (then its bus offsets) at most this often",
     )
