@@ -75,14 +75,27 @@ class Alerter:
 
     def ingest(self, article: EnrichedArticle) -> set[tuple[str, str]]:
         """Record what the article says (idempotent); returns the pairs it touched."""
-        found = observations_of(article, self.settings)
-        store.record_coverage(self.conn, article.source.id, {o.subject for o in found})
-        queries = saved_searches.queries(self.conn)  # matched on every article, for the page
-        if found:
-            queries |= {q for q in map(self._query_of, self.subscriptions) if q}
-        for query in self.matcher.matching(queries, article):
-            store.record_matches(self.conn, query, [article.id])
-        return store.record(self.conn, found)
+        return self.ingest_many([article])
+
+    def ingest_many(self, articles: Iterable[EnrichedArticle]) -> set[tuple[str, str]]:
+        """Record what each article says in one transaction (idempotent); returns the
+        pairs they touched."""
+        saved = saved_searches.queries(self.conn)  # matched on every article, for the page
+        subscribed: set[str] | None = None  # read once, when an article has observations
+        found: list[Observation] = []
+        coverage: set[tuple[str, str]] = set()
+        matches: set[tuple[str, str]] = set()
+        for article in articles:
+            observed = observations_of(article, self.settings)
+            coverage |= {(o.subject, article.source.id) for o in observed}
+            queries = saved
+            if observed:
+                if subscribed is None:
+                    subscribed = {q for q in map(self._query_of, self.subscriptions) if q}
+                queries = saved | subscribed
+            matches |= {(query, article.id) for query in self.matcher.matching(queries, article)}
+            found += observed
+        return store.record_articles(self.conn, coverage, matches, found)
 
     def _query_of(self, sub: Subscription) -> str | None:
         """The subscription's saved search: its own `query`, or the one named by

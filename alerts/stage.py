@@ -1,10 +1,11 @@
 """The alerter stage: a consumer of enriched articles that keeps the policy state and
 mails confirmed shifts.
 
-Per batch: record each article's observations; at flush, re-read the timeline of every
-(subject, jurisdiction) touched, publish an AlertEvent for each shift not known before,
-queue its emails per subscription and send what is due. A refused email stays pending
-and is retried (on later batches, and when the topic is idle); it never blocks the stream.
+Per batch, at flush: record every article's observations in one transaction, re-read the
+timeline of every (subject, jurisdiction) touched, publish an AlertEvent for each shift
+not known before, queue its emails per subscription and send what is due. A refused email
+stays pending and is retried (on later batches, and when the topic is idle); it never
+blocks the stream.
 """
 
 from __future__ import annotations
@@ -52,20 +53,19 @@ class AlertSink:
         self.alerter = Alerter(conn, settings, matcher)
         self.clock = clock
         self.retry_every = timedelta(seconds=settings.alert_retry_s)
-        self._touched: set[tuple[str, str]] = set()
-        self._evaluated: list[tuple[str, datetime | None]] = []  # (source, published_at)
+        self._articles: list[EnrichedArticle] = []  # handled, recorded at flush
         self._last_send: datetime | None = None
         self.alerts: list[AlertEvent] = []  # shifts found by this process
 
     def handle(self, message: Message) -> None:
-        article = decode(message, EnrichedArticle)
-        self._touched |= self.alerter.ingest(article)
-        self._evaluated.append((article.source.id, article.published_at))
+        self._articles.append(decode(message, EnrichedArticle))
 
     def flush(self) -> None:
-        touched, self._touched = self._touched, set()
+        """The batch's articles recorded in one transaction (a failure here is split down
+        to its article by the runner), then the touched timelines evaluated."""
+        articles, self._articles = self._articles, []
+        touched = self.alerter.ingest_many(articles)
         now = self.clock()
-        evaluated, self._evaluated = self._evaluated, []
         found = self.alerter.evaluate(touched, now)
         out = begin(self.bus, ALERTS_TOPIC)
         for alert in found:
@@ -75,8 +75,8 @@ class AlertSink:
         self.alerts.extend(found)
         for alert in found:
             self._tell(alert)
-        for source, published_at in evaluated:
-            observe_freshness(PUBLISH_TO_ALERT, source, published_at)
+        for article in articles:
+            observe_freshness(PUBLISH_TO_ALERT, article.source.id, article.published_at)
         self._send(now)
 
     def _tell(self, alert: AlertEvent) -> None:

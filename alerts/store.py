@@ -99,23 +99,22 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def record(conn: sqlite3.Connection, observations: Iterable[Observation]) -> set[tuple[str, str]]:
-    """Store observations (idempotent by pair and article); returns the pairs touched."""
+def record_articles(
+    conn: sqlite3.Connection,
+    coverage: Iterable[tuple[str, str]],
+    matches: Iterable[tuple[str, str]],
+    observations: Iterable[Observation],
+) -> set[tuple[str, str]]:
+    """A batch of articles in one transaction: (subject, source) coverage, (query,
+    article) matches and observations, each idempotent; returns the pairs touched."""
     rows = [astuple(o) for o in observations]
     with conn:
+        conn.executemany("INSERT OR IGNORE INTO subject_sources VALUES (?, ?)", list(coverage))
+        conn.executemany("INSERT OR IGNORE INTO query_matches VALUES (?, ?)", list(matches))
         conn.executemany(
             "INSERT OR REPLACE INTO alert_observations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows
         )
     return {(r[0], r[1]) for r in rows}
-
-
-def record_coverage(conn: sqlite3.Connection, source_id: str, subjects: Iterable[str]) -> None:
-    """Remember that this source has published on these subjects (adaptive polling)."""
-    with conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO subject_sources VALUES (?, ?)",
-            [(subject, source_id) for subject in subjects],
-        )
 
 
 def sources_covering(conn: sqlite3.Connection, subject: str) -> list[str]:
@@ -146,13 +145,6 @@ def pairs(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         "ORDER BY subject, jurisdiction"
     ).fetchall()
     return [(str(s), str(j)) for s, j in rows]
-
-
-def record_matches(conn: sqlite3.Connection, query: str, article_ids: Iterable[str]) -> None:
-    with conn:
-        conn.executemany(
-            "INSERT OR IGNORE INTO query_matches VALUES (?, ?)", [(query, a) for a in article_ids]
-        )
 
 
 def matched(conn: sqlite3.Connection, query: str, article_ids: Iterable[str]) -> bool:

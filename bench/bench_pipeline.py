@@ -17,7 +17,8 @@ run) and alone import trafilatura, so the bench process, which also runs the pip
 holds no page store and no extractor, and the pipeline tree's memory is the pipeline's.
 
     python bench/bench_pipeline.py [--copies 11] [--runs 2] [--workers 2] [--quick]
-        [--page-metadata] [--fetch-in-workers] [--bus kafka] [--profile DIR] [--code=DIR]
+        [--page-metadata] [--fetch-in-workers] [--bus kafka] [--profile DIR] [--thread-cpu]
+        [--code=DIR]
 
 `--code=DIR` runs another checkout's pipeline (e.g. `git archive` of a commit unpacked in
 DIR) under this bench, for a before/after in the same sitting. `--bus kafka` runs the
@@ -25,7 +26,8 @@ pipeline on a loopback tansu broker (a fresh one per run, started and stopped un
 its CPU is reported apart from the pipeline's). `--profile DIR` profiles every thread of
 the pipeline's process with cProfile (one file per thread in DIR, the top functions
 printed); the extraction workers are profiled by a sampling profiler from outside
-(`py-spy record --subprocesses`).
+(`py-spy record --subprocesses`). `--thread-cpu` prints the CPU ms per article of each
+thread of the pipeline's process, by thread name (bench/thread_cpu.py; no profiler cost).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,7 @@ sys.path.insert(
 import aeb
 import common
 from corpus_server import DEFAULT_COPIES, BenchPage, iter_real_pages, sample_pages, sources_yaml
+from thread_cpu import ThreadCPU
 
 HERE = Path(__file__).resolve().parent
 _PAGES: list[BenchPage] = []  # in a bare pool worker only: every page served
@@ -128,6 +131,9 @@ def _arguments() -> argparse.Namespace:
         "--bus", choices=("embedded", "kafka"), default="embedded", help="the pipeline's bus"
     )
     parser.add_argument("--profile", type=Path, help="cProfile each pipeline thread into DIR")
+    parser.add_argument(
+        "--thread-cpu", action="store_true", help="CPU per thread of the pipeline's process"
+    )
     parser.add_argument("--code", help="another checkout's pipeline (read before argparse)")
     args = parser.parse_args()
     if args.quick:
@@ -253,10 +259,17 @@ def _timed_run(
     os.environ["CHIPWIRE_CONFIG"] = str(work / "chipwire.toml")
     settings = Settings()
 
+    threads = ThreadCPU() if args.thread_cpu else None
     cpu_before, started = monitor.cpu_seconds(), time.perf_counter()
-    with _phase_clock() as phases, _profiled(args.profile), _thread_cpu() as threads:
+    with _phase_clock() as phases, _profiled(args.profile), threads or nullcontext():
         report = run_once(settings, drain_timeout_s=900.0)
     seconds = time.perf_counter() - started
+    thread_ms = {
+        name: round(1000 * cpu / max(1, report.accepted), 2)
+        for name, cpu in (threads.seconds() if threads is not None else {}).items()
+    }
+    if thread_ms:
+        print("CPU ms per article by thread of the pipeline process:", json.dumps(thread_ms))
     cpu = monitor.cpu_seconds() - cpu_before
     phases["open, close and the rest"] = seconds - sum(phases.values())
     texts = _raw_texts(settings.log_db, RAW_TOPIC) if args.bus == "embedded" else {}
@@ -269,14 +282,11 @@ def _timed_run(
         "cpu_ms_per_article": 1000 * cpu / max(1, report.accepted),
         "bus": args.bus,
         "phase_seconds": phases,
-        "thread_cpu_ms_per_article": {
-            name: 1000 * seconds / max(1, report.accepted)
-            for name, seconds in sorted(threads.items(), key=lambda kv: -kv[1])
-        },
         "handled": report.handled,
         "alerts": len(report.alerts),
         "feeds_not_ok": [f.source_id for f in report.feeds if f.status != "ok"],
         "outcomes": _outcomes(report.feeds),
+        "thread_cpu_ms_per_article": thread_ms,
         "texts": texts,
     }
 
@@ -318,54 +328,6 @@ def _phase_clock() -> Iterator[dict[str, float]]:
     finally:
         for undo in restore:
             undo()
-
-
-@contextmanager
-def _thread_cpu() -> Iterator[dict[str, float]]:
-    """CPU seconds of the pipeline process's threads by family (`crawl_3` counts as
-    `crawl_N`): each thread started meanwhile, as it ends (its own clock) or, still running
-    at the end, from /proc/self/task/<tid>/stat (utime + stime); "main" is the calling
-    thread. Filled in on the way out."""
-    import re
-    import threading
-
-    families: dict[str, float] = {}
-    ended: dict[int, float] = {}
-    started: list[threading.Thread] = []
-    original = threading.Thread.run
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def family(name: str) -> str:
-        return re.sub(r"\d+", "N", name.split(" (")[0].split(" ")[0])
-
-    def run(self: threading.Thread) -> None:
-        started.append(self)
-        try:
-            original(self)
-        finally:
-            ended[id(self)] = time.thread_time()
-
-    def from_proc(thread: threading.Thread) -> float:
-        try:
-            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
-        except OSError:
-            return 0.0  # ended between the two looks: its own clock was taken
-        fields = stat.rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / tick
-
-    threading.Thread.run = run  # type: ignore[method-assign]
-    main = time.thread_time()
-    try:
-        yield families
-    finally:
-        families["main"] = time.thread_time() - main
-        threading.Thread.run = original  # type: ignore[method-assign]
-        for thread in started:
-            cpu = ended.get(id(thread))
-            if cpu is None:
-                cpu = from_proc(thread)
-            key = family(thread.name)
-            families[key] = families.get(key, 0.0) + cpu
 
 
 @contextmanager

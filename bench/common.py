@@ -120,7 +120,7 @@ class TreeMonitor:
         self._interval = interval_s
         self._rescan = rescan_s
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread = threading.Thread(target=self._sample, name="bench-monitor", daemon=True)
         self.peak_child_rss_mib = 0.0
         self.peak_tree_rss_mib = 0.0
 

@@ -173,6 +173,7 @@ def prune(conn: sqlite3.Connection, keep_sent_s: float) -> int:
 
 @dataclass
 class RelayPass:
+    read: int = 0  # pending rows the pass took (fewer than its batch: none were left)
     delivered: int = 0
     retry: int = 0
     rejected: int = 0
@@ -187,6 +188,12 @@ def relay_once(conn: sqlite3.Connection, bus: Bus, batch_size: int = 500) -> int
 def relay_pass(conn: sqlite3.Connection, bus: Bus, batch_size: int = 500) -> RelayPass:
     """One pass over the oldest pending rows, each marked by its own outcome."""
     ensure_schema(conn)
+    result = _relay_pass(conn, bus, batch_size)
+    backlog(conn)
+    return result
+
+
+def _relay_pass(conn: sqlite3.Connection, bus: Bus, batch_size: int) -> RelayPass:
     rows = conn.execute(
         "SELECT seq, topic, key, value, headers FROM outbox WHERE sent = 0 ORDER BY seq LIMIT ?",
         (batch_size,),
@@ -194,11 +201,10 @@ def relay_pass(conn: sqlite3.Connection, bus: Bus, batch_size: int = 500) -> Rel
     by_topic: dict[str, list[tuple[int, str, bytes, dict[str, str]]]] = {}
     for seq, topic, key, value, headers in rows:
         by_topic.setdefault(topic, []).append((seq, key, bytes(value), orjson.loads(headers)))
-    result = RelayPass()
+    result = RelayPass(read=len(rows))
     for topic, items in by_topic.items():
         outcomes = deliver(bus, topic, [(k, v, h) for _, k, v, h in items])
         _mark(conn, topic, [seq for seq, *_ in items], outcomes, result)
-    backlog(conn)
     return result
 
 
@@ -248,13 +254,21 @@ def _mark(
 
 def relay_all(conn: sqlite3.Connection, bus: Bus, batch_size: int = 500) -> int:
     """Publish everything pending; raises Retry (after what it could send) if the bus refuses."""
+    ensure_schema(conn)
+    return _relay_pending(conn, bus, batch_size)
+
+
+def _relay_pending(conn: sqlite3.Connection, bus: Bus, batch_size: int) -> int:
+    """Passes until one finds fewer rows than a batch: rows added meanwhile come with
+    their own wake-up. The schema is the caller's to check, once."""
     total = 0
     while True:
-        outcome = relay_pass(conn, bus, batch_size)
+        outcome = _relay_pass(conn, bus, batch_size)
         total += outcome.delivered
         if outcome.retry:
             raise Retry("bus-unavailable", f"{backlog(conn)} messages wait in the outbox")
-        if outcome.delivered + outcome.rejected == 0:
+        if outcome.read < batch_size:
+            backlog(conn)
             return total
 
 
@@ -265,23 +279,33 @@ def relay_forever(
     wake: threading.Event,
     *,
     idle_s: float = 1.0,
+    linger_s: float = 0.1,
     min_backoff_s: float = 0.5,
     max_backoff_s: float = 30.0,
     keep_sent_s: float = 86_400.0,
     batch_size: int = 500,
 ) -> None:
-    """Relay until `stop`: at once when `wake` is set, else every `idle_s`; back off while
-    the bus refuses, and drain as soon as it takes messages again."""
+    """Relay until `stop`: `linger_s` after `wake` is set, else every `idle_s`; back off
+    while the bus refuses, and drain as soon as it takes messages again.
+
+    The crawler wakes the relay for every article it accepts; lingering a little lets a
+    pass carry the articles accepted meanwhile, instead of paying a read, a log
+    transaction and an outbox update for each one."""
     backoff = min_backoff_s
     last_prune = 0.0
+    checked = False
     while not stop.is_set():
         try:
-            relay_all(conn, bus, batch_size)
+            if not checked:
+                ensure_schema(conn)
+                checked = True
+            _relay_pending(conn, bus, batch_size)
             backoff = min_backoff_s
             if time.monotonic() - last_prune > 600:
                 prune(conn, keep_sent_s)
                 last_prune = time.monotonic()
-            wake.wait(idle_s)
+            if wake.wait(idle_s):
+                stop.wait(linger_s)
             wake.clear()
         except Exception as exc:  # the relay must outlive any bus failure
             log.warning("outbox relay: %s; retrying in %.1fs", exc, backoff)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from alerts import mail, store
 from alerts.stage import AlertSink
-from chipwire.bus import ALERTS_TOPIC
+from chipwire.bus import ALERTS_TOPIC, ENRICHED_TOPIC
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.cli import app
 from chipwire.settings import Settings, Subscription
@@ -281,3 +281,25 @@ def _check_web(client: Any) -> None:
         assert "restrict → ease" in page.text and "https://d.example.info/news/4" in page.text
         rows = client.get("/api/alerts/timeline/H200/CN").json()["observations"]
         assert [r["article_id"] for r in rows] == ["a1", "a2", "a3", "a4"]
+
+
+def test_a_batch_of_articles_is_recorded_in_one_transaction(tmp_path: Path) -> None:
+    bus = EmbeddedBus(tmp_path / "log.sqlite")
+    publish_all(bus, SHIFT)
+    conn = store.connect(tmp_path / "alerts.sqlite")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    sink = AlertSink(bus, conn, Settings(data_dir=tmp_path), Clock())
+    consumer = bus.consumer("chipwire-alert", [ENRICHED_TOPIC])
+    for message in consumer.poll(max_records=len(SHIFT), timeout_s=0):
+        sink.handle(message)
+    assert not any(s.startswith("INSERT") for s in statements)  # nothing before the flush
+    sink.flush()
+    recorded = statements[: statements.index("COMMIT") + 1]
+    assert sum(s == "COMMIT" for s in recorded) == 1
+    assert sum(s.startswith("INSERT OR REPLACE INTO alert_observations") for s in recorded) == 4
+    assert [(a.previous, a.current) for a in sink.alerts] == [("restrict", "ease")]
+    (observed,) = conn.execute("SELECT COUNT(*) FROM alert_observations").fetchone()
+    assert observed == len(SHIFT)
+    conn.close()
+    bus.close()

@@ -289,3 +289,22 @@ def test_an_outbox_without_its_backlog_count_is_counted_once_then_kept(tmp_path:
     assert outbox.backlog(db) == 0
     bus.close()
     db.close()
+
+
+def test_relaying_fewer_rows_than_a_batch_reads_the_outbox_once(
+    conn: sqlite3.Connection, bus: SwitchableBus
+) -> None:
+    accept(conn, ["a", "b", "c"])
+    reads: list[str] = []
+    conn.set_trace_callback(
+        lambda statement: (
+            reads.append(statement) if "WHERE sent = 0 ORDER BY" in statement else None
+        )
+    )
+    assert outbox.relay_all(conn, bus, batch_size=3) == 3  # a full batch: one more look
+    assert len(reads) == 2
+    reads.clear()
+    accept(conn, ["d", "e"])
+    assert outbox.relay_all(conn, bus, batch_size=3) == 2  # a short one: nothing was left
+    assert len(reads) == 1
+    assert on_bus(bus) == ["a", "b", "c", "d", "e"]

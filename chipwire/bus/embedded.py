@@ -7,12 +7,13 @@ processes they re-check the file every `_CROSS_PROCESS_POLL_S`.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from pathlib import Path
+
+import orjson
 
 from chipwire.bus import TOPICS, Message
 from chipwire.sqlite import open_database
@@ -64,7 +65,14 @@ class EmbeddedBus:
                 self._conn.executemany(
                     "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (topic, next_offset + i, key, value, json.dumps(dict(headers)), now_ms)
+                        (
+                            topic,
+                            next_offset + i,
+                            key,
+                            value,
+                            orjson.dumps(dict(headers)).decode(),
+                            now_ms,
+                        )
                         for i, (key, value, headers) in enumerate(records)
                     ],
                 )
@@ -92,11 +100,10 @@ class EmbeddedBus:
         return EmbeddedConsumer(self, None, list(topics), from_beginning=from_beginning)
 
     def end_offsets(self, topic: str) -> int:
-        (end,) = (
-            open_database(self.path, autocommit=True)
-            .execute("SELECT COALESCE(MAX(offset) + 1, 0) FROM messages WHERE topic = ?", (topic,))
-            .fetchone()
-        )
+        with closing(open_database(self.path, autocommit=True)) as conn:
+            (end,) = conn.execute(
+                "SELECT COALESCE(MAX(offset) + 1, 0) FROM messages WHERE topic = ?", (topic,)
+            ).fetchone()
         return int(end)
 
     def topic_counts(self) -> dict[str, int]:
@@ -114,7 +121,7 @@ class EmbeddedBus:
                 (topic, start, limit),
             ).fetchall()
         return [
-            Message(topic, key, bytes(value), json.loads(headers), 0, offset, ts_ms)
+            Message(topic, key, bytes(value), orjson.loads(headers), 0, offset, ts_ms)
             for offset, key, value, headers, ts_ms in rows
         ]
 
@@ -171,7 +178,7 @@ class EmbeddedConsumer:
             ).fetchall()
             for offset, key, value, headers, ts_ms in rows:
                 batch.append(
-                    Message(topic, key, bytes(value), json.loads(headers), 0, offset, ts_ms)
+                    Message(topic, key, bytes(value), orjson.loads(headers), 0, offset, ts_ms)
                 )
                 self._position[topic] = offset + 1
         return batch
