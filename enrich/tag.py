@@ -365,14 +365,12 @@ def _signals(
 
 def _news_confidence(candidate: Candidate, stance: str) -> float:
     """A move is the article's news only when told in the foreground (not recalled,
-    conceded or in a subordinate clause) and, for a trade move, in the article's direction
-    where it restricts or eases (a subsidy is no trade move: the stance does not weigh it);
-    an aside keeps its signal, capped below the news. A `none` story keeps its signals: its
-    stance may be the one misread (the labels want them empty, and the eval scores 0.04 of
-    signal F1 lower for it, but alerts rely on them while stance recall is low)."""
-    against = stance in DIRECTIONS and candidate.direction != stance
+    conceded or in a subordinate clause) and, for a trade move, in an article with a policy
+    move and in its direction where it restricts or eases (a subsidy is no trade move: the
+    stance does not weigh it); an aside keeps its signal, capped below the news."""
+    off_stance = stance == "none" or (stance in DIRECTIONS and candidate.direction != stance)
     trade = candidate.action not in SUPPORT_ACTIONS
-    aside = candidate.stance_factor < 1.0 or (trade and against)
+    aside = candidate.stance_factor < 1.0 or (trade and off_stance)
     return min(candidate.confidence, ASIDE_CAP) if aside else candidate.confidence
 
 

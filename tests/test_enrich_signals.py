@@ -446,7 +446,7 @@ def test_a_move_against_the_articles_direction_is_an_aside_below_the_news() -> N
     assert ("lithography", "NL", "ease") in moves(result, min_confidence=0.3)
 
 
-def test_a_subsidy_stays_a_signal_in_a_story_with_no_stance() -> None:
+def test_a_subsidy_is_no_trade_move_and_stays_a_signal_in_a_story_with_no_stance() -> None:
     result = tag_text(
         "Seoul unveils chip support package\n\n"
         "South Korea's finance ministry on Monday announced 10 trillion won in subsidies for "
