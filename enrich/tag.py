@@ -14,7 +14,7 @@ from chipwire.contract import EnrichedArticle, EntityRef, RawArticle, Signal, St
 from enrich.actors import Actor
 from enrich.attribution import acting_government
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
-from enrich.decider import SUPPORT_ACTIONS, Move, decide, stance_features
+from enrich.decider import Move, decide, stance_features
 from enrich.domain import evidence as domain_evidence
 from enrich.domain import needed as domain_needed
 from enrich.explain import Explanation, SentenceTrace
@@ -23,15 +23,14 @@ from enrich.lexicon import Lexicon, load_lexicon
 from enrich.match import Mention, countries_named_in, fold, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
-from enrich.stance import DIRECTIONS, MIN_CONFIDENCE, Weighted, decide_stance
+from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance
 from enrich.text import Sentence, cut_related_block, headline_end, split_sentences
 from enrich.wording import wording_features
 
 MIN_SIGNAL_CONFIDENCE = 0.3
 FRAMED_OUT_CAP = 0.4  # below the stance's MIN_CONFIDENCE: kept as a signal, not the news
 INFERRED_SOURCES = frozenset({"article", "vendor", "buyers", "carried", "authority"})
-# below the confidence the news needs (eval, event stories, alerts): kept, not the news
-ASIDE_CAP = 0.4
+OPPOSED_CAP = 0.55
 OFF_DOMAIN_RELEVANCE = 0.05
 _HEADLINE_WEIGHT = 3.0
 _CAPTION_WEIGHT = 0.6  # the lowest body weight
@@ -156,7 +155,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     explanation.stance_reason = f"{fitted}; rules: {rules.reason}"
     explanation.totals = rules.by_jurisdiction
     explanation.relevance_reason = why
-    signals = _signals(candidates, stance, text, title, body_offset)
+    signals = _consistent(_signals(candidates, text, title, body_offset), stance, jurisdiction)
     return TagResult(
         tags=_tags(analysed, all_mentions, list(agencies), signals, lexicon),
         signals=signals,
@@ -207,6 +206,19 @@ def _moves(candidates: list[tuple[Candidate, Sentence, float]]) -> list[Move]:
         )
         for candidate, sentence, weight in candidates
         if candidate.confidence >= MIN_SIGNAL_CONFIDENCE
+    ]
+
+
+def _consistent(signals: list[Signal], stance: str, jurisdiction: str | None) -> list[Signal]:
+    """A signal of the acting government against the article's own stance is a nuance or a
+    recollection, not the news: it stays, capped below the alerting confidence."""
+    if stance not in ("restrict", "ease"):
+        return signals
+    return [
+        s.model_copy(update={"confidence": min(s.confidence, OPPOSED_CAP)})
+        if s.jurisdiction == jurisdiction and s.direction != stance
+        else s
+        for s in signals
     ]
 
 
@@ -329,22 +341,17 @@ def _features(
 
 
 def _signals(
-    candidates: list[tuple[Candidate, Sentence, float]],
-    stance: str,
-    text: str,
-    title: str,
-    body_offset: int,
+    candidates: list[tuple[Candidate, Sentence, float]], text: str, title: str, body_offset: int
 ) -> list[Signal]:
-    best: dict[tuple[str, str, str, str], tuple[Candidate, Sentence, float]] = {}
+    best: dict[tuple[str, str, str, str], tuple[Candidate, Sentence]] = {}
     for candidate, sentence, _ in candidates:
         if candidate.confidence < MIN_SIGNAL_CONFIDENCE:
             continue
-        confidence = _news_confidence(candidate, stance)
         key = (candidate.subject, candidate.jurisdiction, candidate.direction, candidate.action)
-        if key not in best or confidence > best[key][2]:
-            best[key] = (candidate, sentence, confidence)
+        if key not in best or candidate.confidence > best[key][0].confidence:
+            best[key] = (candidate, sentence)
     signals = []
-    for candidate, sentence, confidence in best.values():
+    for candidate, sentence in best.values():
         start, end = _evidence_span(sentence, text, body_offset)
         signals.append(
             Signal(
@@ -357,21 +364,10 @@ def _signals(
                 evidence=sentence.text,
                 evidence_start=start,
                 evidence_end=end,
-                confidence=confidence,
+                confidence=candidate.confidence,
             )
         )
     return sorted(signals, key=lambda s: -s.confidence)
-
-
-def _news_confidence(candidate: Candidate, stance: str) -> float:
-    """A move is the article's news only when told in the foreground (not recalled,
-    conceded or in a subordinate clause) and, for a trade move, in an article with a policy
-    move and in its direction where it restricts or eases (a subsidy is no trade move: the
-    stance does not weigh it); an aside keeps its signal, capped below the news."""
-    off_stance = stance == "none" or (stance in DIRECTIONS and candidate.direction != stance)
-    trade = candidate.action not in SUPPORT_ACTIONS
-    aside = candidate.stance_factor < 1.0 or (trade and off_stance)
-    return min(candidate.confidence, ASIDE_CAP) if aside else candidate.confidence
 
 
 def _evidence_span(sentence: Sentence, text: str, body_offset: int) -> tuple[int, int]:

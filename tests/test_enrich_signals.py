@@ -432,24 +432,3 @@ def test_extending_a_licence_eases() -> None:
         "The U.S. Commerce Department extended Huawei's temporary general licence by 90 days."
     )
     assert ("Huawei", "US", "ease") in moves(result, 0.0)
-
-
-def test_a_move_against_the_articles_direction_is_an_aside_below_the_news() -> None:
-    result = tag_text(
-        "China bans exports of gallium to the US\n\n"
-        "China's commerce ministry on Tuesday banned exports of gallium and germanium to the "
-        "United States.\n\n"
-        "Separately, the Dutch government approved more ASML shipments of older scanners."
-    )
-    assert result.stance == "restrict"
-    assert moves(result) == {("gallium-germanium", "CN", "restrict")}
-    assert ("lithography", "NL", "ease") in moves(result, min_confidence=0.3)
-
-
-def test_a_subsidy_is_no_trade_move_and_stays_a_signal_in_a_story_with_no_stance() -> None:
-    result = tag_text(
-        "Seoul unveils chip support package\n\n"
-        "South Korea's finance ministry on Monday announced 10 trillion won in subsidies for "
-        "chipmakers building new fabs."
-    )
-    assert (result.stance, moves(result)) == ("none", {("semiconductors", "KR", "ease")})
