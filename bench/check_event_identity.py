@@ -15,35 +15,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
-from check_tagging_identity import texts
+from check_tagging_identity import save_or_compare, texts
+from enrich_workload import raw
 
-from chipwire.contract import RawArticle, SourceRef, article_id
 from enrich.event_stories import report_of
 from enrich.realset import DEFAULT_CACHE
 from enrich.tag import tag_article
 
-PUBLISHED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-
 
 def digest(name: str, title: str, text: str) -> str:
-    url = f"https://bench.invalid/{name}"
-    raw = RawArticle(
-        id=article_id(url),
-        story_id=article_id(url),
-        url=url,
-        canonical_url=url,
-        source=SourceRef(id="bench", name="Bench", feed=url),
-        title=title,
-        text=text,
-        published_at=PUBLISHED,
-        fetched_at=PUBLISHED,
-    )
-    report = report_of(tag_article(raw))
+    report = report_of(tag_article(raw(name, title, text)))
     return hashlib.sha1(report.to_json().encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
@@ -58,16 +42,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     digests = {name: digest(name, t, x) for name, t, x in texts(args.copies, args.real)}
-    if args.save is not None:
-        args.save.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
-        print(f"{len(digests)} reports digested into {args.save}")
-        return 0
-    before = json.loads(args.against.read_text(encoding="utf-8"))
-    changed = sorted(n for n in before.keys() | digests.keys() if before.get(n) != digests.get(n))
-    for name in changed:
-        print(f"changed: {name}")
-    print(f"{len(digests)} reports, {len(changed)} changed")
-    return 1 if changed else 0
+    return save_or_compare(digests, args.save, args.against, "reports")
 
 
 if __name__ == "__main__":

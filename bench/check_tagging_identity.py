@@ -74,15 +74,21 @@ def main() -> int:
     )
     args = parser.parse_args()
     digests = {name: digest(title, text) for name, title, text in texts(args.copies, args.real)}
-    if args.save is not None:
-        args.save.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
-        print(f"{len(digests)} texts digested into {args.save}")
+    return save_or_compare(digests, args.save, args.against, "texts")
+
+
+def save_or_compare(digests: dict[str, str], save: Path | None, against: Path, noun: str) -> int:
+    """Write the digests to `save`, or list every name whose digest differs from `against`'s
+    (exit status 1 when any does)."""
+    if save is not None:
+        save.write_text(json.dumps(digests, indent=0, sort_keys=True), encoding="utf-8")
+        print(f"{len(digests)} {noun} digested into {save}")
         return 0
-    before = json.loads(args.against.read_text(encoding="utf-8"))
+    before = json.loads(against.read_text(encoding="utf-8"))
     changed = sorted(n for n in before.keys() | digests.keys() if before.get(n) != digests.get(n))
     for name in changed:
         print(f"changed: {name}")
-    print(f"{len(digests)} texts, {len(changed)} changed")
+    print(f"{len(digests)} {noun}, {len(changed)} changed")
     return 1 if changed else 0
 
 

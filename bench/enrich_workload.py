@@ -43,8 +43,8 @@ def dump(path: Path) -> int:
     return 0
 
 
-def raw(index: int, title: str, text: str) -> RawArticle:
-    url = f"https://bench.invalid/{index}"
+def raw(key: int | str, title: str, text: str) -> RawArticle:
+    url = f"https://bench.invalid/{key}"
     return RawArticle(
         id=article_id(url),
         story_id=article_id(url),
