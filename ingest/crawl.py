@@ -68,6 +68,11 @@ class FeedReport:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
+# pages in hand (fetching, fetched, extracting) per extraction slot: enough to keep the
+# workers fed while slow hosts drip, few enough that a backlog costs megabytes, not gigabytes
+PAGES_IN_HAND_PER_SLOT = 4
+
+
 class Crawler:
     def __init__(
         self,
@@ -97,6 +102,9 @@ class Crawler:
         self.hosts = HostSlots(settings.host_min_interval_s, settings.host_concurrency)
         self.http = LoopFetcher(client)  # feeds, pages and robots.txt on the loop (aiohttp)
         self.tasks = TaskLoop(settings.fetch_concurrency)  # the global concurrency cap
+        # pages fetched (or being fetched) and not yet settled: without a bound, the loop
+        # fetches every new item's page while the extraction workers lag, holding them all
+        self._pages_in_hand = asyncio.Semaphore(PAGES_IN_HAND_PER_SLOT * settings.fetch_concurrency)
         self.tasks.on_close(self.http.close)
         # feeds being polled: a feed still at work from an earlier tick is not started again,
         # so a long one keeps its progress
@@ -329,15 +337,16 @@ class Crawler:
                 max_redirects=self.settings.max_redirects,
                 client=self._worker_client,
             )
-            async with self.hosts.slot(host_of(item.url)):
-                if self.stopping.is_set():
-                    return "stopped"
-                fetched = await self._fetch_page(job)
-            # the bytes are in: the host's slot is free while the page is extracted
-            done = fetched
-            if isinstance(fetched, FetchResult):
-                done = await self.tasks.blocking(self._extract, job, fetched)
-            return await self.tasks.blocking(self._settle, source, aid, item, canonical, done)
+            async with self._pages_in_hand:
+                async with self.hosts.slot(host_of(item.url)):
+                    if self.stopping.is_set():
+                        return "stopped"
+                    fetched = await self._fetch_page(job)
+                # the bytes are in: the host's slot is free while the page is extracted
+                done = fetched
+                if isinstance(fetched, FetchResult):
+                    done = await self.tasks.blocking(self._extract, job, fetched)
+                return await self.tasks.blocking(self._settle, source, aid, item, canonical, done)
         finally:
             self._taking.discard(aid)
 
