@@ -13,16 +13,13 @@ events, so no event id can change. Run it with `--save` on the starting commit a
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
-from pathlib import Path
 
-from check_tagging_identity import save_or_compare, texts
+from check_tagging_identity import run_check
 from enrich_workload import raw
 
 from enrich.event_stories import report_of
-from enrich.realset import DEFAULT_CACHE
 from enrich.tag import tag_article
 
 
@@ -32,17 +29,7 @@ def digest(name: str, title: str, text: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument("--save", type=Path, help="write the digests here")
-    group.add_argument("--against", type=Path, help="compare with digests saved before")
-    parser.add_argument("--copies", type=int, default=2, help="benchmark texts per page")
-    parser.add_argument(
-        "--real", type=Path, default=DEFAULT_CACHE, help="the real-set excerpts (a fixed copy)"
-    )
-    args = parser.parse_args()
-    digests = {name: digest(name, t, x) for name, t, x in texts(args.copies, args.real)}
-    return save_or_compare(digests, args.save, args.against, "reports")
+    return run_check(__doc__, digest, "reports")
 
 
 if __name__ == "__main__":

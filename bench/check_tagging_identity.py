@@ -19,7 +19,7 @@ import argparse
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aeb
@@ -64,7 +64,13 @@ def digest(title: str, text: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    return run_check(__doc__, lambda _name, title, text: digest(title, text), "texts")
+
+
+def run_check(doc: str | None, digest_of: Callable[[str, str, str], str], noun: str) -> int:
+    """The command line both identity checks share: digest every text with `digest_of`
+    (name, title, text), then save the digests or compare them."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--save", type=Path, help="write the digests here")
     group.add_argument("--against", type=Path, help="compare with digests saved before")
@@ -73,8 +79,8 @@ def main() -> int:
         "--real", type=Path, default=DEFAULT_CACHE, help="the real-set excerpts (a fixed copy)"
     )
     args = parser.parse_args()
-    digests = {name: digest(title, text) for name, title, text in texts(args.copies, args.real)}
-    return save_or_compare(digests, args.save, args.against, "texts")
+    digests = {name: digest_of(name, t, x) for name, t, x in texts(args.copies, args.real)}
+    return save_or_compare(digests, args.save, args.against, noun)
 
 
 def save_or_compare(digests: dict[str, str], save: Path | None, against: Path, noun: str) -> int:
