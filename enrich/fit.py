@@ -128,11 +128,12 @@ def add_wording_features(rows: list[dict[str, Any]]) -> WordingModel:
     """Fit the wording model on all rows; give each row the probabilities of a model that
     did not see it (5 folds, fixed), so the decider learns how far to trust the wording on
     stories it has not read. Returns the model fitted on all rows."""
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     labels = [row["stance"] for row in rows]
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    for train, held in folds.split([[0]] * len(rows), labels):
+    groups = [row["group"] for row in rows]
+    folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=0)
+    for train, held in folds.split([[0]] * len(rows), labels, groups):
         model = fit_wording([rows[i] for i in train])
         for i in held:
             probabilities = model.probabilities(rows[i]["lead"])
