@@ -1,13 +1,18 @@
 """Article pages are fetched on the crawl's event loop: a page whose server drips holds no
 thread, a host's politeness slot is given back as soon as a page's bytes are in, not
-held while the page is extracted, and the pages in hand are bounded while extraction
-lags. Hostile peers are real servers on loopback."""
+held while the page is extracted, the pages in hand are bounded while extraction
+lags, and a page goes to its extraction worker as it came off the wire (compressed).
+Hostile peers are real servers on loopback."""
 
 from __future__ import annotations
 
+import gzip
+import pickle
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from http.server import BaseHTTPRequestHandler
+from typing import Any, TypeVar
 
 import pytest
 
@@ -17,9 +22,11 @@ from ingest.extract import extract_page
 from ingest.extracted import Extracted
 from ingest.sources import Source
 from tests.crawlkit import close_crawlers, crawler, raw_articles  # noqa: F401
-from tests.loopback import LoopbackServer, header_drip, trickle
+from tests.loopback import LoopbackServer, gzip_bomb, header_drip, trickle
 from tests.test_crawl_isolation import healthy_feed, rss
 from tests.test_ingest_crawl import BODY, OTHER, page
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -178,3 +185,49 @@ def test_pages_in_hand_are_bounded_while_extraction_lags(
         assert polls["probe"].result(timeout=30).status == "ok"
     finally:
         probe_server.close()
+
+
+class Pipe(Executor):
+    """Runs each task after sending it through pickle, as the extraction workers' pipe
+    does, and keeps how many bytes each task took."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        data = pickle.dumps((fn, args, kwargs))
+        self.sent.append(len(data))
+        fn, args, kwargs = pickle.loads(data)
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
+
+
+def test_a_page_crosses_to_its_extraction_worker_as_it_came_compressed(
+    server: LoopbackServer, settings: Settings
+) -> None:
+    links = "".join(
+        f"<li><a href='/section/{i}'>Section {i} of the site</a></li>" for i in range(2000)
+    )
+    html = page("Shipment held at Lanport", BODY).replace("<footer>", f"<ul>{links}</ul><footer>")
+    server.add(
+        "/a.html",
+        gzip.compress(html.encode()),
+        Content_Type="text/html",
+        Content_Encoding="gzip",
+    )
+    server.add_handler("/bomb.html", gzip_bomb(64))
+    server.add("/two.xml", rss([server.url("/a.html"), server.url("/bomb.html")]))
+    feed = Source(id="two", name="Two", feed=server.url("/two.xml"))
+    pipe = Pipe()
+    c = crawler(settings.model_copy(update={"max_page_bytes": 1_000_000}), pipe)
+
+    assert c.poll_feed(feed).outcomes == {"seen": 0, "ok": 1, "too-large": 1}
+    assert min(pipe.sent) < len(html) / 4  # the page crossed compressed, not inflated
+    assert len(pipe.sent) == 2  # the bomb too (64 MiB inflated): the cap holds in the worker
+    assert max(pipe.sent) < 100_000
+    (article,) = raw_articles(c.conn)
+    assert "graphics processors had been held" in article.text
