@@ -22,8 +22,17 @@ CE_TYPES: dict[type[BaseModel], str] = {
 }
 
 
-def encode(model: BaseModel, stage: str) -> tuple[str, bytes, dict[str, str]]:
-    """The (key, value, headers) of one contract model."""
+def body(model: BaseModel) -> bytes:
+    """A contract model's message body: straight to UTF-8 bytes (pydantic-core's
+    serializer), no str round trip."""
+    return model.__pydantic_serializer__.to_json(model)
+
+
+def encode(
+    model: BaseModel, stage: str, value: bytes | None = None
+) -> tuple[str, bytes, dict[str, str]]:
+    """The (key, value, headers) of one contract model; `value`: its body, when the caller
+    has it already."""
     key = str(model.id)  # type: ignore[attr-defined]
     headers = {
         "ce_specversion": "1.0",
@@ -33,8 +42,7 @@ def encode(model: BaseModel, stage: str) -> tuple[str, bytes, dict[str, str]]:
         "ce_time": datetime.now(UTC).isoformat(),
         "content-type": "application/json",
     }
-    # straight to UTF-8 bytes (pydantic-core's serializer): no str round trip
-    return key, model.__pydantic_serializer__.to_json(model), headers
+    return key, body(model) if value is None else value, headers
 
 
 def publish(bus: Bus, topic: str, model: BaseModel, stage: str) -> None:

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections import Counter as Tally
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -51,6 +51,10 @@ class StageRunner:
     # after the first message, wait this long for more: one flush (an index commit) per
     # batch instead of one per message, for at most this much added latency
     linger_s: float = 0.25
+    # and stop waiting once nothing new came for this long (None: wait out `linger_s`): a
+    # long linger pays off while messages keep coming, a lone one goes soon
+    quiet_s: float | None = None
+    clock: Callable[[], float] = time.monotonic
     max_attempts: int = 3
     retry_backoff_s: float = 1.0
     max_backoff_s: float = 30.0
@@ -169,12 +173,17 @@ class StageRunner:
 
     def _linger(self, room: int) -> list[Message]:
         more: list[Message] = []
-        deadline = time.monotonic() + self.linger_s
-        while room > len(more) and (remaining := deadline - time.monotonic()) > 0:
+        first = last = self.clock()
+        quiet_s = self.linger_s if self.quiet_s is None else self.quiet_s
+        while room > len(more):
+            deadline = min(first + self.linger_s, last + quiet_s)
+            if (remaining := deadline - self.clock()) <= 0:
+                break
             got = self.consumer.poll(room - len(more), remaining)
             if not got:
                 break
             more += got
+            last = self.clock()
         return more
 
     def _handle_one(self, message: Message) -> None:

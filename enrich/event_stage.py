@@ -20,7 +20,7 @@ import time
 from chipwire.bus import ENRICHED_TOPIC, Bus, Message, Publication, begin
 from chipwire.contract import EnrichedArticle
 from chipwire.errors import Quarantine, Retry
-from chipwire.events import decode, encode
+from chipwire.events import body, decode, encode
 from enrich.event_store import EventStore
 from enrich.event_stories import report_of
 
@@ -42,18 +42,26 @@ class EventSink:
         self.assign(decode(message, EnrichedArticle))
 
     def assign(self, article: EnrichedArticle) -> EnrichedArticle:
-        """File the tagged article under its event and publish it with the event's id."""
+        """File the tagged article under its event and publish it with the event's id:
+        serialised once, the same bytes kept for a rename and sent."""
         tagged = article.model_copy(update={"event_id": None})
-        event_id = self.events.assign(report_of(tagged), tagged.model_dump_json())
-        enriched = tagged.model_copy(update={"event_id": event_id})
-        self._publish(enriched)
+        made: dict[str, tuple[EnrichedArticle, bytes]] = {}
+
+        def as_published(event_id: str) -> str:
+            enriched = tagged.model_copy(update={"event_id": event_id})
+            made[event_id] = enriched, body(enriched)
+            return made[event_id][1].decode()
+
+        event_id = self.events.assign(report_of(tagged), as_published)
+        enriched, value = made[event_id]  # the store kept it: made with this event id
+        self._publish(enriched, value)
         self._pending[article.id] = event_id
         return enriched
 
-    def _publish(self, article: EnrichedArticle) -> None:
+    def _publish(self, article: EnrichedArticle, value: bytes | None = None) -> None:
         if self._out is None:
             self._out = begin(self.bus, ENRICHED_TOPIC)
-        self._out.add(*encode(article, stage=SOURCE))
+        self._out.add(*encode(article, SOURCE, value))
 
     def flush(self) -> None:
         """Publish again the articles whose event was renamed (by this batch, or by one

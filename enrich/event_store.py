@@ -22,7 +22,7 @@ A re-enrichment that reads an article differently files it again; links made bef
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,7 +60,7 @@ class Stale:
 
     article_id: str
     event_id: str
-    article: str  # the enriched article's JSON, without the new event id
+    article: str  # the enriched article's JSON, as last published (its event id is old)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -75,9 +75,10 @@ class EventStore:
         self.window = window
         self._reports: dict[str, Report] = {}
 
-    def assign(self, report: Report, article: str | None = None) -> str:
-        """File the report (and the article's JSON, to publish it again after a rename)
-        and return its event id: the earliest report of its event."""
+    def assign(self, report: Report, article: Callable[[str], str] | None = None) -> str:
+        """File the report (and `article(event_id)`, the article's JSON with its event id,
+        to publish it again after a rename) and return its event id: the earliest report
+        of its event."""
         row = self.conn.execute(
             "SELECT event_id, report FROM event_reports WHERE article_id = ?",
             (report.article_id,),
@@ -87,7 +88,7 @@ class EventStore:
             if article is not None:
                 self.conn.execute(
                     "UPDATE event_reports SET article = ? WHERE article_id = ?",
-                    (article, report.article_id),
+                    (article(str(row[0])), report.article_id),
                 )
             return str(row[0])
         self.conn.execute("BEGIN IMMEDIATE")
@@ -105,9 +106,10 @@ class EventStore:
                 [(event_id, e) for e in linked if e != event_id],
             )
             stamp = _stamp(report.published)
+            kept = article(event_id) if article is not None else None
             self.conn.execute(
                 "INSERT INTO event_reports VALUES (?, ?, ?, ?, ?, 1)",
-                (report.article_id, event_id, stamp, text, article),
+                (report.article_id, event_id, stamp, text, kept),
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?)",

@@ -365,6 +365,7 @@ class Crawler:
                 deadline_s=job.deadline_s,
                 max_redirects=job.max_redirects,
                 kind="page",
+                inflate=False,  # inflated where it is extracted: a fifth of the bytes to pipe
             )
         except Exception as exc:
             return exc
@@ -378,11 +379,12 @@ class Crawler:
     def _extract(self, job: PageJob, page: FetchResult) -> PageDone | Exception:
         """The fetched page's article, in a worker (here without one)."""
         args = (page.body, page.headers.get("content-type"), page.url, job.with_metadata)
+        inflate = (page.encoding, job.max_bytes)  # the body as it came off the wire
         if self.extractor is None:
-            return extract_fetched(*args, self.extract_fn)
+            return extract_fetched(*args, self.extract_fn, *inflate)
         try:
             return self._in_worker(
-                EXTRACT_TIMEOUT_S, job.url, extract_fetched, *args, self.extract_fn
+                EXTRACT_TIMEOUT_S, job.url, extract_fetched, *args, self.extract_fn, *inflate
             )
         except Exception as exc:
             return exc

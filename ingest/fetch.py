@@ -34,6 +34,7 @@ from chipwire.errors import Discard, PipelineError, Retry, Throttled
 from chipwire.metrics import FETCHES
 from chipwire.settings import Settings
 from ingest.canonical import is_http_url
+from ingest.inflate import add_capped, inflater
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class FetchResult:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # the content-encoding `body` still has ("": inflated, or sent as is)
+    encoding: str = ""
 
     @property
     def not_modified(self) -> bool:
@@ -527,31 +530,6 @@ def _drain(response: httpx.Response, deadline: float, limit: int = 65_536) -> No
         read += len(chunk)
         if read > limit or time.monotonic() > deadline:
             return
-
-
-def add_capped(
-    body: bytearray, chunk: bytes, decompress: zlib._Decompress | None, url: str, max_bytes: int
-) -> None:
-    """Append one raw chunk, inflated a bounded step at a time; over the cap is too large."""
-    if decompress is None:
-        body += chunk
-    else:
-        data = chunk
-        while data and len(body) <= max_bytes:
-            body += decompress.decompress(data, max_bytes + 1 - len(body))
-            data = decompress.unconsumed_tail
-    if len(body) > max_bytes:
-        raise Discard("too-large", f"{url}: over {max_bytes} bytes")
-
-
-def inflater(encoding: str) -> zlib._Decompress | None:
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj()
-    if encoding in ("", "identity"):
-        return None
-    raise Discard("bad-encoding", f"unsupported content-encoding {encoding!r}")
 
 
 def classify(result: FetchResult) -> FetchResult:

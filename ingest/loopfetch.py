@@ -12,7 +12,9 @@ CPU per article (docs/benchmarks.md). Extraction workers that fetch their own pa
   literals before the request (aiohttp does not resolve them). Every redirect hop again.
 - One wall-clock deadline (`asyncio.timeout`) covers the lookup, connect, headers, body
   and every redirect hop; a shutdown cancels the task, which ends the fetch at once.
-- Bodies are read raw and inflated here, never past the cap (a gzip bomb stops at it).
+- Bodies are read raw and inflated here, never past the cap (a gzip bomb stops at it);
+  or, for a page on its way to an extraction worker (`inflate=False`), kept as they came
+  (about a fifth of the bytes through the pipe) and inflated, under the same cap, there.
 - Redirects by hand, resolved against the URL of the hop, loops detected.
 """
 
@@ -36,13 +38,12 @@ from ingest.fetch import (
     FetchResult,
     GuardedClient,
     Resolver,
-    add_capped,
     check_hop,
     classify,
     fetch_status,
-    inflater,
     redirect_target,
 )
+from ingest.inflate import INFLATABLE, add_capped, inflater
 
 _DRAIN_LIMIT = 65_536  # a short non-200 body is read to its end: the connection is kept
 # lookups hanging at once (a resolver that never answers): past this a lookup fails at once
@@ -162,9 +163,12 @@ class LoopFetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         kind: str = "feed",
+        inflate: bool = True,
     ) -> FetchResult:
         """GET `url` safely within `deadline_s` in all. Raises Discard for permanent
-        failures, Retry for transient ones; counted once in chipwire_fetches_total."""
+        failures, Retry for transient ones; counted once in chipwire_fetches_total.
+        `inflate=False` keeps a gzip or deflate body as sent (`FetchResult.encoding`), at
+        most `max_bytes` of it: whoever reads it inflates it under the same cap."""
         headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag
@@ -172,7 +176,7 @@ class LoopFetcher:
             headers["If-Modified-Since"] = last_modified
         try:
             async with asyncio.timeout(deadline_s):
-                result = await self._follow(url, headers, max_bytes, max_redirects)
+                result = await self._follow(url, headers, max_bytes, max_redirects, inflate)
         except TimeoutError as exc:
             FETCHES.labels(kind, "timeout").inc()
             raise Retry("timeout", f"{url}: not done within {deadline_s:g} s") from exc
@@ -183,32 +187,34 @@ class LoopFetcher:
         return result
 
     async def _follow(
-        self, url: str, headers: dict[str, str], max_bytes: int, max_redirects: int
+        self, url: str, headers: dict[str, str], max_bytes: int, max_redirects: int, inflate: bool
     ) -> FetchResult:
         visited: set[str] = set()
         current = url
         for _hop in range(max_redirects + 1):
             check_hop(current, visited)
-            result = await self._get_once(current, headers, max_bytes)
+            result = await self._get_once(current, headers, max_bytes, inflate)
             target = redirect_target(current, result)
             if target is None:
                 return classify(result)
             current = target
         raise Discard("too-many-redirects", url)
 
-    async def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> FetchResult:
+    async def _get_once(
+        self, url: str, headers: dict[str, str], max_bytes: int, inflate: bool
+    ) -> FetchResult:
         try:
             target = URL(url, encoded=False)
             self._check_literal(target.host or "")
             async with self._session_now().get(
                 target, headers=headers, allow_redirects=False
             ) as response:
-                body = b""
+                body, encoding = b"", ""
                 if response.status == 200:
-                    body = await _read_capped(response, url, max_bytes)
+                    body, encoding = await _read_capped(response, url, max_bytes, inflate)
                 else:
                     await _drain(response)
-                return FetchResult(url, response.status, body, _headers(response))
+                return FetchResult(url, response.status, body, _headers(response), encoding)
         except zlib.error as exc:
             raise Discard("bad-encoding", f"{url}: {exc}") from exc
         except Blocked as exc:
@@ -234,13 +240,20 @@ class LoopFetcher:
             raise Blocked(f"blocked address for {host}: {host}")
 
 
-async def _read_capped(response: aiohttp.ClientResponse, url: str, max_bytes: int) -> bytes:
-    """Raw bytes as they arrive, inflated here, never past the cap."""
-    decompress = inflater(response.headers.get("content-encoding", "").strip().lower())
+async def _read_capped(
+    response: aiohttp.ClientResponse, url: str, max_bytes: int, inflate: bool
+) -> tuple[bytes, str]:
+    """Raw bytes as they arrive, inflated here (or kept as sent), never past the cap; and
+    the encoding they still have."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    decompress = inflater(encoding)  # an encoding nobody can inflate is refused here
+    kept = "" if inflate or encoding not in INFLATABLE else encoding
+    if kept:
+        decompress = None
     body = bytearray()
     async for chunk in response.content.iter_any():
         add_capped(body, chunk, decompress, url, max_bytes)
-    return bytes(body)
+    return bytes(body), kept
 
 
 async def _drain(response: aiohttp.ClientResponse) -> None:

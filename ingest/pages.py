@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from chipwire.errors import Discard, Retry, Throttled
+from chipwire.errors import Discard, PipelineError, Retry, Throttled
 from ingest.extracted import Extracted
 from ingest.workers import stop_event
 
@@ -116,8 +116,20 @@ def extract_fetched(
     url: str,
     with_metadata: bool,
     extract: ExtractFn | None = None,
+    encoding: str = "",
+    max_bytes: int = 0,
 ) -> PageDone:
-    """Extract a page the crawler fetched itself (`fetch_in_workers` off). Never raises."""
+    """Extract a page the crawler fetched itself (`fetch_in_workers` off). Never raises.
+    A body still `encoding`-compressed (as it came off the wire, a fifth of the bytes
+    through the pipe) is inflated here, never past `max_bytes`."""
+    try:
+        if encoding:
+            from ingest.inflate import inflate
+
+            body = inflate(body, encoding, url, max_bytes)
+    except Exception as exc:  # too large or corrupt: the same outcome as on the loop
+        status = exc.reason if isinstance(exc, PipelineError) else "error"
+        return PageDone(url, status, failure=PageFailure.of(exc))
     try:
         extract = extract or _extract_page()
         found = extract(body, content_type, url, with_metadata)

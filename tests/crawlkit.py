@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import Executor
 
 import pytest
 
@@ -17,8 +18,8 @@ from ingest.fetch import make_client
 _OPEN: list[Crawler] = []
 
 
-def crawler(settings: Settings) -> Crawler:
-    made = Crawler(settings, state.connect(settings.state_db), make_client(settings), None)
+def crawler(settings: Settings, extractor: Executor | None = None) -> Crawler:
+    made = Crawler(settings, state.connect(settings.state_db), make_client(settings), extractor)
     _OPEN.append(made)
     return made
 

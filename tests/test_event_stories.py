@@ -129,6 +129,21 @@ def published(bus: EmbeddedBus) -> dict[str, EnrichedArticle]:
     return latest
 
 
+def test_the_article_kept_for_a_rename_is_the_message_as_published(
+    sink: EnrichSink, bus: EmbeddedBus, events: EventStore
+) -> None:
+    """Serialised once: the same bytes go to the bus and into the store."""
+    for report in SAME_EVENT:
+        sink.enrich(raw(report))
+    sink.flush()
+    consumer = bus.consumer("check", [ENRICHED_TOPIC], from_beginning=True)
+    sent = {m.key: m.value for m in consumer.poll(100, 0.1)}
+    consumer.close()
+    kept = dict(events.conn.execute("SELECT article_id, article FROM event_reports"))
+    assert len(sent) == len(SAME_EVENT)
+    assert {key: value.decode() for key, value in sent.items()} == kept
+
+
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1), (1, 2, 0)])
 def test_english_and_chinese_reports_of_one_move_are_one_event_story(
     sink: EnrichSink, bus: EmbeddedBus, order: tuple[int, int, int]
