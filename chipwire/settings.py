@@ -191,7 +191,7 @@ class Settings(BaseSettings):
         1, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
     )
     kafka_fetch_max_wait_ms: int = Field(
-        100, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
+        500, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
     )
     kafka_max_partition_fetch_bytes: int = Field(
         4_194_304, gt=0, description="Most bytes one fetch takes from a partition"

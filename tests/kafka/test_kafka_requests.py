@@ -1,0 +1,81 @@
+"""How often chipwire's Kafka clients ask the broker for something, counted on the wire by
+a proxy in front of a real broker (tansu): each request costs the client about a
+millisecond of Python in its IO thread, so idle polling and per-record sends add up to
+a measurable share of an article's CPU (docs/benchmarks.md, Kafka end to end)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chipwire.bus import RAW_TOPIC
+from chipwire.bus.kafka import KafkaBus
+from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, unique
+from tests.kafka.tansu_broker import Tansu
+from tests.kafka.tcp_proxy import FETCH, TcpProxy
+
+__all__ = ["proxied_tansu"]
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+IDLE_S = 3.0
+
+
+@pytest.mark.timeout(90)
+def test_an_idle_stage_consumer_asks_for_records_about_twice_a_second(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    broker, proxy = proxied_tansu
+    settings = kafka_settings(broker.bootstrap, kafka_topic_prefix=unique("idle") + ".")
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
+    try:
+        assert consumer.poll(10, 1.0) == []  # joined: an empty answer means nothing new
+        before = proxy.requests[FETCH]
+        started = time.monotonic()
+        while (left := IDLE_S - (time.monotonic() - started)) > 0:
+            assert consumer.poll(10, min(left, 0.5)) == []
+        idle_s = time.monotonic() - started
+        fetches = proxy.requests[FETCH] - before
+    finally:
+        consumer.close()
+        bus.close()
+    wait_s = settings.kafka_fetch_max_wait_ms / 1000
+    print(f"{fetches} fetch requests in {idle_s:.1f} s idle (fetch wait {wait_s:.1f} s)")
+    # the broker holds an empty fetch for the whole wait: one request per wait, one in flight
+    assert fetches <= idle_s / 0.5 + 2  # 100 ms waits made ~30 here
+
+
+@pytest.mark.timeout(90)
+def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    """Why a long fetch wait costs no latency: the broker answers a waiting fetch as soon
+    as a record arrives (kafka_fetch_min_bytes = 1), so the wait only spaces idle fetches."""
+    broker, proxy = proxied_tansu
+    long_wait_ms = 20_000
+    settings = kafka_settings(
+        broker.bootstrap,
+        kafka_topic_prefix=unique("parked") + ".",
+        kafka_fetch_max_wait_ms=long_wait_ms,
+    )
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
+    try:
+        assert consumer.poll(10, 1.0) == []
+        parked = proxy.requests[FETCH]
+        assert consumer.poll(10, 0.5) == []  # the fetch sent meanwhile is held by the broker
+        bus.publish(RAW_TOPIC, "k", b"v")
+        sent = time.monotonic()
+        got = []
+        while not got and time.monotonic() - sent < long_wait_ms / 1000:
+            got = consumer.poll(10, 0.5)
+        arrived_s = time.monotonic() - sent
+    finally:
+        consumer.close()
+        bus.close()
+    assert [m.key for m in got] == ["k"]
+    assert proxy.requests[FETCH] >= parked
+    assert arrived_s < long_wait_ms / 1000 / 2  # answered on arrival, not after 20 s
