@@ -37,6 +37,9 @@ def producer_config(settings: Settings) -> dict[str, Any]:
             settings.kafka_request_timeout_ms + settings.kafka_linger_ms,
         ),
         "retry_backoff_ms": 200,
+        # Every publish ends on a wait (flush), which sends at once: the linger delays
+        # nothing, it keeps records added while the next article is tagged for the
+        # batch's one request instead of a request each (~1.5 ms of client CPU apiece).
         "linger_ms": settings.kafka_linger_ms,
         "batch_size": settings.kafka_batch_bytes,
         "compression_type": compression,

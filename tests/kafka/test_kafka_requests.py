@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from chipwire.bus import RAW_TOPIC
+from chipwire.bus import RAW_TOPIC, begin
 from chipwire.bus.kafka import KafkaBus
 from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, unique
 from tests.kafka.tansu_broker import Tansu
-from tests.kafka.tcp_proxy import FETCH, TcpProxy
+from tests.kafka.tcp_proxy import FETCH, PRODUCE, TcpProxy
 
 __all__ = ["proxied_tansu"]
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
@@ -79,3 +79,27 @@ def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends
     assert [m.key for m in got] == ["k"]
     assert proxy.requests[FETCH] >= parked
     assert arrived_s < long_wait_ms / 1000 / 2  # answered on arrival, not after 20 s
+
+
+@pytest.mark.timeout(90)
+def test_a_stage_batch_goes_to_the_broker_in_one_request_however_slowly_it_is_made(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    """Every chipwire publish ends on a wait (a flush), so the producer's linger bounds no
+    latency: it only decides whether records added while the next article is tagged go
+    out one request each (~1.5 ms of client CPU per request) or with their batch."""
+    broker, proxy = proxied_tansu
+    settings = kafka_settings(broker.bootstrap, kafka_topic_prefix=unique("batch") + ".")
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    bus.publish(RAW_TOPIC, "warm", b"v")  # metadata and connection in place
+    before = proxy.requests[PRODUCE]
+    out = begin(bus, RAW_TOPIC)
+    for n in range(10):
+        out.add(f"k{n}", b"v" * 3000, {})
+        time.sleep(0.015)  # the next article being tagged (not a synchronisation)
+    outcomes = out.wait()
+    requests = proxy.requests[PRODUCE] - before
+    bus.close()
+    assert outcomes == ["delivered"] * 10
+    assert requests == 1  # a 10 ms linger sent about one request per record
