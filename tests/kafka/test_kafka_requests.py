@@ -54,7 +54,7 @@ def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends
     """The broker answers a waiting fetch when a record arrives (kafka_fetch_min_bytes = 1),
     so a long wait mostly spaces idle fetches (on a steady stream tansu still answers later
     with a longer wait: docs/benchmarks.md, Kafka)."""
-    broker, proxy = proxied_tansu
+    broker, _ = proxied_tansu
     long_wait_ms = 20_000
     settings = kafka_settings(
         broker.bootstrap,
@@ -66,7 +66,6 @@ def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends
     consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
     try:
         assert consumer.poll(10, 1.0) == []
-        parked = proxy.requests[FETCH]
         assert consumer.poll(10, 0.5) == []  # the fetch sent meanwhile is held by the broker
         bus.publish(RAW_TOPIC, "k", b"v")
         sent = time.monotonic()
@@ -78,7 +77,6 @@ def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends
         consumer.close()
         bus.close()
     assert [m.key for m in got] == ["k"]
-    assert proxy.requests[FETCH] >= parked
     assert arrived_s < long_wait_ms / 1000 / 2  # answered on arrival, not after 20 s
 
 
