@@ -41,9 +41,9 @@ CUE_OUTCOMES = (
 MIXED_MIN_COMPARABLE = 0.25
 # What the model weighs: chosen by 5-fold cross-validation on the real fit split, where
 # the other features read (certainty counts, cue outcomes, government counts ...) added
-# nothing beyond noise; they stay in the explanation. So do carve_out_*: in grouped CV
-# they added nothing beyond the carve-out moves the ease features already hold (0.753
-# without, 0.745 with).
+# nothing beyond noise; they stay in the explanation. carve_out_* are weighed since a
+# measure's own carve-outs are labelled as its scope (restrict, not mixed): they tell a
+# tariff that spares some firms from two opposite moves (grouped CV 0.739 -> 0.749).
 DECIDING_FEATURES = (
     *(f"rules_{stance}" for stance in ("restrict", "ease", "mixed", "none")),
     *(
@@ -70,6 +70,9 @@ DECIDING_FEATURES = (
     "relevance",
     "about_chips",
     *(f"wording_{stance}" for stance in ("restrict", "ease", "mixed", "none")),
+    "carve_out_up_front",
+    "carve_out_news",
+    "carve_out_paired",
 )
 
 # Lawmakers mostly ask, write and propose: their cues are rarely a move in force
@@ -178,7 +181,7 @@ def stance_features(
 def _carve_out_features(trade: Sequence[Move], restrict_up_front: float) -> dict[str, float]:
     """How much of the restricting news spares some firms or goods ("100%, but none if you
     build here"): the measure's scope, so still a restriction (README's stance rules); an
-    exemption alone is plain easing. Shown in the explanation, not weighed."""
+    exemption alone is plain easing."""
     carved = [m for m in trade if m.carve_out and not m.background]
     up_front = _squash(m.weighted.weight for m in carved if m.weighted.up_front)
     return {
