@@ -184,3 +184,35 @@ def test_the_grouped_cross_validation_figure_reproduces() -> None:
     # the acting government, scored on the same held-out articles
     assert first["jurisdiction"] is not None and 0.0 <= first["jurisdiction"] <= 1.0
     assert grouped_cv(rows, folds=3) == first
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Trump says chips will face 100% tariff, but firms building in America will be exempt",
+            "President Trump said on Wednesday the United States would impose a tariff of about "
+            "100 percent on imported semiconductors, while companies building factories in the "
+            "country will be exempt from it.",
+        ),
+        (
+            "U.S. sets 25% tariff on advanced AI chips, exempts data centres",
+            "The White House on Wednesday imposed a 25 percent tariff on certain advanced "
+            "computing chips. Chips imported for U.S. data centres, research and start-ups are "
+            "exempt from the duty.",
+        ),
+        (
+            "Commerce caps AI chip exports to most countries, exempts close allies",
+            "The Commerce Department on Monday issued a rule capping exports of advanced AI chips "
+            "to about 120 countries and barring them for China, while 18 close allies are exempt "
+            "from the caps.",
+        ),
+    ],
+)
+def test_a_restriction_that_spares_some_firms_or_uses_is_still_a_restriction(
+    title: str, text: str
+) -> None:
+    """A measure's own carve-outs are its scope, not a second move (enrich/realset/README.md):
+    the fitted decider reads the tariff with its exemption as restrict, not mixed."""
+    result = tag_text(text, title)
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
