@@ -110,3 +110,15 @@ def test_a_licence_gained_in_return_for_a_payment_eases() -> None:
 def test_chip_materials_and_minerals_are_on_topic(text: str) -> None:
     result = tag_text(text, "")
     assert result.stance == "restrict"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "China gewährt Ausnahmen beim Exportverbot für Chips, teilte das Ministerium mit.",
+        "La Chine accorde des dérogations à son interdiction d'exporter des puces.",
+        "China concede exenciones a su prohibición de exportar semiconductores.",
+    ],
+)
+def test_an_exemption_undoes_the_ban_it_is_granted_from(text: str) -> None:
+    assert directions(text) == {"ease"}
