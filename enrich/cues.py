@@ -8,7 +8,9 @@
   sentence, or a reaction/lobbying verb governing the cue, means no new move;
 - a capitalised cue inside a body sentence is a name ("Grant Shapps");
 - a carve-out from a restriction ("a 100% tariff, though firms building here are
-  exempt", "spared firms building plants here") is an easing move of its own.
+  exempt", "spared firms building plants here") is an easing move of its own;
+- withdrawing a privilege a government granted restricts ("revoked the VEU status",
+  "VEU 지위를 철회"); a ceiling on a duty eases ("tariffs capped at 15%").
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ STATE_MODIFIERS = frozenset(
 )
 ENABLER_REACH = 5
 ASIDE_REACH = 10  # words from a verb to the comma closing an aside after it
+GLOSS_REACH = 12  # tokens from an opening bracket to the one closing a gloss
+PHRASE_REACH = 4  # words of one privilege's name ("VEU status (validated end-user) waiver")
 EASING_NOUNS = frozenset(
     {
         "approval",
@@ -101,9 +105,12 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     ]
     cues += _requirements(mentions, cues, tokens, lexicon)
     cues.sort(key=lambda c: c.start)
+    withdrawn = _withdrawals(mentions, cues, tokens, lexicon)
     for verb in (m for m in mentions if m.kind == "reversal"):
-        if _proper_noun(verb, tokens, lexicon) or any(
-            c.start < verb.start and verb.end <= c.end for c in cues
+        if (
+            verb.start in withdrawn
+            or _proper_noun(verb, tokens, lexicon)
+            or any(c.start < verb.start and verb.end <= c.end for c in cues)
         ):
             continue  # a word of a name: "Military End-User restrictions"
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
@@ -124,8 +131,158 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
             cue.notes.append(f"the sentence denies it ('{denial}')")
         elif not _denied_permission(cue, tokens, lexicon):
             _apply_negation(cue, tokens, lexicon)
+    _ceilings(mentions, cues, tokens, lexicon)
     _carve_outs(mentions, cues)
     return cues
+
+
+def _withdrawals(
+    mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
+) -> set[int]:
+    """ "revoked the validated end-user status", "VEU 지위를 철회", "licences were
+    suspended": a withdrawing verb with a privilege as its object (after it; before it
+    where the object comes first or the verb is passive) restricts, whatever the
+    privilege word reads as alone. No cue may stand between them ("cancelled the ban on
+    licences" undoes the ban). Returns where the verbs it settled start."""
+    privileges = [m for m in mentions if m.kind == "privilege"]
+    settled: set[int] = set()
+    if not privileges:
+        return settled
+    live = [c for c in cues if c.outcome == "signal"]
+    for verb in (m for m in mentions if m.kind == "withdrawing"):
+        if _proper_noun(verb, tokens, lexicon):
+            continue  # "Validated End User": a word of a name
+        here = tokens.index_at(verb.start)
+        first, last = _gloss_clause(here, tokens)
+        ahead = lexicon.reversal_window * tokens.scale
+        # the object comes first in Chinese, Korean, Japanese and German ("VEU 지위를
+        # 철회", "Lizenz entzogen"), and before a passive ("the waivers were revoked")
+        object_first = tokens.scale > 1 or any(
+            m.kind == "reversal" and m.key == "following" and m.start == verb.start
+            for m in mentions
+        )
+        passive = any(w in lexicon.passive_auxiliaries for w in tokens.words(here - 1, here))
+        behind = 3 * tokens.scale if object_first or passive else 0
+        found: Mention | None = None
+        for noun in privileges:
+            if any(c.direction == "restrict" and c.start <= noun.start < c.end for c in live):
+                continue  # "licence requirements": a restriction, no privilege
+            there = tokens.index_at(noun.start)
+            if not first <= there < last:
+                continue
+            if 0 < there - here <= ahead:
+                span = (verb.end, noun.start)
+            elif 0 < here - tokens.index_at(noun.end - 1) <= behind:
+                span = (noun.end, verb.start)
+            else:
+                continue
+            if any(span[0] <= c.start < span[1] for c in live) or any(
+                m.kind == "reversible" and span[0] <= m.start < span[1] for m in mentions
+            ):
+                continue  # a nearer object: "ended the ban on licences"
+            found = noun
+            break
+        if found is None:
+            continue
+        own = [c for c in live if c.start <= verb.start < c.end]
+        move = own[0] if own else CueReading(verb.surface, verb.start, verb.end, "restrict", "")
+        move.direction = "restrict"
+        move.notes.append(f"withdraws a privilege ('{found.surface}')")
+        # the privilege's own words ease no more ("验证最终用户 (VEU) 豁免许可")
+        phrase = tokens.index_at(found.start)
+        words = [
+            m
+            for m in privileges
+            if 0 <= tokens.index_at(m.start) - phrase <= PHRASE_REACH * tokens.scale
+        ]
+        for cue in live:
+            if (
+                cue is not move
+                and cue.direction == "ease"
+                and any(m.start <= cue.start < m.end for m in words)
+            ):
+                cue.outcome = "merged"
+        if not own:
+            cues.append(move)
+            cues.sort(key=lambda c: c.start)
+        settled.add(verb.start)
+    return settled
+
+
+def _within(start: int, here: int, clause: tuple[int, int], reach: int, tokens: Tokens) -> bool:
+    """The word at character `start` is in the clause, at most `reach` words from `here`."""
+    there = tokens.index_at(start)
+    return clause[0] <= there < clause[1] and abs(there - here) <= reach
+
+
+def _gloss_clause(here: int, tokens: Tokens) -> tuple[int, int]:
+    """The clause of token `here`, read past a short gloss in brackets ("（VEU）",
+    "(Goods Availability Act)"): a name's gloss ends no clause."""
+    first, last = tokens.clause_of(here)
+    while last < len(tokens.items) and tokens.items[last].text in ("(", "（"):
+        close = next(
+            (
+                i
+                for i in range(last + 1, min(last + GLOSS_REACH, len(tokens.items)))
+                if tokens.items[i].text in (")", "）")
+            ),
+            None,
+        )
+        if close is None or close + 1 >= len(tokens.items):
+            break
+        last = max(last + 1, tokens.clause_of(close + 1)[1])
+    return first, last
+
+
+def _ceilings(
+    mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
+) -> None:
+    """ "tariffs capped at 15%", "cap duties at no more than 15%", "关税上限": a ceiling
+    word near a tariff word lessens the tariff, an easing move (the nearest tariff cue
+    flips; with none read, the ceiling is the move). A cap with no tariff near stays a
+    quota."""
+    tariff_words = [
+        m
+        for m in mentions
+        if m.kind == "action_kw" and lexicon.actions[int(m.key)]["id"] == "tariff"
+    ]
+    if not tariff_words:
+        return
+    reach = lexicon.ceiling_window * tokens.scale
+    for word in (m for m in mentions if m.kind == "ceiling"):
+        here = tokens.index_at(word.start)
+        clause = tokens.clause_of(here)
+        if not any(_within(m.start, here, clause, reach, tokens) for m in tariff_words):
+            continue
+        live = [
+            c
+            for c in cues
+            if c.outcome == "signal" and _within(c.start, here, clause, reach, tokens)
+        ]
+        if any(c.direction == "ease" and c.action_hint == "tariff" for c in live):
+            continue  # eased already ("lowered tariffs to no more than 15%")
+        own = [c for c in live if c.start <= word.start < c.end and c.direction == "restrict"]
+        tariffs = [
+            c
+            for c in live
+            if c.direction == "restrict" and c.action_hint == "tariff" and c not in own
+        ]
+        note = f"a ceiling ('{word.surface}')"
+        if tariffs:
+            nearest = min(tariffs, key=lambda c: abs(tokens.index_at(c.start) - here))
+            nearest.direction = "ease"
+            nearest.notes.append(note)
+            for cue in own:
+                cue.outcome = "merged"
+            continue
+        if own:
+            own[0].direction, own[0].action_hint = "ease", "tariff"
+            own[0].notes.append(note)
+            continue
+        capped = CueReading(word.surface, word.start, word.end, "ease", "tariff")
+        capped.notes.append(note)
+        cues.append(capped)
+        cues.sort(key=lambda c: c.start)
 
 
 def _carve_outs(mentions: list[Mention], cues: list[CueReading]) -> None:
@@ -322,7 +479,7 @@ def _apply_reversal(
     was lifted" ease; "revoked the waivers", "ending the exemption" restrict; a
     following verb undoes the restriction just before it ("규제를 해제")."""
     here = tokens.index_at(verb.start)
-    clause = tokens.clause_of(here)
+    clause = _gloss_clause(here, tokens)
     reducing = verb.key == "reducing"  # "cut tariffs": only the restriction right after
     window = (lexicon.reducing_window if reducing else lexicon.reversal_window) * tokens.scale
     aside = _past_aside(here, tokens)

@@ -126,6 +126,7 @@ class Lexicon:
     # cue forms a language file writes capitalised (German nouns): never a name
     capitalised_cues: frozenset[str] = frozenset()
     requirement_window: int = 10
+    ceiling_window: int = 8
     person_jurisdiction: dict[str, str] = field(default_factory=dict)
     person_company: dict[str, str] = field(default_factory=dict)
     related_headers: frozenset[str] = frozenset()
@@ -350,6 +351,10 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["reaction"], "reaction", "reaction")
     lex.add(data["lobbying"], "lobbying", "lobbying")
     lex.add(data["carve_out"], "carve_out", "carve_out")
+    lex.add(data["privilege"]["nouns"], "privilege", "privilege")
+    lex.add(data["privilege"]["withdrawing"], "withdrawing", "withdrawing")
+    lex.add(data["ceiling"], "ceiling", "ceiling")
+    lex.ceiling_window = int(data["ceiling_window_words"])
     lex.cjk_attributive = tuple(data["cjk_attributive"])
     lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])

@@ -273,12 +273,14 @@ def _prominence(sentences: list[Sentence]) -> list[float]:
 
 def _needs_reading(mentions: list[Mention]) -> bool:
     """Only sentences that can hold a move are tokenised: a cue, or a requirement/receipt
-    verb with its object, or a reversal verb with something to undo."""
+    verb with its object, or a reversal verb with something to undo, or a withdrawing
+    verb with a privilege to take back."""
     kinds = {m.kind for m in mentions}
     return (
         "cue" in kinds
         or (bool(kinds & {"requirement", "receipt"}) and "required" in kinds)
         or ("reversal" in kinds and "reversible" in kinds)
+        or ("withdrawing" in kinds and "privilege" in kinds)
     )
 
 
