@@ -377,6 +377,9 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["concessive"]["forms"], "concessive", "concessive")
     for key, forms in data["framing"].items():
         lex.add(forms, "frame", key)
+    for key, forms in data["talk"].items():
+        lex.add([w for w in forms if w != "may"], "talk", key)
+        lex.add([w for w in forms if w == "may"], "talk", key, exact=True)  # not "May"
     lex.authority_nouns = frozenset(s.lower() for s in data["authority_nouns"])
     lex.move_nouns = frozenset(data["move_nouns"])
     lex.target_prepositions = frozenset(data["target_prepositions"])

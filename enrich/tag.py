@@ -24,6 +24,7 @@ from enrich.match import Mention, countries_named_in, fold, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
 from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance
+from enrich.talk import sentence_talk, talk_features
 from enrich.text import Sentence, cut_related_block, headline_end, split_sentences
 from enrich.wording import wording_features
 
@@ -95,6 +96,8 @@ def tag_text(text: str, title: str = "") -> TagResult:
     agencies: dict[str, None] = {}
     candidates: list[tuple[Candidate, Sentence, float]] = []
     readings: list[tuple[str, bool]] = []
+    talk_of: dict[int, frozenset[str]] = {}  # sentence index -> the talk classes it holds
+    up_front_talk: set[str] = set()
     carried: Actor | None = None
     carried_from: Sentence | None = None
     last_agency: str | None = None
@@ -111,6 +114,9 @@ def tag_text(text: str, title: str = "") -> TagResult:
         explanation.sentences.append(trace)
         if not mentions:  # most sentences: nothing to resolve, carry or read
             continue
+        talk = talk_of[sentence.index] = sentence_talk(mentions)
+        if weight >= 2.0:
+            up_front_talk.update(talk)
         resolved = _resolve_agencies(analysed, mentions, lexicon, context, last_agency)
         trace.agencies = dict(resolved)
         agencies.update((a, None) for a in resolved.values())
@@ -150,6 +156,12 @@ def tag_text(text: str, title: str = "") -> TagResult:
         rules.stance, rules.jurisdiction = "none", None
     features = stance_features(moves, frame, rules, relevance, about_chips, readings)
     features.update(wording_features(title, text))
+    talk_of_move = [
+        talk_of.get(sentence.index, frozenset())
+        for candidate, sentence, _ in candidates
+        if candidate.confidence >= MIN_SIGNAL_CONFIDENCE
+    ]
+    features.update(talk_features(moves, talk_of_move, frozenset(up_front_talk)))
     stance, jurisdiction, fitted = decide(features, moves, rules)
     jurisdiction = acting_government(stance, moves, rules.jurisdiction, jurisdiction)
     explanation.stance_reason = f"{fitted}; rules: {rules.reason}"

@@ -29,6 +29,7 @@ from enrich.fit import TRAINING_FILE, event_folds, fit, grouped_cv, load_rows
 from enrich.framing import Frame
 from enrich.stance import StanceDecision, Weighted
 from enrich.tag import tag_text
+from enrich.talk import talk_features
 from enrich.wording import lead_of, load_wording, tokens, wording_features
 
 pytest.importorskip("sklearn", reason="scikit-learn is a test extra (pip install -e '.[test]')")
@@ -93,7 +94,8 @@ def test_features_are_named_and_come_from_the_reading() -> None:
     assert features["rules_ease"] == 1.0
     assert features["ease_official"] == 1.0
     wording = wording_features("Beijing approves chip imports", "The ministry approved them.")
-    assert set(committed().features) <= set(features) | set(wording)
+    talk = talk_features([move], [frozenset()], frozenset())
+    assert set(committed().features) <= set(features) | set(wording) | set(talk)
 
 
 def test_the_wording_model_reads_a_lead_in_either_language() -> None:
