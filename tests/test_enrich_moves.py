@@ -8,16 +8,7 @@ from __future__ import annotations
 import pytest
 
 from enrich.tag import tag_text
-
-
-def live_cues(text: str, title: str = "") -> list[tuple[str, str]]:
-    result = tag_text(text, title)
-    return [
-        (c.surface, c.direction)
-        for s in result.explanation.sentences
-        for c in s.cues
-        if c.outcome == "signal"
-    ]
+from tests.cuekit import live_cues
 
 
 def directions(text: str) -> set[str]:
