@@ -9,10 +9,11 @@ file adds its own words) mark such sentences:
 - `commentary`: a reaction or a demand (condemns, urges, welcomes, 谴责, 촉구, fordert);
 - `retrospective`: a look back (since 2022, months after, a think-tank report).
 
-They are features, never vetoes: the decider weighs, for each class, whether the headline
-and lead hold it and how much of the up-front move weight stands in sentences holding it,
-and how much up-front move weight stands in sentences holding none of them (a move told
-as the story's own news).
+They are features, never vetoes. The decider weighs two of them (enrich/decider.py
+DECIDING_FEATURES): how many classes the headline and lead hold (`talk_lead`) and the share
+of the up-front move weight told in sentences holding any class (`talk_share`). The
+per-class flags and shares and the move weight free of talk are read too, for the
+explanation and for fitting experiments; grouped cross-validation found they added nothing.
 """
 
 from __future__ import annotations
