@@ -185,13 +185,15 @@ class Settings(BaseSettings):
     kafka_api_version: str = Field(
         "", description="Pin the Kafka protocol version, e.g. 2.3 (empty: negotiate)"
     )
-    kafka_linger_ms: int = Field(10, ge=0, description="Producer wait to fill a batch")
+    kafka_linger_ms: int = Field(
+        1000, ge=0, description="Producer wait to fill a batch (every publish ends on a flush)"
+    )
     kafka_batch_bytes: int = Field(262_144, gt=0, description="Producer batch size per partition")
     kafka_fetch_min_bytes: int = Field(
         1, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
     )
     kafka_fetch_max_wait_ms: int = Field(
-        100, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
+        500, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
     )
     kafka_max_partition_fetch_bytes: int = Field(
         4_194_304, gt=0, description="Most bytes one fetch takes from a partition"
