@@ -354,14 +354,33 @@ def test_the_cli_prints_the_story(indexed: tuple[Path, list[EnrichedArticle]]) -
     assert missing.exit_code == 1 and "no indexed article" in missing.stderr
 
 
-def test_articles_are_kept_to_publish_again_for_thirty_days_of_news(
+def test_articles_are_kept_to_publish_again_for_thirty_days_after_they_were_filed(
     sink: EnrichSink, events: EventStore
 ) -> None:
+    now = [1_800_000_000.0]
+    events.clock = lambda: now[0]
     old = sink.enrich(raw(LEDGER))
-    sink.enrich(raw(MONTH_LATER))  # 35 days on
+    sink.flush()  # published: nothing left to publish again
+    now[0] += timedelta(days=31).total_seconds()
+    sink.enrich(raw(MONTH_LATER))
     events.forget_articles()
     kept = events.conn.execute(
         "SELECT article_id FROM event_reports WHERE article IS NOT NULL"
     ).fetchall()
     assert kept == [(article_id(MONTH_LATER[0]),)]
     assert events.event_of(old.id) == old.id  # its event is still known
+
+
+def test_news_from_a_month_later_filed_first_leaves_an_older_event_its_rename(
+    sink: EnrichSink, bus: EmbeddedBus
+) -> None:
+    """Partitions are read at their own pace: the later reports and a month-later one are
+    filed (and the kept articles pruned) before the earliest report of their event."""
+    for report in (HUAXIA, BRIEF, MONTH_LATER):
+        sink.enrich(raw(report))
+    sink.flush()
+    sink.enrich(raw(LEDGER))
+    sink.flush()
+    latest = published(bus)
+    first = article_id(LEDGER[0])
+    assert {latest[article_id(r[0])].event_id for r in SAME_EVENT} == {first}
