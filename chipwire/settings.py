@@ -177,8 +177,10 @@ class Settings(BaseSettings):
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions for created topics")
     kafka_replication: int = Field(1, ge=1, description="Replication factor for created topics")
-    kafka_session_timeout_ms: int = Field(10_000, description="Consumer group session timeout")
-    kafka_heartbeat_interval_ms: int = Field(3_000, description="Consumer heartbeat interval")
+    # tansu holds a group join for about half the session timeout: 6 s keeps a stage's
+    # start near 3 s (5-10 s at 10 s) and still allows three heartbeats per session
+    kafka_session_timeout_ms: int = Field(6_000, description="Consumer group session timeout")
+    kafka_heartbeat_interval_ms: int = Field(2_000, description="Consumer heartbeat interval")
     kafka_max_poll_interval_ms: int = Field(
         300_000, gt=0, description="Longest gap between polls before the group evicts a consumer"
     )
