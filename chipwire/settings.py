@@ -177,21 +177,25 @@ class Settings(BaseSettings):
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions for created topics")
     kafka_replication: int = Field(1, ge=1, description="Replication factor for created topics")
-    kafka_session_timeout_ms: int = Field(10_000, description="Consumer group session timeout")
-    kafka_heartbeat_interval_ms: int = Field(3_000, description="Consumer heartbeat interval")
+    # tansu holds a group join for about half the session timeout: 6 s keeps a stage's
+    # start near 3 s (5-10 s at 10 s) and still allows three heartbeats per session
+    kafka_session_timeout_ms: int = Field(6_000, description="Consumer group session timeout")
+    kafka_heartbeat_interval_ms: int = Field(2_000, description="Consumer heartbeat interval")
     kafka_max_poll_interval_ms: int = Field(
         300_000, gt=0, description="Longest gap between polls before the group evicts a consumer"
     )
     kafka_api_version: str = Field(
         "", description="Pin the Kafka protocol version, e.g. 2.3 (empty: negotiate)"
     )
-    kafka_linger_ms: int = Field(10, ge=0, description="Producer wait to fill a batch")
+    kafka_linger_ms: int = Field(
+        1000, ge=0, description="Producer wait to fill a batch (every publish ends on a flush)"
+    )
     kafka_batch_bytes: int = Field(262_144, gt=0, description="Producer batch size per partition")
     kafka_fetch_min_bytes: int = Field(
         1, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
     )
     kafka_fetch_max_wait_ms: int = Field(
-        100, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
+        500, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"
     )
     kafka_max_partition_fetch_bytes: int = Field(
         4_194_304, gt=0, description="Most bytes one fetch takes from a partition"

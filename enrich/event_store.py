@@ -12,8 +12,11 @@ published earlier than an event's first, or one that bridges two events, renames
 already published. The store keeps each article as last enriched and marks every article
 whose event id differs from the one last published for it (`stale`); the enrich stage
 publishes those again and marks them published once the bus has them, so every article's
-latest message carries its event's current id. The kept articles are dropped
-`KEEP_ARTICLES` before the newest report (a later rename still renames them in the store).
+latest message carries its event's current id. A kept article is dropped
+`KEEP_ARTICLES` after it was filed (a later rename still renames it in the store). Filing
+time, not publication time: partitions are read at their own pace, so a report from months
+later can be filed before the earliest report of an older event, whose rename must still
+go out (a replay of last year's topic likewise keeps what it files for as long).
 
 Redelivery is harmless: a report already filed with the same reading keeps its event.
 A re-enrichment that reads an article differently files it again; links made before stay.
@@ -22,6 +25,7 @@ A re-enrichment that reads an article differently files it again; links made bef
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,7 +44,8 @@ CREATE TABLE IF NOT EXISTS event_reports (
     published TEXT NOT NULL,
     report TEXT NOT NULL,
     article TEXT,               -- the enriched article as last enriched, to publish again
-    stale INTEGER NOT NULL      -- 1: its event id differs from the one last published
+    stale INTEGER NOT NULL,     -- 1: its event id differs from the one last published
+    filed REAL                  -- when `article` was kept (Unix time), to drop it later
 );
 CREATE INDEX IF NOT EXISTS event_reports_event ON event_reports (event_id, published, article_id);
 CREATE INDEX IF NOT EXISTS event_reports_published ON event_reports (published);
@@ -66,13 +71,23 @@ class Stale:
 def connect(path: Path) -> sqlite3.Connection:
     conn = open_database(path, autocommit=True)
     conn.executescript(_SCHEMA)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(event_reports)")}
+    if "filed" not in columns:  # a store from before: its kept articles count from now
+        conn.execute("ALTER TABLE event_reports ADD COLUMN filed REAL")
+        conn.execute("UPDATE event_reports SET filed = ?", (time.time(),))
     return conn
 
 
 class EventStore:
-    def __init__(self, conn: sqlite3.Connection, window: timedelta = WINDOW) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        window: timedelta = WINDOW,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.conn = conn
         self.window = window
+        self.clock = clock
         self._reports: dict[str, Report] = {}
 
     def assign(self, report: Report, article: Callable[[str], str] | None = None) -> str:
@@ -87,8 +102,8 @@ class EventStore:
         if row is not None and row[1] == text:
             if article is not None:
                 self.conn.execute(
-                    "UPDATE event_reports SET article = ? WHERE article_id = ?",
-                    (article(str(row[0])), report.article_id),
+                    "UPDATE event_reports SET article = ?, filed = ? WHERE article_id = ?",
+                    (article(str(row[0])), self.clock(), report.article_id),
                 )
             return str(row[0])
         self.conn.execute("BEGIN IMMEDIATE")
@@ -108,8 +123,8 @@ class EventStore:
             stamp = _stamp(report.published)
             kept = article(event_id) if article is not None else None
             self.conn.execute(
-                "INSERT INTO event_reports VALUES (?, ?, ?, ?, ?, 1)",
-                (report.article_id, event_id, stamp, text, kept),
+                "INSERT INTO event_reports VALUES (?, ?, ?, ?, ?, 1, ?)",
+                (report.article_id, event_id, stamp, text, kept, self.clock()),
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO event_keys VALUES (?, ?, ?)",
@@ -147,16 +162,12 @@ class EventStore:
         )
 
     def forget_articles(self) -> None:
-        """Drop the kept articles published more than KEEP_ARTICLES before the newest
-        report (not the clock: a replay of last year's raw topic keeps what it needs)."""
-        (newest,) = self.conn.execute("SELECT MAX(published) FROM event_reports").fetchone()
-        if newest is None:
-            return
-        cutoff = datetime.strptime(newest, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        """Drop the kept articles filed more than KEEP_ARTICLES ago, except those still
+        to be published again (their rename would be lost)."""
         self.conn.execute(
-            "UPDATE event_reports SET article = NULL, stale = 0 "
-            "WHERE published < ? AND article IS NOT NULL",
-            (_stamp(cutoff - KEEP_ARTICLES),),
+            "UPDATE event_reports SET article = NULL "
+            "WHERE filed < ? AND article IS NOT NULL AND stale = 0",
+            (self.clock() - KEEP_ARTICLES.total_seconds(),),
         )
 
     def event_of(self, article_id: str) -> str | None:

@@ -6,6 +6,7 @@ The texts are written by the team; the tagger is the real one."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -354,14 +355,58 @@ def test_the_cli_prints_the_story(indexed: tuple[Path, list[EnrichedArticle]]) -
     assert missing.exit_code == 1 and "no indexed article" in missing.stderr
 
 
-def test_articles_are_kept_to_publish_again_for_thirty_days_of_news(
+def test_articles_are_kept_to_publish_again_for_thirty_days_after_they_were_filed(
     sink: EnrichSink, events: EventStore
 ) -> None:
+    now = [1_800_000_000.0]
+    events.clock = lambda: now[0]
     old = sink.enrich(raw(LEDGER))
-    sink.enrich(raw(MONTH_LATER))  # 35 days on
+    sink.flush()  # published: nothing left to publish again
+    now[0] += timedelta(days=31).total_seconds()
+    sink.enrich(raw(MONTH_LATER))
     events.forget_articles()
     kept = events.conn.execute(
         "SELECT article_id FROM event_reports WHERE article IS NOT NULL"
     ).fetchall()
     assert kept == [(article_id(MONTH_LATER[0]),)]
     assert events.event_of(old.id) == old.id  # its event is still known
+
+
+def test_news_from_a_month_later_filed_first_leaves_an_older_event_its_rename(
+    sink: EnrichSink, bus: EmbeddedBus
+) -> None:
+    """Partitions are read at their own pace: the later reports and a month-later one are
+    filed (and the kept articles pruned) before the earliest report of their event."""
+    for report in (HUAXIA, BRIEF, MONTH_LATER):
+        sink.enrich(raw(report))
+    sink.flush()
+    sink.enrich(raw(LEDGER))
+    sink.flush()
+    latest = published(bus)
+    first = article_id(LEDGER[0])
+    assert {latest[article_id(r[0])].event_id for r in SAME_EVENT} == {first}
+
+
+def test_a_store_from_before_filing_times_keeps_its_articles_from_the_upgrade_on(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.sqlite"
+    old_schema = event_store._SCHEMA.replace(
+        "stale INTEGER NOT NULL,     -- 1: its event id differs from the one last published\n"
+        "    filed REAL                  -- when `article` was kept (Unix time), to drop it later",
+        "stale INTEGER NOT NULL",
+    )
+    assert "filed" not in old_schema
+    before = sqlite3.connect(path)
+    before.executescript(old_schema)
+    before.execute("INSERT INTO event_reports VALUES ('a', 'a', '2026-01-14', '{}', '{}', 0)")
+    before.commit()
+    before.close()
+    store = EventStore(event_store.connect(path))
+    store.forget_articles()
+    kept = store.conn.execute("SELECT article_id FROM event_reports WHERE article IS NOT NULL")
+    assert kept.fetchall() == [("a",)]
+    store.clock = lambda: 1e12  # long after the upgrade
+    store.forget_articles()
+    kept = store.conn.execute("SELECT article_id FROM event_reports WHERE article IS NOT NULL")
+    assert kept.fetchall() == []

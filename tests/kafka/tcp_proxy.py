@@ -1,12 +1,19 @@
 """A loopback TCP proxy that can cut every connection and refuse new ones: a broker outage
 without losing the broker's memory-only data. The broker advertises the proxy's port, so
-every client connection (bootstrap and leader) goes through it."""
+every client connection (bootstrap and leader) goes through it.
+
+It also counts the requests clients send, by Kafka API key (`requests`): how often a
+client asks the broker for something, read from the wire."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
+from collections import Counter
+
+PRODUCE, FETCH, OFFSET_COMMIT = 0, 1, 8  # Kafka API keys
 
 
 class TcpProxy:
@@ -17,6 +24,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._listener: socket.socket | None = None
         self._acceptor: threading.Thread | None = None
+        self.requests: Counter[int] = Counter()  # API key -> requests sent through the proxy
 
     def start(self) -> None:
         listener = socket.socket()
@@ -62,12 +70,16 @@ class TcpProxy:
             server.settimeout(None)
             with self._lock:
                 self._sockets.update((client, server))
-            for src, dst in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+            for src, dst, count in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pump, args=(src, dst, count), daemon=True).start()
 
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pump(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
+        pending = b""  # the start of a request whose API key has not arrived yet
+        remaining = 0  # bytes of the current request still to come
         try:
             while data := src.recv(65536):
+                if count:
+                    pending, remaining = self._count(pending + data, remaining)
                 dst.sendall(data)
         except OSError:
             pass
@@ -78,3 +90,19 @@ class TcpProxy:
             with self._lock:
                 self._sockets.discard(src)
             src.close()
+
+    def _count(self, data: bytes, remaining: int) -> tuple[bytes, int]:
+        """Count the requests that start in `data` (frames: int32 size, int16 API key, ...);
+        returns what is kept for the next read and the bytes of a request still to come."""
+        while data:
+            if remaining:
+                step = min(remaining, len(data))
+                data, remaining = data[step:], remaining - step
+                continue
+            if len(data) < 6:
+                return data, 0
+            size, api_key = struct.unpack(">ih", data[:6])
+            with self._lock:
+                self.requests[api_key] += 1
+            data, remaining = data[4:], size
+        return b"", remaining

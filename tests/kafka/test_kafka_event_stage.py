@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC
+from chipwire.bus import ENRICHED_TOPIC, RAW_TOPIC, TAGGED_TOPIC
 from chipwire.bus.kafka import KafkaBus
 from chipwire.contract import EnrichedArticle, article_id
 from chipwire.events import publish
 from chipwire.runner import Pipeline
 from chipwire.settings import Settings
+from chipwire.stage import StageRunner
+from enrich.tag import tag_article
 from tests.kafka.kafka_fixtures import kafka_settings, tansu, unique
 from tests.kafka.tansu_broker import Tansu
 from tests.test_event_stories import BRIEF, HUAXIA, LEDGER, MONTH_LATER, raw
@@ -107,6 +109,40 @@ def wait_for_members(pipelines: list[Pipeline], timeout_s: float = 40.0) -> None
                 loops[id(r)] += 1
         since = time.monotonic()
         time.sleep(0.4)
+
+
+def test_a_first_report_filed_after_months_later_news_still_renames_its_event(
+    settings: Settings,
+) -> None:
+    """Partitions are read at their own pace, so the event stage can file a report from
+    months later before the earliest report of an older event. Filing that earliest report
+    must still publish the renamed reports again (their kept copies were dropped once,
+    "30 days before the newest report": a rename the enriched topic never saw)."""
+    bus = KafkaBus(settings)
+    with Pipeline(replace_dir(settings, "ev"), ("events",)) as pipeline:
+        runner = pipeline.runners["events"]
+        for report in (HUAXIA, BRIEF, OTHERS[-1]):  # the last launch: 72 days on
+            publish(bus, TAGGED_TOPIC, tag_article(raw(report)), stage="enrich")
+        handle_until(runner, 3)
+        publish(bus, TAGGED_TOPIC, tag_article(raw(LEDGER)), stage="enrich")
+        handle_until(runner, 4)
+    bus.close()
+    first = article_id(LEDGER[0])
+    ids = [article_id(r[0]) for r in ONE_EVENT]
+
+    def renamed(latest: dict[str, EnrichedArticle]) -> bool:
+        return all(i in latest and latest[i].event_id == first for i in ids)
+
+    latest = latest_enriched(settings, renamed, timeout_s=20.0)
+    assert {i: latest[i].event_id for i in ids if i in latest} == dict.fromkeys(ids, first)
+
+
+def handle_until(runner: StageRunner, handled: int, timeout_s: float = 30.0) -> None:
+    """Drain the stage until it has handled `handled` messages in all (bounded)."""
+    deadline = time.monotonic() + timeout_s
+    while runner.handled["ok"] < handled and time.monotonic() < deadline:
+        runner.drain(timeout_s=timeout_s)
+    assert runner.handled["ok"] >= handled, runner.handled
 
 
 def test_two_enrich_replicas_and_one_event_stage_give_each_article_its_event(

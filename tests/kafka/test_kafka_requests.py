@@ -1,0 +1,104 @@
+"""How often chipwire's Kafka clients ask the broker for something, counted on the wire by
+a proxy in front of a real broker (tansu): each request costs the client about a
+millisecond of Python in its IO thread, so idle polling and per-record sends add up to
+a measurable share of an article's CPU (docs/benchmarks.md, Kafka end to end)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from chipwire.bus import RAW_TOPIC, begin
+from chipwire.bus.kafka import KafkaBus
+from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, unique
+from tests.kafka.tansu_broker import Tansu
+from tests.kafka.tcp_proxy import FETCH, PRODUCE, TcpProxy
+
+__all__ = ["proxied_tansu"]
+pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
+
+IDLE_S = 3.0
+
+
+@pytest.mark.timeout(90)
+def test_an_idle_stage_consumer_asks_for_records_about_twice_a_second(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    broker, proxy = proxied_tansu
+    settings = kafka_settings(broker.bootstrap, kafka_topic_prefix=unique("idle") + ".")
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
+    try:
+        assert consumer.poll(10, 1.0) == []  # joined: an empty answer means nothing new
+        before = proxy.requests[FETCH]
+        started = time.monotonic()
+        while (left := IDLE_S - (time.monotonic() - started)) > 0:
+            assert consumer.poll(10, min(left, 0.5)) == []
+        idle_s = time.monotonic() - started
+        fetches = proxy.requests[FETCH] - before
+    finally:
+        consumer.close()
+        bus.close()
+    wait_s = settings.kafka_fetch_max_wait_ms / 1000
+    print(f"{fetches} fetch requests in {idle_s:.1f} s idle (fetch wait {wait_s:.1f} s)")
+    # the broker holds an empty fetch for the whole wait: one request per wait, one in flight
+    assert fetches <= idle_s / 0.5 + 2  # 100 ms waits made ~30 here
+
+
+@pytest.mark.timeout(90)
+def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    """The broker answers a waiting fetch when a record arrives (kafka_fetch_min_bytes = 1),
+    so a long wait mostly spaces idle fetches (on a steady stream tansu still answers later
+    with a longer wait: docs/benchmarks.md, Kafka)."""
+    broker, _ = proxied_tansu
+    long_wait_ms = 20_000
+    settings = kafka_settings(
+        broker.bootstrap,
+        kafka_topic_prefix=unique("parked") + ".",
+        kafka_fetch_max_wait_ms=long_wait_ms,
+    )
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
+    try:
+        assert consumer.poll(10, 1.0) == []
+        assert consumer.poll(10, 0.5) == []  # the fetch sent meanwhile is held by the broker
+        bus.publish(RAW_TOPIC, "k", b"v")
+        sent = time.monotonic()
+        got = []
+        while not got and time.monotonic() - sent < long_wait_ms / 1000:
+            got = consumer.poll(10, 0.5)
+        arrived_s = time.monotonic() - sent
+    finally:
+        consumer.close()
+        bus.close()
+    assert [m.key for m in got] == ["k"]
+    assert arrived_s < long_wait_ms / 1000 / 2  # answered on arrival, not after 20 s
+
+
+@pytest.mark.timeout(90)
+def test_a_stage_batch_goes_to_the_broker_in_one_request_however_slowly_it_is_made(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    """Every chipwire publish ends on a wait (a flush), so the producer's linger bounds no
+    latency: it only decides whether records added while the next article is tagged go
+    out one request each (~1.5 ms of client CPU per request) or with their batch."""
+    broker, proxy = proxied_tansu
+    settings = kafka_settings(broker.bootstrap, kafka_topic_prefix=unique("batch") + ".")
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    bus.publish(RAW_TOPIC, "warm", b"v")  # metadata and connection in place
+    before = proxy.requests[PRODUCE]
+    out = begin(bus, RAW_TOPIC)
+    for n in range(10):
+        out.add(f"k{n}", b"v" * 3000, {})
+        time.sleep(0.015)  # the next article being tagged (not a synchronisation)
+    outcomes = out.wait()
+    requests = proxy.requests[PRODUCE] - before
+    bus.close()
+    assert outcomes == ["delivered"] * 10
+    assert requests == 1  # a 10 ms linger sent about one request per record
