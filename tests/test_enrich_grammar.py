@@ -95,6 +95,17 @@ def kinds(text: str, kind: str) -> list[str]:
         ("Nvidia is said to plan an H30 Lite chip for China.", "H30 Lite"),
         ("Nvidia's VR300 racks ship in 2027.", "VR300"),
         ("Qualcomm says laptops with the X Plus chips sold out.", "Snapdragon X Plus"),
+        # PC processors by tier and number; Intel's number after a space as well as a hyphen
+        ("The AMD Ryzen 7 9700X beat its rival.", "Ryzen 7 9700X"),
+        ("Un Ryzen 5 8600G basta para jugar.", "Ryzen 5 8600G"),
+        ("Es más rápido que el Core i7 12700K.", "Core i7 12700K"),
+        ("Benchmarks of the Core i5-13600K leaked.", "Core i5 13600K"),
+        # Korean brand names and generations written after the number ("N세대")
+        ("신형 폰에는 스냅드래곤 8 4세대가 들어간다.", "Snapdragon 8 Gen 4"),
+        ("갤럭시에 '스냅드래곤® 7 3세대'를 탑재했다.", "Snapdragon 7 Gen 3"),
+        ("삼성은 엑시노스2600을 유럽에 넣는다.", "Exynos 2600"),
+        # a tier glued to the number, as Chinese pages write it
+        ("新机首发骁龙8Elite Gen6芯片。", "Snapdragon 8 Elite Gen 6"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -256,6 +267,9 @@ def test_a_family_word_is_tagged_only_without_a_model_of_it() -> None:
         "Huawei's Ascend 512 supernode links many chips.",
         # a bare Apple code needs a text about Apple
         "The M3 chip of the tractor maker is a controller.",
+        # a Korean generation count that follows no Snapdragon, a Core count
+        "삼성 2세대 공장은 7 3세대 라인을 쓴다.",
+        "The Ryzen line has 16 cores at 5.7 GHz; Core 2 Duo was older.",
     ],
 )
 def test_numbers_that_are_not_chips(text: str) -> None:
