@@ -285,7 +285,8 @@ def test_numbers_that_are_not_chips(text: str) -> None:
             "The Malaysian Ministry of Investment, Trade and Industry issued a permit rule.",
             "MY:MITI",
         ),
-        ("The Korea Fair Trade Commission fined Qualcomm.", "KR:KFTC"),
+        # the listed regulator (labels: KR:FTC, whichever way its English name is written)
+        ("The Korea Fair Trade Commission fined Qualcomm.", "KR:FTC"),
         ("Vietnam's Ministry of Industry and Trade approved the plant.", "VN:MIT"),
         ("Germany's Federal Cartel Office cleared the deal.", "DE:FCO"),
         ("India's Ministry of Commerce and Industry announced incentives.", "IN:MCI"),
@@ -482,9 +483,49 @@ def test_models_in_a_list_are_each_a_chip() -> None:
         ("Taiwan's trade administration added two chipmakers to its list.", "TW:ITA"),
         ("Germany's economic ministry blocked the sale of the fab.", "DE:MOEA"),
         ("荷兰政府暂停了对芯片公司的命令。经济大臣表示谈判顺利。", "NL:MOEA"),
+        # competition authorities by function, the country before them deciding
+        ("Italy's competition authority asked Brussels to review the chip deal.", "IT:CA"),
+        ("The French antitrust watchdog searched a GPU maker's offices.", "FR:CA"),
+        ("Japan's antitrust regulator opened a probe into the chip designer.", "JP:FTC"),
+        ("Taiwan's cabinet approved export permits for chip tools.", "TW:EXEC"),
+        # a bare 财政部 in a story of Washington's is the Treasury
+        ("白宫表示，美国将限制对华芯片投资，财政部将发布规则。", "US:TREASURY"),
     ],
 )
 def test_generic_agency_names_resolved_by_their_country(text: str, agency: str) -> None:
+    assert agency in [a.id for a in tag_text(text).tags.agencies]
+
+
+@pytest.mark.parametrize(
+    ("text", "agencies"),
+    [
+        (
+            "The licence passed review by the departments of Commerce, Defense and State.",
+            ["US:DOC", "US:DOD", "US:STATE"],
+        ),
+        ("The Departments of Energy and the Treasury objected.", ["US:DOE", "US:TREASURY"]),
+        # words no listed body has are no body
+        ("The departments of Physics and Chemistry built a chip lab.", []),
+    ],
+)
+def test_a_plural_head_names_one_body_per_listed_word(text: str, agencies: list[str]) -> None:
+    assert [a.id for a in tag_text(text).tags.agencies] == agencies
+
+
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("L'Autorité de la concurrence a infligé une amende au fabricant de puces.", "FR:CA"),
+        ("L'autorità garante della concorrenza ha aperto un'istruttoria.", "IT:CA"),
+        ("공정거래위원회는 반도체 업체에 과징금을 부과했다.", "KR:FTC"),
+        ("公正取引委員会は半導体メーカーに立ち入り検査した。", "JP:FTC"),
+        ("Das Bundeskartellamt prüft die Übernahme des Chipherstellers.", "DE:FCO"),
+        ("经济部投审会核准晶圆厂赴美投资案。", "TW:IC"),
+        ("科技部与商务部联合修订技术出口目录。", "CN:MOST"),
+        ("The Digital Secretary ordered a review of the chip designer's sale.", "GB:DCMS"),
+    ],
+)
+def test_regulators_by_their_own_names(text: str, agency: str) -> None:
     assert agency in [a.id for a in tag_text(text).tags.agencies]
 
 
