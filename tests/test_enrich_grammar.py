@@ -352,6 +352,31 @@ def test_companies_outlets_and_banks() -> None:
     assert kinds(text, "company") == ["OpenAI", "Foxconn", "Hikvision", "Nvidia", "Huawei"]
 
 
+def test_subsidiaries_and_long_names_are_their_own_companies() -> None:
+    text = (
+        "LG Display Co. and BOE Technology Group bid; Fujian Jinhua Integrated Circuit "
+        "and the Run:ai team were named, as were JASM and FTDI."
+    )
+    assert kinds(text, "company") == [
+        "LG Display",
+        "BOE",
+        "Fujian Jinhua",
+        "Run:ai",
+        "JASM",
+        "FTDI",
+    ]
+
+
+def test_the_arm_server_chip_designer_is_named_by_its_long_name_only() -> None:
+    text = "Ampere Computing sells Arm server chips; Nvidia's Ampere GPUs are older."
+    assert set(kinds(text, "company")) == {"Ampere", "Arm", "Nvidia"}
+    assert kinds("Nvidia's Ampere GPUs are older than Hopper.", "company") == ["Nvidia"]
+
+
+def test_a_short_chinese_company_name_inside_a_longer_word_is_no_company() -> None:
+    assert kinds("训练所用计算能力大于十的二十五次方的模型须通报。", "company") == []
+
+
 def test_a_company_whose_short_name_is_also_a_unit_or_a_term_needs_its_longer_name() -> None:
     assert kinds("The new SUV's engine makes 300 hp and 280 lb-ft.", "company") == []
     assert kinds("Doctors said the condition, called HP, was caused by feathers.", "company") == []
