@@ -339,6 +339,30 @@ def test_country_words_inside_other_names_are_no_country(text: str) -> None:
     assert tag_text(text).tags.countries == []
 
 
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        # a capital as the city where something happens is no country
+        ("Negotiators met for talks in Lisbon on chip tariffs.", []),
+        ("At a Canberra press conference the chipmaker spoke.", []),
+        ("Nairobi: the chip plant opened on Monday.", []),
+        ("The rule takes effect at noon Beijing time.", []),
+        ("双方代表在北京举行芯片会谈。", []),
+        # a capital standing for its government still counts, and so does a country name
+        ("Tokyo said it would curb exports of chip tools.", ["JP"]),
+        ("Talks were held in Japan, and Seoul agreed.", ["JP", "KR"]),
+    ],
+)
+def test_a_capital_counts_only_for_its_government(text: str, countries: list[str]) -> None:
+    assert [c.id for c in tag_text(text).tags.countries] == countries
+
+
+def test_a_country_word_inside_a_company_or_an_outlet_name_is_no_country() -> None:
+    result = tag_text("台湾积体电路制造公司在熊本建厂。 - 俄罗斯卫星通讯社, 1920")
+    assert [c.id for c in result.tags.countries] == []
+    assert [c.id for c in result.tags.companies] == ["TSMC"]
+
+
 def test_the_eu_is_named_by_its_bodies() -> None:
     result = tag_text("The European Commission approved the aid.")
     assert [c.id for c in result.tags.countries] == ["EU"]
