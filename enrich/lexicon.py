@@ -417,6 +417,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.cjk_target_prepositions = tuple(str(w) for w in data["cjk_target_prepositions"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
+    lex.add(data.get("policy_review", []), "topic", "policy")
 
 
 def _capitalised_nouns() -> frozenset[str]:

@@ -140,6 +140,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
     chip_evidence = domain_evidence(all_mentions, folded)  # once: it scans the whole text
+    # the headline and lead state what the story is about: a chip named there counts twice
+    # ("controls on semiconductor, quantum and additive items" opening a law-firm note)
+    chip_evidence += domain_evidence(
+        [m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions]
+    )
     about_chips = chip_evidence >= domain_needed(folded)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
