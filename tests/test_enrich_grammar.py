@@ -578,6 +578,12 @@ def test_regulators_by_their_own_names(text: str, agency: str) -> None:
     assert agency in [a.id for a in tag_text(text).tags.agencies]
 
 
+def test_a_list_a_department_keeps_is_no_body_but_its_officials_title_is() -> None:
+    assert tag_text("The note adds two ECCNs to the Commerce Control List.").tags.agencies == []
+    text = "The Under Secretary for Industry and Security said the rule would follow."
+    assert [a.id for a in tag_text(text).tags.agencies] == ["US:BIS"]
+
+
 def test_the_dutch_trade_minister_is_the_dutch_government() -> None:
     text = "The Dutch trade minister set licence rules for chip tools."
     assert "NL:MOEA" not in [a.id for a in tag_text(text).tags.agencies]
