@@ -10,6 +10,11 @@ the words in `patterns.skip`.
 
 A name nobody ties to a country is left alone: "the Commission" is not a body of any
 government here.
+
+A plural head with a list ("the departments of Commerce, Defense, Energy and State")
+names one body per listed word, each read as "<head> of <word>": the listed agency of
+that name for the country right before the list, else the one listed agency of that name
+in any country; a word no listed agency has is no body.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ _LINK = r"(?:,\s|\s(?:and|&)\s|,\sand\s|\s)"
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z\-]*|&")
 _GAP_BEFORE = re.compile(r"^(?:['’]s)?\s+(?:the\s+)?$")
 _OF_COUNTRY = re.compile(r"\s(?:of|in)\s(?:the\s)?$")
+_ITEM = r"(?<![A-Za-z])[A-Z][a-z]+(?![A-Za-z])"
 
 
 class Named(NamedTuple):
@@ -60,6 +66,10 @@ class AgencyGrammar:
     by_name: dict[tuple[str, str], str]  # (country, name key) -> listed id
     ministry_like: frozenset[str]  # heads written "X Ministry" for "Ministry of X"
     not_government: frozenset[str]  # words that make a name something else ("News")
+    # "departments of A, B and C": the plural head, its singular, and the listed items
+    plural: re.Pattern[str] | None = None
+    singular: tuple[tuple[str, str], ...] = ()  # (plural head lower-cased, singular head)
+    by_unique_name: tuple[tuple[str, str], ...] = ()  # name key -> the one listed id
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> AgencyGrammar:
@@ -71,6 +81,17 @@ class AgencyGrammar:
             country = str(agency["jurisdiction"])
             for name in [*agency.get("aliases", []), *agency.get("names", [])]:
                 by_name.setdefault((country, _key(str(name), skip)), str(agency["id"]))
+        ids_by_name: dict[str, set[str]] = {}
+        for (_, name), agency_id in by_name.items():
+            ids_by_name.setdefault(name, set()).add(agency_id)
+        singular = {str(p).lower(): str(s) for p, s in spec.get("plural_heads", {}).items()}
+        plural = None
+        if singular:
+            heads_alt = "|".join(re.escape(p) for p in singular)
+            plural = re.compile(
+                rf"(?<![A-Za-z])(?i:{heads_alt})\s(?:of|for)\s(?:the\s)?"
+                rf"(?P<items>{_ITEM}(?:(?:,\s|,?\s(?:and|&)\s)(?:the\s)?{_ITEM}){{1,6}})"
+            )
         return cls(
             heads=re.compile("|".join(heads)),
             left=re.compile(rf"(?<![A-Za-z])(?:{_WORD}{_LINK}){{1,5}}$"),
@@ -82,11 +103,20 @@ class AgencyGrammar:
             by_name=by_name,
             ministry_like=frozenset(str(h) for h in spec["ministry_like"]),
             not_government=frozenset(str(w) for w in spec["not_government"]),
+            plural=plural,
+            singular=tuple(singular.items()),
+            by_unique_name=tuple(
+                sorted(
+                    (name, next(iter(ids))) for name, ids in ids_by_name.items() if len(ids) == 1
+                )
+            ),
         )
 
     def may_name_one(self, text: str) -> bool:
         """Cheap first look: does any head noun occur at all?"""
-        return self.heads.search(text) is not None
+        return self.heads.search(text) is not None or (
+            self.plural is not None and self.plural.search(text) is not None
+        )
 
     def find(self, text: str, spans: Sequence[Span]) -> list[Named]:
         """Bodies named in `text`; `spans` are the listed mentions already found there
@@ -98,7 +128,34 @@ class AgencyGrammar:
             named = self._read(text, head, spans)
             if named is not None and (not found or named.start >= found[-1].end):
                 found.append(named)
+        if self.plural is not None:
+            listed = [
+                n for m in self.plural.finditer(text) for n in self._read_list(text, m, spans)
+            ]
+            if listed:
+                found = sorted(
+                    [*found, *(n for n in listed if not _overlaps(n, found))],
+                    key=lambda n: n.start,
+                )
         return found
+
+    def _read_list(self, text: str, match: re.Match[str], spans: Sequence[Span]) -> list[Named]:
+        """One body per word of "departments of Commerce, Defense and State"."""
+        plural_head = match.group(0).split()[0].lower()
+        head = dict(self.singular)[plural_head]
+        country, _ = self._country(text, match.start(), match.end(), spans)
+        unique = dict(self.by_unique_name)
+        named = []
+        for item in re.finditer(_ITEM, text[: match.end("items")]):
+            if item.start() < match.start("items"):
+                continue
+            key = _key(f"{head} of {item.group()}", self.skip)
+            agency = self.by_name.get((country, key)) if country else None
+            agency = agency or unique.get(key)
+            if agency is not None:
+                start, end = item.span()
+                named.append(Named(start, end, agency, item.group(), agency.split(":")[0], None))
+        return named
 
     def _read(self, text: str, head: re.Match[str], spans: Sequence[Span]) -> Named | None:
         start, end = head.span()
@@ -201,6 +258,10 @@ def _trim(words: list[tuple[int, str]], text: str, stop: frozenset[str]) -> list
     while words and (words[-1][1] in stop or words[-1][1] in ("and", "&")):
         words = words[:-1]
     return words
+
+
+def _overlaps(named: Named, found: list[Named]) -> bool:
+    return any(f.start < named.end and named.start < f.end for f in found)
 
 
 def _key(name: str, skip: frozenset[str]) -> str:

@@ -137,6 +137,8 @@ class Lexicon:
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
     dateline_capitals: dict[str, str] = field(default_factory=dict)  # "BEIJING" -> CN
+    # a capital as the place of an event ("talks in Madrid"): (words before, words after)
+    capital_place: tuple[frozenset[str], tuple[str, ...]] = (frozenset(), ())
     cjk_after_clause: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())  # (forms, not)
     cjk_object_markers: tuple[str, ...] = ()
     cjk_not_negating: tuple[str, ...] = ()
@@ -305,9 +307,15 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
     lex.add(data.get("not_places", []), "ignore", "ignore")
     lex.outlet_marks = tuple(str(m) for m in data.get("outlet_marks", []))
+    place = data.get("capital_as_place", {})
+    lex.capital_place = (
+        frozenset(str(w).lower() for w in place.get("before", [])),
+        tuple(str(w) for w in place.get("after", [])),
+    )
 
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
+    lex.add(data.get("not_bodies", []), "ignore", "ignore")
     for agency in data["agencies"]:
         agency_id = agency["id"]
         lex.agency_names[agency_id] = agency["name"]
@@ -410,6 +418,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.cjk_target_prepositions = tuple(str(w) for w in data["cjk_target_prepositions"])
     lex.add(data["offtopic"], "topic", "offtopic")
     lex.add(data["policy"], "topic", "policy")
+    lex.add(data.get("policy_review", []), "topic", "policy")
 
 
 def _capitalised_nouns() -> frozenset[str]:

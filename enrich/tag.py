@@ -6,6 +6,7 @@ taxonomy and automaton are built once per process.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,6 +140,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
     chip_evidence = domain_evidence(all_mentions, folded)  # once: it scans the whole text
+    # the headline and lead state what the story is about: a chip named there counts twice
+    # ("controls on semiconductor, quantum and additive items" opening a law-firm note)
+    chip_evidence += domain_evidence(
+        [m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions]
+    )
     about_chips = chip_evidence >= domain_needed(folded)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
@@ -411,7 +417,7 @@ def _tags(
     ]
     companies = _ordered(m.key for m in mentions if m.kind == "company")
     countries = _ordered(
-        [m.key for m in mentions if m.kind == "country"]
+        [m.key for m in mentions if m.kind == "country" and not _capital_as_place(text, m, lexicon)]
         + [c for m in mentions if m.kind == "agency" for c in countries_named_in(m.surface)]
     )
     topics = _ordered(s.action for s in signals)
@@ -423,6 +429,31 @@ def _tags(
         countries=[EntityRef(id=c, name=lexicon.country_names.get(c, c)) for c in countries],
         topics=topics,
     )
+
+
+def _capital_as_place(text: str, mention: Mention, lexicon: Lexicon) -> bool:
+    """A capital named as the city where something happens names no country (README:
+    capitals count when used for the government): "talks in Madrid", "a London press
+    conference", a line that opens "Bangkok:" or "Hanoi (VNA) -"."""
+    if mention.extra != "capital":
+        return False
+    before_words, after_words = lexicon.capital_place
+    line_start = text.rfind("\n", 0, mention.start) + 1
+    if not text[line_start : mention.start].strip() and text.startswith(
+        (":", " (", " ("), mention.end
+    ):
+        return True
+    before = text[max(0, mention.start - 12) : mention.start]
+    word = _LAST_WORD.search(before)
+    if word is not None and word.group(1).lower() in before_words:
+        return True
+    if before[-1:] in before_words:  # 在北京 (in Beijing)
+        return True
+    after = text[mention.end : mention.end + 24].lstrip(" ")
+    return after.startswith(after_words)
+
+
+_LAST_WORD = re.compile(r"(\w+)\s+(?:the\s+)?$")
 
 
 def _unapposed(text: str, mentions: list[Mention]) -> list[Mention]:

@@ -95,6 +95,17 @@ def kinds(text: str, kind: str) -> list[str]:
         ("Nvidia is said to plan an H30 Lite chip for China.", "H30 Lite"),
         ("Nvidia's VR300 racks ship in 2027.", "VR300"),
         ("Qualcomm says laptops with the X Plus chips sold out.", "Snapdragon X Plus"),
+        # PC processors by tier and number; Intel's number after a space as well as a hyphen
+        ("The AMD Ryzen 7 9700X beat its rival.", "Ryzen 7 9700X"),
+        ("Un Ryzen 5 8600G basta para jugar.", "Ryzen 5 8600G"),
+        ("Es más rápido que el Core i7 12700K.", "Core i7 12700K"),
+        ("Benchmarks of the Core i5-13600K leaked.", "Core i5 13600K"),
+        # Korean brand names and generations written after the number ("N세대")
+        ("신형 폰에는 스냅드래곤 8 4세대가 들어간다.", "Snapdragon 8 Gen 4"),
+        ("갤럭시에 '스냅드래곤® 7 3세대'를 탑재했다.", "Snapdragon 7 Gen 3"),
+        ("삼성은 엑시노스2600을 유럽에 넣는다.", "Exynos 2600"),
+        # a tier glued to the number, as Chinese pages write it
+        ("新机首发骁龙8Elite Gen6芯片。", "Snapdragon 8 Elite Gen 6"),
     ],
 )
 def test_models_released_after_the_list_are_found_and_normalised(text: str, model: str) -> None:
@@ -256,6 +267,9 @@ def test_a_family_word_is_tagged_only_without_a_model_of_it() -> None:
         "Huawei's Ascend 512 supernode links many chips.",
         # a bare Apple code needs a text about Apple
         "The M3 chip of the tractor maker is a controller.",
+        # a Korean generation count that follows no Snapdragon, a Core count
+        "삼성 2세대 공장은 7 3세대 라인을 쓴다.",
+        "The Ryzen line has 16 cores at 5.7 GHz; Core 2 Duo was older.",
     ],
 )
 def test_numbers_that_are_not_chips(text: str) -> None:
@@ -271,7 +285,8 @@ def test_numbers_that_are_not_chips(text: str) -> None:
             "The Malaysian Ministry of Investment, Trade and Industry issued a permit rule.",
             "MY:MITI",
         ),
-        ("The Korea Fair Trade Commission fined Qualcomm.", "KR:KFTC"),
+        # the listed regulator (labels: KR:FTC, whichever way its English name is written)
+        ("The Korea Fair Trade Commission fined Qualcomm.", "KR:FTC"),
         ("Vietnam's Ministry of Industry and Trade approved the plant.", "VN:MIT"),
         ("Germany's Federal Cartel Office cleared the deal.", "DE:FCO"),
         ("India's Ministry of Commerce and Industry announced incentives.", "IN:MCI"),
@@ -324,6 +339,30 @@ def test_country_words_inside_other_names_are_no_country(text: str) -> None:
     assert tag_text(text).tags.countries == []
 
 
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        # a capital as the city where something happens is no country
+        ("Negotiators met for talks in Lisbon on chip tariffs.", []),
+        ("At a Canberra press conference the chipmaker spoke.", []),
+        ("Nairobi: the chip plant opened on Monday.", []),
+        ("The rule takes effect at noon Beijing time.", []),
+        ("双方代表在北京举行芯片会谈。", []),
+        # a capital standing for its government still counts, and so does a country name
+        ("Tokyo said it would curb exports of chip tools.", ["JP"]),
+        ("Talks were held in Japan, and Seoul agreed.", ["JP", "KR"]),
+    ],
+)
+def test_a_capital_counts_only_for_its_government(text: str, countries: list[str]) -> None:
+    assert [c.id for c in tag_text(text).tags.countries] == countries
+
+
+def test_a_country_word_inside_a_company_or_an_outlet_name_is_no_country() -> None:
+    result = tag_text("台湾积体电路制造公司在熊本建厂。 - 俄罗斯卫星通讯社, 1920")
+    assert [c.id for c in result.tags.countries] == []
+    assert [c.id for c in result.tags.companies] == ["TSMC"]
+
+
 def test_the_eu_is_named_by_its_bodies() -> None:
     result = tag_text("The European Commission approved the aid.")
     assert [c.id for c in result.tags.countries] == ["EU"]
@@ -335,6 +374,31 @@ def test_companies_outlets_and_banks() -> None:
         "Morgan Stanley and Bloomberg commented. 英偉達與華為回應。"
     )
     assert kinds(text, "company") == ["OpenAI", "Foxconn", "Hikvision", "Nvidia", "Huawei"]
+
+
+def test_subsidiaries_and_long_names_are_their_own_companies() -> None:
+    text = (
+        "LG Display Co. and BOE Technology Group bid; Fujian Jinhua Integrated Circuit "
+        "and the Run:ai team were named, as were JASM and FTDI."
+    )
+    assert kinds(text, "company") == [
+        "LG Display",
+        "BOE",
+        "Fujian Jinhua",
+        "Run:ai",
+        "JASM",
+        "FTDI",
+    ]
+
+
+def test_the_arm_server_chip_designer_is_named_by_its_long_name_only() -> None:
+    text = "Ampere Computing sells Arm server chips; Nvidia's Ampere GPUs are older."
+    assert set(kinds(text, "company")) == {"Ampere", "Arm", "Nvidia"}
+    assert kinds("Nvidia's Ampere GPUs are older than Hopper.", "company") == ["Nvidia"]
+
+
+def test_a_short_chinese_company_name_inside_a_longer_word_is_no_company() -> None:
+    assert kinds("训练所用计算能力大于十的二十五次方的模型须通报。", "company") == []
 
 
 def test_a_company_whose_short_name_is_also_a_unit_or_a_term_needs_its_longer_name() -> None:
@@ -468,10 +532,56 @@ def test_models_in_a_list_are_each_a_chip() -> None:
         ("Taiwan's trade administration added two chipmakers to its list.", "TW:ITA"),
         ("Germany's economic ministry blocked the sale of the fab.", "DE:MOEA"),
         ("荷兰政府暂停了对芯片公司的命令。经济大臣表示谈判顺利。", "NL:MOEA"),
+        # competition authorities by function, the country before them deciding
+        ("Italy's competition authority asked Brussels to review the chip deal.", "IT:CA"),
+        ("The French antitrust watchdog searched a GPU maker's offices.", "FR:CA"),
+        ("Japan's antitrust regulator opened a probe into the chip designer.", "JP:FTC"),
+        ("Taiwan's cabinet approved export permits for chip tools.", "TW:EXEC"),
+        # a bare 财政部 in a story of Washington's is the Treasury
+        ("白宫表示，美国将限制对华芯片投资，财政部将发布规则。", "US:TREASURY"),
     ],
 )
 def test_generic_agency_names_resolved_by_their_country(text: str, agency: str) -> None:
     assert agency in [a.id for a in tag_text(text).tags.agencies]
+
+
+@pytest.mark.parametrize(
+    ("text", "agencies"),
+    [
+        (
+            "The licence passed review by the departments of Commerce, Defense and State.",
+            ["US:DOC", "US:DOD", "US:STATE"],
+        ),
+        ("The Departments of Energy and the Treasury objected.", ["US:DOE", "US:TREASURY"]),
+        # words no listed body has are no body
+        ("The departments of Physics and Chemistry built a chip lab.", []),
+    ],
+)
+def test_a_plural_head_names_one_body_per_listed_word(text: str, agencies: list[str]) -> None:
+    assert [a.id for a in tag_text(text).tags.agencies] == agencies
+
+
+@pytest.mark.parametrize(
+    ("text", "agency"),
+    [
+        ("L'Autorité de la concurrence a infligé une amende au fabricant de puces.", "FR:CA"),
+        ("L'autorità garante della concorrenza ha aperto un'istruttoria.", "IT:CA"),
+        ("공정거래위원회는 반도체 업체에 과징금을 부과했다.", "KR:FTC"),
+        ("公正取引委員会は半導体メーカーに立ち入り検査した。", "JP:FTC"),
+        ("Das Bundeskartellamt prüft die Übernahme des Chipherstellers.", "DE:FCO"),
+        ("经济部投审会核准晶圆厂赴美投资案。", "TW:IC"),
+        ("科技部与商务部联合修订技术出口目录。", "CN:MOST"),
+        ("The Digital Secretary ordered a review of the chip designer's sale.", "GB:DCMS"),
+    ],
+)
+def test_regulators_by_their_own_names(text: str, agency: str) -> None:
+    assert agency in [a.id for a in tag_text(text).tags.agencies]
+
+
+def test_a_list_a_department_keeps_is_no_body_but_its_officials_title_is() -> None:
+    assert tag_text("The note adds two ECCNs to the Commerce Control List.").tags.agencies == []
+    text = "The Under Secretary for Industry and Security said the rule would follow."
+    assert [a.id for a in tag_text(text).tags.agencies] == ["US:BIS"]
 
 
 def test_the_dutch_trade_minister_is_the_dutch_government() -> None:
