@@ -110,6 +110,7 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
         if (
             verb.start in withdrawn
             or _proper_noun(verb, tokens, lexicon)
+            or _in_a_noun(verb, mentions)
             or any(c.start < verb.start and verb.end <= c.end for c in cues)
         ):
             continue  # a word of a name: "Military End-User restrictions"
@@ -136,6 +137,14 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     return cues
 
 
+def _in_a_noun(verb: Mention, mentions: list[Mention]) -> bool:
+    """ "end-user certificates", "by the end of March": the verb is a word of a noun or a
+    time phrase (cues.yaml `reversal.nouns`), and undoes nothing."""
+    return any(
+        m.kind == "reversal_noun" and m.start <= verb.start and verb.end <= m.end for m in mentions
+    )
+
+
 def _withdrawals(
     mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
 ) -> set[int]:
@@ -150,8 +159,8 @@ def _withdrawals(
         return settled
     live = [c for c in cues if c.outcome == "signal"]
     for verb in (m for m in mentions if m.kind == "withdrawing"):
-        if _proper_noun(verb, tokens, lexicon):
-            continue  # "Validated End User": a word of a name
+        if _proper_noun(verb, tokens, lexicon) or _in_a_noun(verb, mentions):
+            continue  # "Validated End User", "end-user status": a word of a name
         here = tokens.index_at(verb.start)
         first, last = _gloss_clause(here, tokens)
         ahead = lexicon.reversal_window * tokens.scale

@@ -340,6 +340,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.reducing_window = int(data["reversal"]["reducing_window_words"])
     lex.add(data["reversal"]["following_forms"], "reversal", "following")
     lex.reversal_window = int(data["reversal"]["window_words"])
+    lex.add(data["reversal"]["nouns"], "reversal_noun", "noun")
     lex.add(data["reversible_objects"], "reversible", "reversible")
     lex.add(data["requirement"]["forms"], "requirement", "requirement")
     lex.add(data["requirement"]["objects"], "required", "required")

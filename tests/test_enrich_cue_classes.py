@@ -87,3 +87,20 @@ def test_a_deferral_after_a_restriction_puts_it_off_as_a_move_of_its_own() -> No
 def test_a_tariff_level_of_zero_eases() -> None:
     text = "India set a new tariff on imported wafers with an initial level of 0%, officials said."
     assert ("of 0%", "ease") in live_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Commerce Department on Tuesday widened the military end-user rule to cover tools.",
+        "Commerce said end-user certificates are now needed under the rule on chip orders.",
+        "Seoul said at the end of the talks that its ban on wafer tool sales stays in force.",
+    ],
+)
+def test_a_reversal_verb_inside_a_noun_or_a_time_phrase_undoes_nothing(text: str) -> None:
+    assert "ease" not in {d for _, d in live_cues(text)}
+
+
+def test_a_withdrawing_verb_inside_a_privilege_name_still_withdraws_it() -> None:
+    text = "The Commerce Department on Tuesday revoked the validated end-user status of two fabs."
+    assert {d for _, d in live_cues(text)} == {"restrict"}
