@@ -104,3 +104,15 @@ def test_a_reversal_verb_inside_a_noun_or_a_time_phrase_undoes_nothing(text: str
 def test_a_withdrawing_verb_inside_a_privilege_name_still_withdraws_it() -> None:
     text = "The Commerce Department on Tuesday revoked the validated end-user status of two fabs."
     assert {d for _, d in live_cues(text)} == {"restrict"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Commerce Department has stopped issuing licences for chip sales to Qingshan.",
+        "Commerce told chipmakers it will no longer approve licences for sales to Qingshan.",
+        "商务部已停止发放对青山公司出口芯片的许可证。",
+    ],
+)
+def test_ceasing_to_grant_a_permission_restricts(text: str) -> None:
+    assert {d for _, d in live_cues(text)} == {"restrict"}
