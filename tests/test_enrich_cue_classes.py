@@ -116,3 +116,19 @@ def test_a_withdrawing_verb_inside_a_privilege_name_still_withdraws_it() -> None
 )
 def test_ceasing_to_grant_a_permission_restricts(text: str) -> None:
     assert {d for _, d in live_cues(text)} == {"restrict"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "商务部表示，对原产于青山国的部分存储芯片豁免关税。",
+        "青山国商务部宣布暂免部分芯片设备的出口管制许可要求。",
+    ],
+)
+def test_a_chinese_exemption_undoes_the_restriction_it_names(text: str) -> None:
+    assert {d for _, d in live_cues(text)} == {"ease"}
+
+
+def test_a_chinese_exemption_inside_a_new_tariff_stays_its_carve_out() -> None:
+    text = "美国对芯片征收100%关税，但在美国建厂的企业可获豁免。"
+    assert ("关税", "restrict") in live_cues(text)
