@@ -39,6 +39,12 @@ def talk_features(result: TagResult) -> dict[str, float]:
         ("Die Branche fordert Ausnahmen von den Chipzöllen", "commentary"),
         ("Since 2022 the rules have tightened three times, a think tank says", "retrospective"),
         ("一份智库报告回顾芯片管制", "retrospective"),
+        ("Tokyo is drafting a planned rule on wafer tool sales", "considered"),
+        ("北京正在制定芯片进口规范", "considered"),
+        ("台北已著手設計新的晶片出口許可制度", "considered"),
+        ("青山国的芯片新规——评出口管制的得失", "commentary"),
+        ("商务部新闻发言人就芯片出口管制答记者问", "commentary"),
+        ("An explainer on three years of chip export rules", "retrospective"),
     ],
 )
 def test_each_language_marks_its_talk_class(sentence: str, expected: str) -> None:
