@@ -132,3 +132,13 @@ def test_a_chinese_exemption_undoes_the_restriction_it_names(text: str) -> None:
 def test_a_chinese_exemption_inside_a_new_tariff_stays_its_carve_out() -> None:
     text = "美国对芯片征收100%关税，但在美国建厂的企业可获豁免。"
     assert ("关税", "restrict") in live_cues(text)
+
+
+def test_a_move_on_chip_materials_is_about_chips() -> None:
+    result = tag_text(
+        "Japan's trade ministry on Monday lifted the licence requirement on photoresist "
+        "shipments to South Korea, officials said.",
+        "Tokyo lifts licence rule on photoresist sales to Seoul",
+    )
+    assert result.features["about_chips"] == 1
+    assert result.stance == "ease"
