@@ -134,11 +134,15 @@ def test_a_chinese_exemption_inside_a_new_tariff_stays_its_carve_out() -> None:
     assert ("关税", "restrict") in live_cues(text)
 
 
-def test_a_move_on_chip_materials_is_about_chips() -> None:
+def test_a_move_on_chip_materials_is_about_chips_in_a_longer_story() -> None:
+    background = " ".join(
+        f"Officials from both sides met for round {n} of talks on trade in general."
+        for n in range(1, 21)
+    )  # about 280 words: a passing subject word alone is not enough
     result = tag_text(
         "Japan's trade ministry on Monday lifted the licence requirement on photoresist "
-        "shipments to South Korea, officials said.",
-        "Tokyo lifts licence rule on photoresist sales to Seoul",
+        f"shipments to South Korea, officials said. {background}",
+        "Tokyo lifts a licence rule on sales to Seoul",
     )
     assert result.features["about_chips"] == 1
     assert result.stance == "ease"
