@@ -465,6 +465,10 @@ def _requirements(
             nearer = any(verb.end <= c.start < obj.start for c in cues)
             if nearer or {"without", "no"} & set(tokens.words(here + 1, there)):
                 continue
+            if verb.kind == "receipt" and any(
+                c.direction == "restrict" and c.start <= obj.start < c.end for c in cues
+            ):
+                break  # "extends licence requirements": the requirement is what it extends
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 direction = "restrict" if verb.kind == "requirement" else "ease"
                 cue = CueReading(verb.surface, verb.start, verb.end, direction, "")

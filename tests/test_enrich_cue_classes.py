@@ -146,3 +146,20 @@ def test_a_move_on_chip_materials_is_about_chips_in_a_longer_story() -> None:
     )
     assert result.features["about_chips"] == 1
     assert result.stance == "ease"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The new rule extends licence requirements to affiliates of listed chip firms, Commerce said.",
+        "Commerce renewed the licence requirement for chip tool exports to Qingshan on Monday.",
+    ],
+)
+def test_extending_a_licence_requirement_restricts(text: str) -> None:
+    assert {d for _, d in live_cues(text)} == {"restrict"}
+
+
+def test_extending_a_licence_itself_eases() -> None:
+    assert live_cues("Commerce extended the licence for Qingshan's chip plant for a year.") == [
+        ("extended", "ease")
+    ]
