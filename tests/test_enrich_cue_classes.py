@@ -151,7 +151,7 @@ def test_a_move_on_chip_materials_is_about_chips_in_a_longer_story() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "The new rule extends licence requirements to affiliates of listed chip firms.",
+        "Commerce said its rule extends licence requirements to affiliates of chip firms.",
         "Commerce renewed the licence requirement for chip tool exports to Qingshan on Monday.",
     ],
 )
