@@ -163,3 +163,8 @@ def test_extending_a_licence_itself_eases() -> None:
     assert live_cues("Commerce extended the licence for Qingshan's chip plant for a year.") == [
         ("extended", "ease")
     ]
+
+
+def test_approved_designers_describe_who_not_a_move() -> None:
+    text = "Commerce said the rule sets lists of approved designers and licensed packagers."
+    assert live_cues(text) == []
