@@ -270,6 +270,8 @@ def _ceilings(
         ]
         if any(c.direction == "ease" and c.action_hint == "tariff" for c in live):
             continue  # eased already ("lowered tariffs to no more than 15%")
+        if any(c.start < word.start and fold(c.surface) in lexicon.levying_verbs for c in live):
+            continue  # "will impose a maximum 25% tariff": the new duty's level, no easing
         own = [c for c in live if c.start <= word.start < c.end and c.direction == "restrict"]
         tariffs = [
             c

@@ -127,6 +127,7 @@ class Lexicon:
     capitalised_cues: frozenset[str] = frozenset()
     requirement_window: int = 10
     ceiling_window: int = 8
+    levying_verbs: frozenset[str] = frozenset()
     person_jurisdiction: dict[str, str] = field(default_factory=dict)
     person_company: dict[str, str] = field(default_factory=dict)
     related_headers: frozenset[str] = frozenset()
@@ -356,6 +357,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["privilege"]["withdrawing"], "withdrawing", "withdrawing")
     lex.add(data["ceiling"], "ceiling", "ceiling")
     lex.ceiling_window = int(data["ceiling_window_words"])
+    lex.levying_verbs = frozenset(str(w).lower() for w in data["ceiling_levying_verbs"])
     lex.cjk_attributive = tuple(data["cjk_attributive"])
     lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])

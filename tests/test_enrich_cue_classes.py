@@ -168,3 +168,19 @@ def test_extending_a_licence_itself_eases() -> None:
 def test_approved_designers_describe_who_not_a_move() -> None:
     text = "Commerce said the rule sets lists of approved designers and licensed packagers."
     assert live_cues(text) == []
+
+
+def test_a_bare_maximum_on_a_duty_is_a_ceiling() -> None:
+    text = "The EU said on Sunday the deal sets a 15% maximum US tariff on chips from Europe."
+    assert live_cues(text) == [("tariff", "ease")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The US will impose a maximum 25% tariff on chips from May, Commerce said.",
+        "The US will impose tariffs capped at 25% on chips from May, Commerce said.",
+    ],
+)
+def test_a_ceiling_on_a_duty_being_levied_is_its_level(text: str) -> None:
+    assert {d for _, d in live_cues(text)} == {"restrict"}
