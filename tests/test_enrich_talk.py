@@ -101,3 +101,8 @@ def test_only_the_weighed_talk_features_are_read() -> None:
 def test_may_the_month_is_no_talk_but_may_the_verb_is() -> None:
     assert sentence_talk(matcher().find("Seoul lifted the curbs in May")) == frozenset()
     assert "considered" in sentence_talk(matcher().find("Seoul may lift the curbs soon"))
+
+
+def test_a_chinese_agreement_is_no_japanese_consultation() -> None:
+    assert sentence_talk(matcher().find("中美达成贸易协议，美方取消芯片关税")) == frozenset()
+    assert "considered" in sentence_talk(matcher().find("日本政府は輸出規制の協議を始めた"))
