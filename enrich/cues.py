@@ -327,10 +327,14 @@ def _carve_outs(mentions: list[Mention], cues: list[CueReading]) -> None:
 def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
     """A permission word right after a negator ("不被允许", "未获批准", "will no longer be
     allowed"): the permission is denied, a restriction; after "not yet" (尚未批准, "has yet
-    to be") it is pending, no move. True when this reading settled the cue."""
-    negators, pending, markers, permissions = lexicon.denied_permission
-    if cue.direction != "ease" or fold(cue.surface) not in permissions:
+    to be") it is pending, no move. A granting verb is denied only by ceasing ("stopped
+    issuing licences", 停止发放). True when this reading settled the cue."""
+    negators, pending, markers, permissions, cessation, granting = lexicon.denied_permission
+    word = fold(cue.surface)
+    if cue.direction != "ease" or (word not in permissions and word not in granting):
         return False
+    if word not in permissions:  # a granting verb: only ceasing denies it
+        negators, pending = cessation, ()
     before = tokens.folded[: cue.start - tokens.offset].rstrip()
     for marker in sorted(markers, key=len, reverse=True):
         if _ends_with_word(before, marker):

@@ -118,8 +118,9 @@ class Lexicon:
     source_prepositions: frozenset[str] = frozenset()
     determiners: frozenset[str] = frozenset()
     negators: tuple[str, ...] = ()
-    # (negators, pending negators, markers, permission words): "不被允许" (cues.yaml)
-    denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), ())
+    # (negators, pending negators, markers, permission words, cessation words, granting
+    # verbs): "不被允许", "stopped issuing licences" (cues.yaml)
+    denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), (), (), ())
     negation_window: int = 4
     reversal_window: int = 9
     reducing_window: int = 4
@@ -367,7 +368,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     denied = data["denied_permission"]
     lex.denied_permission = tuple(
         tuple(str(w) for w in denied[key])
-        for key in ("negators", "pending", "markers", "permissions")
+        for key in ("negators", "pending", "markers", "permissions", "cessation", "granting")
     )
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
