@@ -115,6 +115,7 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
         ):
             continue  # a word of a name: "Military End-User restrictions"
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
+    _away_from(cues, tokens, lexicon)
     _merge_neighbours(cues, tokens)
     _merge_enablers(cues, tokens)
     _limit_and_objects(cues, tokens)
@@ -135,6 +136,37 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     _ceilings(mentions, cues, tokens, lexicon)
     _carve_outs(mentions, cues)
     return cues
+
+
+def _away_from(cues: list[CueReading], tokens: Tokens, lexicon: Lexicon) -> None:
+    """ "changes the review policy from a presumption of denial to case-by-case review",
+    "从推定拒绝改为逐案审查": a change verb moving a policy from a restriction to something
+    else leaves the restriction behind, an easing (cues.yaml `away_from`)."""
+    starts, ends, verbs, reach = lexicon.away_from
+    words = [t.text for t in tokens.items]
+    for cue in cues:
+        if cue.outcome != "signal" or cue.direction != "restrict":
+            continue
+        here = tokens.index_at(cue.start)
+        before = words[max(0, here - 2 * tokens.scale) : here]
+        if before[-1:] and before[-1] in lexicon.determiners:
+            before = before[:-1]
+        if not before or not any("".join(before).endswith(w) for w in starts):
+            continue
+        last = tokens.index_at(cue.end - 1)
+        ahead = "".join(words[last + 1 : last + 1 + 3 * tokens.scale]) if tokens.scale > 1 else ""
+        after = words[last + 1 : last + 1 + reach * tokens.scale]
+        if not (set(after) & set(ends) or any(w in ahead for w in ends)):
+            continue
+        earlier = words[
+            :here
+        ]  # the change verb may stand far before: "changes the policy for ..., from"
+        if not any(w in verbs for w in earlier) and not any(
+            v in "".join(earlier) for v in verbs if not v.isascii()
+        ):
+            continue
+        cue.direction = "ease"
+        cue.notes.append("a change away from it")
 
 
 def _in_a_noun(verb: Mention, mentions: list[Mention]) -> bool:

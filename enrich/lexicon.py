@@ -129,6 +129,13 @@ class Lexicon:
     requirement_window: int = 10
     ceiling_window: int = 8
     levying_verbs: frozenset[str] = frozenset()
+    # (words before the left restriction, words after it, change verbs, words of reach)
+    away_from: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], int] = (
+        (),
+        (),
+        frozenset(),
+        4,
+    )
     person_jurisdiction: dict[str, str] = field(default_factory=dict)
     person_company: dict[str, str] = field(default_factory=dict)
     related_headers: frozenset[str] = frozenset()
@@ -359,6 +366,13 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["ceiling"], "ceiling", "ceiling")
     lex.ceiling_window = int(data["ceiling_window_words"])
     lex.levying_verbs = frozenset(str(w).lower() for w in data["ceiling_levying_verbs"])
+    away = data["away_from"]
+    lex.away_from = (
+        tuple(str(w) for w in away["from"]),
+        tuple(str(w) for w in away["to"]),
+        frozenset(str(w).lower() for w in away["change_verbs"]),
+        int(away["window_words"]),
+    )
     lex.cjk_attributive = tuple(data["cjk_attributive"])
     lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])

@@ -184,3 +184,11 @@ def test_a_bare_maximum_on_a_duty_is_a_ceiling() -> None:
 )
 def test_a_ceiling_on_a_duty_being_levied_is_its_level(text: str) -> None:
     assert {d for _, d in live_cues(text)} == {"restrict"}
+
+
+def test_a_change_away_from_a_restriction_eases() -> None:
+    text = (
+        "Commerce said its rule changes the licence policy for memory chips, including "
+        "Qingshan's, from a presumption of denial to case-by-case review."
+    )
+    assert live_cues(text) == [("presumption of denial", "ease")]
