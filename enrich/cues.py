@@ -110,10 +110,12 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
         if (
             verb.start in withdrawn
             or _proper_noun(verb, tokens, lexicon)
+            or _in_a_noun(verb, mentions)
             or any(c.start < verb.start and verb.end <= c.end for c in cues)
         ):
             continue  # a word of a name: "Military End-User restrictions"
         _apply_reversal(verb, mentions, cues, tokens, lexicon)
+    _away_from(cues, tokens, lexicon)
     _merge_neighbours(cues, tokens)
     _merge_enablers(cues, tokens)
     _limit_and_objects(cues, tokens)
@@ -136,6 +138,45 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     return cues
 
 
+def _away_from(cues: list[CueReading], tokens: Tokens, lexicon: Lexicon) -> None:
+    """ "changes the review policy from a presumption of denial to case-by-case review",
+    "从推定拒绝改为逐案审查": a change verb moving a policy from a restriction to something
+    else leaves the restriction behind, an easing (cues.yaml `away_from`)."""
+    starts, ends, verbs, reach = lexicon.away_from
+    words = [t.text for t in tokens.items]
+    for cue in cues:
+        if cue.outcome != "signal" or cue.direction != "restrict":
+            continue
+        here = tokens.index_at(cue.start)
+        before = words[max(0, here - 2 * tokens.scale) : here]
+        if before[-1:] and before[-1] in lexicon.determiners:
+            before = before[:-1]
+        if not before or not any("".join(before).endswith(w) for w in starts):
+            continue
+        last = tokens.index_at(cue.end - 1)
+        ahead = "".join(words[last + 1 : last + 1 + 3 * tokens.scale]) if tokens.scale > 1 else ""
+        after = words[last + 1 : last + 1 + reach * tokens.scale]
+        if not (set(after) & set(ends) or any(w in ahead for w in ends)):
+            continue
+        earlier = words[
+            :here
+        ]  # the change verb may stand far before: "changes the policy for ..., from"
+        if not any(w in verbs for w in earlier) and not any(
+            v in "".join(earlier) for v in verbs if not v.isascii()
+        ):
+            continue
+        cue.direction = "ease"
+        cue.notes.append("a change away from it")
+
+
+def _in_a_noun(verb: Mention, mentions: list[Mention]) -> bool:
+    """ "end-user certificates", "by the end of March": the verb is a word of a noun or a
+    time phrase (cues.yaml `reversal.nouns`), and undoes nothing."""
+    return any(
+        m.kind == "reversal_noun" and m.start <= verb.start and verb.end <= m.end for m in mentions
+    )
+
+
 def _withdrawals(
     mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
 ) -> set[int]:
@@ -150,8 +191,8 @@ def _withdrawals(
         return settled
     live = [c for c in cues if c.outcome == "signal"]
     for verb in (m for m in mentions if m.kind == "withdrawing"):
-        if _proper_noun(verb, tokens, lexicon):
-            continue  # "Validated End User": a word of a name
+        if _proper_noun(verb, tokens, lexicon) or _in_a_noun(verb, mentions):
+            continue  # "Validated End User", "end-user status": a word of a name
         here = tokens.index_at(verb.start)
         first, last = _gloss_clause(here, tokens)
         ahead = lexicon.reversal_window * tokens.scale
@@ -261,6 +302,8 @@ def _ceilings(
         ]
         if any(c.direction == "ease" and c.action_hint == "tariff" for c in live):
             continue  # eased already ("lowered tariffs to no more than 15%")
+        if any(c.start < word.start and fold(c.surface) in lexicon.levying_verbs for c in live):
+            continue  # "will impose a maximum 25% tariff": the new duty's level, no easing
         own = [c for c in live if c.start <= word.start < c.end and c.direction == "restrict"]
         tariffs = [
             c
@@ -316,10 +359,14 @@ def _carve_outs(mentions: list[Mention], cues: list[CueReading]) -> None:
 def _denied_permission(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
     """A permission word right after a negator ("不被允许", "未获批准", "will no longer be
     allowed"): the permission is denied, a restriction; after "not yet" (尚未批准, "has yet
-    to be") it is pending, no move. True when this reading settled the cue."""
-    negators, pending, markers, permissions = lexicon.denied_permission
-    if cue.direction != "ease" or fold(cue.surface) not in permissions:
+    to be") it is pending, no move. A granting verb is denied only by ceasing ("stopped
+    issuing licences", 停止发放). True when this reading settled the cue."""
+    negators, pending, markers, permissions, cessation, granting = lexicon.denied_permission
+    word = fold(cue.surface)
+    if cue.direction != "ease" or (word not in permissions and word not in granting):
         return False
+    if word not in permissions:  # a granting verb: only ceasing denies it
+        negators, pending = cessation, ()
     before = tokens.folded[: cue.start - tokens.offset].rstrip()
     for marker in sorted(markers, key=len, reverse=True):
         if _ends_with_word(before, marker):
@@ -456,6 +503,10 @@ def _requirements(
             nearer = any(verb.end <= c.start < obj.start for c in cues)
             if nearer or {"without", "no"} & set(tokens.words(here + 1, there)):
                 continue
+            if verb.kind == "receipt" and any(
+                c.direction == "restrict" and c.start <= obj.start < c.end for c in cues
+            ):
+                break  # "extends licence requirements": the requirement is what it extends
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 direction = "restrict" if verb.kind == "requirement" else "ease"
                 cue = CueReading(verb.surface, verb.start, verb.end, direction, "")

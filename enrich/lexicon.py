@@ -118,8 +118,9 @@ class Lexicon:
     source_prepositions: frozenset[str] = frozenset()
     determiners: frozenset[str] = frozenset()
     negators: tuple[str, ...] = ()
-    # (negators, pending negators, markers, permission words): "不被允许" (cues.yaml)
-    denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), ())
+    # (negators, pending negators, markers, permission words, cessation words, granting
+    # verbs): "不被允许", "stopped issuing licences" (cues.yaml)
+    denied_permission: tuple[tuple[str, ...], ...] = ((), (), (), (), (), ())
     negation_window: int = 4
     reversal_window: int = 9
     reducing_window: int = 4
@@ -127,6 +128,14 @@ class Lexicon:
     capitalised_cues: frozenset[str] = frozenset()
     requirement_window: int = 10
     ceiling_window: int = 8
+    levying_verbs: frozenset[str] = frozenset()
+    # (words before the left restriction, words after it, change verbs, words of reach)
+    away_from: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], int] = (
+        (),
+        (),
+        frozenset(),
+        4,
+    )
     person_jurisdiction: dict[str, str] = field(default_factory=dict)
     person_company: dict[str, str] = field(default_factory=dict)
     related_headers: frozenset[str] = frozenset()
@@ -348,6 +357,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.reducing_window = int(data["reversal"]["reducing_window_words"])
     lex.add(data["reversal"]["following_forms"], "reversal", "following")
     lex.reversal_window = int(data["reversal"]["window_words"])
+    lex.add(data["reversal"]["nouns"], "reversal_noun", "noun")
     lex.add(data["reversible_objects"], "reversible", "reversible")
     lex.add(data["requirement"]["forms"], "requirement", "requirement")
     lex.add(data["requirement"]["objects"], "required", "required")
@@ -363,6 +373,14 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["privilege"]["withdrawing"], "withdrawing", "withdrawing")
     lex.add(data["ceiling"], "ceiling", "ceiling")
     lex.ceiling_window = int(data["ceiling_window_words"])
+    lex.levying_verbs = frozenset(str(w).lower() for w in data["ceiling_levying_verbs"])
+    away = data["away_from"]
+    lex.away_from = (
+        tuple(str(w) for w in away["from"]),
+        tuple(str(w) for w in away["to"]),
+        frozenset(str(w).lower() for w in away["change_verbs"]),
+        int(away["window_words"]),
+    )
     lex.cjk_attributive = tuple(data["cjk_attributive"])
     lex.subject_marks = tuple(data["subject_marks"])
     lex.negators = tuple(str(s) for s in data["negation"]["forms"])
@@ -372,7 +390,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     denied = data["denied_permission"]
     lex.denied_permission = tuple(
         tuple(str(w) for w in denied[key])
-        for key in ("negators", "pending", "markers", "permissions")
+        for key in ("negators", "pending", "markers", "permissions", "cessation", "granting")
     )
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)

@@ -23,6 +23,8 @@ from enrich.subjects import choose_action, choose_subjects
 # "adds Chinese firms to the entity list": the firms are what is listed, not who lists
 LISTING_VERBS = frozenset({"add", "adds", "added", "adding", "put", "puts", "placed", "places"})
 RELATIVE_REACH = 5  # words between a relative pronoun and the cue it governs
+LIST_MODIFIERS = 4  # words before a listed measure ("military end-user restrictions")
+HEAD_REACH = 8  # words from ", that" back to the measure it describes ("rules issued in May, that")
 # "issued a rule that restricts ...": the relative clause is the new measure's content
 NEW_MEASURE = frozenset(
     {
@@ -409,7 +411,7 @@ def _certainty(
         factor *= 0.55
         stance_factor *= 0.6
         cue.notes.append("background (recalls the past)")
-    relative = _relative_clause(tokens, here, lexicon)
+    relative = _relative_clause(tokens, _first_of_list(tokens, here, mentions), lexicon)
     if relative:
         factor *= 0.8
         stance_factor *= 0.4
@@ -447,9 +449,29 @@ def _before_the_news(tokens: Tokens, here: int, clause: tuple[int, int], lexicon
     return any(word in lexicon.pluperfect for word in before) and "to" not in before
 
 
+def _first_of_list(tokens: Tokens, here: int, mentions: list[Mention]) -> int:
+    """Where a list of measures that ends in the cue at token `here` starts ("entity list
+    and military end-user restrictions", "bans, tariffs or quotas"): one object of one
+    verb, whose relative pronoun stands before the list's first measure."""
+    cue_at = {
+        tokens.index_at(m.end - 1): tokens.index_at(m.start) for m in mentions if m.kind == "cue"
+    }
+    start = here
+    while True:
+        before = tokens.words(start - LIST_MODIFIERS - 1, start)
+        joins = [j for j, w in enumerate(before) if w in ("and", "or", ",")]
+        if not joins:
+            return start
+        joiner = start - len(before) + joins[-1]
+        if joiner - 1 not in cue_at or any(w in ("that", "which") for w in before[joins[-1] :]):
+            return start
+        start = cue_at[joiner - 1]
+
+
 def _relative_clause(tokens: Tokens, here: int, lexicon: Lexicon) -> str:
-    """ "a rule that extended the curbs", "firms that had required licences": the words
-    from a relative pronoun on a measure noun (or one followed by "had") to the cue."""
+    """ "a rule that extended the curbs", "firms that had required licences", "the
+    provisions issued in May, that extended the curbs": the words from a relative pronoun
+    on a measure noun (or one followed by "had") to the cue."""
     words = tokens.words(here - RELATIVE_REACH, here)
     for i in range(len(words) - 1, 0, -1):
         if words[i] in (",", ";", ".") or words[i] in ("and", "but"):
@@ -459,9 +481,20 @@ def _relative_clause(tokens: Tokens, here: int, lexicon: Lexicon) -> str:
         after = words[i + 1 : i + 2]
         if after == ["had"]:
             return " ".join(words[i - 1 :])
-        introduced = set(tokens.words(here - RELATIVE_REACH - 4, here - len(words) + i - 1))
-        if words[i - 1] in lexicon.relative_heads and not introduced & NEW_MEASURE:
-            return " ".join(words[i - 1 :])
+        pronoun = here - len(words) + i
+        head = pronoun - 1
+        if words[i - 1] == ",":  # past the words that follow the measure's name
+            before = tokens.words(pronoun - 1 - HEAD_REACH, pronoun - 1)
+            found = [j for j, word in enumerate(before) if word in lexicon.relative_heads]
+            if not found or any(w in (";", ".") for w in before[found[-1] :]):
+                return ""
+            head = pronoun - 1 - len(before) + found[-1]
+        introduced = set(tokens.words(min(here - RELATIVE_REACH, head) - 4, head))
+        if (
+            tokens.words(head, head + 1)[0] in lexicon.relative_heads
+            and not introduced & NEW_MEASURE
+        ):
+            return " ".join(tokens.words(head, here))
         return ""
     return ""
 

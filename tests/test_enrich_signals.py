@@ -432,3 +432,38 @@ def test_extending_a_licence_eases() -> None:
         "The U.S. Commerce Department extended Huawei's temporary general licence by 90 days."
     )
     assert ("Huawei", "US", "ease") in moves(result, 0.0)
+
+
+def _restrictions(text: str) -> list[tuple[str, list[str]]]:
+    result = tag_text(text)
+    return [
+        (c.surface, c.notes)
+        for s in result.explanation.sentences
+        for c in s.cues
+        if c.direction == "restrict" and c.outcome == "signal"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the pronoun stands before a list of measures that ends in the cue
+        "Commerce on Friday dropped a rule that extended entity list and military end-user "
+        "restrictions to affiliates of chip firms.",
+        # the measure's name is followed by when it was made, then ", that"
+        "Commerce on Friday scrapped the provisions issued on 4 May, 2023, that extended "
+        "export licence restrictions to affiliates of chip firms.",
+    ],
+)
+def test_a_restriction_inside_what_is_undone_describes_it(text: str) -> None:
+    found = _restrictions(text)
+    assert found
+    for _, notes in found:
+        assert any(n.startswith("describes a measure already there") for n in notes)
+
+
+def test_a_new_rule_that_restricts_is_the_news() -> None:
+    text = "Commerce on Friday published a new rule, which extended export licence restrictions."
+    found = _restrictions(text)
+    assert found
+    assert not any(n.startswith("describes") for _, notes in found for n in notes)

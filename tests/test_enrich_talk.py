@@ -7,13 +7,12 @@ from __future__ import annotations
 import pytest
 
 from enrich.match import matcher
-from enrich.tag import tag_text
-from enrich.talk import TALK_CLASSES, sentence_talk
+from enrich.tag import TagResult, tag_text
+from enrich.talk import sentence_talk
 
 
-def talk_features(title: str, text: str) -> dict[str, float]:
-    features = tag_text(text, title).features
-    return {k: v for k, v in features.items() if k.startswith("talk_") or "_free_" in k}
+def talk_features(result: TagResult) -> dict[str, float]:
+    return {k: v for k, v in result.features.items() if k.startswith("talk_")}
 
 
 @pytest.mark.parametrize(
@@ -40,6 +39,12 @@ def talk_features(title: str, text: str) -> dict[str, float]:
         ("Die Branche fordert Ausnahmen von den Chipzöllen", "commentary"),
         ("Since 2022 the rules have tightened three times, a think tank says", "retrospective"),
         ("一份智库报告回顾芯片管制", "retrospective"),
+        ("Tokyo is drafting a planned rule on wafer tool sales", "considered"),
+        ("北京正在制定芯片进口规范", "considered"),
+        ("台北已著手設計新的晶片出口許可制度", "considered"),
+        ("青山国的芯片新规——评出口管制的得失", "commentary"),
+        ("商务部新闻发言人就芯片出口管制答记者问", "commentary"),
+        ("An explainer on three years of chip export rules", "retrospective"),
     ],
 )
 def test_each_language_marks_its_talk_class(sentence: str, expected: str) -> None:
@@ -52,36 +57,52 @@ def test_a_plain_move_holds_no_talk() -> None:
 
 
 def test_a_move_told_as_news_stands_free_of_talk() -> None:
-    features = talk_features(
-        "U.S. adds chip toolmaker Qingshan to the entity list",
+    result = tag_text(
         "The Commerce Department on Monday added the Chinese toolmaker Qingshan to the entity "
         "list, barring sales of U.S. equipment to it without a licence.",
+        "U.S. adds chip toolmaker Qingshan to the entity list",
     )
-    assert features["restrict_free_up_front"] > 0
-    assert features["talk_share"] == 0
-    assert all(features[f"talk_{name}_lead"] == 0 for name in TALK_CLASSES)
+    assert talk_features(result) == {"talk_lead": 0.0, "talk_share": 0.0}
+    assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
 
 
 def test_a_move_only_lawmakers_ask_for_stands_in_talk() -> None:
-    features = talk_features(
-        "Senators press Commerce to blacklist chip toolmaker Qingshan",
+    result = tag_text(
         "A bipartisan group of senators on Monday wrote to the Commerce Department asking it "
         "to add the Chinese toolmaker Qingshan to the entity list.",
+        "Senators press Commerce to blacklist chip toolmaker Qingshan",
     )
-    assert features["talk_legislators_lead"] == 1
-    assert features["restrict_free_up_front"] == 0
+    assert talk_features(result) == {"talk_lead": 1.0, "talk_share": 1.0}
+    assert result.stance == "none"
 
 
-def test_a_weighed_move_counts_as_considered_not_free() -> None:
-    features = talk_features(
-        "Tokyo weighs export licences for chip cleaning tools",
+def test_a_weighed_move_is_talk_and_the_same_move_imposed_is_news() -> None:
+    weighed = tag_text(
         "Japan's trade ministry is weighing a licence requirement on wafer-cleaning tools "
         "shipped to China, two officials said.",
+        "Tokyo weighs export licences for chip cleaning tools",
     )
-    assert features["talk_considered_lead"] == 1
-    assert features["restrict_free_up_front"] == 0
+    imposed = tag_text(
+        "Japan's trade ministry on Friday imposed a licence requirement on wafer-cleaning "
+        "tools shipped to China.",
+        "Tokyo imposes export licences for chip cleaning tools",
+    )
+    assert talk_features(weighed)["talk_lead"] == 1
+    assert talk_features(imposed)["talk_lead"] == 0
+    assert (weighed.stance, imposed.stance) == ("none", "restrict")
+
+
+def test_only_the_weighed_talk_features_are_read() -> None:
+    result = tag_text("Beijing condemns the new chip tool curbs", "")
+    assert set(talk_features(result)) == {"talk_lead", "talk_share"}
+    assert not any("_free_" in name for name in result.features)
 
 
 def test_may_the_month_is_no_talk_but_may_the_verb_is() -> None:
     assert sentence_talk(matcher().find("Seoul lifted the curbs in May")) == frozenset()
     assert "considered" in sentence_talk(matcher().find("Seoul may lift the curbs soon"))
+
+
+def test_a_chinese_agreement_is_no_japanese_consultation() -> None:
+    assert sentence_talk(matcher().find("中美达成贸易协议，美方取消芯片关税")) == frozenset()
+    assert "considered" in sentence_talk(matcher().find("日本政府は輸出規制の協議を始めた"))
