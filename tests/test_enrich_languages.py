@@ -140,3 +140,54 @@ def test_a_language_file_only_adds_words(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "xx.yaml").write_text(yaml.safe_dump({"agencies": {"XX:NEW": ["A"]}}))
     with pytest.raises(ValueError, match="unknown 'XX:NEW'"):
         lexicon._read("agencies.yaml")
+
+
+COUNTRIES = [
+    # each language names countries in its own words: names, adjectives, scripts
+    (
+        "ja",
+        "イギリス、フランス、オーストラリアとカナダは同様の規制を導入した。",
+        {"GB", "FR", "AU", "CA"},
+    ),
+    ("ja", "ロシアやイランなどへの輸出が対象となる。", {"RU", "IR"}),
+    ("ko", "영국, 프랑스, 호주와 캐나다도 비슷한 통제를 도입했다.", {"GB", "FR", "AU", "CA"}),
+    ("ko", "이번 조치는 러시아, 이란 등을 겨냥한다.", {"RU", "IR"}),
+    (
+        "de",
+        "Großbritannien und Russland reagierten, die spanische Regierung schwieg.",
+        {"GB", "RU", "ES"},
+    ),
+    (
+        "fr",
+        "Le Royaume-Uni, la Russie et l'Espagne ont réagi ; le groupe français aussi.",
+        {"GB", "RU", "ES", "FR"},
+    ),
+    (
+        "es",
+        "El Reino Unido, Francia y Rusia respondieron; el grupo británico también.",
+        {"GB", "FR", "RU"},
+    ),
+    ("it", "Il Regno Unito, la Francia e Israele hanno reagito.", {"GB", "FR", "IL"}),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "countries"), COUNTRIES)
+def test_countries_are_named_in_each_language(
+    language: str, text: str, countries: set[str]
+) -> None:
+    assert countries <= {c.id for c in tag_text(text).tags.countries}, language
+
+
+def test_no_word_is_two_readings_of_one_country() -> None:
+    # a language's adjective spelled like another language's name ("india", "Italien")
+    # would make the name an adjective, and the country no longer an actor
+    readings: dict[str, set[tuple[str, str]]] = {}
+    for pattern in lexicon.load_lexicon().patterns:
+        if pattern.kind == "country":
+            readings.setdefault(pattern.surface.lower(), set()).add((pattern.key, pattern.extra))
+    clashing = {
+        surface: sorted(found)
+        for surface, found in readings.items()
+        if len({extra for _, extra in found}) > 1
+    }
+    assert not clashing
