@@ -191,3 +191,32 @@ def test_no_word_is_two_readings_of_one_country() -> None:
         if len({extra for _, extra in found}) > 1
     }
     assert not clashing
+
+
+COMPANIES = [
+    (
+        "ja",
+        "クアルコムとソニー、デンソーが新しい車載チップを共同開発する。",
+        {"Qualcomm", "Sony", "Denso"},
+    ),
+    (
+        "ja",
+        "アリババとテンセントはエヌビディアの半導体を購入した。",
+        {"Alibaba", "Tencent", "Nvidia"},
+    ),
+    ("ko", "퀄컴과 삼성이 새 모바일 칩을 공개했다.", {"Qualcomm", "Samsung"}),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "companies"), COMPANIES)
+def test_vendors_are_named_in_their_local_script(
+    language: str, text: str, companies: set[str]
+) -> None:
+    assert {c.name for c in tag_text(text).tags.companies} == companies, language
+
+
+@pytest.mark.parametrize(
+    "text", ["새 애플리케이션은 인텔리전스 기능을 갖췄다.", "삼성동 사무실에서 회의가 열렸다."]
+)
+def test_a_vendor_name_inside_a_common_korean_word_is_no_vendor(text: str) -> None:
+    assert not tag_text(text).tags.companies
