@@ -220,3 +220,30 @@ def test_vendors_are_named_in_their_local_script(
 )
 def test_a_vendor_name_inside_a_common_korean_word_is_no_vendor(text: str) -> None:
     assert not tag_text(text).tags.companies
+
+
+FINES = [
+    # a competition fine or raid is a restriction by the competition authority
+    (
+        "fr",
+        "L'Autorité de la concurrence a infligé une amende de 20 millions d'euros au fabricant de puces.",
+        "FR",
+    ),
+    ("de", "Das Bundeskartellamt hat gegen den Halbleiterhersteller eine Geldbuße verhängt.", "DE"),
+    (
+        "it",
+        "L'Autorità garante della concorrenza e del mercato ha multato il produttore di semiconduttori.",
+        "IT",
+    ),
+    ("ko", "공정거래위원회는 반도체 업체에 과징금 500억원을 부과했다.", "KR"),
+    ("ja", "公正取引委員会は半導体メーカーに課徴金の納付を命じた。", "JP"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "actor"), FINES)
+def test_a_competition_fine_restricts_in_each_language(
+    language: str, text: str, actor: str
+) -> None:
+    result = tag_text(text)
+    assert result.read_stance == ("restrict", actor), language
+    assert {s.action for s in result.signals} == {"antitrust_probe"}, language
