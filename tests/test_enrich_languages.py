@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from enrich import lexicon
+from enrich.eval import RELEVANCE_THRESHOLD
 from enrich.tag import tag_text
 
 MOVES = [
@@ -226,13 +227,15 @@ FINES = [
     # a competition fine or raid is a restriction by the competition authority
     (
         "fr",
-        "L'Autorité de la concurrence a infligé une amende de 20 millions d'euros au fabricant de puces.",
+        "L'Autorité de la concurrence a infligé une amende de 20 millions d'euros "
+        "au fabricant de puces.",
         "FR",
     ),
     ("de", "Das Bundeskartellamt hat gegen den Halbleiterhersteller eine Geldbuße verhängt.", "DE"),
     (
         "it",
-        "L'Autorità garante della concorrenza e del mercato ha multato il produttore di semiconduttori.",
+        "L'Autorità garante della concorrenza e del mercato ha multato "
+        "il produttore di semiconduttori.",
         "IT",
     ),
     ("ko", "공정거래위원회는 반도체 업체에 과징금 500억원을 부과했다.", "KR"),
@@ -247,3 +250,33 @@ def test_a_competition_fine_restricts_in_each_language(
     result = tag_text(text)
     assert result.read_stance == ("restrict", actor), language
     assert {s.action for s in result.signals} == {"antitrust_probe"}, language
+
+
+SUBSIDIES = [
+    ("ja", "経済産業省は半導体工場の建設に4000億円の補助金を出すと発表した。", "JP"),
+    ("ko", "산업통상자원부는 반도체 공장에 보조금 1조원을 지급한다고 발표했다.", "KR"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "actor"), SUBSIDIES)
+def test_a_state_subsidy_eases_in_japanese_and_korean(language: str, text: str, actor: str) -> None:
+    result = tag_text(text)
+    assert result.read_stance == ("ease", actor), language
+    assert {s.action for s in result.signals} == {"subsidy"}, language
+
+
+POLICY_NEWS = [
+    # policy words and subjects each language has its own words for
+    ("ja", "中国政府はレアアースの日本向け輸出の許可を停止したと発表した。"),
+    ("ko", "정부는 희토류 수출통제에 대응해 국가안보 차원의 대책을 발표했다."),
+    (
+        "fr",
+        "Le gouvernement français a ouvert une enquête de sécurité nationale "
+        "sur les cartes graphiques de Nvidia.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), POLICY_NEWS)
+def test_policy_news_in_each_language_is_relevant(language: str, text: str) -> None:
+    assert tag_text(text).relevance >= RELEVANCE_THRESHOLD, language
