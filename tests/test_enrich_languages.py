@@ -1,5 +1,6 @@
-"""The same reading in Japanese, Korean, German, Spanish, French and Italian, from the words in
-enrich/taxonomy/languages/, on sentences written for these tests."""
+"""The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese and
+Indonesian, from the words in enrich/taxonomy/languages/, on sentences written for these
+tests."""
 
 from __future__ import annotations
 
@@ -63,6 +64,14 @@ MOVES = [
         "IT",
     ),
     ("it", "Gli Stati Uniti hanno revocato i dazi sui semiconduttori.", "ease", "US"),
+    (
+        "pt",
+        "O governo britânico proibiu a venda da fabricante de semicondutores.",
+        "restrict",
+        "GB",
+    ),
+    ("pt", "A Casa Branca autorizou as exportações de semicondutores para a China.", "ease", "US"),
+    ("id", "Pemerintah Jepang melarang ekspor semikonduktor ke Korea Selatan.", "restrict", "JP"),
 ]
 
 
