@@ -289,3 +289,17 @@ POLICY_NEWS = [
 @pytest.mark.parametrize(("language", "text"), POLICY_NEWS)
 def test_policy_news_in_each_language_is_relevant(language: str, text: str) -> None:
     assert tag_text(text).relevance >= RELEVANCE_THRESHOLD, language
+
+
+@pytest.mark.parametrize(
+    ("text", "chips"),
+    [
+        ("갤럭시용 스냅드래곤® 8 2세대를 탑재했다.", {"Snapdragon 8 Gen 2"}),
+        (
+            "한국은 스냅드래곤8 1세대를, 유럽은 엑시노스 2200을 쓴다.",
+            {"Snapdragon 8 Gen 1", "Exynos 2200"},
+        ),
+    ],
+)
+def test_phone_chips_written_in_hangul(text: str, chips: set[str]) -> None:
+    assert {c.id for c in tag_text(text).tags.chips} == chips
