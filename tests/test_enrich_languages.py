@@ -303,3 +303,17 @@ def test_policy_news_in_each_language_is_relevant(language: str, text: str) -> N
 )
 def test_phone_chips_written_in_hangul(text: str, chips: set[str]) -> None:
     assert {c.id for c in tag_text(text).tags.chips} == chips
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ja", "米商務省は中国の半導体企業をエンティティーリストに追加した。"),
+        ("ko", "미국 상무부는 중국 반도체 기업을 엔티티 리스트에 추가했다."),
+    ],
+)
+def test_the_entity_list_in_japanese_and_korean(language: str, text: str) -> None:
+    result = tag_text(text)
+    assert result.read_stance == ("restrict", "US"), language
+    assert {s.action for s in result.signals} == {"entity_list"}, language
+
