@@ -317,3 +317,20 @@ def test_the_entity_list_in_japanese_and_korean(language: str, text: str) -> Non
     assert result.read_stance == ("restrict", "US"), language
     assert {s.action for s in result.signals} == {"entity_list"}, language
 
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ja", "中国商務部は米国の半導体輸出規制に断固反対を表明した。"),
+        ("ko", "중국 상무부는 미국의 반도체 수출통제에 강력히 반대했다."),
+    ],
+)
+def test_a_reaction_to_a_move_is_not_the_reacting_government_s_move(
+    language: str, text: str
+) -> None:
+    assert tag_text(text).read_stance[1] != "CN", language
+
+
+def test_a_reaction_named_after_another_actor_leaves_the_move_standing() -> None:
+    text = "米国が半導体の輸出規制を強化し、中国は反対した。"
+    assert tag_text(text).read_stance == ("restrict", "US")
