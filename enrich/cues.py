@@ -467,6 +467,10 @@ def _governing_verb(
     here = tokens.index_at(cue.start)
     for verb in governing:
         there = tokens.index_at(verb.start)
+        if verb.key == "after":
+            if _reacts_after(cue, verb, mentions, tokens, here, there):
+                return verb
+            continue
         if not 0 < here - there <= 8 * tokens.scale:
             continue
         if verb.kind == "reaction":
@@ -477,6 +481,21 @@ def _governing_verb(
         ):
             return verb
     return None
+
+
+def _reacts_after(
+    cue: CueReading, verb: Mention, mentions: list[Mention], tokens: Tokens, here: int, there: int
+) -> bool:
+    """A reaction verb that follows its object (Japanese, Korean: "輸出規制に断固反対",
+    "수출통제에 강력히 반대했다"), in the cue's clause with no other actor named between:
+    "米国が規制を強化し、中国は反対した" leaves the US move standing."""
+    if not 0 < there - here <= 8 * tokens.scale or there >= tokens.clause_of(here)[1]:
+        return False
+    return not any(
+        m.kind in ("country", "agency", "context_agency", "company")
+        for m in mentions
+        if cue.end <= m.start < verb.start
+    )
 
 
 def _requirements(

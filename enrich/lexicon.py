@@ -367,6 +367,8 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.requirement_window = int(data["requirement"]["window_words"])
     lex.add(data["denial"], "denial", "denial")
     lex.add(data["reaction"], "reaction", "reaction")
+    # languages that put the verb after its object list their reaction verbs apart
+    lex.add(data.get("reaction_after", []), "reaction", "after")
     lex.add(data["lobbying"], "lobbying", "lobbying")
     lex.add(data["carve_out"], "carve_out", "carve_out")
     lex.add(data["privilege"]["nouns"], "privilege", "privilege")

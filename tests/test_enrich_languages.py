@@ -1,5 +1,6 @@
-"""The same reading in Japanese, Korean, German, Spanish, French and Italian, from the words in
-enrich/taxonomy/languages/, on sentences written for these tests."""
+"""The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese and
+Indonesian, from the words in enrich/taxonomy/languages/, on sentences written for these
+tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 from enrich import lexicon
+from enrich.eval import RELEVANCE_THRESHOLD
 from enrich.tag import tag_text
 
 MOVES = [
@@ -62,6 +64,14 @@ MOVES = [
         "IT",
     ),
     ("it", "Gli Stati Uniti hanno revocato i dazi sui semiconduttori.", "ease", "US"),
+    (
+        "pt",
+        "O governo britânico proibiu a venda da fabricante de semicondutores.",
+        "restrict",
+        "GB",
+    ),
+    ("pt", "A Casa Branca autorizou as exportações de semicondutores para a China.", "ease", "US"),
+    ("id", "Pemerintah Jepang melarang ekspor semikonduktor ke Korea Selatan.", "restrict", "JP"),
 ]
 
 
@@ -140,3 +150,187 @@ def test_a_language_file_only_adds_words(tmp_path: Path, monkeypatch: pytest.Mon
     (tmp_path / "xx.yaml").write_text(yaml.safe_dump({"agencies": {"XX:NEW": ["A"]}}))
     with pytest.raises(ValueError, match="unknown 'XX:NEW'"):
         lexicon._read("agencies.yaml")
+
+
+COUNTRIES = [
+    # each language names countries in its own words: names, adjectives, scripts
+    (
+        "ja",
+        "イギリス、フランス、オーストラリアとカナダは同様の規制を導入した。",
+        {"GB", "FR", "AU", "CA"},
+    ),
+    ("ja", "ロシアやイランなどへの輸出が対象となる。", {"RU", "IR"}),
+    ("ko", "영국, 프랑스, 호주와 캐나다도 비슷한 통제를 도입했다.", {"GB", "FR", "AU", "CA"}),
+    ("ko", "이번 조치는 러시아, 이란 등을 겨냥한다.", {"RU", "IR"}),
+    (
+        "de",
+        "Großbritannien und Russland reagierten, die spanische Regierung schwieg.",
+        {"GB", "RU", "ES"},
+    ),
+    (
+        "fr",
+        "Le Royaume-Uni, la Russie et l'Espagne ont réagi ; le groupe français aussi.",
+        {"GB", "RU", "ES", "FR"},
+    ),
+    (
+        "es",
+        "El Reino Unido, Francia y Rusia respondieron; el grupo británico también.",
+        {"GB", "FR", "RU"},
+    ),
+    ("it", "Il Regno Unito, la Francia e Israele hanno reagito.", {"GB", "FR", "IL"}),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "countries"), COUNTRIES)
+def test_countries_are_named_in_each_language(
+    language: str, text: str, countries: set[str]
+) -> None:
+    assert countries <= {c.id for c in tag_text(text).tags.countries}, language
+
+
+def test_no_word_is_two_readings_of_one_country() -> None:
+    # a language's adjective spelled like another language's name ("india", "Italien")
+    # would make the name an adjective, and the country no longer an actor
+    readings: dict[str, set[tuple[str, str]]] = {}
+    for pattern in lexicon.load_lexicon().patterns:
+        if pattern.kind == "country":
+            readings.setdefault(pattern.surface.lower(), set()).add((pattern.key, pattern.extra))
+    clashing = {
+        surface: sorted(found)
+        for surface, found in readings.items()
+        if len({extra for _, extra in found}) > 1
+    }
+    assert not clashing
+
+
+COMPANIES = [
+    (
+        "ja",
+        "クアルコムとソニー、デンソーが新しい車載チップを共同開発する。",
+        {"Qualcomm", "Sony", "Denso"},
+    ),
+    (
+        "ja",
+        "アリババとテンセントはエヌビディアの半導体を購入した。",
+        {"Alibaba", "Tencent", "Nvidia"},
+    ),
+    ("ko", "퀄컴과 삼성이 새 모바일 칩을 공개했다.", {"Qualcomm", "Samsung"}),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "companies"), COMPANIES)
+def test_vendors_are_named_in_their_local_script(
+    language: str, text: str, companies: set[str]
+) -> None:
+    assert {c.name for c in tag_text(text).tags.companies} == companies, language
+
+
+@pytest.mark.parametrize(
+    "text", ["새 애플리케이션은 인텔리전스 기능을 갖췄다.", "삼성동 사무실에서 회의가 열렸다."]
+)
+def test_a_vendor_name_inside_a_common_korean_word_is_no_vendor(text: str) -> None:
+    assert not tag_text(text).tags.companies
+
+
+FINES = [
+    # a competition fine or raid is a restriction by the competition authority
+    (
+        "fr",
+        "L'Autorité de la concurrence a infligé une amende de 20 millions d'euros "
+        "au fabricant de puces.",
+        "FR",
+    ),
+    ("de", "Das Bundeskartellamt hat gegen den Halbleiterhersteller eine Geldbuße verhängt.", "DE"),
+    (
+        "it",
+        "L'Autorità garante della concorrenza e del mercato ha multato "
+        "il produttore di semiconduttori.",
+        "IT",
+    ),
+    ("ko", "공정거래위원회는 반도체 업체에 과징금 500억원을 부과했다.", "KR"),
+    ("ja", "公正取引委員会は半導体メーカーに課徴金の納付を命じた。", "JP"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "actor"), FINES)
+def test_a_competition_fine_restricts_in_each_language(
+    language: str, text: str, actor: str
+) -> None:
+    result = tag_text(text)
+    assert result.read_stance == ("restrict", actor), language
+    assert {s.action for s in result.signals} == {"antitrust_probe"}, language
+
+
+SUBSIDIES = [
+    ("ja", "経済産業省は半導体工場の建設に4000億円の補助金を出すと発表した。", "JP"),
+    ("ko", "산업통상자원부는 반도체 공장에 보조금 1조원을 지급한다고 발표했다.", "KR"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "actor"), SUBSIDIES)
+def test_a_state_subsidy_eases_in_japanese_and_korean(language: str, text: str, actor: str) -> None:
+    result = tag_text(text)
+    assert result.read_stance == ("ease", actor), language
+    assert {s.action for s in result.signals} == {"subsidy"}, language
+
+
+POLICY_NEWS = [
+    # policy words and subjects each language has its own words for
+    ("ja", "中国政府はレアアースの日本向け輸出の許可を停止したと発表した。"),
+    ("ko", "정부는 희토류 수출통제에 대응해 국가안보 차원의 대책을 발표했다."),
+    (
+        "fr",
+        "Le gouvernement français a ouvert une enquête de sécurité nationale "
+        "sur les cartes graphiques de Nvidia.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), POLICY_NEWS)
+def test_policy_news_in_each_language_is_relevant(language: str, text: str) -> None:
+    assert tag_text(text).relevance >= RELEVANCE_THRESHOLD, language
+
+
+@pytest.mark.parametrize(
+    ("text", "chips"),
+    [
+        ("갤럭시용 스냅드래곤® 8 2세대를 탑재했다.", {"Snapdragon 8 Gen 2"}),
+        (
+            "한국은 스냅드래곤8 1세대를, 유럽은 엑시노스 2200을 쓴다.",
+            {"Snapdragon 8 Gen 1", "Exynos 2200"},
+        ),
+    ],
+)
+def test_phone_chips_written_in_hangul(text: str, chips: set[str]) -> None:
+    assert {c.id for c in tag_text(text).tags.chips} == chips
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ja", "米商務省は中国の半導体企業をエンティティーリストに追加した。"),
+        ("ko", "미국 상무부는 중국 반도체 기업을 엔티티 리스트에 추가했다."),
+    ],
+)
+def test_the_entity_list_in_japanese_and_korean(language: str, text: str) -> None:
+    result = tag_text(text)
+    assert result.read_stance == ("restrict", "US"), language
+    assert {s.action for s in result.signals} == {"entity_list"}, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ja", "中国商務部は米国の半導体輸出規制に断固反対を表明した。"),
+        ("ko", "중국 상무부는 미국의 반도체 수출통제에 강력히 반대했다."),
+    ],
+)
+def test_a_reaction_to_a_move_is_not_the_reacting_government_s_move(
+    language: str, text: str
+) -> None:
+    assert tag_text(text).read_stance[1] != "CN", language
+
+
+def test_a_reaction_named_after_another_actor_leaves_the_move_standing() -> None:
+    text = "米国が半導体の輸出規制を強化し、中国は反対した。"
+    assert tag_text(text).read_stance == ("restrict", "US")
