@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from enrich import domain, event_stories, text
+from enrich.context import _TOKEN, Token, Tokens
 from enrich.match import fold, matcher
 from enrich.wording import load_wording, tokens
 
@@ -154,3 +155,18 @@ def test_about_chips_on_our_texts() -> None:
     ]
     assert [fast_about_chips(t) for t in texts] == [plain_about_chips(t) for t in texts]
     assert [fast_about_chips(t) for t in texts] == [True, True, True, False, False]
+
+
+token_text = st.text(alphabet="ab Z9-'.,，中文\u00a0é(", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)  # the first fold of Chinese loads hant.yaml
+@given(token_text, st.integers(min_value=0, max_value=50))
+def test_tokens_built_in_c_match_the_named_tuple(value: str, start: int) -> None:
+    sentence = text.Sentence(0, start, start + len(value), value, False, 0)
+    plain = [
+        Token(start + m.start(), start + m.end(), m.group()) for m in _TOKEN.finditer(fold(value))
+    ]
+    built = Tokens(sentence).items
+    assert built == plain
+    assert all(type(t) is Token for t in built)
