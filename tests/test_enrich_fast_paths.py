@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from enrich import domain, event_stories, text
 from enrich.context import _TOKEN, Token, Tokens
-from enrich.match import fold, matcher
+from enrich.match import Mention, fold, matcher
 from enrich.wording import load_wording, tokens
 
 # the plain forms, as first written
@@ -170,3 +170,11 @@ def test_tokens_built_in_c_match_the_named_tuple(value: str, start: int) -> None
     built = Tokens(sentence).items
     assert built == plain
     assert all(type(t) is Token for t in built)
+
+
+def test_mentions_built_in_c_are_mentions() -> None:
+    value = "Nvidia said the U.S. Commerce Department approved H20 licences for China."
+    found = matcher().find(value)
+    assert {(m.kind, m.key) for m in found} >= {("company", "Nvidia"), ("chip", "H20")}
+    assert all(type(m) is Mention and m == Mention(*m) for m in found)
+    assert all(value[m.start : m.end] == m.surface for m in found)
