@@ -50,6 +50,9 @@ class Token(NamedTuple):
     text: str  # folded
 
 
+_new_token = tuple.__new__
+
+
 class Tokens:
     """A sentence's tokens, with lookups by character offset."""
 
@@ -63,10 +66,11 @@ class Tokens:
         self._text = sentence.text
         self._headline = sentence.headline
         start = sentence.start
+        # tuple.__new__ builds each Token in C: the NamedTuple's own __new__ is a Python
+        # function, called once per token of every sentence read
         self.items = [
-            Token(start + a, start + b, folded[a:b])
+            _new_token(Token, (start + match.start(), start + match.end(), match.group()))
             for match in _TOKEN.finditer(folded)
-            for a, b in (match.span(),)
         ]
         self._starts = [t.start for t in self.items]
         self._boundaries: list[int] | None = None

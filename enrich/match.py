@@ -47,6 +47,11 @@ class Mention(NamedTuple):
     extra: str = ""
 
 
+# Every hit read builds a Mention: tuple.__new__ does it in C, the NamedTuple's own
+# __new__ is a Python function
+_new_mention = tuple.__new__
+
+
 def fold(text: str) -> str:
     """Same-length normalisation: typographic quotes/dashes to ASCII, lower case, and
     traditional Chinese characters to simplified ones (taxonomy/hant.yaml)."""
@@ -182,7 +187,8 @@ class Matcher:
             for exact, kind, key, extra, is_main in readings:
                 if exact is not None and surface != exact:
                     continue
-                (main if is_main else aux).append(Mention(start, end, kind, key, surface, extra))
+                mention = _new_mention(Mention, (start, end, kind, key, surface, extra))
+                (main if is_main else aux).append(mention)
         if anchored:
             main += self._models(text, folded, main, anchored)
         chosen = _leftmost_longest(main)

@@ -16,8 +16,7 @@ from enrich.actors import Actor
 from enrich.attribution import acting_government
 from enrich.context import ArticleContext, Tokens, article_context, resolve_agency
 from enrich.decider import Move, decide, stance_features
-from enrich.domain import evidence as domain_evidence
-from enrich.domain import needed as domain_needed
+from enrich.domain import about_chips as domain_about_chips
 from enrich.explain import Explanation, SentenceTrace
 from enrich.framing import Frame, article_frame
 from enrich.lexicon import Lexicon, load_lexicon
@@ -139,13 +138,12 @@ def tag_text(text: str, title: str = "") -> TagResult:
         candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
-    chip_evidence = domain_evidence(all_mentions, folded)  # once: it scans the whole text
     # the headline and lead state what the story is about: a chip named there counts twice
     # ("controls on semiconductor, quantum and additive items" opening a law-firm note)
-    chip_evidence += domain_evidence(
-        [m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions]
-    )
-    about_chips = chip_evidence >= domain_needed(folded)
+    lead_mentions = [
+        m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions
+    ]
+    about_chips, chip_evidence = domain_about_chips(all_mentions + lead_mentions, folded)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
     frame = article_frame(by_sentence, weights)

@@ -12,7 +12,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich import event_stories, text
+from enrich import domain, event_stories, text
+from enrich.context import _TOKEN, Token, Tokens
+from enrich.match import Mention, fold, matcher
 from enrich.wording import load_wording, tokens
 
 # the plain forms, as first written
@@ -94,3 +96,85 @@ def test_known_wording_tokens_are_the_tokens_in_the_vocabulary() -> None:
     lead = " ".join(itertools.chain(vocabulary[:300], ["zzqx", "the", "zzqx"], SENTENCES))
     for sample in (lead, *SENTENCES):
         assert model.known_tokens(sample) == [t for t in tokens(sample) if t in model.idf]
+
+
+DOMAIN_WORDS = [
+    "the",
+    "ban",
+    "H20",
+    "chip",
+    "chipmakers",
+    "wafer fab",
+    "foundry",
+    "Nvidia",
+    "Google",
+    "memory",
+    "said",
+    "entity list",
+    "licences",
+    "实体清单",
+    "\n",
+]
+
+
+def plain_about_chips(value: str) -> bool:
+    """Every phrase and mention counted, then held against the length's bar."""
+    folded = fold(value)
+    rules = domain.rules()
+    total = float(sum(len(p.findall(folded)) for p in rules.phrases.values()))
+    for mention in matcher().find(value, folded):
+        if mention.kind in ("chip", "family", "classification"):
+            total += 2
+        elif mention.kind == "subject":
+            total += 0.5 if mention.surface.lower() in rules.ambiguous_words else 1
+        elif mention.kind == "company":
+            total += 0.5 if mention.key in rules.not_chip_companies else 1
+    return total >= domain.needed(folded)
+
+
+def fast_about_chips(value: str) -> bool:
+    folded = fold(value)
+    return domain.about_chips(matcher().find(value, folded), folded)[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(DOMAIN_WORDS), max_size=900))
+def test_about_chips_matches_counting_everything(words: list[str]) -> None:
+    value = " ".join(words)
+    assert fast_about_chips(value) == plain_about_chips(value)
+
+
+def test_about_chips_on_our_texts() -> None:
+    filler = "The council met on Tuesday and said little else. " * 60
+    texts = [
+        "Nvidia may ship the H20 again.",  # the mentions suffice: nothing scanned
+        filler + "Chipmakers in the region welcomed it.",  # a long text: phrase and subject
+        "The foundry was busy.",  # a short text: its phrase is enough
+        filler + "Its memory was long.",  # an ambiguous word, half a point
+        "Its memory was long.",
+    ]
+    assert [fast_about_chips(t) for t in texts] == [plain_about_chips(t) for t in texts]
+    assert [fast_about_chips(t) for t in texts] == [True, True, True, False, False]
+
+
+token_text = st.text(alphabet="ab Z9-'.,，中文\u00a0é(", max_size=40)
+
+
+@settings(max_examples=300, deadline=None)  # the first fold of Chinese loads hant.yaml
+@given(token_text, st.integers(min_value=0, max_value=50))
+def test_tokens_built_in_c_match_the_named_tuple(value: str, start: int) -> None:
+    sentence = text.Sentence(0, start, start + len(value), value, False, 0)
+    plain = [
+        Token(start + m.start(), start + m.end(), m.group()) for m in _TOKEN.finditer(fold(value))
+    ]
+    built = Tokens(sentence).items
+    assert built == plain
+    assert all(type(t) is Token for t in built)
+
+
+def test_mentions_built_in_c_are_mentions() -> None:
+    value = "Nvidia said the U.S. Commerce Department approved H20 licences for China."
+    found = matcher().find(value)
+    assert {(m.kind, m.key) for m in found} >= {("company", "Nvidia"), ("chip", "H20")}
+    assert all(type(m) is Mention and m == Mention(*m) for m in found)
+    assert all(value[m.start : m.end] == m.surface for m in found)
