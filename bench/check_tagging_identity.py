@@ -29,7 +29,7 @@ from enrich.realset import DEFAULT_CACHE
 from enrich.tag import tag_text
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "seeds"
+SEEDS = REPO.parent / "shared" / "seeds"  # ../shared/seeds, as the seed tests read them
 
 
 def texts(copies: int, real: Path) -> Iterator[tuple[str, str, str]]:
@@ -38,6 +38,8 @@ def texts(copies: int, real: Path) -> Iterator[tuple[str, str, str]]:
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             yield f"{path.stem}/{item['id']}", item.get("title", ""), item["text"]
+    if not SEEDS.is_dir():
+        print(f"the seed articles are not at {SEEDS}: checked without them", file=sys.stderr)
     for path in sorted(SEEDS.glob("*.txt")):
         yield f"seed/{path.name}", "", path.read_text(encoding="utf-8")
     for path in sorted(real.glob("*.txt")):
