@@ -7,12 +7,18 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import settings as hypothesis_settings
 
 from chipwire.settings import Settings
 from tests.loopback import LoopbackServer
 from tests.smtp import Inbox, free_port
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# Property tests check correctness; time budgets are bench/'s. A per-example deadline only
+# measures how loaded the machine is (a 2-core CI box ran one example in 760 ms).
+hypothesis_settings.register_profile("chipwire", deadline=None)
+hypothesis_settings.load_profile("chipwire")
 
 
 @pytest.fixture

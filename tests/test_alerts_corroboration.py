@@ -158,7 +158,7 @@ def _shifts(articles: list) -> list[tuple[object, ...]]:  # type: ignore[type-ar
     return [(c.id, c.previous, c.current, c.confirmed_at) for c in changes(articles)]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(STORY, max_size=14), st.randoms(use_true_random=False))
 def test_any_arrival_order_gives_the_same_confirmed_shifts(stories, rnd) -> None:  # type: ignore[no-untyped-def]
     articles = _articles(stories)
@@ -167,7 +167,7 @@ def test_any_arrival_order_gives_the_same_confirmed_shifts(stories, rnd) -> None
     assert _shifts(shuffled) == _shifts(articles)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     st.lists(STORY, min_size=1, max_size=12),
     st.integers(min_value=0, max_value=11),

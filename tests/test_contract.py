@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import jsonschema
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from chipwire.bus import ENRICHED_TOPIC, Message
@@ -70,7 +70,6 @@ def test_committed_schemas_match_the_models() -> None:
         assert committed == render(topic), f"schemas/{topic}.json drifted: run `make schemas`"
 
 
-@settings(deadline=None)  # examples take up to ~330 ms on a loaded machine: no deadline
 @given(articles)
 def test_enriched_article_round_trips_and_validates(article: EnrichedArticle) -> None:
     key, value, headers = encode(article, "test")

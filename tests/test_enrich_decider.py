@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from enrich.attribution import candidate_features
@@ -140,7 +140,6 @@ def test_the_stances_the_reading_leaves_open_travel_with_the_features() -> None:
     assert allowed(both) == list(CLASSES)
 
 
-@settings(deadline=None)  # the first example imports scikit-learn
 @given(st.lists(st.sampled_from("abcdefgh"), min_size=5, max_size=40))
 def test_event_folds_never_put_one_event_on_both_sides(groups: list[str]) -> None:
     folds = min(3, len(set(groups)))

@@ -137,7 +137,7 @@ def fast_about_chips(value: str) -> bool:
     return domain.about_chips(matcher().find(value, folded), folded)[0]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.lists(st.sampled_from(DOMAIN_WORDS), max_size=900))
 def test_about_chips_matches_counting_everything(words: list[str]) -> None:
     value = " ".join(words)
@@ -160,7 +160,7 @@ def test_about_chips_on_our_texts() -> None:
 token_text = st.text(alphabet="ab Z9-'.,，中文\u00a0é(", max_size=40)
 
 
-@settings(max_examples=300, deadline=None)  # the first fold of Chinese loads hant.yaml
+@settings(max_examples=300)
 @given(token_text, st.integers(min_value=0, max_value=50))
 def test_tokens_built_in_c_match_the_named_tuple(value: str, start: int) -> None:
     sentence = text.Sentence(0, start, start + len(value), value, False, 0)

@@ -168,7 +168,6 @@ _WORDS = st.sampled_from(
 )
 
 
-@settings(deadline=None)  # a correctness property; the time budget is bench/'s (flaked under load)
 @given(st.lists(_WORDS, max_size=80), st.text(max_size=40))
 def test_any_text_tags_without_error_and_evidence_points_into_it(
     words: list[str], title: str
@@ -215,7 +214,7 @@ _MIXED_TEXT = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(_MIXED_TEXT)
 def test_forms_split_by_script_find_what_one_automaton_finds(text: str) -> None:
     """Latin and CJK/Hangul forms live in two automata (the second scanned only when the

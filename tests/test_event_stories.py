@@ -281,7 +281,7 @@ def _components(drawn: list[Report]) -> dict[str, str]:
     return {a: name[root(a)] for a in by_id}
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(data=st.data())
 def test_events_do_not_depend_on_arrival_order(data: st.DataObject) -> None:
     drawn = data.draw(reports())
@@ -289,7 +289,7 @@ def test_events_do_not_depend_on_arrival_order(data: st.DataObject) -> None:
     assert _file_all(drawn) == _file_all(list(shuffled)) == _components(drawn)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(drawn=reports())
 def test_the_rule_is_symmetric(drawn: list[Report]) -> None:
     assert all(same_event(a, b) == same_event(b, a) for a in drawn for b in drawn)

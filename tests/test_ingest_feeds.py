@@ -82,7 +82,7 @@ def test_truncated_feed_keeps_what_parsed() -> None:
     assert parsed.warning is not None
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(st.binary(max_size=2000))
 def test_arbitrary_bytes_give_items_or_a_discard(data: bytes) -> None:
     try:
@@ -92,7 +92,7 @@ def test_arbitrary_bytes_give_items_or_a_discard(data: bytes) -> None:
     assert all(i.url.startswith(("http://", "https://")) for i in parsed.items)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.text(max_size=200))
 def test_any_title_text_round_trips_or_is_dropped_safely(title: str) -> None:
     from xml.sax.saxutils import escape

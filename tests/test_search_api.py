@@ -129,7 +129,7 @@ def shared_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Clien
 
 
 @given(st.text(max_size=120))
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 def test_no_query_text_makes_the_server_fail(shared_api: httpx.Client, text: str) -> None:
     reply = shared_api.get("/api/search", params={"query": text, "limit": 3, "facets": False})
     assert reply.status_code in (200, 400), reply.text
@@ -178,7 +178,7 @@ buckets = st.lists(
         query=texts,
     )
 )
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 def test_the_fast_json_is_the_documented_json_byte_for_byte(response: SearchResponse) -> None:
     """The API writes responses with orjson: exactly the bytes of the response model."""
     assert response.to_json() == response.model_dump_json().encode()

@@ -227,7 +227,7 @@ _source = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.lists(_source, max_size=8, unique_by=lambda s: s.feed.split("/")[2]))
 def test_opml_export_then_import_gives_the_same_sources(sources: list[Source]) -> None:
     ids = [s.id for s in sources]
