@@ -2,19 +2,29 @@
 
 The build is memory-only: a restart loses every topic and offset. Started on a free
 127.0.0.1 port, waited for with a bound, stopped by its PID (SIGTERM, then SIGKILL).
+
+A `finally` does not run when the process that started the broker is killed (SIGTERM's
+default action, SIGKILL, an OOM kill), and Ctrl-C reaches the broker only when it shares
+the terminal's foreground process group: so the kernel is asked to SIGKILL the broker
+when its parent dies (PR_SET_PDEATHSIG), and while a broker runs a SIGTERM to the parent
+is taken as Ctrl-C, so pytest's teardown or the `finally` of `running_tansu` stops it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 START_TIMEOUT_S = 15.0
 STOP_GRACE_S = 10.0
@@ -29,6 +39,53 @@ def tansu_binary() -> Path | None:
         return None
     binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
     return binary if binary.exists() else None
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """For Popen's preexec_fn: in the child, before exec, ask for SIGKILL when the parent
+    goes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:  # the parent died before the request was made
+            os._exit(1)
+
+    return arm
+
+
+_running: set[int] = set()  # PIDs of brokers this process started and has not stopped
+_previous_sigterm: Any = None
+
+
+def _interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # As Ctrl-C: pytest stops the session and runs the fixtures' teardown (a SystemExit
+    # would only fail the test in hand and go on); a script unwinds through `finally`.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _track(pid: int) -> None:
+    """Take SIGTERM as Ctrl-C while any broker runs (main thread only: signal
+    handlers can be set nowhere else), and put the previous handler back after."""
+    global _previous_sigterm
+    if not _running and threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous is signal.SIG_DFL:
+            _previous_sigterm = previous
+            signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    _running.add(pid)
+
+
+def _untrack(pid: int) -> None:
+    global _previous_sigterm
+    _running.discard(pid)
+    on_main = threading.current_thread() is threading.main_thread()
+    if not _running and _previous_sigterm is not None and on_main:
+        signal.signal(signal.SIGTERM, _previous_sigterm)
+        _previous_sigterm = None
 
 
 def free_port() -> int:
@@ -62,6 +119,9 @@ class Tansu:
         return f"127.0.0.1:{self.advertised_port}"
 
     def start(self) -> None:
+        # PR_SET_PDEATHSIG fires when the forking thread ends: only the main thread's
+        # end is the process's
+        on_main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
             [
                 str(self.binary),
@@ -75,12 +135,21 @@ class Tansu:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(os.getpid()) if on_main else None,
         )
-        _wait_for_port(self.port, self.proc, START_TIMEOUT_S)
+        _track(self.proc.pid)
+        try:
+            _wait_for_port(self.port, self.proc, START_TIMEOUT_S)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
+        if proc is None:
+            return
+        _untrack(proc.pid)
+        if proc.poll() is not None:
             return
         os.kill(proc.pid, signal.SIGTERM)
         try:
@@ -92,6 +161,8 @@ class Tansu:
     def kill(self) -> None:
         """Stop at once (SIGKILL), as a crashed broker would."""
         proc, self.proc = self.proc, None
+        if proc is not None:
+            _untrack(proc.pid)
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=STOP_GRACE_S)
