@@ -6,8 +6,8 @@ The build is memory-only: a restart loses every topic and offset. Started on a f
 A `finally` does not run when the process that started the broker is killed (SIGTERM's
 default action, SIGKILL, an OOM kill), and Ctrl-C reaches the broker only when it shares
 the terminal's foreground process group: so the kernel is asked to SIGKILL the broker
-when its parent dies (PR_SET_PDEATHSIG), and while a broker runs a SIGTERM to the parent
-is taken as Ctrl-C, so pytest's teardown or the `finally` of `running_tansu` stops it.
+when its parent dies (PR_SET_PDEATHSIG). No signal handler is installed: the test
+process's own handling of SIGTERM, and its forked children's, stay as they were.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 START_TIMEOUT_S = 15.0
 STOP_GRACE_S = 10.0
@@ -55,37 +53,6 @@ def _die_with_parent(parent_pid: int) -> Callable[[], None]:
             os._exit(1)
 
     return arm
-
-
-_running: set[int] = set()  # PIDs of brokers this process started and has not stopped
-_previous_sigterm: Any = None
-
-
-def _interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # As Ctrl-C: pytest stops the session and runs the fixtures' teardown (a SystemExit
-    # would only fail the test in hand and go on); a script unwinds through `finally`.
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _track(pid: int) -> None:
-    """Take SIGTERM as Ctrl-C while any broker runs (main thread only: signal
-    handlers can be set nowhere else), and put the previous handler back after."""
-    global _previous_sigterm
-    if not _running and threading.current_thread() is threading.main_thread():
-        previous = signal.getsignal(signal.SIGTERM)
-        if previous is signal.SIG_DFL:
-            _previous_sigterm = previous
-            signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
-    _running.add(pid)
-
-
-def _untrack(pid: int) -> None:
-    global _previous_sigterm
-    _running.discard(pid)
-    on_main = threading.current_thread() is threading.main_thread()
-    if not _running and _previous_sigterm is not None and on_main:
-        signal.signal(signal.SIGTERM, _previous_sigterm)
-        _previous_sigterm = None
 
 
 def free_port() -> int:
@@ -137,7 +104,6 @@ class Tansu:
             stderr=subprocess.DEVNULL,
             preexec_fn=_die_with_parent(os.getpid()) if on_main else None,
         )
-        _track(self.proc.pid)
         try:
             _wait_for_port(self.port, self.proc, START_TIMEOUT_S)
         except BaseException:
@@ -146,10 +112,7 @@ class Tansu:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        _untrack(proc.pid)
-        if proc.poll() is not None:
+        if proc is None or proc.poll() is not None:
             return
         os.kill(proc.pid, signal.SIGTERM)
         try:
@@ -161,8 +124,6 @@ class Tansu:
     def kill(self) -> None:
         """Stop at once (SIGKILL), as a crashed broker would."""
         proc, self.proc = self.proc, None
-        if proc is not None:
-            _untrack(proc.pid)
         if proc is not None and proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=STOP_GRACE_S)
