@@ -10,8 +10,13 @@ from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 
 from chipwire.settings import Settings
+from tests.kafka.kafka_fixtures import tansu
 from tests.loopback import LoopbackServer
 from tests.smtp import Inbox, free_port
+
+# Defined here once: a session fixture imported into several modules is one fixture per
+# module to pytest, each with its own broker, all alive until the session ends.
+__all__ = ["tansu"]
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "kafka"))
-from kafka_fixtures import kafka_settings, poll_quiet, poll_until, tansu, unique
+from kafka_fixtures import kafka_settings, poll_quiet, poll_until, unique
 
 from chipwire.bus import Bus, Message
 from chipwire.bus.embedded import EmbeddedBus
 from chipwire.bus.kafka import KafkaBus
 
-__all__ = ["tansu"]
 # kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

@@ -1,3 +1,4 @@
-from tests.kafka.kafka_fixtures import _collect_leaked_sockets, tansu
+from tests.kafka.kafka_fixtures import _collect_leaked_sockets
 
-__all__ = ["_collect_leaked_sockets", "tansu"]
+# the `tansu` broker fixture lives in tests/conftest.py: defined once, one broker a session
+__all__ = ["_collect_leaked_sockets"]

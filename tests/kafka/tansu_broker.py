@@ -2,18 +2,26 @@
 
 The build is memory-only: a restart loses every topic and offset. Started on a free
 127.0.0.1 port, waited for with a bound, stopped by its PID (SIGTERM, then SIGKILL).
+
+A `finally` does not run when the process that started the broker is killed (SIGTERM's
+default action, SIGKILL, an OOM kill), and Ctrl-C reaches the broker only when it shares
+the terminal's foreground process group: so the kernel is asked to SIGKILL the broker
+when its parent dies (PR_SET_PDEATHSIG). No signal handler is installed: the test
+process's own handling of SIGTERM, and its forked children's, stay as they were.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 START_TIMEOUT_S = 15.0
@@ -29,6 +37,22 @@ def tansu_binary() -> Path | None:
         return None
     binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
     return binary if binary.exists() else None
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """For Popen's preexec_fn: in the child, before exec, ask for SIGKILL when the parent
+    goes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:  # the parent died before the request was made
+            os._exit(1)
+
+    return arm
 
 
 def free_port() -> int:
@@ -62,6 +86,9 @@ class Tansu:
         return f"127.0.0.1:{self.advertised_port}"
 
     def start(self) -> None:
+        # PR_SET_PDEATHSIG fires when the forking thread ends: only the main thread's
+        # end is the process's
+        on_main = threading.current_thread() is threading.main_thread()
         self.proc = subprocess.Popen(
             [
                 str(self.binary),
@@ -75,8 +102,13 @@ class Tansu:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent(os.getpid()) if on_main else None,
         )
-        _wait_for_port(self.port, self.proc, START_TIMEOUT_S)
+        try:
+            _wait_for_port(self.port, self.proc, START_TIMEOUT_S)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

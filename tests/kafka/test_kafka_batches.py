@@ -23,12 +23,12 @@ from enrich import event_store
 from enrich.event_stage import EventSink
 from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
-from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, read_keys, tansu, unique
+from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, read_keys, unique
 from tests.kafka.tansu_broker import Tansu
 from tests.kafka.tcp_proxy import TcpProxy
 from tests.test_enrich_stage import STORIES, raw
 
-__all__ = ["proxied_tansu", "tansu"]
+__all__ = ["proxied_tansu"]
 # kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

@@ -20,10 +20,9 @@ import pytest
 from chipwire import outbox
 from chipwire.bus.kafka import KafkaBus
 from tests.kafka.crash_children import SINK_SCHEMA
-from tests.kafka.kafka_fixtures import kafka_settings, read_keys, tansu, unique
+from tests.kafka.kafka_fixtures import kafka_settings, read_keys, unique
 from tests.kafka.tansu_broker import Tansu
 
-__all__ = ["tansu"]
 # kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 REPO = Path(__file__).resolve().parents[2]

@@ -17,11 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.kafka.kafka_fixtures import TEST_GROUP_TIMEOUTS, tansu, unique
+from tests.kafka.kafka_fixtures import TEST_GROUP_TIMEOUTS, unique
 from tests.kafka.tansu_broker import Tansu
 from tests.loopback import LoopbackServer
 
-__all__ = ["tansu"]
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = 24

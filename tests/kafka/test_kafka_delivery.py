@@ -24,13 +24,12 @@ from tests.kafka.kafka_fixtures import (
     poll_until,
     proxied_tansu,
     read_keys,
-    tansu,
     unique,
 )
 from tests.kafka.tansu_broker import Tansu
 from tests.kafka.tcp_proxy import TcpProxy
 
-__all__ = ["proxied_tansu", "tansu"]
+__all__ = ["proxied_tansu"]
 # kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 

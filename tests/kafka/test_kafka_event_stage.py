@@ -21,11 +21,10 @@ from chipwire.runner import Pipeline
 from chipwire.settings import Settings
 from chipwire.stage import StageRunner
 from enrich.tag import tag_article
-from tests.kafka.kafka_fixtures import kafka_settings, tansu, unique
+from tests.kafka.kafka_fixtures import kafka_settings, unique
 from tests.kafka.tansu_broker import Tansu
 from tests.test_event_stories import BRIEF, HUAXIA, LEDGER, MONTH_LATER, raw
 
-__all__ = ["tansu"]
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 
 ONE_EVENT = (LEDGER, BRIEF, HUAXIA)

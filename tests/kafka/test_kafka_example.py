@@ -14,10 +14,9 @@ from chipwire.bus import ENRICHED_TOPIC
 from chipwire.bus.kafka import KafkaBus
 from chipwire.contract import EnrichedArticle, SourceRef
 from chipwire.events import encode
-from tests.kafka.kafka_fixtures import kafka_settings, tansu, unique
+from tests.kafka.kafka_fixtures import kafka_settings, unique
 from tests.kafka.tansu_broker import Tansu
 
-__all__ = ["tansu"]
 # kafka-python 3.0.12 drops sockets of refused connections unclosed (collected after each test)
 pytestmark = pytest.mark.filterwarnings("ignore::ResourceWarning")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "consumer.py"

@@ -102,3 +102,25 @@ def test_a_stage_batch_goes_to_the_broker_in_one_request_however_slowly_it_is_ma
     bus.close()
     assert outcomes == ["delivered"] * 10
     assert requests == 1  # a 10 ms linger sent about one request per record
+
+
+@pytest.mark.timeout(90)
+def test_the_bus_clients_keep_no_kafka_python_sensors_and_still_deliver(
+    proxied_tansu: tuple[Tansu, TcpProxy],
+) -> None:
+    """kafka-python records a dozen metric sensors per request; chipwire reads none of
+    them (its metrics are its own), so its producer and consumers are built without."""
+    broker, _proxy = proxied_tansu
+    settings = kafka_settings(broker.bootstrap, kafka_topic_prefix=unique("sensors") + ".")
+    bus = KafkaBus(settings)
+    bus.ensure_topics()
+    consumer = bus.consumer("chipwire-index", [RAW_TOPIC])
+    try:
+        bus.publish(RAW_TOPIC, "k", b"v")
+        got = consumer.poll(10, 10.0)
+        assert [m.key for m in got] == ["k"]
+        assert bus.producer().metrics() is None
+        assert consumer._consumer.metrics() is None  # type: ignore[attr-defined]
+    finally:
+        consumer.close()
+        bus.close()
