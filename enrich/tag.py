@@ -138,12 +138,10 @@ def tag_text(text: str, title: str = "") -> TagResult:
         candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
-    # the headline and lead state what the story is about: a chip named there counts twice
-    # ("controls on semiconductor, quantum and additive items" opening a law-firm note)
     lead_mentions = [
         m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions
     ]
-    about_chips, chip_evidence = domain_about_chips(all_mentions + lead_mentions, folded)
+    about_chips, chip_evidence = domain_about_chips(all_mentions, folded, lead=lead_mentions)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
     frame = article_frame(by_sentence, weights)
