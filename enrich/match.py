@@ -60,12 +60,16 @@ def fold(text: str) -> str:
     for typographic, plain in _FOLD_PAIRS:
         if typographic in text:
             text = text.replace(typographic, plain)
-    if _FULL_WIDTH.search(text) is not None:
+    # full-width forms and CJK characters are all wide: one scan tells a text (most of
+    # them, typographic quotes and accents aside) that holds neither
+    wide = _HAS_WIDE.search(text) is not None
+    if wide and _FULL_WIDTH.search(text) is not None:
         text = text.translate(_NARROW)
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    if _CJK.search(lowered) is None:
+    # lower-casing makes no CJK character of another one
+    if not wide or _CJK.search(lowered) is None:
         return lowered  # translating is slow; most texts hold no Chinese at all
     return lowered.translate(_simplified())
 
