@@ -208,8 +208,8 @@ class Matcher:
         Finance"); a generic name a contextual rule resolves for that country
         ("China's Ministry of Commerce") stays with the rule."""
         assert self.bodies is not None
-        if not self.bodies.may_name_one(text):
-            return chosen
+        # no look for a head noun first: find's own scan for them finds none as fast, and
+        # a text that holds one would be scanned for it twice
         added: list[Mention] = []
         for body in self.bodies.find(text, chosen):
             if body.replaces is not None:
