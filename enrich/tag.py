@@ -20,7 +20,7 @@ from enrich.domain import about_chips as domain_about_chips
 from enrich.explain import Explanation, SentenceTrace
 from enrich.framing import Frame, article_frame
 from enrich.lexicon import Lexicon, load_lexicon
-from enrich.match import Mention, countries_named_in, fold, matcher
+from enrich.match import Mention, countries_named_in, fold_and_width, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
 from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance
@@ -84,11 +84,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
     body_offset = len(title) + 2 if title.strip() else 0
     cut = cut_related_block(document, lexicon.related_headers)
     analysed = document[:cut]
-    folded = fold(analysed)
+    folded, wide = fold_and_width(analysed)
     captions = lexicon.captions
     headline = headline_end(analysed, body_offset > 0, captions)
     sentences = _distinct(split_sentences(analysed, headline, captions), folded)
-    by_sentence = _assign(sentences, matcher().find(analysed, folded))
+    by_sentence = _assign(sentences, matcher().find(analysed, folded, wide))
     weights = _prominence(sentences)
     context = article_context(analysed, by_sentence, weights, lexicon)
 
