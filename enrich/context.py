@@ -251,7 +251,9 @@ def resolve_agency(
 RUNNER_UP_SHARE = 0.5  # of the main country's weight, for a generic name it has no body for
 MAX_CJK_QUALIFIER_GAP = 2  # characters between the country and the body: 中国的, 美方
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")
-_LAST_WORD = re.compile(r"(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
+# The last word (then "the") before the end: tried only where a word starts, the
+# earliest place it can match (a start inside a word matches from the word's start too)
+_LAST_WORD = re.compile(r"(?<!\w)(\w+)\W*(?:the\s+)?$", re.IGNORECASE)
 
 
 # A country right after a generic name qualifies it too: "Ministry of Commerce of China",

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import pairwise
 
 from enrich.context import CLAUSE_PUNCT, Tokens
@@ -650,6 +651,31 @@ def _ends_with_word(text: str, word: str) -> bool:
     return word.startswith("n'") or not rest or not (rest[-1].isalnum() or rest[-1] == "'")
 
 
+@cache
+def _spaced_out(words: tuple[str, ...], ascii_only: bool) -> tuple[tuple[str, str], ...]:
+    """Each word of cjk_not_negating as its characters stand in a phrase of tokens, and
+    the blanks that replace them; for an ASCII phrase, only the ASCII words (none)."""
+    kept = [w for w in words if w.isascii() or not ascii_only]
+    return tuple((f" {' '.join(w)} ", " " + "_ " * len(w)) for w in kept)
+
+
+@cache
+def _negators_by_first_word(negators: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    by_first: dict[str, list[int]] = {}
+    for i, negator in enumerate(negators):
+        by_first.setdefault(negator.split(" ")[0], []).append(i)
+    return {word: tuple(found) for word, found in by_first.items()}
+
+
+def _may_negate(phrase: str, negators: tuple[str, ...]) -> list[str]:
+    """The negators, in the lexicon's order, that can stand in `phrase` (" a b c "): its
+    first word is one of the phrase's words (and "n't", read from inside words)."""
+    by_first = _negators_by_first_word(negators)
+    found = {i for word in phrase.split() for i in by_first.get(word, ())}
+    found.update(by_first.get("n't", ()))
+    return [negators[i] for i in sorted(found)]
+
+
 def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     here = tokens.index_at(cue.start)
     clause_start = tokens.clause_of(here)[0]
@@ -676,14 +702,14 @@ def _apply_negation(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> None:
     if not window or tokens.words(here, here + 1) == ["only"]:
         return
     phrase = " " + " ".join(window) + " "
-    for word in lexicon.cjk_not_negating:  # 未来, 不断: a negator's character, no negation
-        phrase = phrase.replace(f" {' '.join(word)} ", " " + "_ " * len(word))
+    for spaced, blanked in _spaced_out(lexicon.cjk_not_negating, phrase.isascii()):
+        phrase = phrase.replace(spaced, blanked)  # 未来, 不断: a negator's character, no negation
     for refusal in REFUSAL:
         if f" {refusal} " in phrase and cue.direction == "ease":
             cue.direction = "restrict"
             cue.notes.append(f"'{refusal}' + ease cue: a refusal restricts")
             return
-    for negator in lexicon.negators:
+    for negator in _may_negate(phrase, lexicon.negators):
         if f" {negator} " in phrase or (
             negator == "n't" and any(w.endswith("n't") for w in window)
         ):

@@ -5,6 +5,7 @@ The word lists are data: enrich/taxonomy/domain.yaml."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,14 +42,19 @@ def rules() -> DomainRules:
     )
 
 
-def about_chips(mentions: list[Mention], folded_text: str) -> tuple[bool, float]:
+def about_chips(
+    mentions: Sequence[Mention], folded_text: str, lead: Sequence[Mention] = ()
+) -> tuple[bool, float]:
     """Whether the text is about chips, and how strongly (see domain.yaml for the
-    counting). The mentions are counted first: when they reach max_evidence, the most any
-    length asks, the text is about chips and neither its phrases nor its words are counted
-    (the two scans of the whole text, a twentieth of tagging); the evidence returned is
-    then the mentions' alone. Otherwise it is counted in full."""
+    counting). `lead` are the mentions of the headline and lead (also in `mentions`): the
+    headline and lead state what a story is about, so what they name counts twice
+    ("controls on semiconductor, quantum and additive items" opening a law-firm note).
+    The mentions are counted first: when they reach max_evidence, the most any length
+    asks, the text is about chips and neither its phrases nor its words are counted (the
+    two scans of the whole text, a twentieth of tagging); the evidence returned is then
+    the mentions' alone. Otherwise it is counted in full."""
     found = rules()
-    named = _named_evidence(mentions)
+    named = _named_evidence(mentions) + _named_evidence(lead)
     if named >= found.max_evidence:
         return True, named
     total = _phrase_evidence(folded_text) + named
@@ -67,7 +73,7 @@ def _phrase_evidence(folded_text: str) -> float:
     )
 
 
-def _named_evidence(mentions: list[Mention]) -> float:
+def _named_evidence(mentions: Sequence[Mention]) -> float:
     found = rules()
     total = 0.0
     for mention in mentions:

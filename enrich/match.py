@@ -26,6 +26,9 @@ _CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # forms live in an automaton of their own, scanned only when a text holds such a character
 _WIDE = "\u2e80"
 _HAS_WIDE = re.compile("[\u2e80-\U0010ffff]")
+# A text without any of these folds to a text without a wide character: the Cherokee
+# capitals are the only narrow characters whose lower case is wide (a test checks)
+_MAY_FOLD_WIDE = re.compile("[\u13a0-\u13ef\u2e80-\U0010ffff]")
 _START, _END = itemgetter(0), itemgetter(1)  # a Mention's start and end
 _FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
 # Full-width letters and digits (Ｈ２０ in CJK text) as ASCII, one character for one
@@ -55,19 +58,29 @@ _new_mention = tuple.__new__
 def fold(text: str) -> str:
     """Same-length normalisation: typographic quotes/dashes to ASCII, lower case, and
     traditional Chinese characters to simplified ones (taxonomy/hant.yaml)."""
+    return fold_and_width(text)[0]
+
+
+def fold_and_width(text: str) -> tuple[str, bool]:
+    """fold(text), and False when neither the text nor its folded form holds a wide
+    character (so no full-width form either): Matcher.find then need not look for one."""
     if text.isascii():
-        return text.lower()
+        return text.lower(), False
     for typographic, plain in _FOLD_PAIRS:
         if typographic in text:
             text = text.replace(typographic, plain)
-    if _FULL_WIDTH.search(text) is not None:
+    # full-width forms and CJK characters are all wide: one scan tells a text (most of
+    # them, typographic quotes and accents aside) that holds neither
+    wide = _MAY_FOLD_WIDE.search(text) is not None
+    if wide and _FULL_WIDTH.search(text) is not None:
         text = text.translate(_NARROW)
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    if _CJK.search(lowered) is None:
-        return lowered  # translating is slow; most texts hold no Chinese at all
-    return lowered.translate(_simplified())
+    # lower-casing makes no CJK character of another one
+    if not wide or _CJK.search(lowered) is None:
+        return lowered, wide  # translating is slow; most texts hold no Chinese at all
+    return lowered.translate(_simplified()), wide
 
 
 @cache
@@ -153,24 +166,27 @@ class Matcher:
         for automaton in (self._narrow, self._wide):
             automaton.make_automaton()
 
-    def hits(self, folded: str) -> Iterator[tuple[int, Entry]]:
-        """(end index, entry) of every form found in the folded text, overlaps included."""
-        if len(self._wide) and _HAS_WIDE.search(folded) is not None:
+    def hits(self, folded: str, wide: bool = True) -> Iterator[tuple[int, Entry]]:
+        """(end index, entry) of every form found in the folded text, overlaps included
+        (`wide` False: the caller knows it holds no wide character)."""
+        if wide and len(self._wide) and _HAS_WIDE.search(folded) is not None:
             return chain(self._narrow.iter(folded), self._wide.iter(folded))
         return self._narrow.iter(folded)  # type: ignore[no-any-return]
 
-    def find(self, text: str, folded: str | None = None) -> list[Mention]:
+    def find(self, text: str, folded: str | None = None, wide: bool = True) -> list[Mention]:
         """All mentions in `text`, sorted by start (MAIN ones never overlap).
-        `folded` is fold(text) when the caller has it already."""
+        `folded` is fold(text) when the caller has it already; `wide` False when
+        fold_and_width said it holds no wide character (two scans of the text saved)."""
         folded = fold(text) if folded is None else folded
-        if not text.isascii() and _FULL_WIDTH.search(text) is not None:
+        if wide and not text.isascii() and _FULL_WIDTH.search(text) is not None:
             text = text.translate(_NARROW)  # same length: offsets hold for the text as given
         # padded[i] is the character before folded[i], a space at either end
         padded = f" {folded} "
         main: list[Mention] = []
         aux: list[Mention] = []
         anchored: dict[int, set[int]] = {}  # where a chip model may start -> its families
-        for end_index, (reach, word_start, word_end, readings, families) in self.hits(folded):
+        hits = self.hits(folded, wide)
+        for end_index, (reach, word_start, word_end, readings, families) in hits:
             start, end = end_index - reach, end_index + 1
             before = padded[start]
             # _is_word_char inlined: this loop sees every hit of every form
@@ -204,8 +220,8 @@ class Matcher:
         Finance"); a generic name a contextual rule resolves for that country
         ("China's Ministry of Commerce") stays with the rule."""
         assert self.bodies is not None
-        if not self.bodies.may_name_one(text):
-            return chosen
+        # no look for a head noun first: find's own scan for them finds none as fast, and
+        # a text that holds one would be scanned for it twice
         added: list[Mention] = []
         for body in self.bodies.find(text, chosen):
             if body.replaces is not None:

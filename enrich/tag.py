@@ -20,7 +20,7 @@ from enrich.domain import about_chips as domain_about_chips
 from enrich.explain import Explanation, SentenceTrace
 from enrich.framing import Frame, article_frame
 from enrich.lexicon import Lexicon, load_lexicon
-from enrich.match import Mention, countries_named_in, fold, matcher
+from enrich.match import Mention, countries_named_in, fold_and_width, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
 from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance
@@ -84,11 +84,11 @@ def tag_text(text: str, title: str = "") -> TagResult:
     body_offset = len(title) + 2 if title.strip() else 0
     cut = cut_related_block(document, lexicon.related_headers)
     analysed = document[:cut]
-    folded = fold(analysed)
+    folded, wide = fold_and_width(analysed)
     captions = lexicon.captions
     headline = headline_end(analysed, body_offset > 0, captions)
     sentences = _distinct(split_sentences(analysed, headline, captions), folded)
-    by_sentence = _assign(sentences, matcher().find(analysed, folded))
+    by_sentence = _assign(sentences, matcher().find(analysed, folded, wide))
     weights = _prominence(sentences)
     context = article_context(analysed, by_sentence, weights, lexicon)
 
@@ -138,12 +138,10 @@ def tag_text(text: str, title: str = "") -> TagResult:
         candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)
 
     all_mentions = [m for mentions in by_sentence for m in mentions]
-    # the headline and lead state what the story is about: a chip named there counts twice
-    # ("controls on semiconductor, quantum and additive items" opening a law-firm note)
     lead_mentions = [
         m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions
     ]
-    about_chips, chip_evidence = domain_about_chips(all_mentions + lead_mentions, folded)
+    about_chips, chip_evidence = domain_about_chips(all_mentions, folded, lead=lead_mentions)
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
     frame = article_frame(by_sentence, weights)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.match import fold, matcher
+from enrich.match import _HAS_WIDE, _MAY_FOLD_WIDE, fold, fold_and_width, matcher
 from enrich.tag import tag_text
 
 
@@ -221,3 +221,27 @@ def test_forms_split_by_script_find_what_one_automaton_finds(text: str) -> None:
     text holds such a character): the hits are exactly those of one automaton."""
     folded = fold(text)
     assert sorted(matcher().hits(folded), key=repr) == _one_automaton_hits(folded)
+
+
+def test_only_the_characters_looked_for_fold_into_wide_ones() -> None:
+    """fold_and_width's one scan looks for wide characters and for the narrow ones whose
+    lower case is wide: every other narrow character lower-cases to narrow ones."""
+    narrow = (chr(c) for c in range(0x2E80) if not 0xD800 <= c < 0xE000)
+    folding_wide = [c for c in narrow if _HAS_WIDE.search(c.lower())]
+    assert folding_wide
+    assert all(_MAY_FOLD_WIDE.match(c) for c in folding_wide)
+
+
+_WIDTH_TEXT = st.text(
+    alphabet=string.ascii_letters + " .,'’-" + "中國芯片禁令한국輸出ＨＨ２０ᎠᏔΣİé", max_size=60
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_FORMS), _WIDTH_TEXT), max_size=12).map("".join))
+def test_a_text_said_to_be_narrow_is_matched_as_if_looked_at(text: str) -> None:
+    folded, wide = fold_and_width(text)
+    assert folded == fold(text)
+    if not wide:
+        assert not _HAS_WIDE.search(text) and not _HAS_WIDE.search(folded)
+    assert matcher().find(text, folded, wide) == matcher().find(text)

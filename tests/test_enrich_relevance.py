@@ -5,6 +5,8 @@ The sentences are invented for these tests.
 
 from __future__ import annotations
 
+from enrich import domain
+from enrich.match import fold, matcher
 from enrich.tag import tag_text
 
 # A long regulatory note that names chips only in its opening sentence: the rest is the
@@ -34,6 +36,19 @@ def test_a_chip_word_only_deep_in_a_long_rule_note_does_not_make_it_about_chips(
         + "One example in the notice concerns a semiconductor distributor."
     )
     assert tag_text(text).relevance < 0.5
+
+
+def test_what_the_lead_names_counts_twice_for_the_domain() -> None:
+    text = "Regulators restricted exports of semiconductor tools. " + _JARGON
+    folded = fold(text)
+    mentions = matcher().find(text, folded)
+    lead = [m for m in mentions if m.end <= len("Regulators restricted exports of semiconductor")]
+    assert [m.kind for m in lead if m.kind == "subject"]  # the lead names a chip technology
+    alone, alone_evidence = domain.about_chips(mentions, folded)
+    led, led_evidence = domain.about_chips(mentions, folded, lead=lead)
+    assert not alone
+    assert led
+    assert led_evidence == alone_evidence + 1
 
 
 def test_competition_and_merger_reviews_of_chipmakers_are_policy_news() -> None:
