@@ -21,6 +21,7 @@ from typing import Any, cast
 
 from chipwire.contract import Stance
 from enrich.framing import Frame
+from enrich.lexicon import load_lexicon
 from enrich.stance import DIRECTIONS, StanceDecision, Weighted
 
 MODEL_FILE = Path(__file__).resolve().parent / "model" / "stance.json"
@@ -39,6 +40,10 @@ CUE_OUTCOMES = (
 # Mixed is left open only when the weaker direction weighs at least this share of the
 # stronger (the guidelines' "comparable prominence"; see _possible)
 MIXED_MIN_COMPARABLE = 0.25
+# The kinds of body (agencies.yaml `type`) whose share of the news the decider weighs:
+# a research service or an audit office reports on moves and never makes one, a court
+# rules on another body's measure (annuls a fine, upholds a ban). Features, never vetoes.
+WEIGHED_BODIES = ("research", "court")
 # What the model weighs: chosen by 5-fold cross-validation on the real fit split, where
 # the other features read (certainty counts, cue outcomes, government counts ...) added
 # nothing beyond noise; they stay in the explanation. carve_out_* are weighed since a
@@ -78,10 +83,18 @@ DECIDING_FEATURES = (
     "carve_out_up_front",
     "carve_out_news",
     "carve_out_paired",
+    *(f"body_{kind}" for kind in WEIGHED_BODIES),
 )
 
-# Lawmakers mostly ask, write and propose: their cues are rarely a move in force
-LEGISLATURES = frozenset({"US:CONGRESS", "CN:NPC", "EU:PARLIAMENT"})
+
+def body_of(agency: str | None) -> str:
+    """The kind of body an agency is (agencies.yaml `type`); "" when none is known."""
+    return load_lexicon().agency_type.get(agency, "") if agency else ""
+
+
+def is_legislature(agency: str | None) -> bool:
+    """Lawmakers mostly ask, write and propose: their cues are rarely a move in force."""
+    return body_of(agency) == "legislature"
 
 
 @dataclass(frozen=True)
@@ -166,7 +179,7 @@ def stance_features(
             )
         features[f"{direction}_governments"] = float(len({m.weighted.jurisdiction for m in news}))
         features[f"{direction}_legislature"] = _squash(
-            m.weighted.weight for m in news if m.agency in LEGISLATURES
+            m.weighted.weight for m in news if is_legislature(m.agency)
         )
     restrict, ease = features["restrict_up_front"], features["ease_up_front"]
     features["up_front_balance"] = (restrict - ease) / (restrict + ease) if restrict + ease else 0
@@ -177,6 +190,7 @@ def stance_features(
         features[f"comparable_{scope}"] = weights[0] / weights[1] if weights[1] else 0.0
     for name in ("unconfirmed", "self_restraint", "two_way", "retrospective"):
         features[f"frame_{name}"] = float(bool(getattr(frame, name)))
+    features.update(_body_features(trade))
     features["relevance"] = relevance
     features["about_chips"] = float(about_chips)
     features.update(_carve_out_features(trade, features["restrict_up_front"]))
@@ -193,6 +207,18 @@ def _carve_out_features(trade: Sequence[Move], restrict_up_front: float) -> dict
         "carve_out_up_front": up_front,
         "carve_out_news": _squash(m.weighted.weight for m in carved),
         "carve_out_paired": up_front if restrict_up_front else 0.0,
+    }
+
+
+def _body_features(trade: Sequence[Move]) -> dict[str, float]:
+    """`body_<type>`: the share of the news move weight whose actor is a body of that kind."""
+    news = [m for m in trade if not m.background and not m.weak]
+    total = sum(m.weighted.weight for m in news)
+    return {
+        f"body_{kind}": sum(m.weighted.weight for m in news if body_of(m.agency) == kind) / total
+        if total
+        else 0.0
+        for kind in WEIGHED_BODIES
     }
 
 

@@ -218,3 +218,15 @@ def test_a_restriction_that_spares_some_firms_or_uses_is_still_a_restriction(
     the fitted decider reads the tariff with its exemption as restrict, not mixed."""
     result = tag_text(text, title)
     assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
+
+
+def test_the_kind_of_body_that_acts_is_a_feature() -> None:
+    report = Move(
+        Weighted("restrict", "US", 2.0, True, False, True), "reported", False, "", "US:CRS"
+    )
+    curb = Move(Weighted("restrict", "US", 2.0, True, False, True), "official", False, "", "US:BIS")
+    features = stance_features([report, curb], Frame(), StanceDecision("restrict", "US"), 0.9, True)
+    assert features["body_research"] == pytest.approx(0.5)
+    assert features["body_court"] == 0.0
+    alone = stance_features([curb], Frame(), StanceDecision("restrict", "US"), 0.9, True)
+    assert alone["body_research"] == 0.0
