@@ -67,6 +67,10 @@ DECIDING_FEATURES = (
     ),
     "comparable_news",
     "comparable_up_front",
+    "both_up_front",
+    "both_headline",
+    "no_news_move",
+    *(f"reaction_{direction}_up_front" for direction in ("restrict", "ease")),
     "support_up_front",
     "frame_unconfirmed",
     "frame_self_restraint",
@@ -121,22 +125,28 @@ def stance_features(
     rules: StanceDecision,
     relevance: float,
     about_chips: bool,
-    readings: Sequence[tuple[str, bool]] = (),
+    readings: Sequence[tuple[str, bool, str]] = (),
 ) -> dict[str, float]:
     """Named article features; every value is a count, a sum squashed by log1p, or a flag.
 
     `readings` holds how each cue was read (enrich.cues outcomes: a move, negated, a
     company's own decision, a reaction to or lobbying for someone else's move, a state of
-    affairs ...) and whether it stands in the headline or lead."""
+    affairs ...), whether it stands in the headline or lead, and its direction."""
     features: dict[str, float] = {
         f"rules_{stance}": float(rules.stance == stance) for stance in CLASSES
     }
     possible = _possible(moves)  # what the reading leaves open, so a refit can apply it too
     features.update({f"can_{stance}": float(stance in possible) for stance in CLASSES})
     for outcome in CUE_OUTCOMES:
-        found = [up_front for kind, up_front in readings if kind == outcome]
+        found = [up_front for kind, up_front, _ in readings if kind == outcome]
         features[f"cues_{outcome}_up_front"] = math.log1p(sum(found))
         features[f"cues_{outcome}_all"] = math.log1p(len(found))
+    # "Beijing welcomes the resumption of sales": a second government's reaction is no move
+    # of its own, yet it tells which way the first one moved
+    for direction in DIRECTIONS:
+        features[f"reaction_{direction}_up_front"] = math.log1p(
+            sum(up and kind == "reaction" and way == direction for kind, up, way in readings)
+        )
     # Money for chipmakers is industrial policy, not an opening of trade: its own features
     weak = [m for m in moves if m.weak]
     moves = [m for m in moves if not m.weak]
@@ -184,6 +194,9 @@ def stance_features(
     restrict, ease = features["restrict_up_front"], features["ease_up_front"]
     features["up_front_balance"] = (restrict - ease) / (restrict + ease) if restrict + ease else 0
     features["both_up_front"] = float(restrict > 0 and ease > 0)
+    features["both_headline"] = features["restrict_headline"] * features["ease_headline"]
+    # no confident move read as news: the wording alone must not make one
+    features["no_news_move"] = float(not features["restrict_news"] and not features["ease_news"])
     # "comparable prominence": the weaker direction's weight over the stronger's
     for scope in ("news", "up_front"):
         weights = sorted((features[f"restrict_{scope}"], features[f"ease_{scope}"]))
