@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from enrich.decider import LEGISLATURES, SUPPORT_ACTIONS, Move
+from enrich.decider import SUPPORT_ACTIONS, Move, body_of, is_legislature
 from enrich.stance import DIRECTIONS
 
 ATTRIBUTION_FILE = Path(__file__).resolve().parent / "model" / "jurisdiction.json"
@@ -52,6 +52,7 @@ ATTRIBUTION_FEATURES = (
     "recent_share",
     "official",
     "legislature_only",
+    "research_only",
 )
 
 
@@ -97,7 +98,9 @@ def candidate_features(
             "speaker_of_other": float(any(m.quoted_by == government for m in mine)),
             "recent_share": _fraction([m for m in own if m.recent], own),
             "official": float(any(m.certainty == "official" for m in own)),
-            "legislature_only": float(bool(own) and all(m.agency in LEGISLATURES for m in own)),
+            "legislature_only": float(bool(own) and all(is_legislature(m.agency) for m in own)),
+            # a research service's or an audit office's report: its government did not act
+            "research_only": float(bool(own) and all(body_of(m.agency) == "research" for m in own)),
         }
     return out
 

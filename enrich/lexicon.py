@@ -98,6 +98,18 @@ class ContextRule:
     fallback: str | None = None  # after the qualifier, the named bodies and the context
 
 
+# The kinds of government body agencies.yaml's `type` names
+AGENCY_TYPES = (
+    "executive",
+    "ministry",
+    "regulator",
+    "enforcement",
+    "court",
+    "legislature",
+    "research",
+)
+
+
 @dataclass
 class Lexicon:
     patterns: list[Pattern] = field(default_factory=list)
@@ -106,6 +118,8 @@ class Lexicon:
     company_home: dict[str, str] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
     agency_jurisdiction: dict[str, str] = field(default_factory=lambda: Derived(_jurisdiction_of))
+    # agencies.yaml `type`; a body a language file adds without one has no kind
+    agency_type: dict[str, str] = field(default_factory=dict)
     country_names: dict[str, str] = field(default_factory=dict)
     context_rules: list[ContextRule] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
@@ -329,6 +343,10 @@ def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
         agency_id = agency["id"]
         lex.agency_names[agency_id] = agency["name"]
         lex.agency_jurisdiction[agency_id] = agency["jurisdiction"]
+        if (kind := agency.get("type")) is not None:
+            if kind not in AGENCY_TYPES:
+                raise ValueError(f"agencies {agency_id}: type {kind!r} not in {AGENCY_TYPES}")
+            lex.agency_type[agency_id] = kind
         lex.add(agency.get("aliases", []), "agency", agency_id)
         lex.add(agency.get("exact", []), "agency", agency_id, exact=True)
     lex.add(data.get("anaphors", []), "anaphor", "anaphor")

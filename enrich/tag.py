@@ -95,7 +95,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
     explanation = Explanation(cut_at=cut if cut < len(document) else None)
     agencies: dict[str, None] = {}
     candidates: list[tuple[Candidate, Sentence, float]] = []
-    readings: list[tuple[str, bool]] = []
+    readings: list[tuple[str, bool, str]] = []
     talk_of: dict[int, frozenset[str]] = {}  # sentence index -> the talk classes it holds
     up_front_talk: set[str] = set()
     carried: Actor | None = None
@@ -132,7 +132,7 @@ def tag_text(text: str, title: str = "") -> TagResult:
         recent = carried if carried and _follows(carried_from, sentence) else None
         reading = read_sentence(mentions, resolved, tokens, lexicon, context, recent)
         trace.cues = reading.cues
-        readings.extend((cue.outcome, weight >= 2.0) for cue in reading.cues)
+        readings.extend((cue.outcome, weight >= 2.0, cue.direction) for cue in reading.cues)
         if reading.actor:
             carried, carried_from = reading.actor, sentence
         candidates.extend((candidate, sentence, weight) for candidate in reading.candidates)

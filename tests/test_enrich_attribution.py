@@ -350,3 +350,15 @@ def test_the_move_a_government_retaliates_against_is_background() -> None:
         "China banned exports of gallium on Tuesday, responding to US export curbs on chips."
     )
     assert [m.background for m in result.moves] == [False, True]
+
+
+def test_a_government_whose_only_actor_is_a_research_body_is_marked() -> None:
+    report = Move(
+        Weighted("restrict", "US", 2.0, True, False, True), "reported", False, "", "US:CRS"
+    )
+    curb = Move(
+        Weighted("restrict", "CN", 1.0, True, False, True), "official", False, "", "CN:MOFCOM"
+    )
+    candidates = candidate_features("restrict", [report, curb], None, None)
+    assert candidates["US"]["research_only"] == 1.0
+    assert candidates["CN"]["research_only"] == 0.0

@@ -43,6 +43,23 @@ def test_zero_rates_deferrals_and_privileges_ease(text: str) -> None:
     assert "ease" in {d for _, d in live_cues(text)}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The EU General Court on Wednesday annulled the antitrust fine on the modem maker.",
+        "A South Korean appeals court quashed the penalty on the memory maker on Friday.",
+        "A U.S. court struck down the import ban on the wafer supplier's tools on Monday.",
+        "欧盟法院周三推翻了欧盟委员会对该芯片设计企业的罚款。",
+    ],
+)
+def test_a_court_undoing_a_fine_or_ban_eases(text: str) -> None:
+    assert {d for _, d in live_cues(text)} == {"ease"}
+
+
+def test_a_fine_set_by_a_regulator_restricts_in_chinese_too() -> None:
+    assert {d for _, d in live_cues("欧盟委员会周三对该芯片设计企业处以罚款。")} == {"restrict"}
+
+
 def test_removing_a_partner_from_the_white_list_restricts() -> None:
     cues = live_cues("The cabinet removed Korea from the white list of trusted buyers on Monday.")
     assert ("white list", "restrict") in cues

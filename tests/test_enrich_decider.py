@@ -217,3 +217,36 @@ def test_a_restriction_that_spares_some_firms_or_uses_is_still_a_restriction(
     the fitted decider reads the tariff with its exemption as restrict, not mixed."""
     result = tag_text(text, title)
     assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
+
+
+def test_the_kind_of_body_that_acts_is_a_feature() -> None:
+    report = Move(
+        Weighted("restrict", "US", 2.0, True, False, True), "reported", False, "", "US:CRS"
+    )
+    curb = Move(Weighted("restrict", "US", 2.0, True, False, True), "official", False, "", "US:BIS")
+    features = stance_features([report, curb], Frame(), StanceDecision("restrict", "US"), 0.9, True)
+    assert features["body_research"] == pytest.approx(0.5)
+    assert features["body_court"] == 0.0
+    alone = stance_features([curb], Frame(), StanceDecision("restrict", "US"), 0.9, True)
+    assert alone["body_research"] == 0.0
+
+
+def test_a_reaction_up_front_tells_the_direction_it_reacts_to() -> None:
+    readings = [
+        ("reaction", True, "ease"),
+        ("reaction", False, "restrict"),
+        ("signal", True, "ease"),
+    ]
+    features = stance_features([], Frame(), StanceDecision("none", None), 0.9, True, readings)
+    assert features["reaction_ease_up_front"] > 0.0
+    assert features["reaction_restrict_up_front"] == 0.0
+
+
+def test_both_directions_in_the_headline_and_no_news_move_are_features() -> None:
+    ban = Move(Weighted("restrict", "JP", 3.0, True, True, True), "official", False, "")
+    grant = Move(Weighted("ease", "JP", 3.0, True, True, True), "official", False, "")
+    both = stance_features([ban, grant], Frame(), StanceDecision("mixed", "JP"), 0.9, True)
+    assert both["both_headline"] == 1.0 and both["no_news_move"] == 0.0
+    recalled = Move(Weighted("restrict", "JP", 1.0, False, False, True), "official", True, "")
+    only_background = stance_features([recalled], Frame(), StanceDecision("none", None), 0.9, True)
+    assert only_background["no_news_move"] == 1.0 and only_background["both_headline"] == 0.0

@@ -61,11 +61,6 @@ def test_opposite_moves_announced_as_such_are_mixed() -> None:
     assert result.read_stance[1] == "JP"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refit with s7a in the split (3 Dec) moved this fitted decision; the stance work "
-    "of the same session is to bring it back",
-)
 def test_both_directions_in_the_headline_are_mixed() -> None:
     result = tag_text(
         "Japan's trade ministry made both changes in one notice on Friday. Tokyo Electron "
@@ -250,11 +245,6 @@ def test_moves_made_at_once_are_announced_as_two_way() -> None:
     assert result.read_stance[0] == "mixed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the refit with s7a in the split (3 Dec) moved this fitted decision; the stance work "
-    "of the same session is to bring it back",
-)
 def test_a_move_dated_to_an_earlier_month_is_background() -> None:
     result = tag_text(
         "Thousands of engineers visited the Semicon Japan exhibition this week. Exhibitors "
