@@ -222,3 +222,18 @@ def test_forms_split_by_script_find_what_one_automaton_finds(text: str) -> None:
     text holds such a character): the hits are exactly those of one automaton."""
     folded = fold(text)
     assert sorted(matcher().hits(folded), key=repr) == _one_automaton_hits(folded)
+
+
+@pytest.mark.parametrize(
+    ("japanese", "chinese"),
+    [("反対", "反对"), ("経済", "经济"), ("関税", "关税"), ("県", "縣"), ("対中", "對中")],
+)
+def test_japanese_shinjitai_fold_as_their_chinese_characters_do(
+    japanese: str, chinese: str
+) -> None:
+    assert fold(japanese) == fold(chinese)
+
+
+def test_a_shinjitai_that_is_an_everyday_chinese_character_keeps_its_chinese_reading() -> None:
+    # 予 (for 豫 in Japanese) is "to give" in Chinese; 研 is its own character in both
+    assert fold("给予研究") == "给予研究"
