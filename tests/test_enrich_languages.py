@@ -334,3 +334,26 @@ def test_a_reaction_to_a_move_is_not_the_reacting_government_s_move(
 def test_a_reaction_named_after_another_actor_leaves_the_move_standing() -> None:
     text = "米国が半導体の輸出規制を強化し、中国は反対した。"
     assert tag_text(text).read_stance == ("restrict", "US")
+
+
+def test_the_japanese_comma_ends_a_clause_only_in_japanese() -> None:
+    from enrich.context import Tokens
+    from enrich.text import Sentence
+
+    def clause(text: str, word: str) -> str:
+        tokens = Tokens(Sentence(0, 0, len(text), text, False, 0))
+        first, last = tokens.clause_of(tokens.index_at(text.index(word)))
+        return text[tokens.items[first].start : tokens.items[last - 1].end]
+
+    # Japanese: after a topic or a company the clause ends; a list of katakana names stays one
+    assert clause("サムスン、韓国政府が規制を解除", "政府") == "韓国政府が規制を解除"
+    assert clause("ガリウム、ゲルマニウム、アンチモンを規制", "規制") == (
+        "ガリウム、ゲルマニウム、アンチモンを規制"
+    )
+    # Chinese: "、" only joins the items of a list
+    assert clause("镓、锗和锑被禁止出口", "禁止") == "镓、锗和锑被禁止出口"
+
+
+def test_a_company_named_before_the_japanese_comma_does_not_make_the_move() -> None:
+    text = "サムスン、韓国政府が半導体材料の輸出規制を解除"
+    assert tag_text(text).read_stance == ("ease", "KR")
