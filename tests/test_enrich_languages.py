@@ -1,5 +1,5 @@
-"""The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese and
-Indonesian, from the words in enrich/taxonomy/languages/, on sentences written for these
+"""The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese,
+Indonesian, Dutch, Hungarian, Hindi, Russian and Arabic, from the words in enrich/taxonomy/languages/, on sentences written for these
 tests."""
 
 from __future__ import annotations
@@ -72,6 +72,32 @@ MOVES = [
     ),
     ("pt", "A Casa Branca autorizou as exportações de semicondutores para a China.", "ease", "US"),
     ("id", "Pemerintah Jepang melarang ekspor semikonduktor ke Korea Selatan.", "restrict", "JP"),
+    (
+        "nl",
+        "De Nederlandse regering heeft een exportverbod voor chipmachines naar China ingesteld.",
+        "restrict",
+        "NL",
+    ),
+    (
+        "nl",
+        "De Europese Commissie heeft de overname van de chipfabrikant goedgekeurd.",
+        "ease",
+        "EU",
+    ),
+    (
+        "hu",
+        "Japán exportkorlátozásokat vezet be a chipgyártó berendezések kivitelére.",
+        "restrict",
+        "JP",
+    ),
+    ("hi", "अमेरिका ने हुवावे को अमेरिकी कंपनियों से चिप खरीदने की अनुमति दे दी है।", "ease", "US"),
+    (
+        "ru",
+        "США ввели экспортные ограничения на поставки полупроводников в Китай.",
+        "restrict",
+        "US",
+    ),
+    ("ar", "فرضت الولايات المتحدة قيودا على تصدير الرقائق إلى الصين.", "restrict", "US"),
 ]
 
 
