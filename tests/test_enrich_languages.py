@@ -383,3 +383,29 @@ def test_the_japanese_comma_ends_a_clause_only_in_japanese() -> None:
 def test_a_company_named_before_the_japanese_comma_does_not_make_the_move() -> None:
     text = "サムスン、韓国政府が半導体材料の輸出規制を解除"
     assert tag_text(text).read_stance == ("ease", "KR")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "ja",
+            "サムスン電子の四半期決算は半導体の売上高が増え、営業利益が過去最高となった。"
+            "米国の輸出規制の影響は限定的だった。株価は上昇した。",
+        ),
+        (
+            "ko",
+            "삼성전자는 1분기 실적에서 반도체 매출과 영업이익이 늘었다고 밝혔다. "
+            "미국의 수출 규제 영향은 작았다. 주가는 올랐다.",
+        ),
+        (
+            "de",
+            "Infineon meldete für das Quartal mehr Umsatz und Gewinn mit Halbleitern. "
+            "Die Exportkontrollen der USA spielten kaum eine Rolle; die Prognose steigt.",
+        ),
+    ],
+)
+def test_an_earnings_story_naming_a_curb_in_passing_is_not_policy_news(
+    language: str, text: str
+) -> None:
+    assert tag_text(text).relevance < RELEVANCE_THRESHOLD, language
