@@ -1,6 +1,6 @@
 """The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese,
-Indonesian, Dutch, Hungarian, Hindi, Russian and Arabic, from the words in enrich/taxonomy/languages/, on sentences written for these
-tests."""
+Indonesian, Dutch, Hungarian, Hindi, Russian and Arabic, from the words in
+enrich/taxonomy/languages/, on sentences written for these tests."""
 
 from __future__ import annotations
 
@@ -409,3 +409,43 @@ def test_an_earnings_story_naming_a_curb_in_passing_is_not_policy_news(
     language: str, text: str
 ) -> None:
     assert tag_text(text).relevance < RELEVANCE_THRESHOLD, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "actor"),
+    [
+        (
+            "fr",
+            "Le gouvernement chinois a interdit les exportations de gallium vers les États-Unis.",
+            "CN",
+        ),
+        (
+            "es",
+            "El gobierno japonés prohibió las exportaciones de semiconductores a Rusia.",
+            "JP",
+        ),
+    ],
+)
+def test_a_demonym_after_the_government_word_names_the_actor(
+    language: str, text: str, actor: str
+) -> None:
+    assert tag_text(text).read_stance == ("restrict", actor), language
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "actor"),
+    [
+        ("es", "Bruselas multó a Intel por abuso de posición dominante en semiconductores.", "EU"),
+        ("pt", "Tóquio proibiu as exportações de semicondutores para a Rússia.", "JP"),
+        ("de", "Brüssel hat gegen den Chiphersteller Intel eine Geldbuße verhängt.", "EU"),
+    ],
+)
+def test_a_capital_stands_for_its_government_in_each_language(
+    language: str, text: str, actor: str
+) -> None:
+    assert tag_text(text).read_stance == ("restrict", actor), language
+
+
+def test_a_korean_headline_s_one_hanja_country_names_the_body() -> None:
+    agencies = {a.id for a in tag_text("中 상무부, 갈륨 수출 통제 발표").tags.agencies}
+    assert agencies == {"CN:MOFCOM"}
