@@ -92,6 +92,8 @@ def _country_strength(
     if any(word in lexicon.authority_nouns for word in _until_boundary(after)):
         return 0.0 if partner else 0.95  # "talks with Chinese officials": not the actor
     if mention.extra == "demonym":
+        if before in lexicon.authority_nouns:
+            return 0.95  # "le gouvernement chinois", "las autoridades japonesas"
         next_is_cue = any(tokens.index_at(c) == last + 1 for c in cue_starts)
         return 0.85 if next_is_cue else 0.0  # "the Chinese block"
     if agent:

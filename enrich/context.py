@@ -42,6 +42,13 @@ LIST_JOINERS = frozenset({"and", "or"})
 CLAUSE_PUNCT = frozenset(
     {",", ";", ":", "—", "(", ")", "–", "，", "；", "：", "（", "）", "。", "?", "？", "!", "！"}
 )
+# Japanese writes "、" where Chinese writes "，": after a topic and between clauses
+# ("米国が規制を強化し、中国は反発した"), and also between the items of a list. Chinese
+# keeps "、" for lists alone, so it ends a clause only in a sentence with kana in it.
+JAPANESE_COMMA = "、"
+_KANA = re.compile("[\u3040-\u30ff]")
+JAPANESE_CLAUSE_PUNCT = CLAUSE_PUNCT | {JAPANESE_COMMA}
+JAPANESE_LIST_COMMAS = LIST_COMMAS | {JAPANESE_COMMA}
 
 
 class Token(NamedTuple):
@@ -102,30 +109,46 @@ class Tokens:
     def words(self, first: int, last: int) -> list[str]:
         return [t.text for t in self.items[first if first > 0 else 0 : last if last > 0 else 0]]
 
-    def _in_a_list(self, comma: int) -> bool:
+    def _in_a_list(self, comma: int, commas: frozenset[str] = LIST_COMMAS) -> bool:
         """A comma between items of a list ("gallium, germanium and antimony") joins,
         it does not end a clause: up to three words, then another comma or and/or, then a
         word."""
-        if self.items[comma].text not in LIST_COMMAS:
+        if self.items[comma].text not in commas:
             return False
+        if self.items[comma].text == JAPANESE_COMMA and self._closes_a_list(comma):
+            return True
         for step in range(1, 5):
             if comma + step + 1 >= len(self.items):
                 return False
             token = self.items[comma + step].text
-            if step > 1 and token in LIST_JOINERS | LIST_COMMAS:
+            if step > 1 and (token in LIST_JOINERS or token in commas):
                 after = self.items[comma + step + 1].text
                 return after.isalnum() and after not in CLAUSE_WORDS
             if not token.replace("-", "").isalnum() or token in CLAUSE_WORDS:
                 return False
         return False
 
+    def _closes_a_list(self, comma: int) -> bool:
+        """ "ガリウム、ゲルマニウム、アンチモンを": a Japanese list's last item takes a particle,
+        not a comma or and/or, so the comma before it is known by the item before it: up to
+        four words, then another "、"."""
+        for step in range(1, 5):
+            if comma - step - 1 < 0 or not self.items[comma - step].text.isalnum():
+                return False
+            if self.items[comma - step - 1].text == JAPANESE_COMMA:
+                return True
+        return False
+
     def clause_of(self, index: int) -> tuple[int, int]:
         """Token range [start, end) of the clause holding token `index`."""
         if self._boundaries is None:
+            punct, commas = CLAUSE_PUNCT, LIST_COMMAS
+            if JAPANESE_COMMA in self.folded and _KANA.search(self.folded) is not None:
+                punct, commas = JAPANESE_CLAUSE_PUNCT, JAPANESE_LIST_COMMAS
             self._boundaries = [
                 i
                 for i, t in enumerate(self.items)
-                if (t.text in CLAUSE_PUNCT and not self._in_a_list(i)) or t.text in CLAUSE_WORDS
+                if (t.text in punct and not self._in_a_list(i, commas)) or t.text in CLAUSE_WORDS
             ]
         position = bisect_right(self._boundaries, index)
         start = self._boundaries[position - 1] + 1 if position > 0 else 0

@@ -57,7 +57,8 @@ _new_mention = tuple.__new__
 
 def fold(text: str) -> str:
     """Same-length normalisation: typographic quotes/dashes to ASCII, lower case, and
-    traditional Chinese characters to simplified ones (taxonomy/hant.yaml)."""
+    traditional Chinese characters and Japanese shinjitai to simplified ones
+    (taxonomy/hant.yaml)."""
     return fold_and_width(text)[0]
 
 
@@ -86,7 +87,9 @@ def fold_and_width(text: str) -> tuple[str, bool]:
 @cache
 def _simplified() -> dict[int, int]:
     data = load_file(TAXONOMY_DIR / "hant.yaml")
-    traditional, simplified = "".join(data["traditional"]), "".join(data["simplified"])
+    # Japanese shinjitai fold the same way: 対 as 對 does, to 对
+    traditional = "".join(data["traditional"]) + "".join(data["shinjitai"])
+    simplified = "".join(data["simplified"]) + "".join(data["shinjitai_simplified"])
     assert len(traditional) == len(simplified), "hant.yaml: rows of unequal length"
     return str.maketrans(traditional, simplified)
 

@@ -1,6 +1,6 @@
-"""The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese and
-Indonesian, from the words in enrich/taxonomy/languages/, on sentences written for these
-tests."""
+"""The same reading in Japanese, Korean, German, Spanish, French, Italian, Portuguese,
+Indonesian, Dutch, Hungarian, Hindi, Russian and Arabic, from the words in
+enrich/taxonomy/languages/, on sentences written for these tests."""
 
 from __future__ import annotations
 
@@ -72,6 +72,32 @@ MOVES = [
     ),
     ("pt", "A Casa Branca autorizou as exportações de semicondutores para a China.", "ease", "US"),
     ("id", "Pemerintah Jepang melarang ekspor semikonduktor ke Korea Selatan.", "restrict", "JP"),
+    (
+        "nl",
+        "De Nederlandse regering heeft een exportverbod voor chipmachines naar China ingesteld.",
+        "restrict",
+        "NL",
+    ),
+    (
+        "nl",
+        "De Europese Commissie heeft de overname van de chipfabrikant goedgekeurd.",
+        "ease",
+        "EU",
+    ),
+    (
+        "hu",
+        "Japán exportkorlátozásokat vezet be a chipgyártó berendezések kivitelére.",
+        "restrict",
+        "JP",
+    ),
+    ("hi", "अमेरिका ने हुवावे को अमेरिकी कंपनियों से चिप खरीदने की अनुमति दे दी है।", "ease", "US"),
+    (
+        "ru",
+        "США ввели экспортные ограничения на поставки полупроводников в Китай.",
+        "restrict",
+        "US",
+    ),
+    ("ar", "فرضت الولايات المتحدة قيودا على تصدير الرقائق إلى الصين.", "restrict", "US"),
 ]
 
 
@@ -334,3 +360,92 @@ def test_a_reaction_to_a_move_is_not_the_reacting_government_s_move(
 def test_a_reaction_named_after_another_actor_leaves_the_move_standing() -> None:
     text = "米国が半導体の輸出規制を強化し、中国は反対した。"
     assert tag_text(text).read_stance == ("restrict", "US")
+
+
+def test_the_japanese_comma_ends_a_clause_only_in_japanese() -> None:
+    from enrich.context import Tokens
+    from enrich.text import Sentence
+
+    def clause(text: str, word: str) -> str:
+        tokens = Tokens(Sentence(0, 0, len(text), text, False, 0))
+        first, last = tokens.clause_of(tokens.index_at(text.index(word)))
+        return text[tokens.items[first].start : tokens.items[last - 1].end]
+
+    # Japanese: after a topic or a company the clause ends; a list of katakana names stays one
+    assert clause("サムスン、韓国政府が規制を解除", "政府") == "韓国政府が規制を解除"
+    assert clause("ガリウム、ゲルマニウム、アンチモンを規制", "規制") == (
+        "ガリウム、ゲルマニウム、アンチモンを規制"
+    )
+    # Chinese: "、" only joins the items of a list
+    assert clause("镓、锗和锑被禁止出口", "禁止") == "镓、锗和锑被禁止出口"
+
+
+def test_a_company_named_before_the_japanese_comma_does_not_make_the_move() -> None:
+    text = "サムスン、韓国政府が半導体材料の輸出規制を解除"
+    assert tag_text(text).read_stance == ("ease", "KR")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "ja",
+            "サムスン電子の四半期決算は半導体の売上高が増え、営業利益が過去最高となった。"
+            "米国の輸出規制の影響は限定的だった。株価は上昇した。",
+        ),
+        (
+            "ko",
+            "삼성전자는 1분기 실적에서 반도체 매출과 영업이익이 늘었다고 밝혔다. "
+            "미국의 수출 규제 영향은 작았다. 주가는 올랐다.",
+        ),
+        (
+            "de",
+            "Infineon meldete für das Quartal mehr Umsatz und Gewinn mit Halbleitern. "
+            "Die Exportkontrollen der USA spielten kaum eine Rolle; die Prognose steigt.",
+        ),
+    ],
+)
+def test_an_earnings_story_naming_a_curb_in_passing_is_not_policy_news(
+    language: str, text: str
+) -> None:
+    assert tag_text(text).relevance < RELEVANCE_THRESHOLD, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "actor"),
+    [
+        (
+            "fr",
+            "Le gouvernement chinois a interdit les exportations de gallium vers les États-Unis.",
+            "CN",
+        ),
+        (
+            "es",
+            "El gobierno japonés prohibió las exportaciones de semiconductores a Rusia.",
+            "JP",
+        ),
+    ],
+)
+def test_a_demonym_after_the_government_word_names_the_actor(
+    language: str, text: str, actor: str
+) -> None:
+    assert tag_text(text).read_stance == ("restrict", actor), language
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "actor"),
+    [
+        ("es", "Bruselas multó a Intel por abuso de posición dominante en semiconductores.", "EU"),
+        ("pt", "Tóquio proibiu as exportações de semicondutores para a Rússia.", "JP"),
+        ("de", "Brüssel hat gegen den Chiphersteller Intel eine Geldbuße verhängt.", "EU"),
+    ],
+)
+def test_a_capital_stands_for_its_government_in_each_language(
+    language: str, text: str, actor: str
+) -> None:
+    assert tag_text(text).read_stance == ("restrict", actor), language
+
+
+def test_a_korean_headline_s_one_hanja_country_names_the_body() -> None:
+    agencies = {a.id for a in tag_text("中 상무부, 갈륨 수출 통제 발표").tags.agencies}
+    assert agencies == {"CN:MOFCOM"}

@@ -237,7 +237,7 @@ _WIDTH_TEXT = st.text(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(st.one_of(st.sampled_from(_FORMS), _WIDTH_TEXT), max_size=12).map("".join))
 def test_a_text_said_to_be_narrow_is_matched_as_if_looked_at(text: str) -> None:
     folded, wide = fold_and_width(text)
@@ -245,3 +245,18 @@ def test_a_text_said_to_be_narrow_is_matched_as_if_looked_at(text: str) -> None:
     if not wide:
         assert not _HAS_WIDE.search(text) and not _HAS_WIDE.search(folded)
     assert matcher().find(text, folded, wide) == matcher().find(text)
+
+
+@pytest.mark.parametrize(
+    ("japanese", "chinese"),
+    [("反対", "反对"), ("経済", "经济"), ("関税", "关税"), ("県", "縣"), ("対中", "對中")],
+)
+def test_japanese_shinjitai_fold_as_their_chinese_characters_do(
+    japanese: str, chinese: str
+) -> None:
+    assert fold(japanese) == fold(chinese)
+
+
+def test_a_shinjitai_that_is_an_everyday_chinese_character_keeps_its_chinese_reading() -> None:
+    # 予 (for 豫 in Japanese) is "to give" in Chinese; 研 is its own character in both
+    assert fold("给予研究") == "给予研究"
