@@ -26,6 +26,7 @@ from enrich.yaml12 import load_file
 
 GATES = ("token", "sentence", "vendor", "text")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
+_BACKREF = re.compile(r"\\([1-9])")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _SENTENCE_REACH = 240
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -221,6 +222,10 @@ class ChipGrammar:
         series = "|".join(re.escape(str(w)) for w in data.get("series_words", []))
         self._series = re.compile(rf"\s?(?:{series})(?![A-Za-z])") if series else None
         self._veto_window = int(data["veto_window"])
+        self._series_of = [
+            (re.compile(str(rule["series"])), str(rule["members"]))
+            for rule in data.get("series_of", [])
+        ]
 
     def anchors(self) -> dict[str, tuple[int, ...]]:
         """Folded anchor -> the families (by index) whose names may start there, for a
@@ -323,6 +328,22 @@ class ChipGrammar:
             if self.normalise(sibling) is not None:
                 siblings.append((letter.start(), sibling))
         return siblings
+
+    def series_named(self, chips: list[str]) -> set[str]:
+        """The ids in `chips` that name a generation or series of which another id in
+        `chips` is a model (MI200 beside MI250X, MI350 beside MI350X)."""
+        series = set()
+        for chip in chips:
+            for pattern, members in self._series_of:
+                match = pattern.fullmatch(chip)
+                if match is None:
+                    continue
+                member = re.compile(
+                    _BACKREF.sub(lambda ref, m=match: re.escape(m.group(int(ref[1]))), members)
+                )
+                if any(other != chip and member.fullmatch(other) for other in chips):
+                    series.add(chip)
+        return series
 
     @staticmethod
     def _vendor_named(spans: Spans, family: Family, named: dict[str, bool]) -> bool:

@@ -37,6 +37,21 @@ _NARROW = {
     for c in range(r[0], r[1] + 1)
 }
 
+# A model code whose digits are written as Chinese numerals with the circle zero, as the
+# Taiwanese press writes numbers ("ＧＢ三○○" is GB300): the numerals right after a Latin
+# letter or digit read as digits, one character for one
+_CODE_NUMERALS = re.compile(
+    "(?<=[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a])"
+    "[○〇一二三四五六七八九]*[○〇][○〇一二三四五六七八九]*"
+)
+_NUMERAL_DIGITS = str.maketrans("○〇一二三四五六七八九", "00123456789")
+
+
+def _code_digits(text: str) -> str:
+    if "○" not in text and "〇" not in text:
+        return text
+    return _CODE_NUMERALS.sub(lambda m: m.group().translate(_NUMERAL_DIGITS), text)
+
 
 class Mention(NamedTuple):
     start: int
@@ -62,6 +77,7 @@ def fold(text: str) -> str:
             text = text.replace(typographic, plain)
     if _FULL_WIDTH.search(text) is not None:
         text = text.translate(_NARROW)
+    text = _code_digits(text)
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -163,8 +179,10 @@ class Matcher:
         """All mentions in `text`, sorted by start (MAIN ones never overlap).
         `folded` is fold(text) when the caller has it already."""
         folded = fold(text) if folded is None else folded
-        if not text.isascii() and _FULL_WIDTH.search(text) is not None:
-            text = text.translate(_NARROW)  # same length: offsets hold for the text as given
+        if not text.isascii():
+            if _FULL_WIDTH.search(text) is not None:
+                text = text.translate(_NARROW)  # same length: offsets hold for the text as given
+            text = _code_digits(text)
         # padded[i] is the character before folded[i], a space at either end
         padded = f" {folded} "
         main: list[Mention] = []
