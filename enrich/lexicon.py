@@ -325,6 +325,7 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data.get("not_bodies", []), "ignore", "ignore")
+    lex.add(data.get("not_bodies_customs", []), "ignore", "ignore")
     for agency in data["agencies"]:
         agency_id = agency["id"]
         lex.agency_names[agency_id] = agency["name"]
