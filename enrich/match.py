@@ -130,6 +130,12 @@ class Matcher:
         self.lexicon = lexicon
         self.grammar = grammar
         self.bodies = bodies
+        marks = "".join(re.escape(c) for c in lexicon.prefix_abbreviations)
+        self._prefixes = (
+            re.compile(rf"(?<![\u3400-\u9fff])[{marks}](?=[\u30a1-\u30faA-Za-z])")
+            if marks
+            else None
+        )
         grouped: dict[str, list[Pattern]] = {}
         for pattern in lexicon.patterns:
             if pattern.kind == "country_in_name":
@@ -168,6 +174,22 @@ class Matcher:
             (self._wide if max(key) >= _WIDE else self._narrow).add_word(key, entry)
         for automaton in (self._narrow, self._wide):
             automaton.make_automaton()
+
+    def _prefixed_countries(self, text: str) -> list[Mention]:
+        """ "米クアルコム", "英Arm": a country's one-character abbreviation right before a
+        name in katakana or Latin letters, not inside a word of Chinese characters."""
+        assert self._prefixes is not None
+        found = []
+        for match in self._prefixes.finditer(text):
+            if text.startswith(self.lexicon.prefix_not, match.end()):
+                continue
+            code = self.lexicon.prefix_abbreviations[match.group()]
+            found.append(
+                _new_mention(
+                    Mention, (match.start(), match.end(), "country", code, match.group(), "name")
+                )
+            )
+        return found
 
     def hits(self, folded: str) -> Iterator[tuple[int, Entry]]:
         """(end index, entry) of every form found in the folded text, overlaps included."""
@@ -209,6 +231,8 @@ class Matcher:
                 (main if is_main else aux).append(mention)
         if anchored:
             main += self._models(text, folded, main, anchored)
+        if self._prefixes is not None and _HAS_WIDE.search(text) is not None:
+            main += self._prefixed_countries(text)
         chosen = _leftmost_longest(main)
         if self.lexicon.outlet_marks:
             marks = self.lexicon.outlet_marks
