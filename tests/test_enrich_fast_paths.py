@@ -129,8 +129,6 @@ def plain_about_chips(value: str) -> bool:
             total += 0.5 if mention.surface.lower() in rules.ambiguous_words else 1
         elif mention.kind == "company":
             total += 0.5 if mention.key in rules.not_chip_companies else 1
-    if total > 0 and any(p in folded for p in rules.supporting):
-        total += 1  # an export list's name supports other chip evidence, once
     return total >= domain.needed(folded)
 
 
