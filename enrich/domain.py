@@ -24,7 +24,6 @@ class DomainRules:
     not_chip_companies: frozenset[str]
     ambiguous_words: frozenset[str]
     phrases: dict[str, re.Pattern[str]]
-    supporting: tuple[str, ...] = ()
 
 
 @cache
@@ -39,7 +38,6 @@ def rules() -> DomainRules:
         phrases={
             p.lower(): re.compile(r"\b" + re.escape(p.lower()) + r"\b") for p in data["phrases"]
         },
-        supporting=tuple(str(p).lower() for p in data.get("supporting_phrases", [])),
     )
 
 
@@ -54,8 +52,6 @@ def about_chips(mentions: list[Mention], folded_text: str) -> tuple[bool, float]
     if named >= found.max_evidence:
         return True, named
     total = _phrase_evidence(folded_text) + named
-    if total > 0 and any(p in folded_text for p in found.supporting):
-        total += 1
     return total >= needed(folded_text), total
 
 
