@@ -332,15 +332,13 @@ class ChipGrammar:
     def series_named(self, chips: list[str]) -> set[str]:
         """The ids in `chips` that name a generation or series of which another id in
         `chips` is a model (MI200 beside MI250X, MI350 beside MI350X)."""
-        series = set()
+        series: set[str] = set()
         for chip in chips:
             for pattern, members in self._series_of:
                 match = pattern.fullmatch(chip)
                 if match is None:
                     continue
-                member = re.compile(
-                    _BACKREF.sub(lambda ref, m=match: re.escape(m.group(int(ref[1]))), members)
-                )
+                member = re.compile(_expand_members(members, match))
                 if any(other != chip and member.fullmatch(other) for other in chips):
                     series.add(chip)
         return series
@@ -373,6 +371,12 @@ class ChipGrammar:
             if match is not None:
                 return family.model(match)
         return None
+
+
+def _expand_members(members: str, series: re.Match[str]) -> str:
+    """The members' pattern with the series id's groups written in ("MI\\1\\d\\d" with
+    MI200's 2: "MI2\\d\\d")."""
+    return _BACKREF.sub(lambda ref: re.escape(series.group(int(ref[1]))), members)
 
 
 def _expand(anchors: list[str]) -> list[str]:
