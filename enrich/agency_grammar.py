@@ -190,8 +190,33 @@ class AgencyGrammar:
         if not kept and not topic:
             return None
         canonical = self._canonical(kept, head.group(0), right, [w for _, w in topic])
-        key = self.by_name.get((country, _key(canonical, self.skip))) or self._initials(
-            country, canonical
+        # the country's own name before "Ministry of ..." qualifies it and is no part of
+        # its initials ("Singapore Ministry of Foreign Affairs" is SG:MFA); in a name
+        # of capitalised words it is ("China Securities Regulatory Commission": CN:CSRC)
+        own = next(
+            (
+                s.end
+                for s in spans
+                if s.kind == "country" and s.extra == "name" and s.start == name_start
+            ),
+            None,
+        )
+        if right is None and head.group(0) not in self.ministry_like:
+            own = None
+        bare = (
+            self._canonical(
+                [w for at, w in words if own is not None and at >= own],
+                head.group(0),
+                right,
+                [w for _, w in topic],
+            )
+            if own is not None
+            else canonical
+        )
+        key = (
+            self.by_name.get((country, _key(canonical, self.skip)))
+            or self.by_name.get((country, _key(bare, self.skip)))
+            or self._initials(country, bare)
         )
         generic = [
             (s.start, s.end)

@@ -26,6 +26,7 @@ from enrich.yaml12 import load_file
 
 GATES = ("token", "sentence", "vendor", "text")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
+_BACKREF = re.compile(r"\\([1-9])")
 _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _SENTENCE_REACH = 240
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
@@ -221,6 +222,10 @@ class ChipGrammar:
         series = "|".join(re.escape(str(w)) for w in data.get("series_words", []))
         self._series = re.compile(rf"\s?(?:{series})(?![A-Za-z])") if series else None
         self._veto_window = int(data["veto_window"])
+        self._series_of = [
+            (re.compile(str(rule["series"])), str(rule["members"]))
+            for rule in data.get("series_of", [])
+        ]
 
     def anchors(self) -> dict[str, tuple[int, ...]]:
         """Folded anchor -> the families (by index) whose names may start there, for a
@@ -324,6 +329,20 @@ class ChipGrammar:
                 siblings.append((letter.start(), sibling))
         return siblings
 
+    def series_named(self, chips: list[str]) -> set[str]:
+        """The ids in `chips` that name a generation or series of which another id in
+        `chips` is a model (MI200 beside MI250X, MI350 beside MI350X)."""
+        series: set[str] = set()
+        for chip in chips:
+            for pattern, members in self._series_of:
+                match = pattern.fullmatch(chip)
+                if match is None:
+                    continue
+                member = re.compile(_expand_members(members, match))
+                if any(other != chip and member.fullmatch(other) for other in chips):
+                    series.add(chip)
+        return series
+
     @staticmethod
     def _vendor_named(spans: Spans, family: Family, named: dict[str, bool]) -> bool:
         """A model of a `sentence`-gated family also counts when its vendor (or family
@@ -352,6 +371,12 @@ class ChipGrammar:
             if match is not None:
                 return family.model(match)
         return None
+
+
+def _expand_members(members: str, series: re.Match[str]) -> str:
+    """The members' pattern with the series id's groups written in ("MI\\1\\d\\d" with
+    MI200's 2: "MI2\\d\\d")."""
+    return _BACKREF.sub(lambda ref: re.escape(series.group(int(ref[1]))), members)
 
 
 def _expand(anchors: list[str]) -> list[str]:

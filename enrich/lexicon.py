@@ -172,6 +172,8 @@ class Lexicon:
     cjk_attributive: tuple[str, ...] = ()
     subject_marks: tuple[str, ...] = ()
     outlet_marks: tuple[str, ...] = ()
+    prefix_abbreviations: dict[str, str] = field(default_factory=dict)
+    prefix_not: tuple[str, ...] = ()
     captions: CaptionMarks = field(default_factory=CaptionMarks)
     version: str = ""
 
@@ -330,6 +332,10 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
         lex.add(country.get("in_names", []), "country_in_name", code, exact=True)
     lex.add(data.get("not_places", []), "ignore", "ignore")
     lex.outlet_marks = tuple(str(m) for m in data.get("outlet_marks", []))
+    lex.prefix_abbreviations = {
+        str(k): str(v) for k, v in data.get("prefix_abbreviations", {}).items()
+    }
+    lex.prefix_not = tuple(str(w) for w in data.get("prefix_not", []))
     place = data.get("capital_as_place", {})
     lex.capital_place = (
         frozenset(str(w).lower() for w in place.get("before", [])),
@@ -339,6 +345,7 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
 
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data.get("not_bodies", []), "ignore", "ignore")
+    lex.add(data.get("not_bodies_customs", []), "ignore", "ignore")
     for agency in data["agencies"]:
         agency_id = agency["id"]
         lex.agency_names[agency_id] = agency["name"]

@@ -40,6 +40,21 @@ _NARROW = {
     for c in range(r[0], r[1] + 1)
 }
 
+# A model code whose digits are written as Chinese numerals with the circle zero, as the
+# Taiwanese press writes numbers ("ＧＢ三○○" is GB300): the numerals right after a Latin
+# letter or digit read as digits, one character for one
+_CODE_NUMERALS = re.compile(
+    "(?<=[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a])"
+    "[○〇一二三四五六七八九]*[○〇][○〇一二三四五六七八九]*"
+)
+_NUMERAL_DIGITS = str.maketrans("○〇一二三四五六七八九", "00123456789")
+
+
+def _code_digits(text: str) -> str:
+    if "○" not in text and "〇" not in text:
+        return text
+    return _CODE_NUMERALS.sub(lambda m: m.group().translate(_NUMERAL_DIGITS), text)
+
 
 class Mention(NamedTuple):
     start: int
@@ -75,6 +90,7 @@ def fold_and_width(text: str) -> tuple[str, bool]:
     wide = _MAY_FOLD_WIDE.search(text) is not None
     if wide and _FULL_WIDTH.search(text) is not None:
         text = text.translate(_NARROW)
+    text = _code_digits(text)
     lowered = text.lower()
     if len(lowered) != len(text):
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
@@ -130,6 +146,12 @@ class Matcher:
         self.lexicon = lexicon
         self.grammar = grammar
         self.bodies = bodies
+        marks = "".join(re.escape(c) for c in lexicon.prefix_abbreviations)
+        self._prefixes = (
+            re.compile(rf"(?<![\u3400-\u9fff])[{marks}](?=[\u30a1-\u30faA-Za-z])")
+            if marks
+            else None
+        )
         grouped: dict[str, list[Pattern]] = {}
         for pattern in lexicon.patterns:
             if pattern.kind == "country_in_name":
@@ -169,6 +191,22 @@ class Matcher:
         for automaton in (self._narrow, self._wide):
             automaton.make_automaton()
 
+    def _prefixed_countries(self, text: str) -> list[Mention]:
+        """ "米クアルコム", "英Arm": a country's one-character abbreviation right before a
+        name in katakana or Latin letters, not inside a word of Chinese characters."""
+        assert self._prefixes is not None
+        found = []
+        for match in self._prefixes.finditer(text):
+            if text.startswith(self.lexicon.prefix_not, match.end()):
+                continue
+            code = self.lexicon.prefix_abbreviations[match.group()]
+            found.append(
+                _new_mention(
+                    Mention, (match.start(), match.end(), "country", code, match.group(), "name")
+                )
+            )
+        return found
+
     def hits(self, folded: str, wide: bool = True) -> Iterator[tuple[int, Entry]]:
         """(end index, entry) of every form found in the folded text, overlaps included
         (`wide` False: the caller knows it holds no wide character)."""
@@ -181,8 +219,10 @@ class Matcher:
         `folded` is fold(text) when the caller has it already; `wide` False when
         fold_and_width said it holds no wide character (two scans of the text saved)."""
         folded = fold(text) if folded is None else folded
-        if wide and not text.isascii() and _FULL_WIDTH.search(text) is not None:
-            text = text.translate(_NARROW)  # same length: offsets hold for the text as given
+        if wide and not text.isascii():
+            if _FULL_WIDTH.search(text) is not None:
+                text = text.translate(_NARROW)  # same length: offsets hold for the text as given
+            text = _code_digits(text)
         # padded[i] is the character before folded[i], a space at either end
         padded = f" {folded} "
         main: list[Mention] = []
@@ -210,6 +250,8 @@ class Matcher:
                 (main if is_main else aux).append(mention)
         if anchored:
             main += self._models(text, folded, main, anchored)
+        if wide and self._prefixes is not None and _HAS_WIDE.search(text) is not None:
+            main += self._prefixed_countries(text)
         chosen = _leftmost_longest(main)
         if self.lexicon.outlet_marks:
             marks = self.lexicon.outlet_marks

@@ -19,6 +19,7 @@ from enrich.decider import Move, decide, stance_features
 from enrich.domain import about_chips as domain_about_chips
 from enrich.explain import Explanation, SentenceTrace
 from enrich.framing import Frame, article_frame
+from enrich.grammar import chip_grammar
 from enrich.lexicon import Lexicon, load_lexicon
 from enrich.match import Mention, countries_named_in, fold_and_width, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
@@ -407,6 +408,8 @@ def _tags(
         m.key for m in mentions if m.kind == "chip" and m.extra != "series"
     }
     chips = [c for c in chips if c not in series or not _named_in_series(c, chips)]
+    generations = chip_grammar().series_named(chips)
+    chips = [c for c in chips if c not in generations]
     families = {lexicon.chip_family.get(c) for c in chips}
     chips += [
         f for f in _ordered(m.key for m in mentions if m.kind == "family") if f not in families

@@ -55,7 +55,7 @@ def kinds(text: str, kind: str) -> list[str]:
         ("The phone runs the Kirin 9010s processor.", "Kirin 9010S"),
         ("Laptops with the Intel Core Ultra 7 265K sold out.", "Core Ultra 7 265K"),
         ("Xiaomi's XRING O2 chip is its second.", "Xring O2"),
-        ("The Radeon RX 9070 XT is sold in China.", "Radeon RX 9070 XT"),
+        ("The Radeon RX 9070 XT is sold in China.", "RX 9070 XT"),
         ("Clouds rent the NVIDIA L6 Tensor Core GPU by the hour.", "L6"),
         ("Nvidia's T8 GPU targets inference.", "T8"),
         ('Each node has AMD EPYC "Venice" processors.', "EPYC Venice"),
