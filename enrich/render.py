@@ -84,6 +84,15 @@ def print_eval(console: Console, results: dict[str, Any]) -> None:
             )
 
 
+def _shown(report: dict[str, Any], key: str) -> str:
+    """A class recall over no labelled items of that class is no figure (the JSON keeps the
+    number for scripts; the per-class support beside it says there was nothing to score)."""
+    of_class = {"ease_recall": "ease", "mixed_recall": "mixed"}.get(key)
+    if of_class is not None and report["stance_per_class"][of_class]["support"] == 0:
+        return f"-  (no {of_class} items labelled)"
+    return f"{report[key]:.3f}"
+
+
 def _print_labelled(console: Console, name: str, report: dict[str, Any]) -> None:
     table = Table(title=f"{name} set ({report['items']} texts)")
     for column in ("field", "precision", "recall", "F1"):
@@ -101,7 +110,7 @@ def _print_labelled(console: Console, name: str, report: dict[str, Any]) -> None
         "relevance_recall",
         "offtopic_rejection",
     ):
-        console.print(f"  {key:<30} {report[key]:.3f}")
+        console.print(f"  {key:<30} {_shown(report, key)}")
     confusion = Table(title="stance confusion (rows gold, columns predicted)")
     confusion.add_column("gold")
     stances = list(report["stance_confusion"])

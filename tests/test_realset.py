@@ -151,6 +151,25 @@ def test_eval_real_scores_a_cache_from_the_command_line(tmp_path: Path) -> None:
     assert report["offtopic_rejection"] == 1.0
 
 
+def test_eval_real_shows_no_recall_for_a_class_the_set_does_not_label(tmp_path: Path) -> None:
+    write_set(tmp_path / "labels", tmp_path / "cache")  # one ease item, one off-topic item
+    result = CliRunner().invoke(
+        app,
+        [
+            *("eval", "--real", str(tmp_path / "cache")),
+            *("--labels", str(tmp_path / "labels"), "--split", "all"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    shown = {
+        line.split()[0]: line.split(None, 1)[1]
+        for line in result.stdout.splitlines()
+        if "_recall" in line
+    }
+    assert shown["mixed_recall"].startswith("-  (no mixed items labelled)")
+    assert shown["ease_recall"] == "1.000"
+
+
 def test_eval_real_json_stays_parseable_when_excerpts_are_missing(tmp_path: Path) -> None:
     write_set(tmp_path / "labels", tmp_path / "cache")
     (tmp_path / "cache" / "rs-test00000002.txt").unlink()
