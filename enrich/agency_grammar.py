@@ -112,12 +112,6 @@ class AgencyGrammar:
             ),
         )
 
-    def may_name_one(self, text: str) -> bool:
-        """Cheap first look: does any head noun occur at all?"""
-        return self.heads.search(text) is not None or (
-            self.plural is not None and self.plural.search(text) is not None
-        )
-
     def find(self, text: str, spans: Sequence[Span]) -> list[Named]:
         """Bodies named in `text`; `spans` are the listed mentions already found there
         (countries qualify a name; a listed agency, company or person inside it wins)."""
