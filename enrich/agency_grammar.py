@@ -32,6 +32,19 @@ _OF_COUNTRY = re.compile(r"\s(?:of|in)\s(?:the\s)?$")
 _ITEM = r"(?<![A-Za-z])[A-Z][a-z]+(?![A-Za-z])"
 
 
+def _plural_heads(singular: dict[str, str]) -> str:
+    """`(?<![A-Za-z])(?i:departments|ministries)`, written to open on the set of the heads'
+    first letters: the regex engine then skips to the next such letter in C, where a
+    pattern that opens on a look-behind or a case-blind word is tried at every character
+    (four times slower over a text). Each head's first letter is checked again behind it,
+    the rest of the head case-blind as before."""
+    firsts = "".join(dict.fromkeys(c for h in singular for c in (h[0].lower(), h[0].upper())))
+    heads = "|".join(
+        rf"(?<=[{re.escape(h[0].lower() + h[0].upper())}])(?i:{re.escape(h[1:])})" for h in singular
+    )
+    return rf"[{re.escape(firsts)}](?<![A-Za-z].)(?:{heads})"
+
+
 class Named(NamedTuple):
     start: int
     end: int
@@ -87,9 +100,8 @@ class AgencyGrammar:
         singular = {str(p).lower(): str(s) for p, s in spec.get("plural_heads", {}).items()}
         plural = None
         if singular:
-            heads_alt = "|".join(re.escape(p) for p in singular)
             plural = re.compile(
-                rf"(?<![A-Za-z])(?i:{heads_alt})\s(?:of|for)\s(?:the\s)?"
+                rf"{_plural_heads(singular)}\s(?:of|for)\s(?:the\s)?"
                 rf"(?P<items>{_ITEM}(?:(?:,\s|,?\s(?:and|&)\s)(?:the\s)?{_ITEM}){{1,6}})"
             )
         return cls(

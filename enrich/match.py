@@ -136,6 +136,30 @@ Reading = tuple[str | None, str, str, str, bool]
 Entry = tuple[int, bool, bool, tuple[Reading, ...], tuple[int, ...]]
 
 
+# The characters of news text, the most frequent first (the bench texts and the real-set
+# excerpts, folded), and a form for the frequent ones that start no form: see below
+_LOOKUP_ORDER = " etainosrhcdlumpgfywb,.\nvk02-'1xj)(53q4z\"9876:;/"
+NO_FORM: Entry = (1, False, False, (), ())  # "<character>\0": never a mention
+
+
+def _add_in_lookup_order(automaton: ahocorasick.Automaton, entries: dict[str, Entry]) -> None:
+    """Adds the forms so that the scan's commonest look-ups are its cheapest. pyahocorasick
+    looks a character up among a state's edges one by one, in the order they were added,
+    and most look-ups end at the start state (after a miss): its edges (over a hundred)
+    go in with the most frequent characters first, and each frequent character that
+    starts no form (a space, a comma) gets an edge of its own, to a two-character form
+    ending in NUL that no text holds, instead of a look at every edge. The same hits in
+    the same order (a test checks); about a fifth fewer steps per character scanned."""
+    by_first: dict[str, list[str]] = {}
+    for key in entries:
+        by_first.setdefault(key[0], []).append(key)
+    for char in dict.fromkeys([*_LOOKUP_ORDER, *sorted(by_first)]):
+        if char not in by_first:
+            automaton.add_word(f"{char}\0", NO_FORM)
+        for key in by_first.get(char, ()):
+            automaton.add_word(key, entries[key])
+
+
 class Matcher:
     def __init__(
         self,
@@ -169,6 +193,7 @@ class Matcher:
         # (a scan of a text with no CJK in it took 2.5 times as long)
         self._narrow = ahocorasick.Automaton()
         self._wide = ahocorasick.Automaton()
+        narrow: dict[str, Entry] = {}
         for key in sorted(grouped.keys() | anchors.keys()):
             readings = tuple(
                 (
@@ -187,7 +212,11 @@ class Matcher:
                 readings,
                 anchors.get(key, ()),
             )
-            (self._wide if max(key) >= _WIDE else self._narrow).add_word(key, entry)
+            if max(key) >= _WIDE:
+                self._wide.add_word(key, entry)
+            else:
+                narrow[key] = entry
+        _add_in_lookup_order(self._narrow, narrow)
         for automaton in (self._narrow, self._wide):
             automaton.make_automaton()
 

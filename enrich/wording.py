@@ -78,16 +78,28 @@ class WordingModel:
                 seconds.setdefault(first, set()).add(second)
         return {first: frozenset(words) for first, words in seconds.items()}
 
+    @cached_property
+    def _entries(self) -> dict[str, tuple[float, tuple[float, ...] | None]]:
+        """Each token's idf and class weights (None without): one look-up, not three."""
+        return {t: (w, self.coef.get(t)) for t, w in self.idf.items()}
+
     def probabilities(self, lead: str) -> dict[str, float]:
         counts = Counter(self.known_tokens(lead))
-        idf, coef = self.idf, self.coef
-        # sublinear tf, idf, unit length: as the fitting vectorizer weighs them (a token
-        # seen once weighs its idf: 1 + log 1 is exactly 1)
-        weights = {t: idf[t] if n == 1 else (1 + math.log(n)) * idf[t] for t, n in counts.items()}
-        norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
-        rows = [(coef[t], w) for t, w in weights.items() if t in coef]
+        entries = self._entries
+        weights: list[float] = []
+        rows: list[tuple[tuple[float, ...], float]] = []
+        for token, n in counts.items():
+            idf, row = entries[token]
+            # sublinear tf, idf, unit length: as the fitting vectorizer weighs them (a
+            # token seen once weighs its idf: 1 + log 1 is exactly 1)
+            weight = idf if n == 1 else (1 + math.log(n)) * idf
+            weights.append(weight)
+            if row is not None:
+                rows.append((row, weight))
+        norm = math.sqrt(sum([w * w for w in weights])) or 1.0
         scores = []
         # class by class, each adding the tokens in the same order as a token-major loop
+        # (a plain loop: Python's float operations here are cheaper than map and reduce)
         for i, score in enumerate(self.intercept):
             for row, weight in rows:
                 score += row[i] * weight / norm

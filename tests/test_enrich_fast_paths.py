@@ -7,7 +7,9 @@ on generated text drawn from the characters that decide it, and on sentences of 
 from __future__ import annotations
 
 import itertools
+import math
 import re
+from collections import Counter
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,7 @@ from hypothesis import strategies as st
 from enrich import domain, event_stories, text
 from enrich.context import _TOKEN, Token, Tokens
 from enrich.match import Mention, fold, matcher
-from enrich.wording import load_wording, tokens
+from enrich.wording import WordingModel, load_wording, tokens
 
 # the plain forms, as first written
 PLAIN_BOUNDARY = re.compile(
@@ -96,6 +98,39 @@ def test_known_wording_tokens_are_the_tokens_in_the_vocabulary() -> None:
     lead = " ".join(itertools.chain(vocabulary[:300], ["zzqx", "the", "zzqx"], SENTENCES))
     for sample in (lead, *SENTENCES):
         assert model.known_tokens(sample) == [t for t in tokens(sample) if t in model.idf]
+
+
+def plain_probabilities(model: WordingModel, lead: str) -> dict[str, float]:
+    """The wording model's reading written plainly, token by token in Python."""
+    counts = Counter(t for t in tokens(lead) if t in model.idf)
+    weights = {
+        t: model.idf[t] if n == 1 else (1 + math.log(n)) * model.idf[t] for t, n in counts.items()
+    }
+    norm = math.sqrt(sum([w * w for w in weights.values()])) or 1.0
+    scores = []
+    for i, score in enumerate(model.intercept):
+        for token, weight in weights.items():
+            if token in model.coef:
+                score += model.coef[token][i] * weight / norm
+        scores.append(score)
+    exps = [math.exp(s - max(scores)) for s in scores]
+    return {c: e / sum(exps) for c, e in zip(model.classes, exps, strict=True)}
+
+
+_VOCABULARY = sorted(load_wording().idf) if load_wording() is not None else ["chip"]
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.one_of(st.sampled_from(_VOCABULARY), st.sampled_from(SENTENCES), st.text(max_size=8)),
+        max_size=120,
+    ).map(" ".join)
+)
+def test_wording_probabilities_are_the_plain_readings_to_the_last_bit(lead: str) -> None:
+    model = load_wording()
+    assert model is not None
+    assert model.probabilities(lead) == plain_probabilities(model, lead)
 
 
 DOMAIN_WORDS = [

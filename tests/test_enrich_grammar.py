@@ -6,6 +6,7 @@ list, must find and normalise them.
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -559,6 +560,26 @@ def test_generic_agency_names_resolved_by_their_country(text: str, agency: str) 
 )
 def test_a_plural_head_names_one_body_per_listed_word(text: str, agencies: list[str]) -> None:
     assert [a.id for a in tag_text(text).tags.agencies] == agencies
+
+
+_PLURAL_PIECES = st.sampled_from(
+    ["departments", "Departments", "DEPARTMENTS", "ministries", "MinIstries", "xdepartments",
+     "1ministries", "-departments", "ministry", " of ", " for ", " the ", ", ", " and ", "\n",
+     "Commerce", "State", "Trade", "Dm", "é", "mD"]
+)  # fmt: skip
+
+
+@given(st.lists(_PLURAL_PIECES, max_size=12).map("".join))
+def test_the_plural_head_pattern_matches_where_its_plain_spelling_does(text: str) -> None:
+    """The pattern opens on the heads' first letters for speed; it must match exactly where
+    `(?<![A-Za-z])(?i:departments|ministries)` followed by the same list does."""
+    bodies = matcher().bodies
+    assert bodies is not None and bodies.plural is not None
+    plural = bodies.plural
+    tail = plural.pattern[plural.pattern.index(r"\s(?:of|for)") :]
+    heads = "|".join(h for h, _ in bodies.singular)
+    plain = re.compile(rf"(?<![A-Za-z])(?i:{heads}){tail}")
+    assert [m.span() for m in plural.finditer(text)] == [m.span() for m in plain.finditer(text)]
 
 
 @pytest.mark.parametrize(

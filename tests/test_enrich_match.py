@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.match import _HAS_WIDE, _MAY_FOLD_WIDE, fold, fold_and_width, matcher
+from enrich.match import (
+    _HAS_WIDE,
+    _MAY_FOLD_WIDE,
+    NO_FORM,
+    fold,
+    fold_and_width,
+    matcher,
+)
 from enrich.tag import tag_text
 
 
@@ -186,11 +193,13 @@ def test_any_text_tags_without_error_and_evidence_points_into_it(
 
 @cache
 def _one_automaton() -> ahocorasick.Automaton:
-    """Every form of the lexicon in one automaton: what the matcher scanned before its
-    forms were split by script."""
+    """Every form of the lexicon in one automaton, added in plain order: what the matcher
+    scanned before its forms were split by script and added in lookup order."""
     single = ahocorasick.Automaton()
-    for automaton in (matcher()._narrow, matcher()._wide):
-        for key, entry in automaton.items():
+    for key, entry in sorted(
+        item for automaton in (matcher()._narrow, matcher()._wide) for item in automaton.items()
+    ):
+        if entry != NO_FORM:
             single.add_word(key, entry)
     single.make_automaton()
     return single
@@ -203,7 +212,8 @@ def _one_automaton_hits(folded: str) -> list[tuple[int, object]]:
 _FORMS = sorted(
     key
     for automaton in (matcher()._narrow, matcher()._wide)
-    for key in automaton.keys()  # noqa: SIM118 (an automaton, not a dict)
+    for key, entry in automaton.items()
+    if entry != NO_FORM
 )
 _MIXED_TEXT = st.lists(
     st.one_of(
@@ -218,9 +228,33 @@ _MIXED_TEXT = st.lists(
 @given(_MIXED_TEXT)
 def test_forms_split_by_script_find_what_one_automaton_finds(text: str) -> None:
     """Latin and CJK/Hangul forms live in two automata (the second scanned only when the
-    text holds such a character): the hits are exactly those of one automaton."""
+    text holds such a character), the Latin ones added in lookup order with stops for
+    frequent characters that start no form: the hits are exactly those of one automaton
+    built plainly, in the same order."""
     folded = fold(text)
     assert sorted(matcher().hits(folded), key=repr) == _one_automaton_hits(folded)
+
+
+@cache
+def _plain_narrow() -> ahocorasick.Automaton:
+    plain = ahocorasick.Automaton()
+    for key, entry in sorted(matcher()._narrow.items()):
+        if entry != NO_FORM:
+            plain.add_word(key, entry)
+    plain.make_automaton()
+    return plain
+
+
+@settings(max_examples=60)
+@given(_MIXED_TEXT)
+def test_forms_added_in_lookup_order_give_the_plain_hits_in_the_plain_order(text: str) -> None:
+    folded = fold(text)
+    assert list(matcher()._narrow.iter(folded)) == list(_plain_narrow().iter(folded))
+
+
+def test_a_stop_for_a_character_that_starts_no_form_is_never_a_mention() -> None:
+    text = "Nvidia , \0 H20 .\0\n\0"
+    assert [m.key for m in matcher().find(text)] == ["Nvidia", "H20"]
 
 
 def test_only_the_characters_looked_for_fold_into_wide_ones() -> None:
