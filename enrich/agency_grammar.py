@@ -39,6 +39,7 @@ class Named(NamedTuple):
     surface: str
     country: str
     replaces: tuple[int, int] | None  # span of a generic-name mention it stands for
+    head: int = -1  # where its head noun starts ("Ministry", "Office")
 
 
 class Span(Protocol):
@@ -164,21 +165,25 @@ class AgencyGrammar:
         if right is not None:
             topic = [(m.start(), m.group()) for m in _TOKEN.finditer(text, *right.span("topic"))]
             topic = _trim(topic, text, self.stop)
+            # "the National Assembly of Vietnam": a country alone after "of" qualifies
+            # the name and is no part of it ("Ministry of Commerce of China" likewise)
+            if topic and all(_in_country(at, spans) for at, _ in topic):
+                topic = []
         if not words and not topic:
             return None
         if any(w in self.not_government for _, w in [*words, *topic]):
             return None
         name_start = words[0][0] if words else start
         name_end = topic[-1][0] + len(topic[-1][1]) if topic else end
-        if any(
-            s.kind in ("agency", "company", "person", "ignore")
-            and s.start < name_end
-            and name_start < s.end
-            for s in spans
-        ):
+        inside = [s for s in spans if s.start < name_end and name_start < s.end]
+        if any(s.kind in ("company", "person", "ignore") for s in inside):
             return None
         country, name_start = self._country(text, name_start, name_end, spans)
         if country is None:
+            return None
+        # a listed body inside the name wins, unless it is another country's: "the
+        # Brazilian National Congress" is no U.S. Congress
+        if any(s.kind == "agency" and _home(s.key) in (country, "") for s in inside):
             return None
         kept = [w for at, w in words if at >= name_start]
         if not kept and not topic:
@@ -224,6 +229,7 @@ class AgencyGrammar:
             text[name_start:name_end],
             country,
             generic[0] if generic else None,
+            start,
         )
 
     def _country(
@@ -247,7 +253,9 @@ class AgencyGrammar:
                 break
         for span in spans:
             if span.kind == "country" and span.start == start and span.end < end:
-                own = span.extra != "demonym"
+                # a demonym or an abbreviation ("UK Cabinet Office") qualifies the name
+                abbreviated = text[span.start : span.end].replace(".", "").isupper()
+                own = span.extra != "demonym" and not abbreviated
                 return span.key, (start if own else _next_word(text, span.end))
         return None, start
 
@@ -277,6 +285,16 @@ def _trim(words: list[tuple[int, str]], text: str, stop: frozenset[str]) -> list
     while words and (words[-1][1] in stop or words[-1][1] in ("and", "&")):
         words = words[:-1]
     return words
+
+
+def _in_country(at: int, spans: Sequence[Span]) -> bool:
+    return any(s.kind == "country" and s.start <= at < s.end for s in spans)
+
+
+def _home(agency_id: str) -> str:
+    """The country of a listed body's id ("US:CONGRESS" -> "US"; "" for the Union's)."""
+    country = agency_id.partition(":")[0]
+    return "" if country == "EU" else country
 
 
 def _overlaps(named: Named, found: list[Named]) -> bool:
