@@ -253,7 +253,7 @@ def resolve_agency(
     qualifier = _qualifier(text, mention, mentions)
     if qualifier is not None:
         listed = rule.by_country.get(qualifier)
-        if listed is None and rule.body and qualifier not in NO_NATIONAL_BODIES:
+        if listed is None and rule.body and qualifier not in NO_NATIONAL_BODIES | rule.body_not:
             return f"{qualifier}:{rule.body}"
         return listed
     if rule.default:

@@ -100,6 +100,7 @@ class ContextRule:
     # "<country>:<body>", the initials of the body's English name ("Singapore's foreign
     # ministry" is SG:MFA, enrich/realset/README.md)
     body: str | None = None
+    body_not: frozenset[str] = frozenset()  # countries whose such body is named otherwise
 
 
 # The kinds of government body agencies.yaml's `type` names
@@ -372,6 +373,7 @@ def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
                 bool(rule.get("context")),
                 rule.get("fallback"),
                 rule.get("body"),
+                frozenset(str(c) for c in rule.get("body_not", [])),
             )
         )
         lex.add(rule.get("aliases", []), "context_agency", str(index))

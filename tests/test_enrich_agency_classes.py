@@ -21,6 +21,7 @@ def agencies(text: str) -> list[str]:
         ("Norway's foreign ministry said the chip tool exports need a permit.", ["NO:MFA"]),
         ("Chile's finance ministry will fund the new chip fab.", ["CL:MOF"]),
         ("Swedish customs seized a shipment of GPUs bound for Russia.", ["SE:CA"]),
+        ("U.S. customs seized a shipment of GPUs bound for Russia.", []),  # CBP, in DHS
         ("Poland's top court upheld the ban on the chip takeover.", ["PL:SC"]),
         ("Mexico's defence ministry bought the accelerators.", ["MX:MOD"]),
         ("Spain's competition authority fined the chip distributor.", ["ES:CA"]),
@@ -41,9 +42,9 @@ def test_bodies_by_function_for_any_country(text: str, expected: list[str]) -> N
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Ruritania's National Assembly passed the chip tax credit.", []),  # no such country
-        ("Portugal's National Assembly passed the chip tax credit.", ["PT:NA"]),
-        ("The National Assembly of Portugal passed the chip tax credit.", ["PT:NA"]),
+        ("Ruritania's National Innovation Council backed the chip plan.", []),  # no such country
+        ("Portugal's National Innovation Council backed the chip plan.", ["PT:NIC"]),
+        ("The National Innovation Council of Portugal backed the chip plan.", ["PT:NIC"]),
         ("Chile's National Investment Council backed the chip plan.", ["CL:NIC"]),
         ("Taiwan's Legislative Yuan amended the chip secrets law.", ["TW:LY"]),
         ("Canada's House of Commons debated the chip export rules.", ["CA:HC"]),
