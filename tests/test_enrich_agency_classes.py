@@ -85,3 +85,14 @@ def test_bodies_by_the_shape_of_their_names(text: str, expected: list[str] | Non
 )
 def test_every_built_body_has_the_kind_of_its_initials(agency: str, kind: str) -> None:
     assert body_of(agency) == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eine Sprecherin des Bundeswirtschaftsministeriums sagte, die Chipförderung stehe aus.",
+        "Das Bundeswirtschafts- und Klimaministerium prüft den Verkauf der Chipfabrik.",
+    ],
+)
+def test_the_german_economy_ministry_in_the_genitive_and_by_its_2021_name(text: str) -> None:
+    assert agencies(text) == ["DE:MOEA"]
