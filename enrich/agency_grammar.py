@@ -71,11 +71,15 @@ class AgencyGrammar:
     plural: re.Pattern[str] | None = None
     singular: tuple[tuple[str, str], ...] = ()  # (plural head lower-cased, singular head)
     by_unique_name: tuple[tuple[str, str], ...] = ()  # name key -> the one listed id
+    # a title that names its body: "Minister of Trade, Industry and Energy" is the Ministry
+    # of Trade, Industry and Energy (only with "of ..." after it: a Prime Minister is none)
+    titles: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> AgencyGrammar:
         spec = data["patterns"]
-        heads = [str(h) for h in spec["heads"]]
+        titles = {str(t): str(h) for t, h in spec.get("titles", {}).items()}
+        heads = [str(h) for h in spec["heads"]] + list(titles)
         skip = frozenset(str(w).lower() for w in spec["skip"])
         by_name: dict[tuple[str, str], str] = {}
         for agency in data["agencies"]:
@@ -106,6 +110,7 @@ class AgencyGrammar:
             not_government=frozenset(str(w) for w in spec["not_government"]),
             plural=plural,
             singular=tuple(singular.items()),
+            titles=tuple(titles.items()),
             by_unique_name=tuple(
                 sorted(
                     (name, next(iter(ids))) for name, ids in ids_by_name.items() if len(ids) == 1
@@ -171,6 +176,9 @@ class AgencyGrammar:
                 topic = []
         if not words and not topic:
             return None
+        body_head = dict(self.titles).get(head.group(0))
+        if body_head is not None:
+            return self._read_title(text, start, words, right, topic, spans, body_head)
         if any(w in self.not_government for _, w in [*words, *topic]):
             return None
         name_start = words[0][0] if words else start
@@ -188,7 +196,8 @@ class AgencyGrammar:
         kept = [w for at, w in words if at >= name_start]
         if not kept and not topic:
             return None
-        canonical = self._canonical(kept, head.group(0), right, [w for _, w in topic])
+        head_word = head.group(0)
+        canonical = self._canonical(kept, head_word, right, [w for _, w in topic])
         # the country's own name before "Ministry of ..." qualifies it and is no part of
         # its initials ("Singapore Ministry of Foreign Affairs" is SG:MFA); in a name
         # of capitalised words it is ("China Securities Regulatory Commission": CN:CSRC)
@@ -200,12 +209,12 @@ class AgencyGrammar:
             ),
             None,
         )
-        if right is None and head.group(0) not in self.ministry_like:
+        if right is None and head_word not in self.ministry_like:
             own = None
         bare = (
             self._canonical(
                 [w for at, w in words if own is not None and at >= own],
-                head.group(0),
+                head_word,
                 right,
                 [w for _, w in topic],
             )
@@ -231,6 +240,32 @@ class AgencyGrammar:
             generic[0] if generic else None,
             start,
         )
+
+    def _read_title(
+        self,
+        text: str,
+        start: int,
+        words: list[tuple[int, str]],
+        right: re.Match[str] | None,
+        topic: list[tuple[int, str]],
+        spans: Sequence[Span],
+        body_head: str,
+    ) -> Named | None:
+        """ "South Korean Minister of Trade, Industry and Energy Ahn": the listed body of
+        the longest name the title's words give (a person's name may follow them); a
+        title no listed body answers names none."""
+        name_start = words[0][0] if words else start
+        for count in range(len(topic), 0, -1):
+            end = topic[count - 1][0] + len(topic[count - 1][1])
+            country, at = self._country(text, name_start, end, spans)
+            if country is None:
+                continue
+            kept = [w for offset, w in words if offset >= at]
+            name = self._canonical(kept, body_head, right, [w for _, w in topic[:count]])
+            agency = self.by_name.get((country, _key(name, self.skip)))
+            if agency is not None:
+                return Named(at, end, agency, text[at:end], country, None, start)
+        return None
 
     def _country(
         self, text: str, start: int, end: int, spans: Sequence[Span]

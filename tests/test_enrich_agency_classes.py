@@ -96,3 +96,21 @@ def test_every_built_body_has_the_kind_of_its_initials(agency: str, kind: str) -
 )
 def test_the_german_economy_ministry_in_the_genitive_and_by_its_2021_name(text: str) -> None:
     assert agencies(text) == ["DE:MOEA"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a minister's title names the listed ministry, a person's name after it or not
+        (
+            "South Korean Minister of Trade, Industry and Energy Park said chips are exempt.",
+            ["KR:MOTIE"],
+        ),
+        ("China's Minister of Commerce said the chip curbs would stay.", ["CN:MOFCOM"]),
+        # a title no listed body answers, and a head of government, name none
+        ("Norway's Minister of Digitalisation said chips matter.", []),
+        ("Japan's Prime Minister said chips matter.", []),
+    ],
+)
+def test_a_ministers_title_names_the_ministry(text: str, expected: list[str]) -> None:
+    assert agencies(text) == expected
