@@ -52,6 +52,7 @@ class Named(NamedTuple):
     surface: str
     country: str
     replaces: tuple[int, int] | None  # span of a generic-name mention it stands for
+    head: int = -1  # where its head noun starts ("Ministry", "Office")
 
 
 class Span(Protocol):
@@ -83,11 +84,15 @@ class AgencyGrammar:
     plural: re.Pattern[str] | None = None
     singular: tuple[tuple[str, str], ...] = ()  # (plural head lower-cased, singular head)
     by_unique_name: tuple[tuple[str, str], ...] = ()  # name key -> the one listed id
+    # a title that names its body: "Minister of Trade, Industry and Energy" is the Ministry
+    # of Trade, Industry and Energy (only with "of ..." after it: a Prime Minister is none)
+    titles: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> AgencyGrammar:
         spec = data["patterns"]
-        heads = [str(h) for h in spec["heads"]]
+        titles = {str(t): str(h) for t, h in spec.get("titles", {}).items()}
+        heads = [str(h) for h in spec["heads"]] + list(titles)
         skip = frozenset(str(w).lower() for w in spec["skip"])
         by_name: dict[tuple[str, str], str] = {}
         for agency in data["agencies"]:
@@ -117,6 +122,7 @@ class AgencyGrammar:
             not_government=frozenset(str(w) for w in spec["not_government"]),
             plural=plural,
             singular=tuple(singular.items()),
+            titles=tuple(titles.items()),
             by_unique_name=tuple(
                 sorted(
                     (name, next(iter(ids))) for name, ids in ids_by_name.items() if len(ids) == 1
@@ -176,26 +182,34 @@ class AgencyGrammar:
         if right is not None:
             topic = [(m.start(), m.group()) for m in _TOKEN.finditer(text, *right.span("topic"))]
             topic = _trim(topic, text, self.stop)
+            # "the National Assembly of Vietnam": a country alone after "of" qualifies
+            # the name and is no part of it ("Ministry of Commerce of China" likewise)
+            if topic and all(_in_country(at, spans) for at, _ in topic):
+                topic = []
         if not words and not topic:
             return None
+        body_head = dict(self.titles).get(head.group(0))
+        if body_head is not None:
+            return self._read_title(text, start, words, right, topic, spans, body_head)
         if any(w in self.not_government for _, w in [*words, *topic]):
             return None
         name_start = words[0][0] if words else start
         name_end = topic[-1][0] + len(topic[-1][1]) if topic else end
-        if any(
-            s.kind in ("agency", "company", "person", "ignore")
-            and s.start < name_end
-            and name_start < s.end
-            for s in spans
-        ):
+        inside = [s for s in spans if s.start < name_end and name_start < s.end]
+        if any(s.kind in ("company", "person", "ignore") for s in inside):
             return None
         country, name_start = self._country(text, name_start, name_end, spans)
         if country is None:
             return None
+        # a listed body inside the name wins, unless it is another country's: "the
+        # Brazilian National Congress" is no U.S. Congress
+        if any(s.kind == "agency" and _home(s.key) in (country, "") for s in inside):
+            return None
         kept = [w for at, w in words if at >= name_start]
         if not kept and not topic:
             return None
-        canonical = self._canonical(kept, head.group(0), right, [w for _, w in topic])
+        head_word = head.group(0)
+        canonical = self._canonical(kept, head_word, right, [w for _, w in topic])
         # the country's own name before "Ministry of ..." qualifies it and is no part of
         # its initials ("Singapore Ministry of Foreign Affairs" is SG:MFA); in a name
         # of capitalised words it is ("China Securities Regulatory Commission": CN:CSRC)
@@ -207,12 +221,12 @@ class AgencyGrammar:
             ),
             None,
         )
-        if right is None and head.group(0) not in self.ministry_like:
+        if right is None and head_word not in self.ministry_like:
             own = None
         bare = (
             self._canonical(
                 [w for at, w in words if own is not None and at >= own],
-                head.group(0),
+                head_word,
                 right,
                 [w for _, w in topic],
             )
@@ -236,7 +250,34 @@ class AgencyGrammar:
             text[name_start:name_end],
             country,
             generic[0] if generic else None,
+            start,
         )
+
+    def _read_title(
+        self,
+        text: str,
+        start: int,
+        words: list[tuple[int, str]],
+        right: re.Match[str] | None,
+        topic: list[tuple[int, str]],
+        spans: Sequence[Span],
+        body_head: str,
+    ) -> Named | None:
+        """ "South Korean Minister of Trade, Industry and Energy Ahn": the listed body of
+        the longest name the title's words give (a person's name may follow them); a
+        title no listed body answers names none."""
+        name_start = words[0][0] if words else start
+        for count in range(len(topic), 0, -1):
+            end = topic[count - 1][0] + len(topic[count - 1][1])
+            country, at = self._country(text, name_start, end, spans)
+            if country is None:
+                continue
+            kept = [w for offset, w in words if offset >= at]
+            name = self._canonical(kept, body_head, right, [w for _, w in topic[:count]])
+            agency = self.by_name.get((country, _key(name, self.skip)))
+            if agency is not None:
+                return Named(at, end, agency, text[at:end], country, None, start)
+        return None
 
     def _country(
         self, text: str, start: int, end: int, spans: Sequence[Span]
@@ -259,7 +300,9 @@ class AgencyGrammar:
                 break
         for span in spans:
             if span.kind == "country" and span.start == start and span.end < end:
-                own = span.extra != "demonym"
+                # a demonym or an abbreviation ("UK Cabinet Office") qualifies the name
+                abbreviated = text[span.start : span.end].replace(".", "").isupper()
+                own = span.extra != "demonym" and not abbreviated
                 return span.key, (start if own else _next_word(text, span.end))
         return None, start
 
@@ -289,6 +332,16 @@ def _trim(words: list[tuple[int, str]], text: str, stop: frozenset[str]) -> list
     while words and (words[-1][1] in stop or words[-1][1] in ("and", "&")):
         words = words[:-1]
     return words
+
+
+def _in_country(at: int, spans: Sequence[Span]) -> bool:
+    return any(s.kind == "country" and s.start <= at < s.end for s in spans)
+
+
+def _home(agency_id: str) -> str:
+    """The country of a listed body's id ("US:CONGRESS" -> "US"; "" for the Union's)."""
+    country = agency_id.partition(":")[0]
+    return "" if country == "EU" else country
 
 
 def _overlaps(named: Named, found: list[Named]) -> bool:

@@ -252,7 +252,10 @@ def resolve_agency(
     rule = lexicon.context_rules[int(mention.key)]
     qualifier = _qualifier(text, mention, mentions)
     if qualifier is not None:
-        return rule.by_country.get(qualifier)
+        listed = rule.by_country.get(qualifier)
+        if listed is None and rule.body and qualifier not in NO_NATIONAL_BODIES | rule.body_not:
+            return f"{qualifier}:{rule.body}"
+        return listed
     if rule.default:
         return rule.default
     named = [a for a in rule.by_country.values() if a in context.named_agencies]
@@ -271,6 +274,8 @@ def resolve_agency(
     return rule.fallback
 
 
+# the Union is no nation: "EU customs" or "the EU's foreign ministry" build no body of it
+NO_NATIONAL_BODIES = frozenset({"EU"})
 RUNNER_UP_SHARE = 0.5  # of the main country's weight, for a generic name it has no body for
 MAX_CJK_QUALIFIER_GAP = 2  # characters between the country and the body: 中国的, 美方
 _GAP_BREAK = re.compile(r"[.,;:!?()\[\]\"“”]")

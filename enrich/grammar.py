@@ -40,6 +40,15 @@ _SIBLINGS = re.compile(
     r"|(?:\s?[、/和与及或]\s?[A-Z](?![A-Za-z0-9]))+"
 )
 _SIBLING_LETTER = re.compile(r"(?<![A-Za-z])[A-Z](?![A-Za-z0-9])")
+# A list after a model that names siblings by their number alone: "the Ryzen 9 7900X and
+# 7950X", "Dimensity 9400、9300"; each is the model's last word with another number of the
+# same length and first digit (a generation's list; "RTX 4090 and 2023" is no card).
+_NUMBER_SIBLINGS = re.compile(
+    r"(?:(?:,\s?|,?\s(?:and|or|&|y|e|et|und|en|o|ou|oder)\s|\s?[、/和与及或]\s?)"
+    r"\d{3,5}[A-Za-z]{0,3}(?![A-Za-z0-9]))+"
+)
+_SIBLING_NUMBER = re.compile(r"(?<![A-Za-z0-9])(\d{3,5})([A-Za-z]{0,3})(?![A-Za-z0-9])")
+_LAST_NUMBER = re.compile(r"(?<=\s)(\d{3,5})[A-Za-z]{0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +230,8 @@ class ChipGrammar:
         self._veto = Words([str(w) for w in data["veto"]])
         series = "|".join(re.escape(str(w)) for w in data.get("series_words", []))
         self._series = re.compile(rf"\s?(?:{series})(?![A-Za-z])") if series else None
+        before = "|".join(re.escape(str(w)) for w in data.get("series_words_before", []))
+        self._series_before = re.compile(rf"(?<![A-Za-z])(?:{before})\s$") if before else None
         self._veto_window = int(data["veto_window"])
         self._series_of = [
             (re.compile(str(rule["series"])), str(rule["members"]))
@@ -296,10 +307,19 @@ class ChipGrammar:
                 if not self._gated(spans, family, sentence, named):
                     continue
             kind = family.kind
-            if kind == "chip" and self._series is not None and self._series.match(text, end):
+            if kind == "chip" and self._names_a_series(text, start, end):
                 kind = "series"
             return Found(start, end, family.model(match), kind)
         return None
+
+    def _names_a_series(self, text: str, start: int, end: int) -> bool:
+        """ "the MI350 series", "la serie Snapdragon 8": a series word right after or,
+        in languages that put it first, right before the model name."""
+        if self._series is not None and self._series.match(text, end):
+            return True
+        return self._series_before is not None and bool(
+            self._series_before.search(text, max(0, start - 12), start)
+        )
 
     def _gated(
         self, spans: Spans, family: Family, sentence: tuple[int, int], named: dict[str, bool]
@@ -319,6 +339,11 @@ class ChipGrammar:
         """(offset, model id) of the models a list after a model names by their suffix
         letter alone ("Ascend 910B, C and D" -> Ascend 910C, Ascend 910D); only ids the
         grammar can spell."""
+        return self._number_siblings(text, model_id, end) or self._letter_siblings(
+            text, model_id, end
+        )
+
+    def _letter_siblings(self, text: str, model_id: str, end: int) -> list[tuple[int, str]]:
         found = _SIBLINGS.match(text, end)
         if found is None or not model_id[-1:].isalpha() or not model_id[-2:-1].isdigit():
             return []
@@ -327,6 +352,22 @@ class ChipGrammar:
             sibling = model_id[:-1] + letter.group()
             if self.normalise(sibling) is not None:
                 siblings.append((letter.start(), sibling))
+        return siblings
+
+    def _number_siblings(self, text: str, model_id: str, end: int) -> list[tuple[int, str]]:
+        last = _LAST_NUMBER.search(model_id)
+        found = _NUMBER_SIBLINGS.match(text, end) if last is not None else None
+        if last is None or found is None:
+            return []
+        siblings = []
+        for number in _SIBLING_NUMBER.finditer(text, end, found.end()):
+            digits = number.group(1)
+            if len(digits) != len(last.group(1)) or digits[0] != last.group(1)[0]:
+                break
+            sibling = self.normalise(model_id[: last.start()] + number.group())
+            if sibling is None:
+                break
+            siblings.append((number.start(), sibling.model))
         return siblings
 
     def series_named(self, chips: list[str]) -> set[str]:

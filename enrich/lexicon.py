@@ -96,6 +96,11 @@ class ContextRule:
     default: str | None
     use_context: bool
     fallback: str | None = None  # after the qualifier, the named bodies and the context
+    # a qualifying country the rule does not list still names its own such body:
+    # "<country>:<body>", the initials of the body's English name ("Singapore's foreign
+    # ministry" is SG:MFA, enrich/realset/README.md)
+    body: str | None = None
+    body_not: frozenset[str] = frozenset()  # countries whose such body is named otherwise
 
 
 # The kinds of government body agencies.yaml's `type` names
@@ -118,7 +123,8 @@ class Lexicon:
     company_home: dict[str, str] = field(default_factory=dict)
     agency_names: dict[str, str] = field(default_factory=dict)
     agency_jurisdiction: dict[str, str] = field(default_factory=lambda: Derived(_jurisdiction_of))
-    # agencies.yaml `type`; a body a language file adds without one has no kind
+    # agencies.yaml `type`; a body built by its initials takes the kind of those initials
+    # (agencies.yaml `body_types`)
     agency_type: dict[str, str] = field(default_factory=dict)
     country_names: dict[str, str] = field(default_factory=dict)
     context_rules: list[ContextRule] = field(default_factory=list)
@@ -346,6 +352,8 @@ def _load_countries(lex: Lexicon, data: dict[str, Any]) -> None:
 def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data.get("not_bodies", []), "ignore", "ignore")
     lex.add(data.get("not_bodies_customs", []), "ignore", "ignore")
+    built = _body_types(data)
+    lex.agency_type = Derived(lambda agency_id: built.get(agency_id.partition(":")[2]))
     for agency in data["agencies"]:
         agency_id = agency["id"]
         lex.agency_names[agency_id] = agency["name"]
@@ -364,10 +372,26 @@ def _load_agencies(lex: Lexicon, data: dict[str, Any]) -> None:
                 rule.get("default"),
                 bool(rule.get("context")),
                 rule.get("fallback"),
+                rule.get("body"),
+                frozenset(str(c) for c in rule.get("body_not", [])),
             )
         )
         lex.add(rule.get("aliases", []), "context_agency", str(index))
         lex.add(rule.get("exact", []), "context_agency", str(index), exact=True)
+
+
+def _body_types(data: dict[str, Any]) -> dict[str, str | None]:
+    """The kind of a built body by its initials (`body_types` and the contextual rules'
+    `body`); initials given two kinds give none."""
+    kinds: dict[str, set[str]] = {}
+    types = data.get("body_types", {})
+    listed = [(kind, body) for kind, bodies in types.items() for body in bodies]
+    ruled = [(r["type"], r["body"]) for r in data.get("contextual", []) if r.get("body")]
+    for kind, body in [*listed, *ruled]:
+        if kind not in AGENCY_TYPES:
+            raise ValueError(f"agencies body {body}: type {kind!r} not in {AGENCY_TYPES}")
+        kinds.setdefault(str(body), set()).add(str(kind))
+    return {body: next(iter(k)) if len(k) == 1 else None for body, k in kinds.items()}
 
 
 def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:

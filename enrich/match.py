@@ -298,7 +298,10 @@ class Matcher:
         # a text that holds one would be scanned for it twice
         added: list[Mention] = []
         for body in self.bodies.find(text, chosen):
-            if body.replaces is not None:
+            # the rule keeps a generic name it resolves for that country when the name
+            # holds the body's head ("China's Ministry of Commerce"); a name with another
+            # head is another body ("the UK Cabinet Office" is no cabinet)
+            if body.replaces is not None and body.replaces[0] <= body.head < body.replaces[1]:
                 generic = next(
                     m
                     for m in chosen
