@@ -153,8 +153,15 @@ class AgencyGrammar:
 
     def _read_list(self, text: str, match: re.Match[str], spans: Sequence[Span]) -> list[Named]:
         """One body per word of "departments of Commerce, Defense and State"."""
-        plural_head = match.group(0).split()[0].lower()
-        head = dict(self.singular)[plural_head]
+        written = match.group(0).split()[0]
+        # the pattern reads the head case-blind, and Unicode case-blindness is wider than
+        # lower-casing ("Departmentſ", "MİNİSTRİES"): find the head the same way
+        head = next(
+            (s for p, s in self.singular if re.fullmatch(re.escape(p), written, re.IGNORECASE)),
+            None,
+        )
+        if head is None:
+            return []
         country, _ = self._country(text, match.start(), match.end(), spans)
         unique = dict(self.by_unique_name)
         named = []

@@ -556,6 +556,9 @@ def test_generic_agency_names_resolved_by_their_country(text: str, agency: str) 
         ("The Departments of Energy and the Treasury objected.", ["US:DOE", "US:TREASURY"]),
         # words no listed body has are no body
         ("The departments of Physics and Chemistry built a chip lab.", []),
+        # the head is read case-blind, and Unicode case-blindness is wider than lower():
+        # a long s is an s (this text once stopped the tagger with a KeyError)
+        ("The Departmentſ of Energy and the Treasury objected.", ["US:DOE", "US:TREASURY"]),
     ],
 )
 def test_a_plural_head_names_one_body_per_listed_word(text: str, agencies: list[str]) -> None:
@@ -567,6 +570,16 @@ _PLURAL_PIECES = st.sampled_from(
      "1ministries", "-departments", "ministry", " of ", " for ", " the ", ", ", " and ", "\n",
      "Commerce", "State", "Trade", "Dm", "é", "mD"]
 )  # fmt: skip
+
+
+@given(
+    st.lists(
+        _PLURAL_PIECES | st.sampled_from(["Departmentſ", "MİNİSTRİES", "minKstries", "İ", "ſ"]),
+        max_size=12,
+    ).map("".join)
+)
+def test_a_list_of_bodies_in_any_case_is_read_without_failing(text: str) -> None:
+    tag_text(text)
 
 
 @given(st.lists(_PLURAL_PIECES, max_size=12).map("".join))
