@@ -47,8 +47,12 @@ CLAUSE_PUNCT = frozenset(
 # keeps "、" for lists alone, so it ends a clause only in a sentence with kana in it.
 JAPANESE_COMMA = "、"
 _KANA = re.compile("[\u3040-\u30ff]")
+# Japanese and Korean put the verb last: its agent stands before it
+_VERB_FINAL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 JAPANESE_CLAUSE_PUNCT = CLAUSE_PUNCT | {JAPANESE_COMMA}
 JAPANESE_LIST_COMMAS = LIST_COMMAS | {JAPANESE_COMMA}
+HEADLINE_SUBJECT_PUNCT = frozenset({",", "，", JAPANESE_COMMA, ":", "："})
+HEADLINE_SUBJECT_WORDS = 3  # "U.S. Commerce Department", "美 상무부": a name, not a clause
 
 
 class Token(NamedTuple):
@@ -82,6 +86,7 @@ class Tokens:
         self._starts = [t.start for t in self.items]
         self._boundaries: list[int] | None = None
         self._titled: bool | None = None
+        self._verb_final: bool | None = None
         cjk = 0 if folded.isascii() else len(_CJK_CHAR.findall(folded))
         # CJK tokens are single characters: word windows are three times as wide there.
         self.scale = 3 if cjk * 2 > len(self.items) else 1
@@ -96,6 +101,17 @@ class Tokens:
             capitalised = sum(1 for w in words if w[:1].isupper())
             self._titled = capitalised * 2 > len(words) >= 3
         return self._titled
+
+    @property
+    def verb_final(self) -> bool:
+        """A Japanese or Korean sentence (kana or hangul in it): the verb comes last, so
+        a cue's agent stands before it and a government named after it is another
+        clause's subject ("철회한 데 대해 우리 정부가 …고 밝혔다")."""
+        if self._verb_final is None:
+            self._verb_final = (
+                not self.folded.isascii() and _VERB_FINAL.search(self.folded) is not None
+            )
+        return self._verb_final
 
     def index_at(self, offset: int) -> int:
         """Index of the token containing (or starting just before) `offset`."""

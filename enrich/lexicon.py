@@ -171,6 +171,7 @@ class Lexicon:
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
     subject_marks: tuple[str, ...] = ()
+    hedges_after_verb: frozenset[str] = frozenset()  # folded
     outlet_marks: tuple[str, ...] = ()
     prefix_abbreviations: dict[str, str] = field(default_factory=dict)
     prefix_not: tuple[str, ...] = ()
@@ -422,6 +423,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
     lex.add(data["hedges_sentence_wide"], "hedge", "speculative_wide")
+    lex.hedges_after_verb = frozenset(str(w) for w in data["hedges_after_verb"])
     lex.add(data["conditional"], "conditional", "conditional")
     lex.add(data["speech"], "speech", "speech")
     lex.add(["may"], "hedge", "speculative", exact=True)

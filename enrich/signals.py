@@ -282,7 +282,7 @@ def _choose_actor(
         distance = (tokens.index_at(actor.start) - here) / tokens.scale
         if distance < 0:
             score = actor.strength * max(0.6, 1.0 - 0.015 * -distance)
-        elif actor.strength >= 1.0 or actor.agency:
+        elif (actor.strength >= 1.0 or actor.agency) and not tokens.verb_final:
             score = actor.strength * 0.8 * max(0.5, 1.0 - 0.02 * distance)
         else:
             score = actor.strength * 0.4
@@ -386,13 +386,23 @@ def _certainty(
         for h in hedges
         if h.key == "speculative" and h.start >= cue.end and tokens.index_at(h.start) == last + 1
     ]
+    # ja/ko: the plan or the study comes after the verb ("規制を強化する方針", "제한할 방침")
+    after_verb = [
+        h
+        for h in hedges
+        if h.start >= cue.end
+        and tokens.index_at(h.start) < clause[1]
+        and tokens.folded[h.start - tokens.offset : h.end - tokens.offset]
+        in lexicon.hedges_after_verb
+    ]
+    speculative += [h for h in after_verb if h.key == "speculative"]
     if tokens.folded.rstrip().endswith("?"):
         speculative.append(Mention(cue.start, cue.end, "hedge", "speculative", "?"))
     if speculative:
         factor *= 0.45
         cue.notes.append(f"speculative ('{speculative[-1].surface}')")
     levels = {h.key for h in hedges}
-    if "proposed" in {h.key for h in hedges if h.start < cue.end}:
+    if "proposed" in {h.key for h in hedges if h.start < cue.end or h in after_verb}:
         certainty = "proposed"
     elif "official" in levels and actor.agency:
         certainty = "official"
