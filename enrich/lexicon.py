@@ -283,7 +283,26 @@ def load_lexicon() -> Lexicon:
     _load_cues(lex, _read("cues.yaml"))
     _load_actions(lex, _read("actions.yaml"))
     _load_people(lex, _read("people.yaml"))
+    _fold_marks(lex)
     return lex
+
+
+def _fold_marks(lex: Lexicon) -> None:
+    """The CJK marks are compared with folded text, so they are folded as the patterns
+    are: a Japanese 工場 or 側は is read as 工场, 侧は (taxonomy/hant.yaml)."""
+    from enrich.match import fold  # match imports this module: only once both are loaded
+
+    def folded(words: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(fold(w) for w in words))
+
+    lex.cjk_attributive = folded(lex.cjk_attributive)
+    lex.subject_marks = folded(lex.subject_marks)
+    lex.cjk_passive = folded(lex.cjk_passive)
+    lex.cjk_object_markers = folded(lex.cjk_object_markers)
+    lex.cjk_target_prepositions = folded(lex.cjk_target_prepositions)
+    lex.cjk_not_negating = folded(lex.cjk_not_negating)
+    lex.hedges_after_verb = frozenset(folded(tuple(lex.hedges_after_verb)))
+    lex.cjk_after_clause = (folded(lex.cjk_after_clause[0]), folded(lex.cjk_after_clause[1]))
 
 
 def _load_people(lex: Lexicon, data: dict[str, Any]) -> None:
