@@ -155,6 +155,20 @@ class Tokens:
                 return True
         return False
 
+    def headline_subject(self) -> int:
+        """ "美 상무부, 삼성 VEU 지위 철회", "米商務省、…", "Commerce: Nvidia …": a headline
+        may name its subject, then a comma or a colon, then the move. Where that comma
+        stands (the subject is the tokens before it), or -1."""
+        if not self.headline:
+            return -1
+        for i, token in enumerate(self.items[: HEADLINE_SUBJECT_WORDS * 2 * self.scale + 1]):
+            if token.text in HEADLINE_SUBJECT_PUNCT:
+                words = sum(1 for t in self.items[:i] if t.text.isalnum())
+                return i if 0 < words <= HEADLINE_SUBJECT_WORDS * self.scale else -1
+            if token.text in CLAUSE_PUNCT or token.text in CLAUSE_WORDS:
+                return -1
+        return -1
+
     def clause_of(self, index: int) -> tuple[int, int]:
         """Token range [start, end) of the clause holding token `index`."""
         if self._boundaries is None:

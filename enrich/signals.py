@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from enrich.actors import Actor, aimed_at, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
-from enrich.cues import CueReading, read_cues
+from enrich.cues import PRIVILEGE_NOTE, CueReading, read_cues
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
@@ -232,24 +232,45 @@ def _company_acts(
         return False
     if any(w in lexicon.receiving_verbs for w in words):
         return False
+    # "삼성 VEU 지위 철회", "Samsung's licence revoked": the company holds the privilege
+    # taken back, it is what the move is aimed at
+    holder = any(note.startswith(PRIVILEGE_NOTE) for note in cue.notes)
     agents: list[tuple[int, bool]] = []
     for mention in mentions:
         index = tokens.index_at(mention.start)
         is_company = mention.kind == "company" or (
             mention.kind == "person" and mention.key in lexicon.person_company
         )
-        is_company = is_company and not _cjk_object(mention, tokens, lexicon)
+        is_company = is_company and not holder and not _cjk_object(mention, tokens, lexicon)
         if is_company and clause[0] <= index < anchor:
             agents.append((index, True))
-    agents += [
-        (i, True) for i in range(clause[0], anchor) if tokens.items[i].text in lexicon.company_nouns
-    ]
+    if not holder:
+        agents += [
+            (i, True)
+            for i in range(clause[0], anchor)
+            if tokens.items[i].text in lexicon.company_nouns
+        ]
     agents += [
         (tokens.index_at(a.start), False)
         for a in actors
         if a.strength >= 0.8 and clause[0] <= tokens.index_at(a.start) < anchor
     ]
+    if agents and min(agents)[1] and _headline_government(actors, tokens, clause):
+        return False
     return bool(agents) and min(agents)[1]
+
+
+def _headline_government(actors: list[Actor], tokens: Tokens, clause: tuple[int, int]) -> bool:
+    """ "美 상무부, 삼성 VEU 지위 철회": a government named as the headline's subject, before
+    the comma that opens the cue's clause, is the one acting on the company after it."""
+    comma = tokens.headline_subject()
+    return (
+        comma >= 0
+        and clause[0] == comma + 1
+        and any(
+            (a.strength >= 0.8 or a.agency) and tokens.index_at(a.start) < comma for a in actors
+        )
+    )
 
 
 def _cjk_object(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
