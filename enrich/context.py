@@ -254,6 +254,7 @@ _DATELINE = re.compile(
     r"^\s*([A-Z][A-Z .'-]{2,30}?)(?:,[^\n()]{0,30})?\s*(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s",
     re.MULTILINE,
 )
+AFTER_REACH = 6  # characters after a country: the longest attributive mark read there
 DATELINE_WEIGHT = 2.0  # as much as a country named as actor in the lead
 DATELINE_REACH = 400  # characters from the start: the title, then the body's first line
 
@@ -354,6 +355,15 @@ def _actor_likeness(text: str, mention: Mention, lexicon: Lexicon) -> float:
     # 原產於美國, 对美: an origin or a destination, in either script
     if mention.extra == "target" or fold(text[max(0, mention.start - 2) : mention.start]).endswith(
         lexicon.cjk_target_prepositions
+    ):
+        return 0.3
+    # ロシアに対する, 중국에: Japanese and Korean put their prepositions after the noun, so a
+    # particle or a noun after it makes it a destination or a modifier
+    after = text[mention.end : mention.end + AFTER_REACH]
+    if (
+        not after.isascii()
+        and _VERB_FINAL.search(after) is not None
+        and fold(after).startswith(lexicon.cjk_attributive)
     ):
         return 0.3
     return 0.6 if mention.extra == "demonym" else 1.0

@@ -86,3 +86,16 @@ def test_a_korean_full_stop_ends_a_sentence_with_or_without_a_space(
     text = "".join(written)  # the space after each full stop dropped, as pages do
     found = [s.text for s in split_sentences(text)]
     assert found == written
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "actor"),
+    [
+        ("ja", "政府は来週、ロシアに対する半導体の輸出禁止を閣議決定した。", "JP"),
+        ("ko", "정부는 러시아에 대한 반도체 수출 금지를 발표했다.", "KR"),
+    ],
+)
+def test_a_bare_government_word_is_the_text_s_own_government(
+    language: str, text: str, actor: str
+) -> None:
+    assert tag_text(text).read_stance == ("restrict", actor), language
