@@ -47,8 +47,12 @@ CLAUSE_PUNCT = frozenset(
 # keeps "、" for lists alone, so it ends a clause only in a sentence with kana in it.
 JAPANESE_COMMA = "、"
 _KANA = re.compile("[\u3040-\u30ff]")
+# Japanese and Korean put the verb last: its agent stands before it
+_VERB_FINAL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 JAPANESE_CLAUSE_PUNCT = CLAUSE_PUNCT | {JAPANESE_COMMA}
 JAPANESE_LIST_COMMAS = LIST_COMMAS | {JAPANESE_COMMA}
+HEADLINE_SUBJECT_PUNCT = frozenset({",", "，", JAPANESE_COMMA, ":", "："})
+HEADLINE_SUBJECT_WORDS = 3  # "U.S. Commerce Department", "美 상무부": a name, not a clause
 
 
 class Token(NamedTuple):
@@ -82,6 +86,7 @@ class Tokens:
         self._starts = [t.start for t in self.items]
         self._boundaries: list[int] | None = None
         self._titled: bool | None = None
+        self._verb_final: bool | None = None
         cjk = 0 if folded.isascii() else len(_CJK_CHAR.findall(folded))
         # CJK tokens are single characters: word windows are three times as wide there.
         self.scale = 3 if cjk * 2 > len(self.items) else 1
@@ -96,6 +101,17 @@ class Tokens:
             capitalised = sum(1 for w in words if w[:1].isupper())
             self._titled = capitalised * 2 > len(words) >= 3
         return self._titled
+
+    @property
+    def verb_final(self) -> bool:
+        """A Japanese or Korean sentence (kana or hangul in it): the verb comes last, so
+        a cue's agent stands before it and a government named after it is another
+        clause's subject ("철회한 데 대해 우리 정부가 …고 밝혔다")."""
+        if self._verb_final is None:
+            self._verb_final = (
+                not self.folded.isascii() and _VERB_FINAL.search(self.folded) is not None
+            )
+        return self._verb_final
 
     def index_at(self, offset: int) -> int:
         """Index of the token containing (or starting just before) `offset`."""
@@ -138,6 +154,20 @@ class Tokens:
             if self.items[comma - step - 1].text == JAPANESE_COMMA:
                 return True
         return False
+
+    def headline_subject(self) -> int:
+        """ "美 상무부, 삼성 VEU 지위 철회", "米商務省、…", "Commerce: Nvidia …": a headline
+        may name its subject, then a comma or a colon, then the move. Where that comma
+        stands (the subject is the tokens before it), or -1."""
+        if not self.headline:
+            return -1
+        for i, token in enumerate(self.items[: HEADLINE_SUBJECT_WORDS * 2 * self.scale + 1]):
+            if token.text in HEADLINE_SUBJECT_PUNCT:
+                words = sum(1 for t in self.items[:i] if t.text.isalnum())
+                return i if 0 < words <= HEADLINE_SUBJECT_WORDS * self.scale else -1
+            if token.text in CLAUSE_PUNCT or token.text in CLAUSE_WORDS:
+                return -1
+        return -1
 
     def clause_of(self, index: int) -> tuple[int, int]:
         """Token range [start, end) of the clause holding token `index`."""
@@ -224,6 +254,7 @@ _DATELINE = re.compile(
     r"^\s*([A-Z][A-Z .'-]{2,30}?)(?:,[^\n()]{0,30})?\s*(?:\([^()\n]{1,40}\))?\s*[-—–]{1,2}\s",
     re.MULTILINE,
 )
+AFTER_REACH = 6  # characters after a country: the longest attributive mark read there
 DATELINE_WEIGHT = 2.0  # as much as a country named as actor in the lead
 DATELINE_REACH = 400  # characters from the start: the title, then the body's first line
 
@@ -329,6 +360,15 @@ def _actor_likeness(text: str, mention: Mention, lexicon: Lexicon) -> float:
     # 原產於美國, 对美: an origin or a destination, in either script
     if mention.extra == "target" or fold(text[max(0, mention.start - 2) : mention.start]).endswith(
         lexicon.cjk_target_prepositions
+    ):
+        return 0.3
+    # ロシアに対する, 중국에: Japanese and Korean put their prepositions after the noun, so a
+    # particle or a noun after it makes it a destination or a modifier
+    after = text[mention.end : mention.end + AFTER_REACH]
+    if (
+        not after.isascii()
+        and _VERB_FINAL.search(after) is not None
+        and fold(after).startswith(lexicon.cjk_attributive)
     ):
         return 0.3
     return 0.6 if mention.extra == "demonym" else 1.0

@@ -177,6 +177,7 @@ class Lexicon:
     pluperfect: frozenset[str] = frozenset()
     cjk_attributive: tuple[str, ...] = ()
     subject_marks: tuple[str, ...] = ()
+    hedges_after_verb: frozenset[str] = frozenset()  # folded
     outlet_marks: tuple[str, ...] = ()
     prefix_abbreviations: dict[str, str] = field(default_factory=dict)
     prefix_not: tuple[str, ...] = ()
@@ -288,7 +289,26 @@ def load_lexicon() -> Lexicon:
     _load_cues(lex, _read("cues.yaml"))
     _load_actions(lex, _read("actions.yaml"))
     _load_people(lex, _read("people.yaml"))
+    _fold_marks(lex)
     return lex
+
+
+def _fold_marks(lex: Lexicon) -> None:
+    """The CJK marks are compared with folded text, so they are folded as the patterns
+    are: a Japanese 工場 or 側は is read as 工场, 侧は (taxonomy/hant.yaml)."""
+    from enrich.match import fold  # match imports this module: only once both are loaded
+
+    def folded(words: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(fold(w) for w in words))
+
+    lex.cjk_attributive = folded(lex.cjk_attributive)
+    lex.subject_marks = folded(lex.subject_marks)
+    lex.cjk_passive = folded(lex.cjk_passive)
+    lex.cjk_object_markers = folded(lex.cjk_object_markers)
+    lex.cjk_target_prepositions = folded(lex.cjk_target_prepositions)
+    lex.cjk_not_negating = folded(lex.cjk_not_negating)
+    lex.hedges_after_verb = frozenset(folded(tuple(lex.hedges_after_verb)))
+    lex.cjk_after_clause = (folded(lex.cjk_after_clause[0]), folded(lex.cjk_after_clause[1]))
 
 
 def _load_people(lex: Lexicon, data: dict[str, Any]) -> None:
@@ -446,6 +466,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for level, words in data["hedges"].items():
         lex.add([w for w in words if w != "may"], "hedge", level)
     lex.add(data["hedges_sentence_wide"], "hedge", "speculative_wide")
+    lex.hedges_after_verb = frozenset(str(w) for w in data["hedges_after_verb"])
     lex.add(data["conditional"], "conditional", "conditional")
     lex.add(data["speech"], "speech", "speech")
     lex.add(["may"], "hedge", "speculative", exact=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from enrich.actors import Actor, aimed_at, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
-from enrich.cues import CueReading, read_cues
+from enrich.cues import PRIVILEGE_NOTE, CueReading, read_cues
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
@@ -232,24 +232,45 @@ def _company_acts(
         return False
     if any(w in lexicon.receiving_verbs for w in words):
         return False
+    # "삼성 VEU 지위 철회", "Samsung's licence revoked": the company holds the privilege
+    # taken back, it is what the move is aimed at
+    holder = any(note.startswith(PRIVILEGE_NOTE) for note in cue.notes)
     agents: list[tuple[int, bool]] = []
     for mention in mentions:
         index = tokens.index_at(mention.start)
         is_company = mention.kind == "company" or (
             mention.kind == "person" and mention.key in lexicon.person_company
         )
-        is_company = is_company and not _cjk_object(mention, tokens, lexicon)
+        is_company = is_company and not holder and not _cjk_object(mention, tokens, lexicon)
         if is_company and clause[0] <= index < anchor:
             agents.append((index, True))
-    agents += [
-        (i, True) for i in range(clause[0], anchor) if tokens.items[i].text in lexicon.company_nouns
-    ]
+    if not holder:
+        agents += [
+            (i, True)
+            for i in range(clause[0], anchor)
+            if tokens.items[i].text in lexicon.company_nouns
+        ]
     agents += [
         (tokens.index_at(a.start), False)
         for a in actors
         if a.strength >= 0.8 and clause[0] <= tokens.index_at(a.start) < anchor
     ]
+    if agents and min(agents)[1] and _headline_government(actors, tokens, clause):
+        return False
     return bool(agents) and min(agents)[1]
+
+
+def _headline_government(actors: list[Actor], tokens: Tokens, clause: tuple[int, int]) -> bool:
+    """ "美 상무부, 삼성 VEU 지위 철회": a government named as the headline's subject, before
+    the comma that opens the cue's clause, is the one acting on the company after it."""
+    comma = tokens.headline_subject()
+    return (
+        comma >= 0
+        and clause[0] == comma + 1
+        and any(
+            (a.strength >= 0.8 or a.agency) and tokens.index_at(a.start) < comma for a in actors
+        )
+    )
 
 
 def _cjk_object(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
@@ -282,7 +303,7 @@ def _choose_actor(
         distance = (tokens.index_at(actor.start) - here) / tokens.scale
         if distance < 0:
             score = actor.strength * max(0.6, 1.0 - 0.015 * -distance)
-        elif actor.strength >= 1.0 or actor.agency:
+        elif (actor.strength >= 1.0 or actor.agency) and not tokens.verb_final:
             score = actor.strength * 0.8 * max(0.5, 1.0 - 0.02 * distance)
         else:
             score = actor.strength * 0.4
@@ -386,13 +407,23 @@ def _certainty(
         for h in hedges
         if h.key == "speculative" and h.start >= cue.end and tokens.index_at(h.start) == last + 1
     ]
+    # ja/ko: the plan or the study comes after the verb ("規制を強化する方針", "제한할 방침")
+    after_verb = [
+        h
+        for h in hedges
+        if h.start >= cue.end
+        and tokens.index_at(h.start) < clause[1]
+        and tokens.folded[h.start - tokens.offset : h.end - tokens.offset]
+        in lexicon.hedges_after_verb
+    ]
+    speculative += [h for h in after_verb if h.key == "speculative"]
     if tokens.folded.rstrip().endswith("?"):
         speculative.append(Mention(cue.start, cue.end, "hedge", "speculative", "?"))
     if speculative:
         factor *= 0.45
         cue.notes.append(f"speculative ('{speculative[-1].surface}')")
     levels = {h.key for h in hedges}
-    if "proposed" in {h.key for h in hedges if h.start < cue.end}:
+    if "proposed" in {h.key for h in hedges if h.start < cue.end or h in after_verb}:
         certainty = "proposed"
     elif "official" in levels and actor.agency:
         certainty = "official"

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 # character (same matches as `[.!?]…(?=…)|[。！？；]`).
 _BOUNDARY = re.compile(
     r"[.!?。！？；](?:(?<=[.!?])[\"”’')\]]*\s+(?=[\"“‘'(\[¿¡«]?[A-Z0-9À-ÖØ-Þ\uac00-\ud7af])"
-    r"|(?<=[。！？；]))"
+    r"|(?<=[。！？；])"
+    # Korean pages often drop the space after a full stop: "보도했습니다.보도에 따르면"
+    r"|(?<=[\uac00-\ud7af]\.)(?=[\"“‘'(\[]?[A-Z0-9\uac00-\ud7af]))"
 )
 _ENDING = re.compile("[.!?。！？；]")
 _ABBREVIATIONS = frozenset(

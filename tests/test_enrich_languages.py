@@ -449,3 +449,36 @@ def test_a_capital_stands_for_its_government_in_each_language(
 def test_a_korean_headline_s_one_hanja_country_names_the_body() -> None:
     agencies = {a.id for a in tag_text("中 상무부, 갈륨 수출 통제 발표").tags.agencies}
     assert agencies == {"CN:MOFCOM"}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "fr",
+            "La Commission européenne a autorisé une aide d'État de 5 milliards d'euros "
+            "pour une nouvelle usine de puces en Allemagne.",
+        ),
+        (
+            "es",
+            "La Comisión Europea autorizó una ayuda de Estado de 5.000 millones de euros "
+            "para una nueva fábrica de chips en Italia.",
+        ),
+        (
+            "it",
+            "La Commissione europea ha autorizzato un aiuto di Stato di 5 miliardi di euro "
+            "per una nuova fabbrica di chip in Spagna.",
+        ),
+        (
+            "pt",
+            "A Comissão Europeia aprovou um auxílio estatal de 5 mil milhões de euros "
+            "para uma nova fábrica de chips em Portugal.",
+        ),
+    ],
+)
+def test_state_aid_the_commission_clears_is_a_subsidy_in_each_language(
+    language: str, text: str
+) -> None:
+    """The rules read cleared state aid as none (DECISIONS s8b): a subsidy, not an
+    approval of trade."""
+    assert {s.action for s in tag_text(text).signals} == {"subsidy"}, language
