@@ -49,3 +49,14 @@ def test_a_story_whose_only_approval_is_a_programme_for_industry_has_no_stance()
     )
     result = tag_text(text, "Brussels clears Italian programme for chip packaging plant")
     assert result.stance == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bruxelles autorise un régime d'aides de 7 milliards d'euros pour une usine de puces.",
+        "La Comisión Europea aprueba una ayuda de 300 millones de euros para una fábrica de chips.",
+    ],
+)
+def test_an_approval_of_aid_is_a_subsidy_in_other_languages_too(text: str) -> None:
+    assert _actions(text) == {"subsidy"}
