@@ -121,6 +121,7 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     _merge_neighbours(cues, tokens)
     _merge_enablers(cues, tokens)
     _limit_and_objects(cues, tokens)
+    _support_objects(mentions, cues, tokens, lexicon)
     denial = next((m.surface for m in mentions if m.kind == "denial"), None)
     governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
     for cue in cues:
@@ -459,6 +460,42 @@ def _limit_and_objects(cues: list[CueReading], tokens: Tokens) -> None:
         if opposed and 0 < gap <= 3 and obj.surface.lower() in EASING_NOUNS:
             obj.outcome = "merged"
             verb.notes.append(f"with its object '{obj.surface}'")
+
+
+def _support_objects(
+    mentions: list[Mention], cues: list[CueReading], tokens: Tokens, lexicon: Lexicon
+) -> None:
+    """ "approves EUR 5 bn in state aid", "cleared the Programme for Semiconductors",
+    批准专项资金: an easing verb whose object is money or a programme for industry is
+    industrial policy (the subsidy action), not an opening of trade. A licence, a
+    restriction or a destination ("allowed exports to the fab") before it ends the reach."""
+    objects = [m for m in mentions if m.kind == "support_object"]
+    if not objects:
+        return
+    after, before, through = lexicon.support_reach
+    blocked = (lexicon.target_prepositions | set(lexicon.cjk_target_prepositions)) - through
+    stops = [m.start for m in mentions if m.kind == "required"]
+    stops += [c.start for c in cues if c.direction == "restrict"]
+    for cue in cues:
+        if cue.outcome != "signal" or cue.direction != "ease" or cue.action_hint:
+            continue
+        first, last = tokens.index_at(cue.start), tokens.index_at(cue.end - 1)
+        clause = tokens.clause_of(first)
+        for obj in objects:
+            there, end = tokens.index_at(obj.start), tokens.index_at(obj.end - 1)
+            if not clause[0] <= there < clause[1]:
+                continue
+            if there > last:
+                near = there - last <= after * tokens.scale
+                open_way = not set(tokens.words(last + 1, there)) & blocked
+                open_way = open_way and not any(cue.end <= s < obj.start for s in stops)
+            else:  # the money first, as object-first languages put it (補助金を承認)
+                near = end < first and first - end <= before * tokens.scale
+                open_way = True
+            if near and open_way:
+                cue.action_hint = "subsidy"
+                cue.notes.append(f"its object is money for industry ('{obj.surface}')")
+                break
 
 
 def _governing_verb(

@@ -210,15 +210,20 @@ def stance_features(
     features.update(_body_features(trade))
     features["relevance"] = relevance
     features["about_chips"] = float(about_chips)
-    features.update(_carve_out_features(trade, features["restrict_up_front"]))
+    features.update(
+        _carve_out_features(trade, features["restrict_up_front"], features["restrict_news"])
+    )
     return features
 
 
-def _carve_out_features(trade: Sequence[Move], restrict_up_front: float) -> dict[str, float]:
+def _carve_out_features(
+    trade: Sequence[Move], restrict_up_front: float, restrict_news: float
+) -> dict[str, float]:
     """How much of the restricting news spares some firms or goods ("100%, but none if you
-    build here"): the measure's scope, so still a restriction (README's stance rules); an
-    exemption alone is plain easing."""
-    carved = [m for m in trade if m.carve_out and not m.background]
+    build here"): the measure's scope, so still a restriction (README's stance rules). An
+    exemption in a story that reads no restriction as news spares no one from a measure
+    beside it: it is the grant itself, plain easing, and no carve-out here."""
+    carved = [m for m in trade if m.carve_out and not m.background and restrict_news]
     up_front = _squash(m.weighted.weight for m in carved if m.weighted.up_front)
     return {
         "carve_out_up_front": up_front,

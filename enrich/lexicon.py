@@ -148,6 +148,9 @@ class Lexicon:
     capitalised_cues: frozenset[str] = frozenset()
     requirement_window: int = 10
     ceiling_window: int = 8
+    # (words an approval reaches over to its object, words before it in object-first
+    # languages, prepositions it may reach through): cues.yaml `support_objects`
+    support_reach: tuple[int, int, frozenset[str]] = (5, 2, frozenset())
     levying_verbs: frozenset[str] = frozenset()
     # (words before the left restriction, words after it, change verbs, words of reach)
     away_from: tuple[tuple[str, ...], tuple[str, ...], frozenset[str], int] = (
@@ -444,6 +447,13 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.add(data["privilege"]["withdrawing"], "withdrawing", "withdrawing")
     lex.add(data["ceiling"], "ceiling", "ceiling")
     lex.ceiling_window = int(data["ceiling_window_words"])
+    support = data["support_objects"]
+    lex.add(support["forms"], "support_object", "support")
+    lex.support_reach = (
+        int(support["window_words"]),
+        int(support["before_words"]),
+        frozenset(str(w).lower() for w in support["through"]),
+    )
     lex.levying_verbs = frozenset(str(w).lower() for w in data["ceiling_levying_verbs"])
     away = data["away_from"]
     lex.away_from = (

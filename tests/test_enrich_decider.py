@@ -219,6 +219,20 @@ def test_a_restriction_that_spares_some_firms_or_uses_is_still_a_restriction(
     assert (result.stance, result.acting_jurisdiction) == ("restrict", "US")
 
 
+def test_an_exemption_with_no_restriction_beside_it_is_the_grant_not_a_carve_out() -> None:
+    """A carve-out spares someone from a measure read in the story; an exemption read alone
+    is the move itself (plain easing), so the carve-out features stay at zero."""
+    exempt = Move(
+        Weighted("ease", "CN", 1.7, True, False, True), "official", False, "", carve_out=True
+    )
+    alone = stance_features([exempt], Frame(), StanceDecision("ease", "CN"), 0.9, True)
+    assert alone["carve_out_up_front"] == alone["carve_out_news"] == 0.0
+    assert alone["ease_up_front"] > 0.0
+    tariff = Move(Weighted("restrict", "CN", 2.0, True, True, True), "official", False, "tariff")
+    paired = stance_features([tariff, exempt], Frame(), StanceDecision("restrict", "CN"), 0.9, True)
+    assert paired["carve_out_up_front"] > 0.0 and paired["carve_out_paired"] > 0.0
+
+
 def test_the_kind_of_body_that_acts_is_a_feature() -> None:
     report = Move(
         Weighted("restrict", "US", 2.0, True, False, True), "reported", False, "", "US:CRS"
