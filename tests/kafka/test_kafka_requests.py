@@ -49,36 +49,38 @@ def test_an_idle_stage_consumer_asks_for_records_about_twice_a_second(
 
 
 @pytest.mark.timeout(90)
-def test_a_parked_fetch_is_answered_when_a_record_arrives_not_when_its_wait_ends(
+def test_a_lone_record_below_the_fetch_minimum_is_answered_when_the_fetch_wait_ends(
     proxied_tansu: tuple[Tansu, TcpProxy],
 ) -> None:
-    """The broker answers a waiting fetch when a record arrives (kafka_fetch_min_bytes = 1),
-    so a long wait mostly spaces idle fetches (on a steady stream tansu still answers later
-    with a longer wait: docs/benchmarks.md, Kafka)."""
+    """A fetch waits for `kafka_fetch_min_bytes` (64 KiB) up to `kafka_fetch_max_wait_ms`:
+    a record smaller than that is answered when the wait ends, not when it arrives. On a
+    stream of articles that halves the fetches (docs/benchmarks.md, Kafka's extra CPU); a
+    lone record waits at most the fetch wait per hop."""
     broker, _ = proxied_tansu
-    long_wait_ms = 20_000
+    wait_ms = 2_000
     settings = kafka_settings(
         broker.bootstrap,
         kafka_topic_prefix=unique("parked") + ".",
-        kafka_fetch_max_wait_ms=long_wait_ms,
+        kafka_fetch_max_wait_ms=wait_ms,
     )
+    assert settings.kafka_fetch_min_bytes > len(b"v") * 1000  # the default, far above one record
     bus = KafkaBus(settings)
     bus.ensure_topics()
     consumer = bus.consumer("chipwire-enrich", [RAW_TOPIC])
     try:
         assert consumer.poll(10, 1.0) == []
-        assert consumer.poll(10, 0.5) == []  # the fetch sent meanwhile is held by the broker
         bus.publish(RAW_TOPIC, "k", b"v")
         sent = time.monotonic()
         got = []
-        while not got and time.monotonic() - sent < long_wait_ms / 1000:
-            got = consumer.poll(10, 0.5)
+        while not got and time.monotonic() - sent < 4 * wait_ms / 1000:
+            got = consumer.poll(10, 0.1)
         arrived_s = time.monotonic() - sent
     finally:
         consumer.close()
         bus.close()
     assert [m.key for m in got] == ["k"]
-    assert arrived_s < long_wait_ms / 1000 / 2  # answered on arrival, not after 20 s
+    # the fetch in flight when it was published answers within one wait (plus scheduling)
+    assert arrived_s < wait_ms / 1000 + 1.5
 
 
 @pytest.mark.timeout(90)
