@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     )
     kafka_batch_bytes: int = Field(262_144, gt=0, description="Producer batch size per partition")
     kafka_fetch_min_bytes: int = Field(
-        1, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
+        65_536, gt=0, description="Bytes a fetch waits for (up to kafka_fetch_max_wait_ms)"
     )
     kafka_fetch_max_wait_ms: int = Field(
         500, ge=0, description="Longest a fetch waits for kafka_fetch_min_bytes"

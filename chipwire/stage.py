@@ -93,7 +93,10 @@ class StageRunner:
             self.last_loop_at = time.monotonic()
 
     def drain(self, idle_s: float = 0.3, timeout_s: float = 60.0) -> int:
-        """Process until the topic stays empty for `idle_s`; returns messages handled.
+        """Process until a poll of `idle_s` comes back empty with nothing unread in the log;
+        returns messages handled. An empty poll alone is not enough on Kafka: a fetch waits
+        for `kafka_fetch_min_bytes` up to `kafka_fetch_max_wait_ms`, however long the poll,
+        so records below the minimum arrive only when that wait ends.
         A drain takes what is there without lingering for more: the stages upstream have
         drained already, so waiting for a fuller batch would only add the linger each time."""
         deadline = time.monotonic() + timeout_s
@@ -107,7 +110,7 @@ class StageRunner:
                 time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
                 backoff = min(backoff * 2, self.max_backoff_s)
                 continue
-            if count == 0:
+            if count == 0 and self.consumer.unread() == 0:
                 return total
             total += count
         raise TimeoutError(f"stage {self.sink.name} did not drain in {timeout_s}s")

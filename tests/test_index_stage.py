@@ -147,6 +147,9 @@ class Arrivals:
     def rewind(self) -> None:
         self.consumer.rewind()
 
+    def unread(self) -> int:
+        return self.consumer.unread()
+
     def close(self) -> None:
         self.consumer.close()
 

@@ -128,6 +128,9 @@ class FlakyConsumer:
     def rewind(self) -> None:
         self.inner.rewind()
 
+    def unread(self) -> int:
+        return self.inner.unread()
+
     def close(self) -> None:
         self.inner.close()
 

@@ -50,6 +50,12 @@ class Consumer(Protocol):
         """Go back to the last committed position (after a failed batch)."""
         ...
 
+    def unread(self) -> int:
+        """Offsets in the log past what poll() has returned, as the log knows them now: 0
+        when an empty poll means nothing is waiting (on Kafka an empty poll may also mean a
+        fetch parked until `kafka_fetch_min_bytes` or its wait)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -200,6 +200,9 @@ class EmbeddedConsumer:
     def rewind(self) -> None:
         self._position = dict(self._committed)
 
+    def unread(self) -> int:
+        return sum(self._bus.end_offsets(t) - self._position[t] for t in self._topics)
+
     def lag(self) -> int:
         return sum(self._bus.end_offsets(t) - self._committed[t] for t in self._topics)
 

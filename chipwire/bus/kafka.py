@@ -318,6 +318,9 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
             if tp in assigned:
                 self._consumer.seek(tp, offset)
 
+    def unread(self) -> int:
+        return _unread(self._consumer, list(self._consumer.assignment()))
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
@@ -414,5 +417,19 @@ class KafkaReader:
         for tp, offset in targets.items():
             self._consumer.seek(tp, offset)
 
+    def unread(self) -> int:
+        return _unread(self._consumer, self._partitions)
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+def _unread(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> int:
+    """Offsets between the consumer's positions and the ends of `partitions`. The ends are
+    asked of the broker (one ListOffsets request), at the consumer's isolation level: under
+    read_committed the last stable offset, which a position reaches once every committed
+    record was returned (kafka-python steps over transaction markers and aborted batches)."""
+    if not partitions:
+        return 0
+    ends = consumer.end_offsets(partitions)
+    return sum(max(0, ends[tp] - consumer.position(tp)) for tp in partitions)

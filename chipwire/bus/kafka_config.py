@@ -64,11 +64,13 @@ def fetch_config(settings: Settings) -> dict[str, Any]:
         "enable_auto_commit": False,  # commit only after the stage's work is durable
         "isolation_level": "read_committed",
         "max_poll_records": settings.stage_batch_records,  # a stage's batch in one poll
+        # Each fetch costs the client ~1 ms of Python: answered at the first record, the
+        # three stages made ~0.6 fetches per article; at 64 KiB half that, and the commits
+        # with them. Records below the minimum wait out the fetch wait (<= 0.5 s a hop;
+        # StageRunner.drain checks the end offsets instead of trusting an empty poll).
         "fetch_min_bytes": settings.kafka_fetch_min_bytes,
-        # Each fetch costs the client ~1 ms of Python: at 100 ms three idle stages spent
-        # 5 % of a core asking. A parked fetch is answered when a record arrives, but on
-        # a steady stream tansu answers later with a longer wait (publish -> consumed p50
-        # 30 -> 130 ms per hop at 500, bench_kafka): within the feed -> searchable bar.
+        # At 100 ms three idle stages spent 5 % of a core asking; at 500 a steady stream's
+        # publish -> consumed p50 went 30 -> 130 ms per hop on tansu (bench_kafka).
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         "max_partition_fetch_bytes": settings.kafka_max_partition_fetch_bytes,
         "allow_auto_create_topics": False,

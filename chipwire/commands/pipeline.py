@@ -270,7 +270,7 @@ def tail(
                 _print_message(out, message.value, as_json)
             if group:
                 consumer.commit()
-            if not batch and not follow:
+            if not batch and not follow and consumer.unread() == 0:  # not a parked fetch
                 return
     except KeyboardInterrupt:
         return

@@ -229,7 +229,8 @@ def reenrich(
     latest: dict[str, RawArticle] = {}
     read = skipped = failed = unpublished = 0
     try:
-        while batch_messages := reader.poll(batch, idle_s):
+        # an empty poll with records unread is a fetch parked below kafka_fetch_min_bytes
+        while (batch_messages := reader.poll(batch, idle_s)) or reader.unread():
             for message in batch_messages:
                 read += 1
                 try:

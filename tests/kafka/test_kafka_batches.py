@@ -176,3 +176,33 @@ def test_reenrich_before_any_topic_exists_reads_nothing_and_says_so(
     outcome = CliRunner().invoke(app, ["reenrich", "--idle-s", "0.5"])
     assert outcome.exit_code == 0, outcome.output
     assert "re-enriched 0 articles (0 raw messages" in outcome.output
+
+
+def test_one_shot_reads_wait_out_a_fetch_parked_below_the_fetch_minimum(
+    tansu: Tansu, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`tail --no-follow` and `reenrich` stop on an empty poll only when nothing is unread:
+    with a fetch wait longer than their polls, a fetch parked for kafka_fetch_min_bytes
+    answers after the poll has given up, and they used to stop with the topic unread."""
+    prefix = unique("parked-cli") + "."
+    for name, value in {
+        "BUS": "kafka",
+        "KAFKA_BOOTSTRAP": tansu.bootstrap,
+        "KAFKA_TOPIC_PREFIX": prefix,
+        "KAFKA_FETCH_MIN_BYTES": "65536",
+        "KAFKA_FETCH_MAX_WAIT_MS": "3000",  # longer than tail's 1 s poll and reenrich's idle
+        "DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(f"CHIPWIRE_{name}", value)
+    bus = KafkaBus(Settings())
+    bus.ensure_topics()
+    bus.publish_many(RAW_TOPIC, [(f"k{n}", b"not an article", {}) for n in range(3)])
+    bus.close()
+
+    tailed = CliRunner().invoke(app, ["tail", "--topic", "raw", "--from-beginning", "--no-follow"])
+    reenriched = CliRunner().invoke(app, ["reenrich", "--idle-s", "0.3"])
+
+    assert tailed.exit_code == 0, tailed.output
+    assert tailed.output.count("(not JSON: 14 bytes)") == 3
+    assert reenriched.exit_code == 0, reenriched.output
+    assert "(3 raw messages, 3 invalid" in reenriched.output
