@@ -22,6 +22,7 @@ from enrich.wording import WordingModel, load_wording, tokens
 # the plain forms, as first written
 PLAIN_BOUNDARY = re.compile(
     r"[.!?][\"”’')\]]*\s+(?=[\"“‘'(\[¿¡«]?[A-Z0-9À-ÖØ-Þ\uac00-\ud7af])|[。！？；]"
+    r"|(?<=[\uac00-\ud7af])\.(?=[\"“‘'(\[]?[A-Z0-9\uac00-\ud7af])"
 )
 PLAIN_NUMBER = re.compile(
     r"(?<![A-Za-z0-9.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*"
