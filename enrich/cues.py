@@ -57,7 +57,6 @@ STATE_MODIFIERS = frozenset(
 ENABLER_REACH = 5
 ASIDE_REACH = 10  # words from a verb to the comma closing an aside after it
 GLOSS_REACH = 12  # tokens from an opening bracket to the one closing a gloss
-PRIVILEGE_NOTE = "withdraws a privilege"  # the note a withdrawal's cue carries
 PHRASE_REACH = 4  # words of one privilege's name ("VEU status (validated end-user) waiver")
 EASING_NOUNS = frozenset(
     {
@@ -97,6 +96,7 @@ class CueReading:
     notes: list[str] = field(default_factory=list)
     carve_out: bool = False  # spares some firms or goods from a restriction
     spares: int = -1  # where the restriction it carves out of starts (-1: none read)
+    withdraws_privilege: bool = False  # takes back a status, licence or listing's benefit
 
 
 def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list[CueReading]:
@@ -231,7 +231,8 @@ def _withdrawals(
         own = [c for c in live if c.start <= verb.start < c.end]
         move = own[0] if own else CueReading(verb.surface, verb.start, verb.end, "restrict", "")
         move.direction = "restrict"
-        move.notes.append(f"{PRIVILEGE_NOTE} ('{found.surface}')")
+        move.withdraws_privilege = True
+        move.notes.append(f"withdraws a privilege ('{found.surface}')")
         # the privilege's own words ease no more ("验证最终用户 (VEU) 豁免许可")
         phrase = tokens.index_at(found.start)
         words = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from enrich.actors import Actor, aimed_at, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
-from enrich.cues import PRIVILEGE_NOTE, CueReading, read_cues
+from enrich.cues import CueReading, read_cues
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
@@ -234,7 +234,7 @@ def _company_acts(
         return False
     # "삼성 VEU 지위 철회", "Samsung's licence revoked": the company holds the privilege
     # taken back, it is what the move is aimed at
-    holder = any(note.startswith(PRIVILEGE_NOTE) for note in cue.notes)
+    holder = cue.withdraws_privilege
     agents: list[tuple[int, bool]] = []
     for mention in mentions:
         index = tokens.index_at(mention.start)
