@@ -18,7 +18,7 @@ FIT_SHARE = 7  # of 10
 # Label files of events no fitted model has seen, held out whole: the item split cannot
 # measure the tagger on new events (one event's reports fall on both sides of it), these
 # files can. Never fitted, scored as their own group; README.md beside the labels.
-FRESH_FILES = frozenset({"s9a.jsonl", "s9b.jsonl", "s9c.jsonl"})
+FRESH_FILES = frozenset({"s10a.jsonl", "s10b.jsonl", "s10c.jsonl"})
 
 Split = Literal["fit", "test"]
 Selection = Literal["fit", "test", "all", "fresh"]
