@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from enrich.folding import fold
 from enrich.lexicon import Lexicon
-from enrich.match import Mention, fold
+from enrich.match import Mention
 from enrich.text import Sentence
 
 _CJK = "\u3400-\u9fff\uf900-\ufaff"

@@ -20,8 +20,9 @@ from functools import cache
 from itertools import pairwise
 
 from enrich.context import CLAUSE_PUNCT, Tokens
+from enrich.folding import fold
 from enrich.lexicon import Lexicon
-from enrich.match import Mention, fold
+from enrich.match import Mention
 
 ADJECTIVAL = frozenset(
     {

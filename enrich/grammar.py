@@ -21,8 +21,8 @@ from typing import Any
 
 import ahocorasick
 
-from enrich.lexicon import TAXONOMY_DIR
-from enrich.yaml12 import load_file
+from enrich.folding import fold
+from enrich.yaml12 import TAXONOMY_DIR, load_file
 
 GATES = ("token", "sentence", "vendor", "text")
 _GROUP = re.compile(r"\(\?P<(\w+)>")
@@ -146,9 +146,9 @@ class Words:
         for word in {str(w) for w in words}:
             cased = word if word != word.lower() else None
             if _TOKEN.fullmatch(word):
-                (self._exact if cased else self._loose).add(word if cased else _fold(word))
+                (self._exact if cased else self._loose).add(word if cased else fold(word))
             else:
-                self._phrases.append((_fold(word), cased))
+                self._phrases.append((fold(word), cased))
 
     def search(self, spans: Spans, start: int = 0, end: int | None = None) -> bool:
         end = len(spans.text) if end is None else end
@@ -220,7 +220,7 @@ class ChipGrammar:
         by_anchor: dict[str, list[int]] = {}
         for index, spec in enumerate(data["families"]):
             for anchor in _expand([str(a) for a in spec["anchors"]]):
-                families = by_anchor.setdefault(_fold(anchor), [])
+                families = by_anchor.setdefault(fold(anchor), [])
                 if index not in families:
                     families.append(index)
         self._anchor_table = {a: tuple(f) for a, f in by_anchor.items()}
@@ -245,7 +245,7 @@ class ChipGrammar:
 
     def find(self, text: str) -> Iterator[Found]:
         """Every gated chip model in `text`, left to right."""
-        folded = _fold(text)
+        folded = fold(text)
         starts: dict[int, set[int]] = {}
         for end_index, (length, families) in self._anchors.iter(folded):
             start = end_index - length + 1
@@ -430,12 +430,6 @@ def _expand(anchors: list[str]) -> list[str]:
         else:
             expanded.append(anchor)
     return expanded
-
-
-def _fold(text: str) -> str:
-    from enrich.match import fold  # enrich.match imports this module
-
-    return fold(text)
 
 
 def _plural_end(text: str, end: int) -> int:

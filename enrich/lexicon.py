@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import chipwire
+from enrich.folding import fold
+from enrich.grammar import describe
 from enrich.text import CaptionMarks
-from enrich.yaml12 import load_file
+from enrich.yaml12 import TAXONOMY_DIR, load_file
 
-TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
 LANGUAGES_DIR = TAXONOMY_DIR / "languages"
 TAGGER_VERSION = "1"  # bump when a code change alters tags on purpose
 
@@ -71,15 +72,11 @@ class Derived(dict[str, str]):
 
 
 def _model_name(model_id: str) -> str | None:
-    from enrich.grammar import describe  # the grammar reads the taxonomy folder too
-
     chip = describe(model_id)
     return chip.name if chip else None
 
 
 def _model_family(model_id: str) -> str | None:
-    from enrich.grammar import describe
-
     chip = describe(model_id)
     return chip.family if chip else None
 
@@ -299,7 +296,6 @@ def load_lexicon() -> Lexicon:
 def _fold_marks(lex: Lexicon) -> None:
     """The CJK marks are compared with folded text, so they are folded as the patterns
     are: a Japanese 工場 or 側は is read as 工场, 侧は (taxonomy/hant.yaml)."""
-    from enrich.match import fold  # match imports this module: only once both are loaded
 
     def folded(words: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(dict.fromkeys(fold(w) for w in words))

@@ -17,43 +17,16 @@ from typing import NamedTuple
 import ahocorasick
 
 from enrich.agency_grammar import AgencyGrammar
+from enrich.folding import fold, narrowed
 from enrich.grammar import ChipGrammar, Found, Spans, chip_grammar
-from enrich.lexicon import MAIN_KINDS, TAXONOMY_DIR, Lexicon, Pattern, load_lexicon
-from enrich.yaml12 import load_file
+from enrich.lexicon import MAIN_KINDS, Lexicon, Pattern, load_lexicon
+from enrich.yaml12 import TAXONOMY_DIR, load_file
 
-_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Scripts written without spaces (CJK, kana, Hangul) and everything past them: their
 # forms live in an automaton of their own, scanned only when a text holds such a character
 _WIDE = "\u2e80"
 _HAS_WIDE = re.compile("[\u2e80-\U0010ffff]")
-# A text without any of these folds to a text without a wide character: the Cherokee
-# capitals are the only narrow characters whose lower case is wide (a test checks)
-_MAY_FOLD_WIDE = re.compile("[\u13a0-\u13ef\u2e80-\U0010ffff]")
 _START, _END = itemgetter(0), itemgetter(1)  # a Mention's start and end
-_FOLD_PAIRS = (("’", "'"), ("‘", "'"), ("\u00a0", " "), ("‐", "-"), ("‑", "-"), ("–", "-"))
-# Full-width letters and digits (Ｈ２０ in CJK text) as ASCII, one character for one
-# (NFKC would also change punctuation, and the readers of CJK text rely on "，" and "（")
-_FULL_WIDTH = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
-_NARROW = {
-    c: c - 0xFEE0
-    for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
-    for c in range(r[0], r[1] + 1)
-}
-
-# A model code whose digits are written as Chinese numerals with the circle zero, as the
-# Taiwanese press writes numbers ("ＧＢ三○○" is GB300): the numerals right after a Latin
-# letter or digit read as digits, one character for one
-_CODE_NUMERALS = re.compile(
-    "(?<=[A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a])"
-    "[○〇一二三四五六七八九]*[○〇][○〇一二三四五六七八九]*"
-)
-_NUMERAL_DIGITS = str.maketrans("○〇一二三四五六七八九", "00123456789")
-
-
-def _code_digits(text: str) -> str:
-    if "○" not in text and "〇" not in text:
-        return text
-    return _CODE_NUMERALS.sub(lambda m: m.group().translate(_NUMERAL_DIGITS), text)
 
 
 class Mention(NamedTuple):
@@ -68,46 +41,6 @@ class Mention(NamedTuple):
 # Every hit read builds a Mention: tuple.__new__ does it in C, the NamedTuple's own
 # __new__ is a Python function
 _new_mention = tuple.__new__
-
-
-def fold(text: str) -> str:
-    """Same-length normalisation: typographic quotes/dashes to ASCII, lower case, and
-    traditional Chinese characters and Japanese shinjitai to simplified ones
-    (taxonomy/hant.yaml)."""
-    return fold_and_width(text)[0]
-
-
-def fold_and_width(text: str) -> tuple[str, bool]:
-    """fold(text), and False when neither the text nor its folded form holds a wide
-    character (so no full-width form either): Matcher.find then need not look for one."""
-    if text.isascii():
-        return text.lower(), False
-    for typographic, plain in _FOLD_PAIRS:
-        if typographic in text:
-            text = text.replace(typographic, plain)
-    # full-width forms and CJK characters are all wide: one scan tells a text (most of
-    # them, typographic quotes and accents aside) that holds neither
-    wide = _MAY_FOLD_WIDE.search(text) is not None
-    if wide and _FULL_WIDTH.search(text) is not None:
-        text = text.translate(_NARROW)
-    text = _code_digits(text)
-    lowered = text.lower()
-    if len(lowered) != len(text):
-        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    # lower-casing makes no CJK character of another one
-    if not wide or _CJK.search(lowered) is None:
-        return lowered, wide  # translating is slow; most texts hold no Chinese at all
-    return lowered.translate(_simplified()), wide
-
-
-@cache
-def _simplified() -> dict[int, int]:
-    data = load_file(TAXONOMY_DIR / "hant.yaml")
-    # Japanese shinjitai fold the same way: 対 as 對 does, to 对
-    traditional = "".join(data["traditional"]) + "".join(data["shinjitai"])
-    simplified = "".join(data["simplified"]) + "".join(data["shinjitai_simplified"])
-    assert len(traditional) == len(simplified), "hant.yaml: rows of unequal length"
-    return str.maketrans(traditional, simplified)
 
 
 def _is_word_char(char: str) -> bool:
@@ -249,9 +182,7 @@ class Matcher:
         fold_and_width said it holds no wide character (two scans of the text saved)."""
         folded = fold(text) if folded is None else folded
         if wide and not text.isascii():
-            if _FULL_WIDTH.search(text) is not None:
-                text = text.translate(_NARROW)  # same length: offsets hold for the text as given
-            text = _code_digits(text)
+            text = narrowed(text)  # same length: offsets hold for the text as given
         # padded[i] is the character before folded[i], a space at either end
         padded = f" {folded} "
         main: list[Mention] = []

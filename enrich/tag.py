@@ -18,10 +18,11 @@ from enrich.context import ArticleContext, Tokens, article_context, resolve_agen
 from enrich.decider import Move, decide, stance_features
 from enrich.domain import about_chips as domain_about_chips
 from enrich.explain import Explanation, SentenceTrace
+from enrich.folding import fold_and_width
 from enrich.framing import Frame, article_frame
 from enrich.grammar import chip_grammar
 from enrich.lexicon import Lexicon, load_lexicon
-from enrich.match import Mention, countries_named_in, fold_and_width, matcher
+from enrich.match import Mention, countries_named_in, matcher
 from enrich.relevance import RelevanceFeatures, relevance_score
 from enrich.signals import Candidate, read_sentence
 from enrich.stance import MIN_CONFIDENCE, Weighted, decide_stance

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+TAXONOMY_DIR = Path(__file__).parent / "taxonomy"
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 
 

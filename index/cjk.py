@@ -16,7 +16,7 @@ import re
 import unicodedata
 
 from chipwire.contract import RawArticle
-from enrich.match import fold
+from enrich.folding import fold
 
 # Han ideographs: CJK unified (BMP and extension A), compatibility ideographs
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"

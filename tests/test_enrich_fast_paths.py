@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from enrich import domain, event_stories, text
 from enrich.context import _TOKEN, Token, Tokens
-from enrich.match import Mention, fold, matcher
+from enrich.folding import fold
+from enrich.match import Mention, matcher
 from enrich.wording import WordingModel, load_wording, tokens
 
 # the plain forms, as first written

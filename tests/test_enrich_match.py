@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from enrich.match import (
-    _HAS_WIDE,
-    _MAY_FOLD_WIDE,
-    NO_FORM,
-    fold,
-    fold_and_width,
-    matcher,
-)
+from enrich.folding import _MAY_FOLD_WIDE, fold, fold_and_width
+from enrich.match import _HAS_WIDE, NO_FORM, matcher
 from enrich.tag import tag_text
 
 

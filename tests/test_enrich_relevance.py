@@ -6,7 +6,8 @@ The sentences are invented for these tests.
 from __future__ import annotations
 
 from enrich import domain
-from enrich.match import fold, matcher
+from enrich.folding import fold
+from enrich.match import matcher
 from enrich.tag import tag_text
 
 # A long regulatory note that names chips only in its opening sentence: the rest is the

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from enrich import lexicon
-from enrich.match import fold
+from enrich.folding import fold
 from enrich.tag import tag_text
 from enrich.text import split_sentences
 
