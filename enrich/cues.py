@@ -98,6 +98,8 @@ class CueReading:
     carve_out: bool = False  # spares some firms or goods from a restriction
     spares: int = -1  # where the restriction it carves out of starts (-1: none read)
     withdraws_privilege: bool = False  # takes back a status, licence or listing's benefit
+    undone_by: str | None = None  # the reversal word that flipped it ("lifted"), if one did
+    licence_object: bool = False  # a requirement or receipt verb of a licence ("need permits")
 
 
 def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list[CueReading]:
@@ -340,11 +342,10 @@ def _carve_outs(mentions: list[Mention], cues: list[CueReading]) -> None:
     "except", "no charge") after a live restriction in the sentence eases on its own."""
     for word in (m for m in mentions if m.kind == "carve_out"):
         live = [c for c in cues if c.outcome == "signal"]
-        undone = f"undone by '{word.surface}'"
         spared = [
             c
             for c in live
-            if c.direction == "ease" and (c.start == word.start or undone in c.notes)
+            if c.direction == "ease" and (c.start == word.start or c.undone_by == word.surface)
         ]
         restrictions = [c for c in live if c.direction == "restrict" and c.end <= word.start]
         for cue in spared:
@@ -450,7 +451,7 @@ def _limit_and_objects(cues: list[CueReading], tokens: Tokens) -> None:
     licences": an easing noun right after a restricting verb is its object."""
     live = [c for c in cues if c.outcome == "signal"]
     for cue in live:
-        if cue.direction != "ease" or any(n.startswith("undone by") for n in cue.notes):
+        if cue.direction != "ease" or cue.undone_by is not None:
             continue
         here = tokens.index_at(cue.start)
         if "only" in tokens.words(here - 1, here) + tokens.words(here + 1, here + 4):
@@ -570,6 +571,7 @@ def _requirements(
             if 0 < there - here <= lexicon.requirement_window * tokens.scale and there < clause_end:
                 direction = "restrict" if verb.kind == "requirement" else "ease"
                 cue = CueReading(verb.surface, verb.start, verb.end, direction, "")
+                cue.licence_object = True
                 cue.notes.append(f"{verb.kind} of '{obj.surface}'")
                 for other in cues:
                     if verb.start <= other.start <= obj.end and other.direction != direction:
@@ -604,7 +606,7 @@ def _apply_reversal(
     for cue in cues:
         if cue.start == verb.start or cue.direction not in flippable or cue.outcome != "signal":
             continue
-        if any(note.startswith("undone by") for note in cue.notes):
+        if cue.undone_by is not None:
             continue  # undone once already: "ended the exemption that allowed ..."
         there = tokens.index_at(cue.start)
         if not clause[0] <= there < clause[1]:
@@ -677,6 +679,7 @@ def _flip_phrase(first: CueReading, cues: list[CueReading], tokens: Tokens, verb
         if cue is not first and tokens.index_at(cue.start) - last > 2:
             break
         cue.direction = "ease" if direction == "restrict" else "restrict"
+        cue.undone_by = verb
         cue.notes.append(f"undone by '{verb}'")
         last = tokens.index_at(cue.end - 1)
 

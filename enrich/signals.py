@@ -125,11 +125,10 @@ def _candidates(
 ) -> list[Candidate]:
     here = tokens.index_at(cue.start)
     clause = tokens.clause_of(here)
-    obligation = any(note.startswith(("requirement", "receipt")) for note in cue.notes)
     listing = set(tokens.words(clause[0], here)) & LISTING_VERBS
     aimed = cue.action_hint == "entity_list" and bool(listing)  # "adds firms to the list"
     if (
-        not obligation
+        not cue.licence_object
         and not aimed
         and not cue.carve_out  # "firms building here will be exempt": they are spared
         and _company_acts(cue, mentions, actors, tokens, clause, lexicon)
