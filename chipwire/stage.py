@@ -93,26 +93,26 @@ class StageRunner:
             self.last_loop_at = time.monotonic()
 
     def drain(self, idle_s: float = 0.3, timeout_s: float = 60.0) -> int:
-        """Process until a poll of `idle_s` comes back empty with nothing unread in the log;
-        returns messages handled. An empty poll alone is not enough on Kafka: a fetch waits
-        for `kafka_fetch_min_bytes` up to `kafka_fetch_max_wait_ms`, however long the poll,
-        so records below the minimum arrive only when that wait ends.
-        A drain takes what is there without lingering for more: the stages upstream have
-        drained already, so waiting for a fuller batch would only add the linger each time."""
+        """Process until the log has nothing unread; returns messages handled. `idle_s`
+        bounds each poll. The stages upstream have drained already, so the consumer
+        fetches what is there instead of waiting for a fuller batch (on Kafka a fetch
+        waits for `kafka_fetch_min_bytes` up to `kafka_fetch_max_wait_ms`), and a drain
+        takes what it gets without lingering for more. The log's end is asked after every
+        batch: once nothing is unread the drain is over, without an empty poll to say so."""
         deadline = time.monotonic() + timeout_s
         total = 0
         backoff = self.retry_backoff_s
-        while time.monotonic() < deadline:
-            try:
-                count = self.step(idle_s, linger=False)
-            except Retry as exc:
-                log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
-                time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
-                backoff = min(backoff * 2, self.max_backoff_s)
-                continue
-            if count == 0 and self.consumer.unread() == 0:
-                return total
-            total += count
+        with self.consumer.reading_to_end():
+            while time.monotonic() < deadline:
+                try:
+                    total += self.step(idle_s, linger=False)
+                except Retry as exc:
+                    log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
+                    time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                if self.consumer.unread() == 0:
+                    return total
         raise TimeoutError(f"stage {self.sink.name} did not drain in {timeout_s}s")
 
     def step(self, poll_timeout_s: float, linger: bool = True) -> int:
