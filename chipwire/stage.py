@@ -5,7 +5,8 @@ Outcomes are decided here and nowhere else:
 - Quarantine (or the same message failing `max_attempts` times): dead-lettered with
   the reason in headers, then skipped (from a flush: once the batch is split down to the
   one message that fails alone);
-- Retry (sink or bus down): nothing committed, the batch is re-read after a backoff;
+- Retry (sink or bus down): nothing committed, the same batch is handled again after a
+  backoff, before anything new is polled;
 - any other exception from `handle` or `flush` is a failure of the message in hand (a
   failed flush is bisected to find it), retried, and dead-lettered at `max_attempts`.
 """
@@ -62,6 +63,11 @@ class StageRunner:
     _attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
     # dead-lettered since the last commit: a re-read batch must not dead-letter them twice
     _dead: set[tuple[str, int, int]] = field(default_factory=set)
+    # a batch that raised Retry, handled again before anything new is polled. Held here
+    # rather than re-read by rewinding the consumer: on Kafka a rewind re-reads only the
+    # batch's partitions, after records of other partitions already fetched, and a sink
+    # may publish again for that batch meanwhile (the event sink's unconfirmed articles)
+    _again: list[Message] = field(default_factory=list)
     # liveness, read by /healthz: when the loop last turned and a batch was last committed
     last_loop_at: float = field(default_factory=time.monotonic)
     last_commit_at: float = field(default_factory=time.monotonic)
@@ -116,24 +122,26 @@ class StageRunner:
         raise TimeoutError(f"stage {self.sink.name} did not drain in {timeout_s}s")
 
     def step(self, poll_timeout_s: float, linger: bool = True) -> int:
-        batch = self.consumer.poll(self.max_records, poll_timeout_s)
+        batch, self._again = self._again, []
         if not batch:
-            idle = getattr(self.sink, "on_idle", None)  # optional: work due without messages
-            if idle is not None:
-                idle()
-            return 0
-        if linger:
-            batch += self._linger(self.max_records - len(batch))
+            batch = self.consumer.poll(self.max_records, poll_timeout_s)
+            if not batch:
+                idle = getattr(self.sink, "on_idle", None)  # optional: work due without messages
+                if idle is not None:
+                    idle()
+                return 0
+            if linger:
+                batch += self._linger(self.max_records - len(batch))
         started = time.perf_counter()
         try:
             failed = self._process(batch)
         except Retry:
-            self.consumer.rewind()
+            self._again = batch
             raise
         if failed:
-            # some message failed and has attempts left: re-read the batch after a backoff
+            # some message failed and has attempts left: the batch again after a backoff
             # (the sinks are idempotent by key, so the messages that succeeded are harmless)
-            self.consumer.rewind()
+            self._again = batch
             raise Retry("message-failed", f"{failed} message(s) of {len(batch)} will be retried")
         self.consumer.commit()
         self._dead.clear()
@@ -232,6 +240,7 @@ class StageRunner:
         return 0
 
     def _rewind_quietly(self) -> None:
+        self._again = []  # the consumer reads it again
         try:
             self.consumer.rewind()
         except Exception:

@@ -195,3 +195,20 @@ def test_a_drain_takes_what_is_there_without_lingering_for_more(tmp_path: Path) 
     assert runner.drain(idle_s=0.05, timeout_s=60) == 3
     assert time.monotonic() - started < 10  # not the 30 s linger
     assert sink.flushed == [["a", "b", "c"]]
+
+
+def test_a_batch_that_raised_retry_is_handled_again_before_anything_is_polled(
+    tmp_path: Path,
+) -> None:
+    """Not re-read through the consumer: on Kafka a rewind re-reads only the batch's
+    partitions, after records of other partitions fetched already, and a sink may publish
+    for the failed batch in between (tests/kafka, the cut-mid-batch test)."""
+    bus = bus_with(tmp_path, "a", "b")
+    consumer = CountingConsumer(bus.consumer("g", ["t"]))
+    sink = Recorder()
+    sink.fail_flush = 1
+    runner = StageRunner(consumer, sink, bus, retry_backoff_s=0.01)
+    assert runner.drain(timeout_s=20) == 2
+    assert sink.seen == ["a", "b", "a", "b"]
+    assert sink.flushed == [["a", "b"]]
+    assert consumer.polls == 1  # the failed batch was held, not polled again
