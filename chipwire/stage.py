@@ -5,7 +5,8 @@ Outcomes are decided here and nowhere else:
 - Quarantine (or the same message failing `max_attempts` times): dead-lettered with
   the reason in headers, then skipped (from a flush: once the batch is split down to the
   one message that fails alone);
-- Retry (sink or bus down): nothing committed, the batch is re-read after a backoff;
+- Retry (sink or bus down): nothing committed, the same batch is handled again after a
+  backoff, before anything new is polled;
 - any other exception from `handle` or `flush` is a failure of the message in hand (a
   failed flush is bisected to find it), retried, and dead-lettered at `max_attempts`.
 """
@@ -62,6 +63,11 @@ class StageRunner:
     _attempts: dict[tuple[str, int, int], int] = field(default_factory=dict)
     # dead-lettered since the last commit: a re-read batch must not dead-letter them twice
     _dead: set[tuple[str, int, int]] = field(default_factory=set)
+    # a batch that raised Retry, handled again before anything new is polled. Held here
+    # rather than re-read by rewinding the consumer: on Kafka a rewind re-reads only the
+    # batch's partitions, after records of other partitions already fetched, and a sink
+    # may publish again for that batch meanwhile (the event sink's unconfirmed articles)
+    _again: list[Message] = field(default_factory=list)
     # liveness, read by /healthz: when the loop last turned and a batch was last committed
     last_loop_at: float = field(default_factory=time.monotonic)
     last_commit_at: float = field(default_factory=time.monotonic)
@@ -93,47 +99,49 @@ class StageRunner:
             self.last_loop_at = time.monotonic()
 
     def drain(self, idle_s: float = 0.3, timeout_s: float = 60.0) -> int:
-        """Process until a poll of `idle_s` comes back empty with nothing unread in the log;
-        returns messages handled. An empty poll alone is not enough on Kafka: a fetch waits
-        for `kafka_fetch_min_bytes` up to `kafka_fetch_max_wait_ms`, however long the poll,
-        so records below the minimum arrive only when that wait ends.
-        A drain takes what is there without lingering for more: the stages upstream have
-        drained already, so waiting for a fuller batch would only add the linger each time."""
+        """Process until the log has nothing unread; returns messages handled. `idle_s`
+        bounds each poll. The stages upstream have drained already, so the consumer
+        fetches what is there instead of waiting for a fuller batch (on Kafka a fetch
+        waits for `kafka_fetch_min_bytes` up to `kafka_fetch_max_wait_ms`), and a drain
+        takes what it gets without lingering for more. The log's end is asked after every
+        batch: once nothing is unread the drain is over, without an empty poll to say so."""
         deadline = time.monotonic() + timeout_s
         total = 0
         backoff = self.retry_backoff_s
-        while time.monotonic() < deadline:
-            try:
-                count = self.step(idle_s, linger=False)
-            except Retry as exc:
-                log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
-                time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
-                backoff = min(backoff * 2, self.max_backoff_s)
-                continue
-            if count == 0 and self.consumer.unread() == 0:
-                return total
-            total += count
+        with self.consumer.reading_to_end():
+            while time.monotonic() < deadline:
+                try:
+                    total += self.step(idle_s, linger=False)
+                except Retry as exc:
+                    log.warning("stage %s: retrying after %.1fs: %s", self.sink.name, backoff, exc)
+                    time.sleep(min(backoff, max(0.0, deadline - time.monotonic())))  # backoff
+                    backoff = min(backoff * 2, self.max_backoff_s)
+                    continue
+                if self.consumer.unread() == 0:
+                    return total
         raise TimeoutError(f"stage {self.sink.name} did not drain in {timeout_s}s")
 
     def step(self, poll_timeout_s: float, linger: bool = True) -> int:
-        batch = self.consumer.poll(self.max_records, poll_timeout_s)
+        batch, self._again = self._again, []
         if not batch:
-            idle = getattr(self.sink, "on_idle", None)  # optional: work due without messages
-            if idle is not None:
-                idle()
-            return 0
-        if linger:
-            batch += self._linger(self.max_records - len(batch))
+            batch = self.consumer.poll(self.max_records, poll_timeout_s)
+            if not batch:
+                idle = getattr(self.sink, "on_idle", None)  # optional: work due without messages
+                if idle is not None:
+                    idle()
+                return 0
+            if linger:
+                batch += self._linger(self.max_records - len(batch))
         started = time.perf_counter()
         try:
             failed = self._process(batch)
         except Retry:
-            self.consumer.rewind()
+            self._again = batch
             raise
         if failed:
-            # some message failed and has attempts left: re-read the batch after a backoff
+            # some message failed and has attempts left: the batch again after a backoff
             # (the sinks are idempotent by key, so the messages that succeeded are harmless)
-            self.consumer.rewind()
+            self._again = batch
             raise Retry("message-failed", f"{failed} message(s) of {len(batch)} will be retried")
         self.consumer.commit()
         self._dead.clear()
@@ -232,6 +240,7 @@ class StageRunner:
         return 0
 
     def _rewind_quietly(self) -> None:
+        self._again = []  # the consumer reads it again
         try:
             self.consumer.rewind()
         except Exception:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,9 @@ class Arrivals:
 
     def unread(self) -> int:
         return self.consumer.unread()
+
+    def reading_to_end(self) -> AbstractContextManager[None]:
+        return self.consumer.reading_to_end()
 
     def close(self) -> None:
         self.consumer.close()

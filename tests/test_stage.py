@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from chipwire.bus import DLQ_TOPIC, Consumer, Message
@@ -131,8 +132,37 @@ class FlakyConsumer:
     def unread(self) -> int:
         return self.inner.unread()
 
+    def reading_to_end(self) -> AbstractContextManager[None]:
+        return self.inner.reading_to_end()
+
     def close(self) -> None:
         self.inner.close()
+
+
+class CountingConsumer(FlakyConsumer):
+    """A consumer that counts its polls and those that came back empty."""
+
+    def __init__(self, inner: Consumer) -> None:
+        super().__init__(inner, failures=0)
+        self.polls = self.empty_polls = 0
+
+    def poll(self, max_records: int, timeout_s: float) -> list[Message]:
+        batch = super().poll(max_records, timeout_s)
+        self.polls += 1
+        self.empty_polls += not batch
+        return batch
+
+
+def test_a_drain_ends_at_its_last_batch_without_an_empty_poll(tmp_path: Path) -> None:
+    """Once the log has nothing unread the drain is over: an empty poll to say so would
+    add its whole timeout to every stage's drain (run_once drains the stages in turn)."""
+    bus = bus_with(tmp_path, "a", "b", "c")
+    consumer = CountingConsumer(bus.consumer("g", ["t"]))
+    runner = StageRunner(consumer, Recorder(), bus)
+    assert runner.drain(idle_s=5.0, timeout_s=20) == 3
+    assert (consumer.polls, consumer.empty_polls) == (1, 0)
+    assert runner.drain(idle_s=0.1, timeout_s=20) == 0  # caught up: one empty poll, then done
+    assert (consumer.polls, consumer.empty_polls) == (2, 1)
 
 
 def test_the_stage_thread_survives_any_exception(tmp_path: Path) -> None:
@@ -165,3 +195,20 @@ def test_a_drain_takes_what_is_there_without_lingering_for_more(tmp_path: Path) 
     assert runner.drain(idle_s=0.05, timeout_s=60) == 3
     assert time.monotonic() - started < 10  # not the 30 s linger
     assert sink.flushed == [["a", "b", "c"]]
+
+
+def test_a_batch_that_raised_retry_is_handled_again_before_anything_is_polled(
+    tmp_path: Path,
+) -> None:
+    """Not re-read through the consumer: on Kafka a rewind re-reads only the batch's
+    partitions, after records of other partitions fetched already, and a sink may publish
+    for the failed batch in between (tests/kafka, the cut-mid-batch test)."""
+    bus = bus_with(tmp_path, "a", "b")
+    consumer = CountingConsumer(bus.consumer("g", ["t"]))
+    sink = Recorder()
+    sink.fail_flush = 1
+    runner = StageRunner(consumer, sink, bus, retry_backoff_s=0.01)
+    assert runner.drain(timeout_s=20) == 2
+    assert sink.seen == ["a", "b", "a", "b"]
+    assert sink.flushed == [["a", "b"]]
+    assert consumer.polls == 1  # the failed batch was held, not polled again

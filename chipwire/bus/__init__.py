@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, cast, runtime_checkable
 
@@ -54,6 +55,11 @@ class Consumer(Protocol):
         """Offsets in the log past what poll() has returned, as the log knows them now: 0
         when an empty poll means nothing is waiting (on Kafka an empty poll may also mean a
         fetch parked until `kafka_fetch_min_bytes` or its wait)."""
+        ...
+
+    def reading_to_end(self) -> AbstractContextManager[None]:
+        """While it lasts, the producers upstream are done: fetch what the log holds now
+        instead of waiting for a fuller batch (StageRunner.drain)."""
         ...
 
     def close(self) -> None: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from contextlib import closing
+from contextlib import AbstractContextManager, closing, nullcontext
 from pathlib import Path
 
 import orjson
@@ -202,6 +202,9 @@ class EmbeddedConsumer:
 
     def unread(self) -> int:
         return sum(self._bus.end_offsets(t) - self._position[t] for t in self._topics)
+
+    def reading_to_end(self) -> AbstractContextManager[None]:
+        return nullcontext()  # a poll reads what the log holds already
 
     def lag(self) -> int:
         return sum(self._bus.end_offsets(t) - self._committed[t] for t in self._topics)

@@ -15,7 +15,8 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -35,6 +36,12 @@ from chipwire.errors import Retry
 from chipwire.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# The wait of an empty fetch while a consumer reads to the end (a drain): the end-offsets
+# request that says whether anything is left is answered after the fetch parked ahead of it
+# on the same connection, so a drain ends up to this long after its last batch. The cost is
+# an empty fetch per wait, only while a drain finds nothing (~1 ms of client Python each).
+READ_TO_END_FETCH_WAIT_MS = 50
 
 # The broker will never accept these records, however often they are sent.
 REJECTED_ERRORS: tuple[type[BaseException], ...] = (
@@ -321,6 +328,9 @@ class KafkaGroupConsumer(ConsumerRebalanceListener):  # type: ignore[misc]
     def unread(self) -> int:
         return _unread(self._consumer, list(self._consumer.assignment()))
 
+    def reading_to_end(self) -> AbstractContextManager[None]:
+        return _fetching_what_is_there(self._consumer)
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
@@ -420,6 +430,9 @@ class KafkaReader:
     def unread(self) -> int:
         return _unread(self._consumer, self._partitions)
 
+    def reading_to_end(self) -> AbstractContextManager[None]:
+        return _fetching_what_is_there(self._consumer)
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
@@ -428,8 +441,27 @@ def _unread(consumer: KafkaConsumer, partitions: list[TopicPartition]) -> int:
     """Offsets between the consumer's positions and the ends of `partitions`. The ends are
     asked of the broker (one ListOffsets request), at the consumer's isolation level: under
     read_committed the last stable offset, which a position reaches once every committed
-    record was returned (kafka-python steps over transaction markers and aborted batches)."""
+    record was returned (kafka-python steps over transaction markers and aborted batches).
+    The request shares the connection of the consumer's fetch and is answered after it: a
+    fetch parked for `kafka_fetch_min_bytes` delays the answer up to its wait, unless the
+    consumer is reading to the end (`_fetching_what_is_there`)."""
     if not partitions:
         return 0
     ends = consumer.end_offsets(partitions)
     return sum(max(0, ends[tp] - consumer.position(tp)) for tp in partitions)
+
+
+@contextmanager
+def _fetching_what_is_there(consumer: KafkaConsumer) -> Iterator[None]:
+    """Fetches answered at their first record, and an empty one after a short wait, for as
+    long as this lasts. kafka-python reads both from its fetcher's config each time it
+    builds a fetch request (3.0.12; tests/kafka/test_kafka_requests.py times a drain on it).
+    A fetch already parked keeps the wait it was sent with."""
+    config = consumer._fetcher.config
+    saved = {key: config[key] for key in ("fetch_min_bytes", "fetch_max_wait_ms")}
+    config["fetch_min_bytes"] = 1
+    config["fetch_max_wait_ms"] = min(saved["fetch_max_wait_ms"], READ_TO_END_FETCH_WAIT_MS)
+    try:
+        yield
+    finally:
+        config.update(saved)

@@ -103,22 +103,29 @@ def mock_settings(cluster: MockCluster, **extra: Any) -> Settings:
 def read_keys(settings: Settings, topic: str, expect: int, timeout_s: float = 30.0) -> list[str]:
     """Every key on `topic` (no group: assigned partitions from the beginning), waiting
     for at least `expect` records and then a short quiet spell to count duplicates."""
+    return [key for key, _ in read_records(settings, topic, expect, timeout_s)]
+
+
+def read_records(
+    settings: Settings, topic: str, expect: int, timeout_s: float = 30.0
+) -> list[tuple[str, bytes]]:
+    """Every (key, value) on `topic`, read as `read_keys` reads them."""
     config = {k: v for k, v in client_config(settings).items() if k != "client_id"}
     consumer = KafkaConsumer(**config, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        keys: list[str] = []
+        found: list[tuple[str, bytes]] = []
         deadline = time.monotonic() + timeout_s
         quiet_until = None
         while time.monotonic() < deadline:
             got = consumer.poll(timeout_ms=300, max_records=5000)
-            keys.extend(r.key.decode() for records in got.values() for r in records)
-            if len(keys) >= expect and quiet_until is None:
+            found.extend((r.key.decode(), r.value) for records in got.values() for r in records)
+            if len(found) >= expect and quiet_until is None:
                 quiet_until = time.monotonic() + 1.0
             if quiet_until is not None and time.monotonic() > quiet_until:
                 break
-        return keys
+        return found
     finally:
         consumer.close(autocommit=False)

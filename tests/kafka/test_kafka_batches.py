@@ -23,7 +23,12 @@ from enrich import event_store
 from enrich.event_stage import EventSink
 from enrich.event_store import EventStore
 from enrich.stage import EnrichSink
-from tests.kafka.kafka_fixtures import kafka_settings, proxied_tansu, read_keys, unique
+from tests.kafka.kafka_fixtures import (
+    kafka_settings,
+    proxied_tansu,
+    read_records,
+    unique,
+)
 from tests.kafka.tansu_broker import Tansu
 from tests.kafka.tcp_proxy import TcpProxy
 from tests.test_enrich_stage import STORIES, raw
@@ -117,17 +122,28 @@ def test_a_batch_cut_off_mid_publish_is_published_again_and_nothing_is_lost(
     consumer.close()
     bus.close()
 
-    keys = Counter(read_keys(settings, settings.kafka_topic_prefix + ENRICHED_TOPIC, len(records)))
+    published = read_records(settings, settings.kafka_topic_prefix + ENRICHED_TOPIC, len(records))
+    keys = Counter(key for key, _ in published)
     lost = sum(1 for key, _, _ in records if key not in keys)
-    repeated = sum(count - 1 for count in keys.values())
+    # The 300 copies of one story are one event, named after its earliest report (here the
+    # smallest article id): each smaller id to arrive renames it, and the event sink
+    # publishes its articles again with the new event id, a new version of each, whatever
+    # the cut. A replay publishes the same record again.
+    repeated = sum(count - 1 for count in Counter(published).values())
+    versions = sum(count - 1 for count in keys.values()) - repeated
     print(
         f"cut mid-batch: batch outcomes {Counter(cutting.cut_batch)}, committed "
-        f"{runner.committed}, lost {lost}, published twice {repeated} (batch {BATCH})"
+        f"{runner.committed}, lost {lost}, published twice {repeated}, renamed versions "
+        f"{versions} (batch {BATCH})"
     )
     assert "retry" in cutting.cut_batch  # the cut really left part of a batch unpublished
     assert runner.committed == len(records)  # each raw message committed once, after its batch
     assert lost == 0
-    assert repeated <= BATCH  # at most the cut batch again: consumers upsert by key
+    # at most the cut batch's records again (its articles and the versions its flush
+    # published), once: consumers upsert by key. Its articles used to go out a second time
+    # when the runner re-read the batch after another partition's records, whose flush
+    # published them as not yet confirmed (87 and 100 repeats with none delivered by the cut)
+    assert repeated <= len(cutting.cut_batch)
 
 
 @pytest.mark.timeout(120)
