@@ -55,3 +55,12 @@ def test_officials_telling_firms_not_to_place_orders_restricts() -> None:
         "H200 chips this week, people familiar with the matter said."
     )
     assert ("not to place purchase orders", "restrict") in live_cues(text)
+
+
+@pytest.mark.parametrize("verb", ["bagged", "clinched", "landed", "secures", "earned"])
+def test_a_firm_receiving_an_approval_did_not_grant_it(verb: str) -> None:
+    text = (
+        f"Taiwan-based TSMC {verb} the Taiwanese government's approval for a further "
+        "$2 billion injection into its Arizona chip plant on Monday."
+    )
+    assert ("approval", "ease") in live_cues(text)
