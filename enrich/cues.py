@@ -126,7 +126,11 @@ def read_cues(mentions: list[Mention], tokens: Tokens, lexicon: Lexicon) -> list
     _limit_and_objects(cues, tokens)
     _support_objects(mentions, cues, tokens, lexicon)
     denial = next((m.surface for m in mentions if m.kind == "denial"), None)
-    governing = [m for m in mentions if m.kind in ("reaction", "lobbying")]
+    governing = [  # a capitalised one in a body sentence is a name: "(Jiji Press) Taiwan ..."
+        m
+        for m in mentions
+        if m.kind in ("reaction", "lobbying") and not _proper_noun(m, tokens, lexicon)
+    ]
     for cue in cues:
         if cue.outcome != "signal":
             continue

@@ -163,6 +163,8 @@ class Lexicon:
     attributive_nouns: frozenset[str] = frozenset()
     directive_verbs: frozenset[str] = frozenset()
     receiving_verbs: frozenset[str] = frozenset()
+    # cues aimed at whoever is named before them (a penalty, a charge): folded forms
+    aimed_cues: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
     dateline_capitals: dict[str, str] = field(default_factory=dict)  # "BEIJING" -> CN
@@ -417,6 +419,8 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     for direction in ("restrict", "ease"):
         for group in data[direction]:
             lex.add(group["forms"], "cue", direction, extra=group.get("action") or "")
+            if group.get("aimed"):
+                lex.aimed_cues |= {fold(str(form)) for form in group["forms"]}
     lex.capitalised_cues = _capitalised_nouns()
     lex.add(data["reversal"]["forms"], "reversal", "undo")
     lex.add(data["reversal"]["easing_forms"], "reversal", "easing")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enrich.actors import Actor, aimed_at, buyer_country, sentence_actors
 from enrich.context import ArticleContext, Tokens
 from enrich.cues import CueReading, read_cues
+from enrich.folding import fold
 from enrich.lexicon import Lexicon
 from enrich.match import Mention
 from enrich.subjects import choose_action, choose_subjects
@@ -127,6 +128,7 @@ def _candidates(
     clause = tokens.clause_of(here)
     listing = set(tokens.words(clause[0], here)) & LISTING_VERBS
     aimed = cue.action_hint == "entity_list" and bool(listing)  # "adds firms to the list"
+    aimed = aimed or fold(cue.surface) in lexicon.aimed_cues  # "UMC pleaded guilty", "fined"
     if (
         not cue.licence_object
         and not aimed
