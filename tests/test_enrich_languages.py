@@ -549,3 +549,35 @@ def test_an_approval_without_conditions_is_no_negated_approval(language: str, te
 )
 def test_a_firm_receiving_licences_eases_in_each_language(language: str, text: str) -> None:
     assert {s.direction for s in tag_text(text).signals} == {"ease"}, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Las autoridades de Taiwán han detenido e imputado a dos ingenieros por chips."),
+        ("es", "Taiwán imputó a dos ingenieros por filtrar tecnología de chips a China."),
+        ("pt", "A polícia de Taiwan prendeu dois engenheiros por contrabando de chips."),
+        ("it", "Le autorità di Taiwan hanno arrestato due ingegneri per contrabbando di chip."),
+        ("fr", "Taïwan a inculpé deux ingénieurs pour la fuite de secrets sur les puces."),
+        ("de", "Taiwan hat zwei Ingenieure wegen des Verrats von Chip-Geheimnissen angeklagt."),
+        ("nl", "Taiwan heeft twee ingenieurs aangeklaagd voor het lekken van geheimen over chips."),
+    ],
+)
+def test_a_prosecution_or_arrest_restricts_in_each_language(language: str, text: str) -> None:
+    assert {(s.direction, s.jurisdiction) for s in tag_text(text).signals} == {
+        ("restrict", "TW")
+    }, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Rusia restringió las exportaciones de neón para la industria de chips."),
+        ("pt", "A Rússia limitou as exportações de néon para a indústria de chips."),
+        ("fr", "La Russie a limité les exportations de néon pour l'industrie des puces."),
+    ],
+)
+def test_a_past_tense_restriction_restricts(language: str, text: str) -> None:
+    assert {(s.direction, s.jurisdiction) for s in tag_text(text).signals} == {
+        ("restrict", "RU")
+    }, language
