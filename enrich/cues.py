@@ -700,10 +700,12 @@ def _ends_with_word(text: str, word: str) -> bool:
 
 @cache
 def _spaced_out(words: tuple[str, ...], ascii_only: bool) -> tuple[tuple[str, str], ...]:
-    """Each word of cjk_not_negating as its characters stand in a phrase of tokens, and
-    the blanks that replace them; for an ASCII phrase, only the ASCII words (none)."""
+    """Each word of cjk_not_negating as its tokens stand in a phrase, and the blanks that
+    replace them: a CJK word's characters, a spaced phrase's words ("ohne einwände", an
+    approval with no objection); for an ASCII phrase, only the ASCII words."""
     kept = [w for w in words if w.isascii() or not ascii_only]
-    return tuple((f" {' '.join(w)} ", " " + "_ " * len(w)) for w in kept)
+    parts = [w.split(" ") if " " in w else list(w) for w in kept]
+    return tuple((f" {' '.join(p)} ", " " + "_ " * len(p)) for p in parts)
 
 
 @cache

@@ -167,6 +167,7 @@ class Lexicon:
     aimed_cues: frozenset[str] = frozenset()
     passive_auxiliaries: frozenset[str] = frozenset()
     cjk_passive: tuple[str, ...] = ()
+    receiving_after: tuple[str, ...] = ()  # folded
     dateline_capitals: dict[str, str] = field(default_factory=dict)  # "BEIJING" -> CN
     # a capital as the place of an event ("talks in Madrid"): (words before, words after)
     capital_place: tuple[frozenset[str], tuple[str, ...]] = (frozenset(), ())
@@ -305,6 +306,7 @@ def _fold_marks(lex: Lexicon) -> None:
     lex.cjk_attributive = folded(lex.cjk_attributive)
     lex.subject_marks = folded(lex.subject_marks)
     lex.cjk_passive = folded(lex.cjk_passive)
+    lex.receiving_after = folded(lex.receiving_after)
     lex.cjk_object_markers = folded(lex.cjk_object_markers)
     lex.cjk_target_prepositions = folded(lex.cjk_target_prepositions)
     lex.cjk_not_negating = folded(lex.cjk_not_negating)
@@ -505,6 +507,7 @@ def _load_cues(lex: Lexicon, data: dict[str, Any]) -> None:
     lex.receiving_verbs = frozenset(data["receiving_verbs"])
     lex.passive_auxiliaries = frozenset(data["passive_auxiliaries"])
     lex.cjk_passive = tuple(str(w) for w in data["cjk_passive"])
+    lex.receiving_after = tuple(str(w) for w in data["receiving_after"])
     after = data["cjk_after_clause"]
     lex.cjk_after_clause = (
         tuple(str(w) for w in after["forms"]),

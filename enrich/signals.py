@@ -221,6 +221,8 @@ def _company_acts(
 ) -> bool:
     """True when the clause's first agent before the cue (or before the directive verb
     of "X told firms not to buy") is a company: then it is a company decision."""
+    if cue.action_hint == "smuggling_enforcement":
+        return False  # firms do not indict, arrest or raid: the one named is the target
     here = tokens.index_at(cue.start)
     words = tokens.words(clause[0], here)
     directive = max((i for i, w in enumerate(words) if w in lexicon.directive_verbs), default=None)
@@ -229,7 +231,7 @@ def _company_acts(
     anchor_word = tokens.words(anchor, anchor + 1)
     participle = bool(anchor_word) and anchor_word[0].endswith(("ed", "en", "wn", "ld", "nt"))
     passive = bool(before) and before[0] in lexicon.passive_auxiliaries and participle
-    if passive or _cjk_passive(cue, tokens, lexicon):
+    if passive or _cjk_passive(cue, tokens, lexicon) or _received_after(cue, tokens, lexicon):
         return False
     if any(w in lexicon.receiving_verbs for w in words):
         return False
@@ -278,6 +280,15 @@ def _cjk_object(mention: Mention, tokens: Tokens, lexicon: Lexicon) -> bool:
     """ "解除对中兴的禁令": a company after an object marker is what the move is aimed at."""
     at = mention.start - tokens.offset
     return tokens.folded[max(0, at - 2) : at].endswith(lexicon.cjk_object_markers)
+
+
+def _received_after(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:
+    """ "삼성이 승인을 받았다", "承認を受けた": a receiving ending in the cue or right after it
+    in a verb-final sentence; the firm before it received the move, someone else made it."""
+    if not tokens.verb_final:
+        return False
+    reach = tokens.folded[cue.start - tokens.offset : cue.end - tokens.offset + 6]
+    return any(ending in reach for ending in lexicon.receiving_after)
 
 
 def _cjk_passive(cue: CueReading, tokens: Tokens, lexicon: Lexicon) -> bool:

@@ -482,3 +482,102 @@ def test_state_aid_the_commission_clears_is_a_subsidy_in_each_language(
     """The rules read cleared state aid as none (DECISIONS s8b): a subsidy, not an
     approval of trade."""
     assert {s.action for s in tag_text(text).signals} == {"subsidy"}, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "fr",
+            "La Commission européenne confirme l'annulation de l'amende du fabricant de puces.",
+        ),
+        (
+            "fr",
+            "Le Tribunal de l'Union européenne a annulé l'amende infligée au fabricant de puces.",
+        ),
+        (
+            "es",
+            "La Comisión Europea confirmó la anulación de la multa al fabricante de chips.",
+        ),
+        (
+            "it",
+            "La Commissione europea conferma l'annullamento della multa al produttore di chip.",
+        ),
+        (
+            "pt",
+            "A Comissão Europeia confirmou a anulação da multa aplicada ao fabricante de chips.",
+        ),
+        ("de", "Die EU-Kommission annulliert die Geldbuße gegen den Chiphersteller."),
+    ],
+)
+def test_a_fine_annulled_eases_in_each_language(language: str, text: str) -> None:
+    assert {s.direction for s in tag_text(text).signals} == {"ease"}, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "de",
+            "Die Behörde CFIUS hat die Übernahme des Chipherstellers ohne Einwände freigegeben.",
+        ),
+        (
+            "nl",
+            "De Europese Commissie heeft de chipmaker zonder voorwaarden goedgekeurd.",
+        ),
+        (
+            "fr",
+            "La Commission européenne a autorisé sans conditions le rachat du fabricant de puces.",
+        ),
+        ("es", "La Comisión Europea aprobó sin condiciones la compra del fabricante de chips."),
+    ],
+)
+def test_an_approval_without_conditions_is_no_negated_approval(language: str, text: str) -> None:
+    assert {s.direction for s in tag_text(text).signals} == {"ease"}, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("pt", "A fabricante de chips recebeu licenças do governo dos EUA para vender sensores."),
+        (
+            "es",
+            "El fabricante de chips obtuvo licencias del gobierno de EE.UU. para vender sensores.",
+        ),
+        ("de", "Der Chiphersteller erhielt Exportlizenzen der US-Regierung für seine Sensoren."),
+    ],
+)
+def test_a_firm_receiving_licences_eases_in_each_language(language: str, text: str) -> None:
+    assert {s.direction for s in tag_text(text).signals} == {"ease"}, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Las autoridades de Taiwán han detenido e imputado a dos ingenieros por chips."),
+        ("es", "Taiwán imputó a dos ingenieros por filtrar tecnología de chips a China."),
+        ("pt", "A polícia de Taiwan prendeu dois engenheiros por contrabando de chips."),
+        ("it", "Le autorità di Taiwan hanno arrestato due ingegneri per contrabbando di chip."),
+        ("fr", "Taïwan a inculpé deux ingénieurs pour la fuite de secrets sur les puces."),
+        ("de", "Taiwan hat zwei Ingenieure wegen des Verrats von Chip-Geheimnissen angeklagt."),
+        ("nl", "Taiwan heeft twee ingenieurs aangeklaagd voor het lekken van geheimen over chips."),
+    ],
+)
+def test_a_prosecution_or_arrest_restricts_in_each_language(language: str, text: str) -> None:
+    assert {(s.direction, s.jurisdiction) for s in tag_text(text).signals} == {
+        ("restrict", "TW")
+    }, language
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("es", "Rusia restringió las exportaciones de neón para la industria de chips."),
+        ("pt", "A Rússia limitou as exportações de néon para a indústria de chips."),
+        ("fr", "La Russie a limité les exportations de néon pour l'industrie des puces."),
+    ],
+)
+def test_a_past_tense_restriction_restricts(language: str, text: str) -> None:
+    assert {(s.direction, s.jurisdiction) for s in tag_text(text).signals} == {
+        ("restrict", "RU")
+    }, language

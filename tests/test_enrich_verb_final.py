@@ -99,3 +99,64 @@ def test_a_bare_government_word_is_the_text_s_own_government(
     language: str, text: str, actor: str
 ) -> None:
     assert tag_text(text).read_stance == ("restrict", actor), language
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "actor"),
+    [
+        # the firm before the approval received it: the authority named in the sentence acts
+        ("ko", "메모리 업체 한빛반도체가 중국 당국으로부터 반도체 공장 인수 승인을 받았다.", "CN"),
+        ("ko", "한빛반도체가 미국 정부의 반도체 장비 반입 허가를 획득했다고 밝혔다.", "US"),
+        (
+            "ja",
+            "半導体メーカーの東光電子は、中国当局から工場買収の承認が得られたと発表した。",
+            "CN",
+        ),
+        ("ja", "東光電子は米国政府から半導体装置の輸出許可を取得した。", "US"),
+    ],
+)
+def test_a_firm_receiving_an_approval_eases_for_the_authority(
+    language: str, text: str, actor: str
+) -> None:
+    signals = tag_text(text).signals
+    assert {(s.direction, s.jurisdiction) for s in signals} == {("ease", actor)}, language
+
+
+def test_a_licence_needed_first_in_japanese_is_a_requirement() -> None:
+    text = "日本政府は半導体製造装置の輸出に経済産業省の許可を得る必要があるとした。"
+    assert {s.direction for s in tag_text(text).signals} == {"restrict"}
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("ko", "수원지검은 반도체 공정 기술을 해외로 빼돌린 삼성전자 전 직원을 구속 기소했다."),
+        (
+            "ko",
+            "서울경찰청은 반도체 설계 자료 유출 혐의로 삼성전자 전 연구원의 구속영장을 신청했다.",
+        ),
+        ("ja", "警察は半導体の製造技術を中国企業に漏らしたとしてキオクシアの元社員を逮捕した。"),
+    ],
+)
+def test_an_arrest_or_indictment_over_a_leak_restricts_and_no_firm_makes_it(
+    language: str, text: str
+) -> None:
+    signals = tag_text(text).signals
+    assert signals and {s.direction for s in signals} == {"restrict"}, language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "반도체 업계 소식을 전합니다. <저작권자 ⓒ 한빛일보, 무단전재 및 재배포 금지>",
+        "반도체 업계 소식을 전합니다. 무단 전재 및 재배포, AI학습 이용금지",
+        "半導体業界の話題をお伝えします。無断転載を禁じます。",
+    ],
+)
+def test_the_press_copyright_line_forbids_nothing(text: str) -> None:
+    assert not tag_text(text).signals
+
+
+def test_a_technology_made_a_korean_national_core_technology_restricts() -> None:
+    text = "산업통상자원부는 첨단 반도체 패키지 기술을 국가핵심기술로 신규 지정한다고 밝혔다."
+    assert tag_text(text).read_stance == ("restrict", "KR")
