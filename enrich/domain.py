@@ -43,18 +43,24 @@ def rules() -> DomainRules:
 
 
 def about_chips(
-    mentions: Sequence[Mention], folded_text: str, lead: Sequence[Mention] = ()
+    mentions: Sequence[Mention],
+    folded_text: str,
+    lead: Sequence[Mention] = (),
+    controlled: Sequence[Mention] = (),
 ) -> tuple[bool, float]:
     """Whether the text is about chips, and how strongly (see domain.yaml for the
     counting). `lead` are the mentions of the headline and lead (also in `mentions`): the
     headline and lead state what a story is about, so what they name counts twice
     ("controls on semiconductor, quantum and additive items" opening a law-firm note).
+    `controlled` are the mentions of sentences that hold a policy cue: a chip named as
+    the object of a move ("sanctions on suppliers of microelectronics", "permits for
+    items including semiconductors") is what the move is about, so it counts twice too.
     The mentions are counted first: when they reach max_evidence, the most any length
     asks, the text is about chips and neither its phrases nor its words are counted (the
     two scans of the whole text, a twentieth of tagging); the evidence returned is then
     the mentions' alone. Otherwise it is counted in full."""
     found = rules()
-    named = _named_evidence(mentions) + _named_evidence(lead)
+    named = _named_evidence(mentions) + _named_evidence(lead) + _named_evidence(controlled)
     if named >= found.max_evidence:
         return True, named
     total = _phrase_evidence(folded_text) + named

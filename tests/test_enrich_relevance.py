@@ -110,3 +110,21 @@ def test_an_export_control_regime_named_after_a_country_is_not_that_country() ->
         "Members of the Australia Group met in Paris to align chip-tool export controls."
     )
     assert "AU" not in {c.id for c in result.tags.countries}
+
+
+def test_a_chip_named_as_the_object_of_a_move_counts_in_a_long_story() -> None:
+    # one chip word deep in a long note: in a sentence with a policy cue it is what the
+    # move is about; in a sentence without one it stays a passing mention
+    sanctioned = (
+        "The Council adopted its new package of measures against the war. "
+        + _JARGON
+        + "The package bans exports of microelectronics to forty listed trading firms."
+    )
+    passing = (
+        "The Council adopted its new package of measures against the war. "
+        + _JARGON
+        + "One of the listed trading firms once sold microelectronics as well."
+    )
+    off_domain = "not about chips"
+    assert off_domain not in tag_text(sanctioned).explanation.relevance_reason
+    assert off_domain in tag_text(passing).explanation.relevance_reason
