@@ -23,6 +23,7 @@ class DomainRules:
     max_evidence: float
     words_per_evidence: float
     not_chip_companies: frozenset[str]
+    not_chip_classifications: frozenset[str]
     ambiguous_words: frozenset[str]
     phrases: dict[str, re.Pattern[str]]
 
@@ -35,6 +36,7 @@ def rules() -> DomainRules:
         max_evidence=float(data["max_evidence"]),
         words_per_evidence=float(data["words_per_evidence"]),
         not_chip_companies=frozenset(data["not_chip_companies"]),
+        not_chip_classifications=frozenset(data["not_chip_classifications"]),
         ambiguous_words=frozenset(w.lower() for w in data["ambiguous_words"]),
         phrases={
             p.lower(): re.compile(r"\b" + re.escape(p.lower()) + r"\b") for p in data["phrases"]
@@ -83,6 +85,8 @@ def _named_evidence(mentions: Sequence[Mention]) -> float:
     found = rules()
     total = 0.0
     for mention in mentions:
+        if mention.kind == "classification" and mention.key in found.not_chip_classifications:
+            continue
         if mention.kind in _STRONG:
             total += 2
         elif mention.kind == "subject":

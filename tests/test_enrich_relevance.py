@@ -128,3 +128,14 @@ def test_a_chip_named_as_the_object_of_a_move_counts_in_a_long_story() -> None:
     off_domain = "not about chips"
     assert off_domain not in tag_text(sanctioned).explanation.relevance_reason
     assert off_domain in tag_text(passing).explanation.relevance_reason
+
+
+def test_a_rule_that_is_not_about_chips_is_no_chip_evidence() -> None:
+    # the foreign direct product rule also serves sanctions packages that name no chip
+    text = (
+        "Washington widened the foreign direct product rule and blacklisted ninety "
+        "trading firms over the war."
+    )
+    assert "not about chips" in tag_text(text).explanation.relevance_reason
+    chips = text.replace("trading firms", "chip distributors")
+    assert "not about chips" not in tag_text(chips).explanation.relevance_reason
