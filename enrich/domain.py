@@ -54,15 +54,16 @@ def about_chips(
     counting). `lead` are the mentions of the headline and lead (also in `mentions`): the
     headline and lead state what a story is about, so what they name counts twice
     ("controls on semiconductor, quantum and additive items" opening a law-firm note).
-    `controlled` are the mentions of sentences that hold a policy cue: a chip named as
-    the object of a move ("sanctions on suppliers of microelectronics", "permits for
-    items including semiconductors") is what the move is about, so it counts twice too.
+    `controlled` are the mentions of sentences that hold a policy cue: a chip or chip
+    technology named as the object of a move ("sanctions on suppliers of microelectronics",
+    "permits for items including semiconductors") is what the move is about, so it counts
+    twice too (companies and bare "chips" do not: _object_evidence).
     The mentions are counted first: when they reach max_evidence, the most any length
     asks, the text is about chips and neither its phrases nor its words are counted (the
     two scans of the whole text, a twentieth of tagging); the evidence returned is then
     the mentions' alone. Otherwise it is counted in full."""
     found = rules()
-    named = _named_evidence(mentions) + _named_evidence(lead) + _named_evidence(controlled)
+    named = _named_evidence(mentions) + _named_evidence(lead) + _object_evidence(controlled)
     if named >= found.max_evidence:
         return True, named
     total = _phrase_evidence(folded_text) + named
@@ -94,6 +95,23 @@ def _named_evidence(mentions: Sequence[Mention]) -> float:
         elif mention.kind == "company":
             total += 0.5 if mention.key in found.not_chip_companies else 1
     return total
+
+
+def _object_evidence(controlled: Sequence[Mention]) -> float:
+    """What a policy sentence names as its object counts again, when it is a chip or a
+    chip technology said outright: not a company (a carmaker's recall, an app's ban), a
+    bare "chips" (potato chips) or an ambiguous word."""
+    found = rules()
+    objects = [m for m in controlled if m.kind in ("chip", "family") or _plain_subject(m, found)]
+    return _named_evidence(objects)
+
+
+def _plain_subject(mention: Mention, found: DomainRules) -> bool:
+    return (
+        mention.kind == "subject"
+        and mention.extra != "weak"
+        and mention.surface.lower() not in found.ambiguous_words
+    )
 
 
 def needed(folded_text: str) -> float:
