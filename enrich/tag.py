@@ -143,7 +143,10 @@ def tag_text(text: str, title: str = "") -> TagResult:
     lead_mentions = [
         m for mentions, w in zip(by_sentence, weights, strict=True) if w >= 2.0 for m in mentions
     ]
-    about_chips, chip_evidence = domain_about_chips(all_mentions, folded, lead=lead_mentions)
+    controlled = [m for mentions in by_sentence if _holds_cue(mentions) for m in mentions]
+    about_chips, chip_evidence = domain_about_chips(
+        all_mentions, folded, lead=lead_mentions, controlled=controlled
+    )
     if not about_chips:  # no chip, chip technology or chipmaker: no subject for a move
         candidates = []
     frame = article_frame(by_sentence, weights)
@@ -183,6 +186,10 @@ def tag_text(text: str, title: str = "") -> TagResult:
         read_stance=(rules.stance, rules.jurisdiction),
         moves=moves,
     )
+
+
+def _holds_cue(mentions: list[Mention]) -> bool:
+    return any(m.kind in ("cue", "requirement") for m in mentions)
 
 
 def _apply_frame(frame: Frame, candidates: list[tuple[Candidate, Sentence, float]]) -> None:

@@ -76,3 +76,23 @@ def test_bare_chinese_body_names_belong_to_the_storys_country(
     text: str, expected: list[str]
 ) -> None:
     assert agencies(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The Investigation Bureau searched the offices of two chip-design start-ups.",
+            ["TW:MJIB"],
+        ),
+        ("法務部調查局搜索多家晶片設計公司。", ["TW:MJIB"]),
+        ("The Taiwan High Prosecutors Office detained a former foundry engineer.", ["TW:HPO"]),
+        ("The Taipei District Prosecutors Office indicted the recruiter.", ["TW:TDPO"]),
+        (
+            "The Amsterdam Enterprise Chamber kept its measures against the chipmaker's owner.",
+            ["NL:EC"],
+        ),
+    ],
+)
+def test_enforcement_bodies_and_courts_of_new_events(text: str, expected: list[str]) -> None:
+    assert agencies(text) == expected
