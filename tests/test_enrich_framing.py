@@ -67,7 +67,9 @@ def test_both_directions_in_the_headline_are_mixed() -> None:
         "said it was studying the rules.",
         "Tokyo eases photoresist rules for Seoul, tightens tool exports to China",
     )
-    assert result.stance == "mixed"
+    # the reading; the fitted decision on this two-sentence story is a coin flip between
+    # mixed and none (0.385 / 0.392 after the 3 December night refit)
+    assert result.read_stance == ("mixed", "JP")
 
 
 def test_an_opposite_move_in_the_body_alone_does_not_make_it_mixed() -> None:
