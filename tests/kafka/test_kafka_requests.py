@@ -55,7 +55,8 @@ def test_a_lone_record_below_the_fetch_minimum_is_answered_when_the_fetch_wait_e
     """A fetch waits for `kafka_fetch_min_bytes` (64 KiB) up to `kafka_fetch_max_wait_ms`:
     a record smaller than that is answered when the wait ends, not when it arrives. On a
     stream of articles that halves the fetches (docs/benchmarks.md, Kafka's extra CPU); a
-    lone record waits at most the fetch wait per hop."""
+    lone record waits about the fetch wait per hop (up to two when it is appended just as a
+    parked fetch is answered empty)."""
     broker, _ = proxied_tansu
     wait_ms = 2_000
     settings = kafka_settings(
@@ -79,8 +80,9 @@ def test_a_lone_record_below_the_fetch_minimum_is_answered_when_the_fetch_wait_e
         consumer.close()
         bus.close()
     assert [m.key for m in got] == ["k"]
-    # the fetch in flight when it was published answers within one wait (plus scheduling)
-    assert arrived_s < wait_ms / 1000 + 1.5
+    # bounded by the fetch wait, not by arrival: at most two waits (a fetch the broker parked
+    # before the record was appended may end empty; the next one carries it), plus scheduling
+    assert arrived_s < 2 * wait_ms / 1000 + 1.0
 
 
 @pytest.mark.timeout(90)
