@@ -129,6 +129,8 @@ def _candidates(
     listing = set(tokens.words(clause[0], here)) & LISTING_VERBS
     aimed = cue.action_hint == "entity_list" and bool(listing)  # "adds firms to the list"
     aimed = aimed or fold(cue.surface) in lexicon.aimed_cues  # "UMC pleaded guilty", "fined"
+    # firms do not indict, arrest, raid or seize: the one named is the target, in any language
+    aimed = aimed or cue.action_hint == "smuggling_enforcement"
     if (
         not cue.licence_object
         and not aimed
@@ -221,8 +223,6 @@ def _company_acts(
 ) -> bool:
     """True when the clause's first agent before the cue (or before the directive verb
     of "X told firms not to buy") is a company: then it is a company decision."""
-    if cue.action_hint == "smuggling_enforcement":
-        return False  # firms do not indict, arrest or raid: the one named is the target
     here = tokens.index_at(cue.start)
     words = tokens.words(clause[0], here)
     directive = max((i for i, w in enumerate(words) if w in lexicon.directive_verbs), default=None)
